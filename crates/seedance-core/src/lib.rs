@@ -1,0 +1,37 @@
+//! # seedance-core
+//!
+//! The pure core of the Seedance 2 Video API SDK: the wire types, every rule of the spec
+//! in one validation function, and the provider's prompt guide as an API. No I/O, no
+//! async runtime, no HTTP crate; the client (`seedance-http`), the emulator, the CLI and
+//! every language binding stand on it.
+//!
+//! ```
+//! use seedance_core::{VideoRequest, QualityTier, Resolution, AspectRatio};
+//!
+//! let request = VideoRequest::builder("A cinematic shot of a glass train crossing a snowy mountain bridge")
+//!     .quality_tier(QualityTier::Standard)
+//!     .aspect_ratio(AspectRatio::Wide16x9)
+//!     .duration(5)
+//!     .resolution(Resolution::P720)
+//!     .build()?;
+//! assert_eq!(serde_json::to_value(&request)?["duration"], "5");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod duration;
+mod error;
+mod lint;
+mod request;
+pub mod rules;
+mod task;
+mod validate;
+
+pub use duration::Duration;
+pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use lint::{lint_prompt, LintFinding, LintKind};
+pub use request::{VideoRequest, VideoRequestBuilder};
+pub use rules::{expected_render_secs, AspectRatio, Channel, Mode, QualityTier, Resolution};
+pub use task::{ImageOutput, Task, TaskId, TaskOutput, TaskStatus};
+pub use validate::{check_public_https_url, validate, Rule, ValidationError, Violation};

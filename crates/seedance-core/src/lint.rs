@@ -1,0 +1,136 @@
+//! The prompt linter: what the provider's guide says never to send in a prompt.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// What a [`LintFinding`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LintKind {
+    /// An `asset://` URL: the API cannot resolve it; pass the asset as a URL field.
+    AssetUrl,
+    /// A raw asset id (`asset_9f8e7d6c`, a bare UUID): meaningless to the model.
+    RawAssetId,
+    /// An in-app label such as `@图片1` or `@image1`: only the provider's web app knows it.
+    InAppLabel,
+    /// A shot heading (`Shot 2:`) with nothing after it.
+    EmptyShot,
+}
+
+impl LintKind {
+    /// A short stable name, for machine-readable output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LintKind::AssetUrl => "asset_url",
+            LintKind::RawAssetId => "raw_asset_id",
+            LintKind::InAppLabel => "in_app_label",
+            LintKind::EmptyShot => "empty_shot",
+        }
+    }
+}
+
+/// One problem in a prompt, with where it is (a byte range) and what to do instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LintFinding {
+    /// What was found.
+    pub kind: LintKind,
+    /// Byte range of the offending text in the prompt.
+    pub span: Range<usize>,
+    /// The offending text.
+    pub text: String,
+}
+
+impl fmt::Display for LintFinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.text;
+        match self.kind {
+            LintKind::AssetUrl => write!(
+                f,
+                "contains the asset URL {t:?}; pass the asset as image_url, end_image_url or media_urls and describe its role in words"
+            ),
+            LintKind::RawAssetId => write!(
+                f,
+                "contains the raw asset id {t:?}; describe the asset's role in words instead"
+            ),
+            LintKind::InAppLabel => write!(
+                f,
+                "contains the in-app label {t:?}, which only the provider's web app understands; describe the reference in words (\"the supplied character reference\")"
+            ),
+            LintKind::EmptyShot => write!(f, "the shot {t:?} has no description"),
+        }
+    }
+}
+
+// These patterns are the rules of Reading R15; they live here because they are regexes,
+// and `rules.rs` points at them.
+static ASSET_URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)asset://[^\s,;)\]]*").expect("valid regex"));
+static RAW_ASSET_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:asset[-_:]?(?:id[-_:]?)?[a-z0-9]*[0-9][a-z0-9]{3,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b",
+    )
+    .expect("valid regex")
+});
+static IN_APP_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)@\s?(?:图片|图像|视频|音频|素材|image|img|picture|pic|video|audio|asset)\s?[0-9]+",
+    )
+    .expect("valid regex")
+});
+/// Finds what the provider's prompt guide says never to send: `asset://` URLs, raw asset
+/// ids, in-app labels such as `@图片1` / `@image1`, and empty shots. The findings are
+/// validation errors of the `prompt` field (Reading R15), in the order they appear.
+///
+/// ```
+/// use seedance_core::{lint_prompt, LintKind};
+/// let f = lint_prompt("Shot 1: the hero from @图片1 waves. Shot 2:");
+/// let kinds: Vec<_> = f.iter().map(|f| f.kind).collect();
+/// assert_eq!(kinds, [LintKind::InAppLabel, LintKind::EmptyShot]);
+/// assert!(lint_prompt("A glass train crosses a snowy bridge").is_empty());
+/// ```
+pub fn lint_prompt(prompt: &str) -> Vec<LintFinding> {
+    let mut out = Vec::new();
+    let mut push = |kind, m: regex::Match<'_>| {
+        out.push(LintFinding {
+            kind,
+            span: m.range(),
+            text: m.as_str().trim().to_owned(),
+        })
+    };
+    let asset_urls: Vec<_> = ASSET_URL.find_iter(prompt).collect();
+    for m in &asset_urls {
+        push(LintKind::AssetUrl, *m);
+    }
+    for m in RAW_ASSET_ID.find_iter(prompt) {
+        // An id inside an asset:// URL is already reported with the URL.
+        if !asset_urls
+            .iter()
+            .any(|u| u.start() <= m.start() && m.end() <= u.end())
+        {
+            push(LintKind::RawAssetId, m);
+        }
+    }
+    for m in IN_APP_LABEL.find_iter(prompt) {
+        push(LintKind::InAppLabel, m);
+    }
+    // Shots are read inline too ("Shot 1: … Shot 2: …"), so headings are found anywhere a
+    // line or sentence may start a shot.
+    let headings: Vec<_> = SHOT_HEADINGS_INLINE.find_iter(prompt).collect();
+    for (i, h) in headings.iter().enumerate() {
+        let body_end = headings.get(i + 1).map_or(prompt.len(), |n| n.start());
+        if prompt[h.end()..body_end].trim().is_empty() {
+            push(LintKind::EmptyShot, *h);
+        }
+    }
+    out.sort_by_key(|f| f.span.start);
+    out
+}
+
+static SHOT_HEADINGS_INLINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\bshot|镜头|分镜)[ \t]*[0-9]+[ \t]*(?:\([^)\n]*\))?[ \t]*[:：]")
+        .expect("valid regex")
+});

@@ -1,0 +1,372 @@
+//! The one place where the API's rules live: allowed values, limits, defaults and the
+//! project's **Readings** of the spec's gaps (`shared/spec/seedance-api.md`).
+//!
+//! An API revision (a new tier, a longer duration, another resolution) is a change to
+//! this file only: the enums below, the limits, and the tables of what combines with what.
+//! Validation (`validate.rs`), the emulator, the client and every binding read from here.
+//!
+//! ## Readings (how this project interprets what the spec leaves open)
+//! - R1 `duration` travels as a JSON string (`"5"`); SDKs take an integer and send the string.
+//! - R2 prompt length counts Unicode scalar values (code points), without trimming.
+//! - R3 "public https URL": scheme `https`, a host name or a public IP; not `localhost`,
+//!   loopback, private, link-local, unspecified or other non-global addresses; no user-info.
+//! - R4 `end_image_url` belongs to `image-to-video` only.
+//! - R5 `image_url`/`end_image_url` with `media-to-video`, or `media_urls` with another mode,
+//!   is a contradiction reported rather than sent; an empty `media_urls` array counts as present.
+//! - R6 unknown request fields are refused by the server (`invalid_request`).
+//! - R7 the 30-per-60-s budget is shared by every request of an account (submits and polls).
+//! - R8 the same idempotency key with the same body replays the first response.
+//! - R9 `output` is null or absent until `completed`; a failed task carries `error`.
+//! - R10 task ids are opaque (`sd2_…`, `gpt2_…`, `nbp_…`); `output.images[].url` may appear.
+//! - R11 submits carrying `image_url`, `end_image_url` or `media_urls` also count against a
+//!   second limit of 3 per 60 s (reference-media validation).
+//! - R12 statuses that end a task at other providers of this model (`cancelled`, `canceled`,
+//!   `expired`, `aborted`) are terminal failures; any other unknown status is still running.
+//! - R13 a redirect is followed with the key only to the same site over https.
+//! - R14 unknown values in responses never break parsing: enums keep the unknown string.
+//! - R15 prompt lint errors (`asset://` URLs, raw asset ids, in-app labels such as `@图片1`,
+//!   empty shots) are validation errors: the provider's guide says never to send them.
+//! - R16 `-1` is a valid seed ("random"), and still counts as a seed for the channel/tier rule.
+//! - R17 single-label host names (`https://intranet/x`) and the special-use suffixes
+//!   `.localhost`, `.local`, `.internal`, `.home.arpa` are not public hosts.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Production base URL of the API.
+pub const PRODUCTION_BASE_URL: &str = "https://seedance2ai.io";
+/// Path of the submit endpoint.
+pub const SUBMIT_PATH: &str = "/api/v1/video/seedance2";
+/// Path prefix of the task endpoint (`{TASKS_PATH}/{id}`).
+pub const TASKS_PATH: &str = "/api/v1/tasks";
+
+/// Prompt length in code points (R2), inclusive.
+pub const PROMPT_MIN_CHARS: usize = 3;
+/// Prompt length in code points (R2), inclusive.
+pub const PROMPT_MAX_CHARS: usize = 10_000;
+/// Clip duration in seconds, inclusive.
+pub const DURATION_MIN_SECS: u32 = 4;
+/// Clip duration in seconds, inclusive.
+pub const DURATION_MAX_SECS: u32 = 15;
+/// Default clip duration in seconds.
+pub const DURATION_DEFAULT_SECS: u32 = 5;
+/// Most `media_urls` entries.
+pub const MEDIA_URLS_MAX: usize = 12;
+/// Fewest `media_urls` entries for `media-to-video`.
+pub const MEDIA_URLS_MIN: usize = 1;
+/// Smallest seed.
+pub const SEED_MIN: i64 = -1;
+/// Largest seed.
+pub const SEED_MAX: i64 = 4_294_967_295;
+/// Largest start/end frame image, in bytes (30 MB).
+pub const FRAME_IMAGE_MAX_BYTES: u64 = 30 * 1024 * 1024;
+
+/// Account-wide request budget: this many requests…
+pub const RATE_LIMIT_REQUESTS: u32 = 30;
+/// …per this many seconds (R7).
+pub const RATE_LIMIT_WINDOW_SECS: u64 = 60;
+/// Reference-media submits: this many…
+pub const MEDIA_RATE_LIMIT_REQUESTS: u32 = 3;
+/// …per this many seconds (R11).
+pub const MEDIA_RATE_LIMIT_WINDOW_SECS: u64 = 60;
+
+/// Default `generate_audio`.
+pub const GENERATE_AUDIO_DEFAULT: bool = true;
+/// Default `fixed_lens`.
+pub const FIXED_LENS_DEFAULT: bool = false;
+
+/// Statuses that end a task as a failure although the spec does not name them (R12).
+pub const TERMINAL_FAILURE_STATUSES: &[&str] = &["cancelled", "canceled", "expired", "aborted"];
+
+/// Defines a wire enum: known variants with their exact wire strings, plus `Other(String)`
+/// that keeps any value the API adds later (R14). `Other` parses and serialises as the
+/// string it holds; validation refuses it in requests.
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident, field = $field:literal, default = $default:ident {
+            $( $(#[$vmeta:meta])* $variant:ident => $wire:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// A value this version does not know (kept verbatim; refused in requests).
+            Other(String),
+        }
+
+        impl $name {
+            /// Every value the API currently accepts, in the spec's order.
+            pub const ALL: &'static [$name] = &[ $( $name::$variant ),+ ];
+            /// The request field this enum fills.
+            pub const FIELD: &'static str = $field;
+
+            /// The exact wire string.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( $name::$variant => $wire, )+
+                    $name::Other(s) => s.as_str(),
+                }
+            }
+
+            /// Whether this is a value the API is known to accept.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, $name::Other(_))
+            }
+
+            /// The allowed wire strings, joined for messages: `"a", "b", "c"`.
+            pub fn allowed_list() -> String {
+                Self::ALL
+                    .iter()
+                    .map(|v| format!("\"{}\"", v.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        }
+
+        #[allow(clippy::derivable_impls)] // a derive cannot mark a variant inside a macro repeat
+        impl Default for $name {
+            /// The server's default.
+            fn default() -> Self {
+                $name::$default
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                match s {
+                    $( $wire => $name::$variant, )+
+                    other => $name::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                $name::from(s.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok($name::from(s))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Ok($name::from(s))
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// What the clip is generated from (`mode`).
+    ///
+    /// ```
+    /// use seedance_core::Mode;
+    /// assert_eq!(Mode::from("image-to-video"), Mode::ImageToVideo);
+    /// assert_eq!(Mode::default().as_str(), "text-to-video");
+    /// ```
+    Mode, field = "mode", default = TextToVideo {
+        /// `text-to-video` (default).
+        TextToVideo => "text-to-video",
+        /// `image-to-video`: needs `image_url`.
+        ImageToVideo => "image-to-video",
+        /// `media-to-video`: needs `media_urls`.
+        MediaToVideo => "media-to-video",
+    }
+}
+
+wire_enum! {
+    /// Price and quality tier (`quality_tier`).
+    ///
+    /// ```
+    /// use seedance_core::QualityTier;
+    /// assert_eq!(QualityTier::from("pro"), QualityTier::Pro);
+    /// ```
+    QualityTier, field = "quality_tier", default = Standard {
+        /// `mini`: the cheapest; no seed.
+        Mini => "mini",
+        /// `standard` (default).
+        Standard => "standard",
+        /// `pro`: the only tier with `1080p-plus` and `4k`.
+        Pro => "pro",
+    }
+}
+
+wire_enum! {
+    /// Model channel (`channel`).
+    ///
+    /// ```
+    /// use seedance_core::Channel;
+    /// assert_eq!(Channel::from("wild"), Channel::Wild);
+    /// ```
+    Channel, field = "channel", default = Standard {
+        /// `standard` (default).
+        Standard => "standard",
+        /// `real`: no seed.
+        Real => "real",
+        /// `wild`.
+        Wild => "wild",
+    }
+}
+
+wire_enum! {
+    /// Frame shape (`aspect_ratio`).
+    ///
+    /// ```
+    /// use seedance_core::AspectRatio;
+    /// assert_eq!(AspectRatio::from("9:16"), AspectRatio::Portrait9x16);
+    /// ```
+    AspectRatio, field = "aspect_ratio", default = Wide16x9 {
+        /// `1:1`.
+        Square1x1 => "1:1",
+        /// `21:9`.
+        Ultrawide21x9 => "21:9",
+        /// `4:3`.
+        Classic4x3 => "4:3",
+        /// `3:4`.
+        Portrait3x4 => "3:4",
+        /// `16:9` (default).
+        Wide16x9 => "16:9",
+        /// `9:16`.
+        Portrait9x16 => "9:16",
+        /// `adaptive`: follows the input image.
+        Adaptive => "adaptive",
+    }
+}
+
+wire_enum! {
+    /// Output resolution (`resolution`).
+    ///
+    /// ```
+    /// use seedance_core::Resolution;
+    /// assert!(Resolution::from("4k").needs_pro());
+    /// ```
+    Resolution, field = "resolution", default = P720 {
+        /// `720p` (default).
+        P720 => "720p",
+        /// `1080p`.
+        P1080 => "1080p",
+        /// `1080p-plus`: pro only.
+        P1080Plus => "1080p-plus",
+        /// `4k`: pro only.
+        K4 => "4k",
+    }
+}
+
+impl Resolution {
+    /// Whether this resolution is allowed only with [`QualityTier::Pro`].
+    pub fn needs_pro(&self) -> bool {
+        matches!(self, Resolution::P1080Plus | Resolution::K4)
+    }
+
+    /// The nominal short side in pixels (used by the emulator and the render-time model).
+    pub fn short_side(&self) -> u32 {
+        match self {
+            Resolution::P720 | Resolution::Other(_) => 720,
+            Resolution::P1080 | Resolution::P1080Plus => 1080,
+            Resolution::K4 => 2160,
+        }
+    }
+}
+
+impl AspectRatio {
+    /// Width and height of the ratio (`adaptive` is reported as 16:9).
+    pub fn ratio(&self) -> (u32, u32) {
+        match self {
+            AspectRatio::Square1x1 => (1, 1),
+            AspectRatio::Ultrawide21x9 => (21, 9),
+            AspectRatio::Classic4x3 => (4, 3),
+            AspectRatio::Portrait3x4 => (3, 4),
+            AspectRatio::Portrait9x16 => (9, 16),
+            AspectRatio::Wide16x9 | AspectRatio::Adaptive | AspectRatio::Other(_) => (16, 9),
+        }
+    }
+}
+
+impl QualityTier {
+    /// Whether a `seed` may be sent with this tier.
+    pub fn allows_seed(&self) -> bool {
+        !matches!(self, QualityTier::Mini)
+    }
+}
+
+impl Channel {
+    /// Whether a `seed` may be sent on this channel.
+    pub fn allows_seed(&self) -> bool {
+        !matches!(self, Channel::Real)
+    }
+}
+
+impl Mode {
+    /// Whether `image_url` is required (and `end_image_url` allowed) in this mode.
+    pub fn uses_frames(&self) -> bool {
+        matches!(self, Mode::ImageToVideo)
+    }
+
+    /// Whether `media_urls` is required (and allowed) in this mode.
+    pub fn uses_media(&self) -> bool {
+        matches!(self, Mode::MediaToVideo)
+    }
+}
+
+/// Whether a task status string ends the task as a failure though it is not `failed` (R12).
+pub fn is_terminal_failure_status(status: &str) -> bool {
+    TERMINAL_FAILURE_STATUSES
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(status))
+}
+
+/// The documented render-time model: how long a request is expected to take to render,
+/// in seconds, before time scaling. Calibrated on the spec's observation (a 5 s standard
+/// 720p clip: median about 105 s, range 83–253 s): `30 + duration × 15 × tier × resolution`,
+/// with tier factors mini 0.7, standard 1.0, pro 1.3 and resolution factors 720p 1.0,
+/// 1080p 1.5, 1080p-plus 1.8, 4k 2.0.
+///
+/// The client takes its first poll near this time; the emulator renders in this time.
+///
+/// ```
+/// use seedance_core::{expected_render_secs, QualityTier, Resolution};
+/// assert_eq!(expected_render_secs(&QualityTier::Standard, &Resolution::P720, 5), 105.0);
+/// ```
+pub fn expected_render_secs(
+    tier: &QualityTier,
+    resolution: &Resolution,
+    duration_secs: u32,
+) -> f64 {
+    let tier_factor = match tier {
+        QualityTier::Mini => 0.7,
+        QualityTier::Standard | QualityTier::Other(_) => 1.0,
+        QualityTier::Pro => 1.3,
+    };
+    let res_factor = match resolution {
+        Resolution::P720 | Resolution::Other(_) => 1.0,
+        Resolution::P1080 => 1.5,
+        Resolution::P1080Plus => 1.8,
+        Resolution::K4 => 2.0,
+    };
+    30.0 + f64::from(duration_secs) * 15.0 * tier_factor * res_factor
+}
+
+/// Host-name suffixes that never name a public host (Reading R17: besides the spec's
+/// `localhost`, single-label names and these special-use suffixes are not public).
+pub const NON_PUBLIC_HOST_SUFFIXES: &[&str] = &[".localhost", ".local", ".internal", ".home.arpa"];

@@ -1,0 +1,226 @@
+//! `Task`: what `POST /video/seedance2` and `GET /tasks/{id}` return.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::rules::{self, Channel, QualityTier};
+
+/// A task id. Opaque: `sd2_…` for this video model, but `gpt2_…` and `nbp_…` exist too
+/// (Reading R10), so nothing may assume a prefix.
+///
+/// ```
+/// use seedance_core::TaskId;
+/// let id = TaskId::from("nbp_42");
+/// assert_eq!(id.as_str(), "nbp_42");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TaskId(String);
+
+impl TaskId {
+    /// The id as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for TaskId {
+    fn from(s: &str) -> Self {
+        TaskId(s.to_owned())
+    }
+}
+impl From<String> for TaskId {
+    fn from(s: String) -> Self {
+        TaskId(s)
+    }
+}
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl AsRef<str> for TaskId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where a task stands. Unknown statuses are kept verbatim (Reading R14).
+///
+/// ```
+/// use seedance_core::TaskStatus;
+/// assert!(TaskStatus::from("completed").is_terminal());
+/// assert!(TaskStatus::from("expired").is_failure()); // Reading R12
+/// assert!(!TaskStatus::from("queued").is_terminal());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TaskStatus {
+    /// `processing`: still rendering.
+    Processing,
+    /// `completed`: `output` is set.
+    Completed,
+    /// `failed`: `error` is set; credits may be refunded.
+    Failed,
+    /// A status this version does not know.
+    Other(String),
+}
+
+impl TaskStatus {
+    /// The wire string.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TaskStatus::Processing => "processing",
+            TaskStatus::Completed => "completed",
+            TaskStatus::Failed => "failed",
+            TaskStatus::Other(s) => s,
+        }
+    }
+
+    /// Whether the task has ended (completed, failed, or a terminal failure status of R12).
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, TaskStatus::Completed) || self.is_failure()
+    }
+
+    /// Whether the task ended without a result: `failed` or one of R12's statuses.
+    pub fn is_failure(&self) -> bool {
+        match self {
+            TaskStatus::Failed => true,
+            TaskStatus::Other(s) => rules::is_terminal_failure_status(s),
+            _ => false,
+        }
+    }
+}
+
+impl From<&str> for TaskStatus {
+    fn from(s: &str) -> Self {
+        match s {
+            "processing" => TaskStatus::Processing,
+            "completed" => TaskStatus::Completed,
+            "failed" => TaskStatus::Failed,
+            other => TaskStatus::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for TaskStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for TaskStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(TaskStatus::from(s.as_str()))
+    }
+}
+
+/// One image of an image-model task (`output.images[]`, Reading R10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ImageOutput {
+    /// Where the image can be fetched (a CDN: never send the key there).
+    pub url: String,
+}
+
+/// The result of a completed task.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TaskOutput {
+    /// The MP4, on a CDN host (never send the API key there). Expires (about 24 h elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<String>,
+    /// The last frame as an image, on the CDN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_frame_url: Option<String>,
+    /// The seed that was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// Images, for image-model tasks (`gpt2_…`, `nbp_…`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ImageOutput>,
+}
+
+/// A task as the API reports it. Unknown fields are ignored (the raw JSON is kept by the
+/// client); every field but `id` and `status` may be absent.
+///
+/// ```
+/// use seedance_core::{Task, TaskStatus};
+/// let t: Task = serde_json::from_str(r#"{"id":"sd2_x","status":"processing","model":"seedance2",
+///   "quality_tier":"standard","channel":"standard","credits_used":30}"#).unwrap();
+/// assert_eq!(t.status, TaskStatus::Processing);
+/// assert_eq!(t.credits_used, Some(30));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Task {
+    /// The task id.
+    pub id: TaskId,
+    /// The status.
+    pub status: TaskStatus,
+    /// `seedance2` for this model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The tier it was rendered at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_tier: Option<QualityTier>,
+    /// The channel it was rendered on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// Credits charged at submit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits_used: Option<u64>,
+    /// Credits given back (on failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits_refunded: Option<u64>,
+    /// The result; null or absent until `completed` (Reading R9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<TaskOutput>,
+    /// Why it failed, on `failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+    /// Creation time, e.g. `2026-06-03T10:00:00.000Z`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Last update time, same format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+impl Task {
+    /// A task with only an id and a status (other fields absent); for tests and emulators.
+    pub fn new(id: impl Into<TaskId>, status: TaskStatus) -> Self {
+        Task {
+            id: id.into(),
+            status,
+            model: None,
+            quality_tier: None,
+            channel: None,
+            credits_used: None,
+            credits_refunded: None,
+            output: None,
+            error: None,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    /// The video URL, when completed.
+    pub fn video_url(&self) -> Option<&str> {
+        self.output.as_ref()?.video_url.as_deref()
+    }
+
+    /// The last-frame URL, when completed.
+    pub fn last_frame_url(&self) -> Option<&str> {
+        self.output.as_ref()?.last_frame_url.as_deref()
+    }
+}
