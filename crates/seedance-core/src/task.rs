@@ -194,6 +194,10 @@ pub struct Task {
     /// Last update time, same format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+    /// The whole response object as received, unknown fields included (the API adds
+    /// fields over time). Set by [`Task::from_json`]; not serialised.
+    #[serde(skip)]
+    pub raw: Option<serde_json::Value>,
 }
 
 impl Task {
@@ -211,7 +215,22 @@ impl Task {
             error: None,
             created_at: None,
             updated_at: None,
+            raw: None,
         }
+    }
+
+    /// Parses a response body, keeping the whole object in [`Task::raw`].
+    ///
+    /// ```
+    /// use seedance_core::Task;
+    /// let t = Task::from_json(br#"{"id":"sd2_1","status":"processing","eta_s":90}"#).unwrap();
+    /// assert_eq!(t.raw.unwrap()["eta_s"], 90);
+    /// ```
+    pub fn from_json(body: &[u8]) -> Result<Task, serde_json::Error> {
+        let raw: serde_json::Value = serde_json::from_slice(body)?;
+        let mut task: Task = serde_json::from_value(raw.clone())?;
+        task.raw = Some(raw);
+        Ok(task)
     }
 
     /// The video URL, when completed.
