@@ -23,6 +23,7 @@
 mod duration;
 mod error;
 mod lint;
+mod prompt;
 mod request;
 pub mod rules;
 mod task;
@@ -31,6 +32,10 @@ mod validate;
 pub use duration::Duration;
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use lint::{lint_prompt, LintFinding, LintKind};
+pub use prompt::{
+    AssetRole, Constraint, Constraints, DirectorPrompt, Intent, PromptError, ReferenceAsset, Shot,
+    ShotTiming, UnknownAssetRole,
+};
 pub use request::{VideoRequest, VideoRequestBuilder};
 pub use rules::{expected_render_secs, AspectRatio, Channel, Mode, QualityTier, Resolution};
 pub use task::{ImageOutput, Task, TaskId, TaskOutput, TaskStatus};
