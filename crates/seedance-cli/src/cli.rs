@@ -1,0 +1,813 @@
+//! The command tree (clap derive). Every flag of the API is here; the commands live in
+//! `commands/`.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::builder::PossibleValuesParser;
+use clap::{Args, Parser, Subcommand, ValueHint};
+use seedance_core::{AspectRatio, Channel, Mode, QualityTier, Resolution};
+
+/// Shown at the end of `seedance --help` (and in the man page).
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  a local problem (file system, journal, emulator could not start)
+  2  usage or validation error: nothing was sent
+  3  API or network error (the API refused the request, or could not be reached)
+  4  the task failed (credits are refunded as the API reports)
+  5  timed out waiting (the task may still finish: `seedance wait ID` or `seedance resume`)
+
+Environment: every global flag is also a SEEDANCE_* variable (shown in [env: ...]).
+Put the key in SEEDANCE_API_KEY rather than on the command line; it is never printed.
+Try it without a key or network: `seedance demo`.";
+
+/// Generate videos with the Seedance 2 Video API: from a terminal, in batches, with a
+/// journal that survives crashes, and an offline demo.
+#[derive(Debug, Parser)]
+#[command(
+    name = "seedance",
+    version,
+    about = "Generate videos with the Seedance 2 Video API",
+    long_about = "Generate videos with the Seedance 2 Video API.\n\n\
+        `seedance generate` submits a request, waits for the render and downloads the MP4 and \
+        its last frame. Every submit carries an idempotency key and is written to a journal \
+        first, so a crash or Ctrl-C never loses a paid render: `seedance resume` picks it up.\n\n\
+        Start here (no key, no network): `seedance demo`.",
+    after_help = EXIT_CODES_HELP,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The API key: never shown by Debug.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+/// A request budget: `30/60s` (30 requests per 60 seconds) or `off`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RateArg {
+    /// `n` requests per `window`.
+    Limit(u32, Duration),
+    /// No limit.
+    Off,
+}
+
+/// A wait bound: a duration (`30m`) or `none`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WaitBound {
+    /// Give up after this long.
+    After(Duration),
+    /// Wait for ever.
+    Never,
+}
+
+/// Parses `90`, `90s`, `1m30s`, `500ms`, `2h`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+        return Err(format!("{s:?} is not a duration"));
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{s:?} is not a duration like 90s, 5m or 1h30m ({e})"))
+}
+
+/// Parses `30m` / `none`.
+pub fn parse_wait_bound(s: &str) -> Result<WaitBound, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "none" | "never" | "off" | "0" => Ok(WaitBound::Never),
+        _ => parse_duration(s).map(WaitBound::After),
+    }
+}
+
+/// Parses `30/60s`, `30/1m`, `3/60` or `off`.
+pub fn parse_rate(s: &str) -> Result<RateArg, String> {
+    let t = s.trim();
+    if matches!(t.to_ascii_lowercase().as_str(), "off" | "none" | "0") {
+        return Ok(RateArg::Off);
+    }
+    let (n, w) = t
+        .split_once('/')
+        .ok_or_else(|| format!("{t:?} is not a budget like 30/60s (requests/window) or off"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{n:?} is not a number of requests"))?;
+    if n == 0 {
+        return Err("the number of requests must be at least 1 (or say off)".to_owned());
+    }
+    let w = parse_duration(w)?;
+    if w.is_zero() {
+        return Err("the window must be longer than 0".to_owned());
+    }
+    Ok(RateArg::Limit(n, w))
+}
+
+/// Parses a `--shot` value: `action|camera|0-3` (camera and timing optional).
+pub fn parse_shot(s: &str) -> Result<ShotArg, String> {
+    let mut parts = s.splitn(3, '|');
+    let action = parts.next().unwrap_or_default().trim().to_owned();
+    if action.is_empty() {
+        return Err(format!(
+            "{s:?}: a shot needs an action, as \"action|camera|0-3\" (camera and timing optional)"
+        ));
+    }
+    let camera = parts
+        .next()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
+    let timing = match parts.next().map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => {
+            let t = t.trim_end_matches('s');
+            let (a, b) = t
+                .split_once('-')
+                .ok_or_else(|| format!("{s:?}: the timing must look like 0-3 (seconds)"))?;
+            let a: f64 = a
+                .trim()
+                .trim_end_matches('s')
+                .parse()
+                .map_err(|_| format!("{s:?}: {a:?} is not a number of seconds"))?;
+            let b: f64 = b
+                .trim()
+                .parse()
+                .map_err(|_| format!("{s:?}: {b:?} is not a number of seconds"))?;
+            if !(a >= 0.0 && b > a && b.is_finite()) {
+                return Err(format!(
+                    "{s:?}: the timing must run forward from 0 or later, e.g. 0-3"
+                ));
+            }
+            Some((a, b))
+        }
+    };
+    Ok(ShotArg {
+        action,
+        camera,
+        timing,
+    })
+}
+
+/// One `--shot`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShotArg {
+    /// What happens in the shot.
+    pub action: String,
+    /// The camera for the shot.
+    pub camera: Option<String>,
+    /// Start and end, in seconds.
+    pub timing: Option<(f64, f64)>,
+}
+
+fn wire_values<T: 'static>(
+    all: &'static [T],
+    f: fn(&'static T) -> &'static str,
+) -> PossibleValuesParser {
+    PossibleValuesParser::new(all.iter().map(f))
+}
+
+fn modes() -> PossibleValuesParser {
+    wire_values(Mode::ALL, Mode::as_str)
+}
+fn tiers() -> PossibleValuesParser {
+    wire_values(QualityTier::ALL, QualityTier::as_str)
+}
+fn channels() -> PossibleValuesParser {
+    wire_values(Channel::ALL, Channel::as_str)
+}
+fn aspect_ratios() -> PossibleValuesParser {
+    wire_values(AspectRatio::ALL, AspectRatio::as_str)
+}
+fn resolutions() -> PossibleValuesParser {
+    wire_values(Resolution::ALL, Resolution::as_str)
+}
+
+/// Flags every command takes (each also a `SEEDANCE_*` variable).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// API key (prefer the SEEDANCE_API_KEY variable: flags are visible to other users in
+    /// `ps`). Never printed.
+    #[arg(
+        long,
+        global = true,
+        env = "SEEDANCE_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub api_key: Option<Secret>,
+
+    /// API origin [default: https://seedance2ai.io].
+    #[arg(long, global = true, env = "SEEDANCE_BASE_URL", hide_env_values = true, value_name = "URL", value_hint = ValueHint::Url)]
+    pub base_url: Option<String>,
+
+    /// Timeout of one HTTP request (e.g. 30s).
+    #[arg(long, global = true, env = "SEEDANCE_TIMEOUT", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Timeout for opening a connection (e.g. 10s).
+    #[arg(long, global = true, env = "SEEDANCE_CONNECT_TIMEOUT", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+
+    /// Retries of a failed request (connection errors, 429, 500, 503); submits are retried
+    /// with the same idempotency key, so they are never charged twice.
+    #[arg(
+        long,
+        global = true,
+        env = "SEEDANCE_MAX_RETRIES",
+        hide_env_values = true,
+        value_name = "N"
+    )]
+    pub max_retries: Option<u32>,
+
+    /// Request budget of the account shared by every request this process makes
+    /// [default: 30/60s, the API's limit]. `off` to disable.
+    #[arg(long, global = true, env = "SEEDANCE_RATE_LIMIT", hide_env_values = true, value_name = "N/WINDOW", value_parser = parse_rate)]
+    pub rate_limit: Option<RateArg>,
+
+    /// Budget of submits carrying reference media [default: 3/60s]. `off` to disable.
+    #[arg(long, global = true, env = "SEEDANCE_MEDIA_RATE_LIMIT", hide_env_values = true, value_name = "N/WINDOW", value_parser = parse_rate)]
+    pub media_rate_limit: Option<RateArg>,
+
+    /// First poll of a task after this long [default: the expected render time of the
+    /// request, from tier, resolution and duration].
+    #[arg(long, global = true, env = "SEEDANCE_POLL_FIRST", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub poll_first: Option<Duration>,
+
+    /// Shortest pause between polls of one task after the first.
+    #[arg(long, global = true, env = "SEEDANCE_POLL_INTERVAL", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub poll_interval: Option<Duration>,
+
+    /// Longest pause between polls of one task (the backoff cap).
+    #[arg(long, global = true, env = "SEEDANCE_POLL_MAX_INTERVAL", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub poll_max_interval: Option<Duration>,
+
+    /// Divide the expected render times by this factor (for an emulator started with
+    /// `--time-scale`).
+    #[arg(
+        long,
+        global = true,
+        env = "SEEDANCE_RENDER_TIME_SCALE",
+        hide_env_values = true,
+        value_name = "FACTOR"
+    )]
+    pub render_time_scale: Option<f64>,
+
+    /// Give up waiting for a task after this long (`none` waits for ever) [default: 30m].
+    #[arg(long, global = true, env = "SEEDANCE_WAIT_TIMEOUT", hide_env_values = true, value_name = "DURATION|none", value_parser = parse_wait_bound)]
+    pub wait_timeout: Option<WaitBound>,
+
+    /// The journal of submitted jobs (on by default) [default: $XDG_DATA_HOME/seedance/journal].
+    #[arg(long, global = true, env = "SEEDANCE_JOURNAL", hide_env_values = true, value_name = "PATH", value_hint = ValueHint::AnyPath)]
+    pub journal: Option<PathBuf>,
+
+    /// Do not keep a journal (a crash then loses track of a paid render).
+    #[arg(
+        long,
+        global = true,
+        env = "SEEDANCE_NO_JOURNAL",
+        hide_env_values = true,
+        conflicts_with = "journal"
+    )]
+    pub no_journal: bool,
+
+    /// Print only the result, as JSON, on stdout (no progress, no messages).
+    #[arg(long, global = true, env = "SEEDANCE_JSON", hide_env_values = true)]
+    pub json: bool,
+
+    /// Print only the result (no progress).
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "SEEDANCE_QUIET",
+        hide_env_values = true
+    )]
+    pub quiet: bool,
+
+    /// More logging on stderr (-v info, -vv debug, -vvv trace). RUST_LOG also works.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render a video: submit, wait, download (the MP4 and its last frame).
+    #[command(
+        long_about = "Render a video: submit a request, wait for it and download the MP4 and its \
+            last frame.\n\n\
+            The prompt is --prompt / --prompt-file, or is built from the director flags \
+            (--subject, --action, --scene, --camera, --style, --shot, --constraint, and the \
+            reference roles --opening-frame, --closing-frame, --character-ref, --motion-ref, \
+            --style-ref, --source-video, --extend-from) following the provider's prompt guide. \
+            See the result without sending anything with --dry-run.",
+        after_help = "Examples:\n  \
+            seedance generate --prompt \"A glass train crosses a snowy mountain bridge at dawn\" -o out/\n  \
+            seedance generate --subject \"a red fox\" --action \"trots through fresh snow\" \\\n    \
+              --scene \"a birch forest at dawn\" --camera \"slow dolly-in\" --style \"35mm film, soft light\" \\\n    \
+              --quality-tier pro --resolution 1080p --duration 8 -o fox.mp4\n  \
+            seedance generate --opening-frame https://example.com/start.png \\\n    \
+              --action \"the kite lifts off\" --no-wait --json"
+    )]
+    Generate(Box<GenerateArgs>),
+
+    /// Show a task's status.
+    Status(StatusArgs),
+
+    /// Wait for a task to finish (and download it with -o).
+    Wait(WaitArgs),
+
+    /// Download a finished task's video and last frame.
+    Download(DownloadArgs),
+
+    /// Finish the unfinished jobs of the journal (after a crash, Ctrl-C or --no-wait).
+    Resume(ResumeArgs),
+
+    /// Render many jobs from a JSON Lines file, inside the rate budget; safe to re-run.
+    #[command(long_about = BATCH_HELP)]
+    Batch(BatchArgs),
+
+    /// Write and check prompts (lint free-form prompts, build director prompts).
+    #[command(subcommand)]
+    Prompt(PromptCommand),
+
+    /// Serve the local Seedance emulator (API + CDN) for offline work and tests.
+    Emulator(EmulatorArgs),
+
+    /// Render a director prompt end to end against an embedded emulator: no key, no network.
+    Demo(DemoArgs),
+
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example: seedance completions bash > ~/.local/share/bash-completion/completions/seedance"
+    )]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (or write one page per command into a directory).
+    Man(ManArgs),
+}
+
+const BATCH_HELP: &str = "\
+Render many jobs from a JSON Lines file: one JSON object per line, with the API's request \
+fields (prompt, mode, quality_tier, channel, aspect_ratio, duration, resolution, image_url, \
+end_image_url, media_urls, generate_audio, fixed_lens, seed) and optionally:
+  \"name\"            a label for the job (also the file name of its outputs)
+  \"idempotency_key\" the job's key (default: derived from the line's request and position)
+Blank lines and lines starting with # are skipped.
+
+Every line is validated before anything is sent (exit 2 names the line and the field). Jobs \
+are submitted and waited for together inside the account's rate budget; their results are \
+printed as JSON lines, one per job, as they finish, then a summary. Re-running the same file \
+pays nothing twice: each job's idempotency key is stable, finished jobs are found in the \
+journal, and the API replays a repeated submit instead of charging again.";
+
+/// Arguments of `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub prompt: PromptSource,
+
+    #[command(flatten)]
+    pub request: RequestArgs,
+
+    #[command(flatten)]
+    pub director: DirectorArgs,
+
+    /// Return after the submit (the job stays in the journal: `seedance resume` or
+    /// `seedance wait ID` later).
+    #[arg(long, help_heading = "Output")]
+    pub no_wait: bool,
+
+    /// Where to save the video (a .mp4 file, or a directory for <task id>.mp4); the last
+    /// frame goes beside it (.png). Without -o nothing is downloaded.
+    #[arg(short, long, value_name = "PATH", help_heading = "Output", value_hint = ValueHint::AnyPath, conflicts_with = "no_wait")]
+    pub output: Option<PathBuf>,
+
+    /// The submit's Idempotency-Key [default: a new random key, kept in the journal].
+    /// Re-running with the same key and request returns the same task and charges nothing.
+    #[arg(long, value_name = "KEY", help_heading = "Output")]
+    pub idempotency_key: Option<String>,
+
+    /// Print the request that would be sent (as JSON) and send nothing.
+    #[arg(long, help_heading = "Output")]
+    pub dry_run: bool,
+}
+
+/// `--prompt` / `--prompt-file`.
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct PromptSource {
+    /// The prompt (3–10000 characters).
+    #[arg(short, long, value_name = "TEXT", help_heading = "Prompt")]
+    pub prompt: Option<String>,
+
+    /// Read the prompt from a file (`-` for stdin).
+    #[arg(long, value_name = "FILE", help_heading = "Prompt", value_hint = ValueHint::FilePath)]
+    pub prompt_file: Option<PathBuf>,
+}
+
+/// The API's request fields.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Request")]
+pub struct RequestArgs {
+    /// `mode` [default: text-to-video; image-to-video when --image-url/--opening-frame is
+    /// given; media-to-video when --media-url or a reference role is given].
+    #[arg(long, value_parser = modes())]
+    pub mode: Option<String>,
+
+    /// `quality_tier` [default: standard].
+    #[arg(long, value_parser = tiers())]
+    pub quality_tier: Option<String>,
+
+    /// `channel` [default: standard].
+    #[arg(long, value_parser = channels())]
+    pub channel: Option<String>,
+
+    /// `aspect_ratio` [default: 16:9].
+    #[arg(long, value_parser = aspect_ratios())]
+    pub aspect_ratio: Option<String>,
+
+    /// `duration` in seconds, 4–15 [default: 5].
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<u32>,
+
+    /// `resolution` [default: 720p]; 1080p-plus and 4k need --quality-tier pro.
+    #[arg(long, value_parser = resolutions())]
+    pub resolution: Option<String>,
+
+    /// `image_url`: the opening frame (public https URL; image-to-video).
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub image_url: Option<String>,
+
+    /// `end_image_url`: the closing frame (public https URL; image-to-video).
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub end_image_url: Option<String>,
+
+    /// One of `media_urls` (repeatable, at most 12; media-to-video).
+    #[arg(long = "media-url", value_name = "URL", value_hint = ValueHint::Url)]
+    pub media_urls: Vec<String>,
+
+    /// `generate_audio: false` (no soundtrack).
+    #[arg(long)]
+    pub no_audio: bool,
+
+    /// `fixed_lens: true` (lock the camera lens).
+    #[arg(long)]
+    pub fixed_lens: bool,
+
+    /// `seed`: -1 (random) to 4294967295; not on --channel real nor --quality-tier mini.
+    #[arg(long, allow_negative_numbers = true)]
+    pub seed: Option<i64>,
+}
+
+/// The director-prompt flags (the provider's prompt guide as flags).
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Director prompt")]
+pub struct DirectorArgs {
+    /// Load a director prompt from JSON (seedance_core::DirectorPrompt: subject, action,
+    /// scene, camera, style, shots, constraints, references, intent); flags add to it.
+    #[arg(long, value_name = "FILE.json", value_hint = ValueHint::FilePath)]
+    pub director_file: Option<PathBuf>,
+
+    /// Who or what the clip is about.
+    #[arg(long, value_name = "TEXT")]
+    pub subject: Option<String>,
+
+    /// What the subject does.
+    #[arg(long, value_name = "TEXT")]
+    pub action: Option<String>,
+
+    /// Where it happens (place, time, weather, light).
+    #[arg(long, value_name = "TEXT")]
+    pub scene: Option<String>,
+
+    /// Camera motion (e.g. "slow dolly-in", "handheld tracking shot").
+    #[arg(long, value_name = "TEXT")]
+    pub camera: Option<String>,
+
+    /// Visual style (e.g. "35mm film, soft golden light").
+    #[arg(long, value_name = "TEXT")]
+    pub style: Option<String>,
+
+    /// An ordered shot, repeatable: "action|camera|0-3" (camera and timing in seconds
+    /// optional).
+    #[arg(long = "shot", value_name = "ACTION|CAMERA|START-END", value_parser = parse_shot)]
+    pub shots: Vec<ShotArg>,
+
+    /// An extra constraint, repeatable (e.g. "keep the logo on the mug readable").
+    #[arg(long = "constraint", value_name = "TEXT")]
+    pub constraints: Vec<String>,
+
+    /// Leave out the guide's default constraints (stable faces, natural motion, no
+    /// deformation, no watermark, no logo, no subtitles).
+    #[arg(long)]
+    pub no_default_constraints: bool,
+
+    /// Subtitles are intended (drops "no subtitles" from the default constraints).
+    #[arg(long)]
+    pub subtitles: bool,
+
+    /// The opening frame (public https URL → `image_url`).
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub opening_frame: Option<String>,
+
+    /// The closing frame (public https URL → `end_image_url`).
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub closing_frame: Option<String>,
+
+    /// A character reference (→ `media_urls`), repeatable.
+    #[arg(long = "character-ref", value_name = "URL", value_hint = ValueHint::Url)]
+    pub character_refs: Vec<String>,
+
+    /// A motion reference (→ `media_urls`), repeatable.
+    #[arg(long = "motion-ref", value_name = "URL", value_hint = ValueHint::Url)]
+    pub motion_refs: Vec<String>,
+
+    /// A style reference (→ `media_urls`), repeatable.
+    #[arg(long = "style-ref", value_name = "URL", value_hint = ValueHint::Url)]
+    pub style_refs: Vec<String>,
+
+    /// A source video to edit (→ `media_urls`; the prompt says "strictly edit the supplied
+    /// source video").
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub source_video: Option<String>,
+
+    /// A previous clip to extend (→ `media_urls`; the prompt says "continue from the
+    /// supplied previous clip").
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub extend_from: Option<String>,
+}
+
+impl DirectorArgs {
+    /// Whether any director flag that writes prompt text is set.
+    pub fn has_text(&self) -> bool {
+        self.director_file.is_some()
+            || self.subject.is_some()
+            || self.action.is_some()
+            || self.scene.is_some()
+            || self.camera.is_some()
+            || self.style.is_some()
+            || !self.shots.is_empty()
+            || !self.constraints.is_empty()
+    }
+
+    /// Whether any reference role is set.
+    pub fn has_references(&self) -> bool {
+        self.opening_frame.is_some()
+            || self.closing_frame.is_some()
+            || !self.character_refs.is_empty()
+            || !self.motion_refs.is_empty()
+            || !self.style_refs.is_empty()
+            || self.source_video.is_some()
+            || self.extend_from.is_some()
+    }
+
+    /// Whether any director flag is set.
+    pub fn is_used(&self) -> bool {
+        self.has_text() || self.has_references() || self.no_default_constraints || self.subtitles
+    }
+}
+
+/// Arguments of `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The task id (sd2_…).
+    pub id: String,
+}
+
+/// Arguments of `wait`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// The task id (sd2_…).
+    pub id: String,
+
+    /// Download the video (file or directory) and its last frame when it completes.
+    #[arg(short, long, value_name = "PATH", value_hint = ValueHint::AnyPath)]
+    pub output: Option<PathBuf>,
+}
+
+/// Arguments of `download`.
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// The task id (sd2_…).
+    pub id: String,
+
+    /// Where to save the video (a .mp4 file or a directory) [default: the current
+    /// directory]; the last frame goes beside it.
+    #[arg(short, long, value_name = "PATH", value_hint = ValueHint::AnyPath)]
+    pub output: Option<PathBuf>,
+}
+
+/// Arguments of `resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// Where to save the videos of jobs that had no output path [default: the current
+    /// directory].
+    #[arg(short, long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub output: Option<PathBuf>,
+
+    /// Only list the unfinished jobs; send nothing.
+    #[arg(long)]
+    pub list: bool,
+}
+
+/// Arguments of `batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The jobs, one JSON object per line (`-` for stdin).
+    #[arg(value_name = "FILE.jsonl", value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
+
+    /// Directory for the outputs (<name or task id>.mp4 and .png) [default: the current
+    /// directory].
+    #[arg(short, long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub output: Option<PathBuf>,
+
+    /// Submit and wait without downloading.
+    #[arg(long)]
+    pub no_download: bool,
+
+    /// Validate every line, print the requests, send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `prompt …`.
+#[derive(Debug, Subcommand)]
+pub enum PromptCommand {
+    /// Check a free-form prompt against the provider's guide (asset:// URLs, raw asset ids,
+    /// in-app labels such as @image1, empty shots, length). Exit 2 when it finds something.
+    Lint(PromptLintArgs),
+
+    /// Build a director prompt from flags and print it (with --json: the request fields it
+    /// fills, prompt, mode and reference URLs).
+    Build(Box<PromptBuildArgs>),
+}
+
+/// Arguments of `prompt lint`.
+#[derive(Debug, Args)]
+pub struct PromptLintArgs {
+    /// The prompt (or use --prompt-file; `-` reads stdin).
+    #[arg(value_name = "PROMPT", conflicts_with = "prompt_file")]
+    pub text: Option<String>,
+
+    /// Read the prompt from a file (`-` for stdin).
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub prompt_file: Option<PathBuf>,
+}
+
+/// Arguments of `prompt build`.
+#[derive(Debug, Args)]
+pub struct PromptBuildArgs {
+    #[command(flatten)]
+    pub director: DirectorArgs,
+}
+
+/// Arguments of `emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address of the API listener (`127.0.0.1:0` picks a free port).
+    #[arg(
+        long,
+        env = "SEEDANCE_EMULATOR_ADDR",
+        hide_env_values = true,
+        default_value = "127.0.0.1:8787"
+    )]
+    pub addr: String,
+
+    /// Address of the CDN listener that serves outputs [default: the API's host, a free
+    /// port].
+    #[arg(long, env = "SEEDANCE_EMULATOR_CDN_ADDR", hide_env_values = true)]
+    pub cdn_addr: Option<String>,
+
+    /// Divide simulated render times by this (1 = realistic minutes; 100 = about a
+    /// second).
+    #[arg(
+        long,
+        env = "SEEDANCE_EMULATOR_TIME_SCALE",
+        hide_env_values = true,
+        default_value_t = 1.0
+    )]
+    pub time_scale: f64,
+
+    /// Turn the 30-per-60-s and 3-per-60-s rate limits off.
+    #[arg(long, conflicts_with_all = ["rate_limit", "media_rate_limit"])]
+    pub no_rate_limit: bool,
+
+    /// Request budget per account [default: 30/60s].
+    #[arg(long, value_name = "N/WINDOW", value_parser = parse_rate)]
+    pub rate_limit: Option<RateArg>,
+
+    /// Reference-media submit budget per account [default: 3/60s].
+    #[arg(long, value_name = "N/WINDOW", value_parser = parse_rate)]
+    pub media_rate_limit: Option<RateArg>,
+
+    /// Credits of the default account.
+    #[arg(long, value_name = "N")]
+    pub credits: Option<u64>,
+
+    /// Fraction of renders that fail (and are refunded), 0–1.
+    #[arg(long, value_name = "P")]
+    pub failure_rate: Option<f64>,
+}
+
+/// Arguments of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to save the MP4 and its last frame.
+    #[arg(short, long, value_name = "DIR", default_value = "seedance-demo", value_hint = ValueHint::DirPath)]
+    pub output: PathBuf,
+
+    /// Divide the simulated render time by this (the real API takes minutes).
+    #[arg(long, default_value_t = 60.0, value_name = "FACTOR")]
+    pub time_scale: f64,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Arguments of `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write seedance.1 and one page per command (seedance-generate.1, …) into this
+    /// directory instead of printing seedance.1.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn shots_parse() {
+        let s = parse_shot("the fox jumps|low angle tracking|0-3").unwrap();
+        assert_eq!(s.action, "the fox jumps");
+        assert_eq!(s.camera.as_deref(), Some("low angle tracking"));
+        assert_eq!(s.timing, Some((0.0, 3.0)));
+        let s = parse_shot("the fox lands").unwrap();
+        assert_eq!(s.camera, None);
+        assert_eq!(s.timing, None);
+        let s = parse_shot("lands||3s-5.5s").unwrap();
+        assert_eq!(s.camera, None);
+        assert_eq!(s.timing, Some((3.0, 5.5)));
+        assert!(parse_shot("|camera|0-3").is_err());
+        assert!(parse_shot("a|b|3-1").is_err());
+        assert!(parse_shot("a|b|x").is_err());
+    }
+
+    #[test]
+    fn rates_and_durations_parse() {
+        assert_eq!(
+            parse_rate("30/60s").unwrap(),
+            RateArg::Limit(30, Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_rate("3/1m").unwrap(),
+            RateArg::Limit(3, Duration::from_secs(60))
+        );
+        assert_eq!(parse_rate("off").unwrap(), RateArg::Off);
+        assert!(parse_rate("30").is_err());
+        assert!(parse_rate("0/60s").is_err());
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("0.5").unwrap(), Duration::from_millis(500));
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_wait_bound("none").unwrap(), WaitBound::Never);
+    }
+}

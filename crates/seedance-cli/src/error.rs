@@ -1,0 +1,121 @@
+//! What can go wrong, and the exit code each maps to (documented in `--help` and the README).
+
+use std::fmt;
+
+use seedance_core::{ValidationError, Violation};
+use serde_json::{json, Value};
+
+/// The process exit codes. Stable: scripts and agents branch on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: success.
+    Ok = 0,
+    /// 1: a local problem (file system, journal, emulator could not start).
+    Local = 1,
+    /// 2: usage or validation error; nothing was sent.
+    Usage = 2,
+    /// 3: the API refused the request or could not be reached.
+    Api = 3,
+    /// 4: the task failed.
+    TaskFailed = 4,
+    /// 5: timed out waiting.
+    TimedOut = 5,
+}
+
+impl Exit {
+    /// The numeric code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// An error of a command: the exit code, a stable kind, a message, and details for `--json`.
+#[derive(Debug, thiserror::Error)]
+pub struct CliError {
+    /// Exit code.
+    pub exit: Exit,
+    /// Stable machine-readable kind (`validation`, `api`, `task_failed`, `timeout`, …).
+    pub kind: &'static str,
+    /// Human message (never contains the API key).
+    pub message: String,
+    /// Extra JSON fields for `--json` (`violations`, `task_id`, `code`, …).
+    pub details: serde_json::Map<String, Value>,
+    /// The result was already printed as JSON: print nothing more with `--json`.
+    pub silent: bool,
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl CliError {
+    /// A new error.
+    pub fn new(exit: Exit, kind: &'static str, message: impl Into<String>) -> Self {
+        CliError {
+            exit,
+            kind,
+            message: message.into(),
+            details: serde_json::Map::new(),
+            silent: false,
+        }
+    }
+
+    /// Marks the error as already reported in the JSON result.
+    pub fn silent(mut self) -> Self {
+        self.silent = true;
+        self
+    }
+
+    /// Usage error (exit 2; nothing sent).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Exit::Usage, "usage", message)
+    }
+
+    /// Local error (exit 1).
+    pub fn local(message: impl Into<String>) -> Self {
+        Self::new(Exit::Local, "local", message)
+    }
+
+    /// Adds a JSON detail.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// The error as the JSON printed by `--json`.
+    pub fn to_json(&self) -> Value {
+        let mut err = serde_json::Map::new();
+        err.insert("kind".into(), json!(self.kind));
+        err.insert("message".into(), json!(self.message));
+        err.insert("exit_code".into(), json!(self.exit.code()));
+        for (k, v) in &self.details {
+            err.insert(k.clone(), v.clone());
+        }
+        json!({ "error": err })
+    }
+}
+
+/// JSON of one violation.
+pub fn violation_json(v: &Violation) -> Value {
+    json!({ "field": v.field, "rule": v.rule.as_str(), "message": v.message })
+}
+
+impl From<ValidationError> for CliError {
+    fn from(e: ValidationError) -> Self {
+        let violations: Vec<Value> = e.violations().iter().map(violation_json).collect();
+        let mut msg = String::from("invalid request (nothing was sent):");
+        for v in e.violations() {
+            msg.push_str("\n  ");
+            msg.push_str(&v.to_string());
+        }
+        CliError::new(Exit::Usage, "validation", msg).with("violations", violations)
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::local(e.to_string())
+    }
+}

@@ -1,0 +1,76 @@
+//! `seedance`: the command line of the Seedance 2 Video API SDK.
+//!
+//! Exit codes: 0 success · 1 local problem · 2 usage/validation (nothing sent) · 3 API or
+//! network error · 4 task failed · 5 timed out. See `seedance --help`.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+mod director;
+mod error;
+mod request;
+mod ui;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::error::CliError;
+use crate::ui::Ui;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let ui = Ui::new(cli.global.json, cli.global.quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return report(
+                &ui,
+                CliError::local(format!("cannot start the runtime: {e}")),
+            )
+        }
+    };
+    let result = runtime.block_on(commands::run(cli, ui.clone()));
+    ui.clear();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report(&ui, e),
+    }
+}
+
+fn report(ui: &Ui, e: CliError) -> ExitCode {
+    if ui.is_json() {
+        if !e.silent {
+            ui.json(&e.to_json());
+        }
+    } else {
+        eprintln!("error: {e}");
+    }
+    ExitCode::from(e.exit.code())
+}
+
+/// Logs go to stderr: `-v` info, `-vv` debug, `-vvv` trace; `RUST_LOG` overrides.
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = if verbose == 0 {
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default))
+    } else {
+        EnvFilter::new(default)
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose >= 2)
+        .try_init();
+}
