@@ -139,8 +139,8 @@ impl<'de> Deserialize<'de> for ErrorCode {
 pub struct ApiError {
     /// The code.
     pub code: ErrorCode,
-    /// A human-readable message.
-    #[serde(default)]
+    /// A human-readable message (`null` or absent reads as empty).
+    #[serde(default, deserialize_with = "crate::task::null_as_default")]
     pub message: String,
 }
 

@@ -115,7 +115,9 @@ pub fn lint_prompt(prompt: &str) -> Vec<LintFinding> {
         }
     }
     for m in IN_APP_LABEL.find_iter(prompt) {
-        push(LintKind::InAppLabel, m);
+        if !looks_like_email(prompt, m.range()) {
+            push(LintKind::InAppLabel, m);
+        }
     }
     // Shots are read inline too ("Shot 1: … Shot 2: …"), so headings are found anywhere a
     // line or sentence may start a shot.
@@ -128,6 +130,19 @@ pub fn lint_prompt(prompt: &str) -> Vec<LintFinding> {
     }
     out.sort_by_key(|f| f.span.start);
     out
+}
+
+/// Whether the `@…` match at `span` is the domain part of an e-mail address
+/// (`bob@video1.com`) rather than an in-app label: an ASCII local part right before the `@`
+/// and a dot followed by a letter right after the match.
+fn looks_like_email(prompt: &str, span: Range<usize>) -> bool {
+    let before = prompt[..span.start].chars().next_back();
+    let mut after = prompt[span.end..].chars();
+    let local_part = before
+        .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-'));
+    let domain_goes_on =
+        after.next() == Some('.') && after.next().is_some_and(|c| c.is_ascii_alphabetic());
+    local_part && domain_goes_on
 }
 
 static SHOT_HEADINGS_INLINE: LazyLock<Regex> = LazyLock::new(|| {

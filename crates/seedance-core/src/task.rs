@@ -145,8 +145,12 @@ pub struct TaskOutput {
     /// The seed that was used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
-    /// Images, for image-model tasks (`gpt2_…`, `nbp_…`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Images, for image-model tasks (`gpt2_…`, `nbp_…`). `null` reads as empty.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::task::null_as_default"
+    )]
     pub images: Vec<ImageOutput>,
 }
 
@@ -242,4 +246,13 @@ impl Task {
     pub fn last_frame_url(&self) -> Option<&str> {
         self.output.as_ref()?.last_frame_url.as_deref()
     }
+}
+
+/// Reads `null` as the type's default (the API may send `null` for an empty list or text).
+pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }

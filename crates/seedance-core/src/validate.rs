@@ -439,11 +439,29 @@ fn non_global_v6(ip: Ipv6Addr) -> Option<&'static str> {
         Some("link-local")
     } else if ip.is_multicast() {
         Some("multicast")
-    } else if s[0] == 0x2001 && s[1] == 0x0db8 {
+    } else if (s[0] & 0xffc0) == 0xfec0 {
+        Some("site-local (deprecated)")
+    } else if (s[0] == 0x2001 && s[1] == 0x0db8) || (s[0] & 0xfff0) == 0x3ff0 {
         Some("documentation")
+    } else if s[0] == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0 {
+        Some("discard-only")
+    } else if s[0] == 0x0064 && s[1] == 0xff9b && s[2] == 0x0001 {
+        Some("local-use NAT64")
+    } else if s[0] == 0x0064 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
+        // NAT64 (RFC 6052): the last 32 bits are an IPv4 address.
+        non_global_v4(embedded_v4(s[6], s[7])).map(|_| "NAT64 of a non-public IPv4")
+    } else if s[0] == 0x2002 {
+        // 6to4 (RFC 3056): bits 16..48 are an IPv4 address.
+        non_global_v4(embedded_v4(s[1], s[2])).map(|_| "6to4 of a non-public IPv4")
     } else if s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0 && s[5] == 0 {
         Some("IPv4-compatible (deprecated)")
     } else {
         None
     }
+}
+
+fn embedded_v4(hi: u16, lo: u16) -> Ipv4Addr {
+    let [a, b] = hi.to_be_bytes();
+    let [c, d] = lo.to_be_bytes();
+    Ipv4Addr::new(a, b, c, d)
 }
