@@ -1,0 +1,69 @@
+//! Rust errors to the Python exception hierarchy of `seedance._errors`.
+//!
+//! The classes are plain Python (so they pickle, subclass and type-check like any other);
+//! this module only builds instances of them.
+
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use seedance_core::ValidationError;
+
+const ERRORS_MODULE: &str = "seedance._errors";
+
+/// The class `name` of `seedance._errors`.
+pub(crate) fn class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import(ERRORS_MODULE)?.getattr(name)
+}
+
+/// `seedance.ValidationError` listing every violation.
+pub(crate) fn validation_error(py: Python<'_>, err: &ValidationError) -> PyErr {
+    match build_validation_error(py, err) {
+        Ok(e) => e,
+        Err(e) => e,
+    }
+}
+
+fn build_validation_error(py: Python<'_>, err: &ValidationError) -> PyResult<PyErr> {
+    let violation = class(py, "Violation")?;
+    let list = PyList::empty(py);
+    for v in err.violations() {
+        list.append(violation.call1((v.field.as_str(), v.rule.as_str(), v.message.as_str()))?)?;
+    }
+    let exc = class(py, "ValidationError")?.call1((list,))?;
+    Ok(PyErr::from_value(exc))
+}
+
+/// `seedance.ValidationError` for one problem found while reading the arguments
+/// (a value of the wrong shape, before the core's rules can see it).
+pub(crate) fn argument_error(py: Python<'_>, field: &str, message: &str) -> PyErr {
+    violation_error(py, field, "type", message)
+}
+
+/// `seedance.ValidationError` with one violation.
+pub(crate) fn violation_error(py: Python<'_>, field: &str, rule: &str, message: &str) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let v = class(py, "Violation")?.call1((field, rule, message))?;
+        let exc = class(py, "ValidationError")?.call1((PyList::new(py, [v])?,))?;
+        Ok(PyErr::from_value(exc))
+    };
+    match build() {
+        Ok(e) => e,
+        Err(e) => e,
+    }
+}
+
+/// An instance of `seedance.<name>(*args, **kwargs)` as a `PyErr`.
+pub(crate) fn make<'py, A: pyo3::call::PyCallArgs<'py>>(
+    py: Python<'py>,
+    name: &str,
+    args: A,
+    kwargs: Option<&Bound<'py, pyo3::types::PyDict>>,
+) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let exc = class(py, name)?.call(args, kwargs)?;
+        Ok(PyErr::from_value(exc))
+    };
+    match build() {
+        Ok(e) => e,
+        Err(e) => e,
+    }
+}

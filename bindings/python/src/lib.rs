@@ -1,0 +1,26 @@
+//! `seedance._seedance`: the native half of the `seedance` Python package.
+//!
+//! Glue only: every rule lives in `seedance_core`, the HTTP behaviour in `seedance_http`,
+//! the emulator in `seedance_emulator`. The Python half (`python/seedance/`) adds the
+//! keyword signatures, context managers, progress bars and the exception classes.
+
+use pyo3::prelude::*;
+
+mod convert;
+mod errors;
+mod lint;
+mod params;
+mod prompt;
+mod task;
+
+/// The native module.
+#[pymodule]
+fn _seedance(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<task::PyTask>()?;
+    m.add_class::<lint::PyLintFinding>()?;
+    m.add_class::<prompt::PyDirectorPrompt>()?;
+    m.add_function(wrap_pyfunction!(lint::lint_prompt, m)?)?;
+    m.add_function(wrap_pyfunction!(params::validate, m)?)?;
+    Ok(())
+}

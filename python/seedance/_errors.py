@@ -1,0 +1,229 @@
+"""The exception hierarchy of the ``seedance`` package.
+
+Every error the SDK raises is a :class:`SeedanceError`. API errors get one class per
+documented code, so callers can ``except seedance.RateLimitedError`` instead of
+comparing strings::
+
+    SeedanceError
+    ├── ValidationError            request refused locally, before any request
+    ├── APIError                   the server answered with an error
+    │   ├── AuthenticationError        401 unauthorized
+    │   ├── InvalidRequestError        400 invalid_request
+    │   ├── InsufficientCreditsError   402 insufficient_credits
+    │   ├── RateLimitedError           429 rate_limited
+    │   ├── IdempotencyConflictError   409 idempotency_conflict
+    │   ├── ServiceBusyError           503 service_busy
+    │   ├── NotFoundError              404 not_found
+    │   └── InternalServerError        500 internal_error
+    ├── TaskFailedError            the task ended as failed
+    ├── WaitTimeoutError           (also a TimeoutError) wait() gave up
+    ├── APIConnectionError         no usable answer (network, DNS, TLS, dropped connection)
+    ├── APIResponseError           an answer that is not the API's JSON (e.g. an HTML 502)
+    ├── DownloadError              fetching the output from the CDN failed
+    └── ConfigurationError         bad client settings (e.g. no API key)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Type
+
+__all__ = [
+    "SeedanceError",
+    "Violation",
+    "ValidationError",
+    "APIError",
+    "AuthenticationError",
+    "InvalidRequestError",
+    "InsufficientCreditsError",
+    "RateLimitedError",
+    "IdempotencyConflictError",
+    "ServiceBusyError",
+    "NotFoundError",
+    "InternalServerError",
+    "TaskFailedError",
+    "WaitTimeoutError",
+    "APIConnectionError",
+    "APIResponseError",
+    "DownloadError",
+    "ConfigurationError",
+]
+
+
+class SeedanceError(Exception):
+    """Base class of every error raised by the ``seedance`` package."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule of a request: the field, the rule's stable name, and a message."""
+
+    field: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class ValidationError(SeedanceError):
+    """The request breaks the API's rules; raised before anything is sent.
+
+    ``violations`` lists every broken rule at once, not just the first.
+    """
+
+    violations: List[Violation]
+
+    def __init__(self, violations: Sequence[Violation]) -> None:
+        self.violations = list(violations)
+        super().__init__(
+            "invalid request: " + "; ".join(str(v) for v in self.violations)
+        )
+
+    def fields(self) -> List[str]:
+        """The fields named by the violations, in order, without repeats."""
+        seen: Dict[str, None] = {}
+        for v in self.violations:
+            seen.setdefault(v.field, None)
+        return list(seen)
+
+
+class APIError(SeedanceError):
+    """The API answered with an error body ``{"error": {"code", "message"}}``.
+
+    A code this version does not know raises ``APIError`` itself.
+    """
+
+    status: int
+    code: str
+    message: str
+    retry_after: Optional[float]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 0,
+        code: str = "",
+        retry_after: Optional[float] = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+        super().__init__(f"{code} (HTTP {status}): {message}" if code else message)
+
+
+class AuthenticationError(APIError):
+    """401 ``unauthorized``: the API key is missing, invalid or revoked."""
+
+
+class InvalidRequestError(APIError):
+    """400 ``invalid_request``: bad input or an unsupported field."""
+
+
+class InsufficientCreditsError(APIError):
+    """402 ``insufficient_credits``: the balance is empty; top up and retry."""
+
+
+class RateLimitedError(APIError):
+    """429 ``rate_limited``: over the account's budget (30 requests per 60 s).
+
+    ``retry_after`` holds the server's ``Retry-After`` in seconds, when given.
+    """
+
+
+class IdempotencyConflictError(APIError):
+    """409 ``idempotency_conflict``: the key was reused with another body, or the first
+    request with it is still running."""
+
+
+class ServiceBusyError(APIError):
+    """503 ``service_busy``: a temporary upstream or credit-concurrency issue."""
+
+
+class NotFoundError(APIError):
+    """404 ``not_found``: no such task for this key's owner."""
+
+
+class InternalServerError(APIError):
+    """500 ``internal_error``: an unexpected server-side failure."""
+
+
+#: The class raised for each documented error code.
+ERROR_CLASSES: Dict[str, Type[APIError]] = {
+    "unauthorized": AuthenticationError,
+    "invalid_request": InvalidRequestError,
+    "insufficient_credits": InsufficientCreditsError,
+    "rate_limited": RateLimitedError,
+    "idempotency_conflict": IdempotencyConflictError,
+    "service_busy": ServiceBusyError,
+    "not_found": NotFoundError,
+    "internal_error": InternalServerError,
+}
+
+
+class TaskFailedError(SeedanceError):
+    """The task ended without a result (``failed``, or a terminal failure status).
+
+    ``credits_refunded`` tells how many credits the provider gave back.
+    """
+
+    task_id: str
+    code: str
+    message: str
+    credits_refunded: int
+
+    def __init__(
+        self,
+        task_id: str,
+        code: str,
+        message: str,
+        credits_refunded: int = 0,
+    ) -> None:
+        self.task_id = task_id
+        self.code = code
+        self.message = message
+        self.credits_refunded = credits_refunded
+        super().__init__(
+            f"task {task_id} failed: {code}: {message} "
+            f"({credits_refunded} credits refunded)"
+        )
+
+
+class WaitTimeoutError(SeedanceError, TimeoutError):
+    """``wait()`` gave up before the task ended. The task goes on: wait again later."""
+
+    task_id: str
+    waited: float
+
+    def __init__(self, task_id: str, waited: float) -> None:
+        self.task_id = task_id
+        self.waited = waited
+        super().__init__(f"task {task_id} still not finished after {waited:.1f} s")
+
+
+class APIConnectionError(SeedanceError):
+    """No usable answer: connection refused or dropped, DNS, TLS, or the request timed out
+    (after the retries the client allows)."""
+
+
+class APIResponseError(SeedanceError):
+    """The server answered with something that is not the API's JSON (e.g. an HTML 502
+    page from a proxy). ``status`` is the HTTP status; ``body`` the start of the body."""
+
+    status: int
+    body: str
+
+    def __init__(self, message: str, *, status: int = 0, body: str = "") -> None:
+        self.status = status
+        self.body = body
+        super().__init__(message)
+
+
+class DownloadError(SeedanceError):
+    """Fetching a task's output from the CDN failed (or the task has no output)."""
+
+
+class ConfigurationError(SeedanceError):
+    """The client is set up wrongly, e.g. no API key given and ``SEEDANCE_API_KEY`` unset."""
