@@ -1,0 +1,307 @@
+//! Accounts, keys, the illustrative price table and the runtime configuration.
+
+use std::time::Duration;
+
+use seedance_core::{QualityTier, Resolution};
+use serde::{Deserialize, Serialize};
+
+/// The documented default test key (account [`DEFAULT_ACCOUNT`], 100 000 credits).
+pub const DEFAULT_TEST_KEY: &str = "sk_test_seedance";
+/// A second key of the default account (several keys may share one account).
+pub const DEFAULT_TEST_KEY_2: &str = "sk_test_seedance_2";
+/// A revoked key of the default account: always 401 `unauthorized`.
+pub const REVOKED_TEST_KEY: &str = "sk_test_revoked";
+/// The key of an account with no credits: every submit gets 402 `insufficient_credits`.
+pub const NO_CREDITS_TEST_KEY: &str = "sk_test_no_credits";
+/// The default account's id.
+pub const DEFAULT_ACCOUNT: &str = "acct_test";
+/// The zero-credit account's id.
+pub const NO_CREDITS_ACCOUNT: &str = "acct_no_credits";
+/// The default account's starting balance.
+pub const DEFAULT_CREDITS: u64 = 100_000;
+/// Default prompt marker that makes a task fail after rendering (credits refunded).
+pub const DEFAULT_FAILURE_MARKER: &str = "[fail]";
+/// Default prompt marker that makes a submit be refused by the content policy (400, no charge).
+pub const DEFAULT_REFUSAL_MARKER: &str = "[refuse]";
+/// Default marker in a reference URL that is refused as "showing a real person" (400, no charge).
+pub const DEFAULT_REAL_PERSON_MARKER: &str = "real-person";
+/// Default largest accepted request body.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+/// Default idempotency-key retention (24 hours, real time).
+pub const DEFAULT_IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 3600);
+
+/// An account: an id, its keys, its revoked keys and a starting balance.
+///
+/// ```
+/// use seedance_emulator::Account;
+/// let a = Account::new("acct_a").key("sk_test_a").key("sk_test_a2").revoked_key("sk_old").credits(1000);
+/// assert_eq!(a.id(), "acct_a");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub(crate) id: String,
+    pub(crate) keys: Vec<String>,
+    pub(crate) revoked_keys: Vec<String>,
+    pub(crate) credits: u64,
+}
+
+impl Account {
+    /// A new account with no keys and no credits.
+    pub fn new(id: impl Into<String>) -> Self {
+        Account {
+            id: id.into(),
+            keys: Vec::new(),
+            revoked_keys: Vec::new(),
+            credits: 0,
+        }
+    }
+    /// Adds a key that authenticates as this account.
+    #[must_use]
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.keys.push(key.into());
+        self
+    }
+    /// Adds a revoked key (always answered with 401).
+    #[must_use]
+    pub fn revoked_key(mut self, key: impl Into<String>) -> Self {
+        self.revoked_keys.push(key.into());
+        self
+    }
+    /// Sets the starting balance.
+    #[must_use]
+    pub fn credits(mut self, credits: u64) -> Self {
+        self.credits = credits;
+        self
+    }
+    /// The account id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// The built-in accounts: [`DEFAULT_ACCOUNT`] (keys [`DEFAULT_TEST_KEY`] and
+/// [`DEFAULT_TEST_KEY_2`], revoked key [`REVOKED_TEST_KEY`], `credits` credits) and
+/// [`NO_CREDITS_ACCOUNT`] (key [`NO_CREDITS_TEST_KEY`], 0 credits).
+pub(crate) fn builtin_accounts(credits: u64) -> Vec<Account> {
+    vec![
+        Account::new(DEFAULT_ACCOUNT)
+            .key(DEFAULT_TEST_KEY)
+            .key(DEFAULT_TEST_KEY_2)
+            .revoked_key(REVOKED_TEST_KEY)
+            .credits(credits),
+        Account::new(NO_CREDITS_ACCOUNT)
+            .key(NO_CREDITS_TEST_KEY)
+            .credits(0),
+    ]
+}
+
+/// Credits per second of clip, by tier and resolution (the emulator's illustrative price
+/// table; the provider publishes none). `None` for combinations the API refuses.
+///
+/// | tier \ resolution | 720p | 1080p | 1080p-plus | 4k |
+/// |---|---|---|---|---|
+/// | mini     | 3  | 5  | — | — |
+/// | standard | 6  | 9  | — | — |
+/// | pro      | 10 | 15 | 20 | 30 |
+///
+/// ```
+/// use seedance_core::{QualityTier, Resolution};
+/// assert_eq!(seedance_emulator::credits_per_second(&QualityTier::Pro, &Resolution::K4), Some(30));
+/// ```
+pub fn credits_per_second(tier: &QualityTier, resolution: &Resolution) -> Option<u64> {
+    use QualityTier as T;
+    use Resolution as R;
+    Some(match (tier, resolution) {
+        (T::Mini, R::P720) => 3,
+        (T::Mini, R::P1080) => 5,
+        (T::Standard, R::P720) => 6,
+        (T::Standard, R::P1080) => 9,
+        (T::Pro, R::P720) => 10,
+        (T::Pro, R::P1080) => 15,
+        (T::Pro, R::P1080Plus) => 20,
+        (T::Pro, R::K4) => 30,
+        _ => return None,
+    })
+}
+
+/// The price of a clip in credits: [`credits_per_second`] × duration (standard, 5 s,
+/// 720p costs 30, as in the spec's example).
+///
+/// ```
+/// use seedance_core::{QualityTier, Resolution};
+/// assert_eq!(seedance_emulator::price(&QualityTier::Standard, &Resolution::P720, 5), Some(30));
+/// assert_eq!(seedance_emulator::price(&QualityTier::Mini, &Resolution::K4, 5), None);
+/// ```
+pub fn price(tier: &QualityTier, resolution: &Resolution, duration_secs: u32) -> Option<u64> {
+    credits_per_second(tier, resolution).map(|c| c * u64::from(duration_secs))
+}
+
+/// A rate limit: at most `requests` in any sliding window of `window` (real time).
+///
+/// ```
+/// use std::time::Duration;
+/// let l = seedance_emulator::RateLimit::new(30, Duration::from_secs(60));
+/// assert_eq!(l.requests, 30);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Requests allowed per window.
+    pub requests: u32,
+    /// The window, real time.
+    #[serde(with = "millis", rename = "window_ms")]
+    pub window: Duration,
+}
+
+impl RateLimit {
+    /// A limit of `requests` per `window`.
+    pub fn new(requests: u32, window: Duration) -> Self {
+        RateLimit { requests, window }
+    }
+}
+
+/// Where a redirect sends API requests (answered with 307, `Location` on another host
+/// name of the same site, path and query kept).
+///
+/// ```
+/// use seedance_emulator::Redirect;
+/// assert_eq!(Redirect::ApexToWww.target_host("seedance.localhost"), Some("www.seedance.localhost".to_owned()));
+/// assert_eq!(Redirect::ApexToWww.target_host("www.seedance.localhost"), None);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Redirect {
+    /// Any host not starting with `www.` is sent to `www.` + host (as the production apex).
+    ApexToWww,
+    /// Any host other than this one is sent to it.
+    ToHost(String),
+}
+
+impl Redirect {
+    /// The host to redirect a request for `host` (with port, as in the `Host` header) to,
+    /// or `None` when the request is already on the target.
+    pub fn target_host(&self, host: &str) -> Option<String> {
+        match self {
+            Redirect::ApexToWww => {
+                if host.starts_with("www.") {
+                    None
+                } else {
+                    Some(format!("www.{host}"))
+                }
+            }
+            Redirect::ToHost(target) => {
+                if host.eq_ignore_ascii_case(target) {
+                    None
+                } else {
+                    Some(target.clone())
+                }
+            }
+        }
+    }
+}
+
+/// Settings that can be changed while the emulator runs ([`crate::Emulator::configure`],
+/// `POST /_emulator/config`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RuntimeConfig {
+    /// Simulated render time is divided by this (1.0 = realistic, about 1–5 minutes).
+    pub time_scale: f64,
+    /// The account-wide limit over every endpoint (`None` = off).
+    pub rate_limit: Option<RateLimit>,
+    /// The limit for submits carrying reference media (`None` = off).
+    pub media_rate_limit: Option<RateLimit>,
+    /// How long an idempotency key is remembered.
+    #[serde(with = "millis", rename = "idempotency_retention_ms")]
+    pub idempotency_retention: Duration,
+    /// A prompt containing this makes the task fail (refund); `None` = off.
+    pub failure_marker: Option<String>,
+    /// Probability in 0..=1 that any task fails (refund).
+    pub failure_probability: f64,
+    /// A prompt containing this is refused by the content policy (400, no charge).
+    pub refusal_marker: Option<String>,
+    /// A reference URL containing this is refused as showing a real person (400, no charge).
+    pub real_person_marker: Option<String>,
+    /// Bodies larger than this are refused (400).
+    pub max_body_bytes: usize,
+    /// Answer API requests with a 307 to another host of the same site.
+    pub redirect: Option<Redirect>,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            time_scale: 1.0,
+            rate_limit: Some(RateLimit::new(
+                seedance_core::rules::RATE_LIMIT_REQUESTS,
+                Duration::from_secs(seedance_core::rules::RATE_LIMIT_WINDOW_SECS),
+            )),
+            media_rate_limit: Some(RateLimit::new(
+                seedance_core::rules::MEDIA_RATE_LIMIT_REQUESTS,
+                Duration::from_secs(seedance_core::rules::MEDIA_RATE_LIMIT_WINDOW_SECS),
+            )),
+            idempotency_retention: DEFAULT_IDEMPOTENCY_RETENTION,
+            failure_marker: Some(DEFAULT_FAILURE_MARKER.to_owned()),
+            failure_probability: 0.0,
+            refusal_marker: Some(DEFAULT_REFUSAL_MARKER.to_owned()),
+            real_person_marker: Some(DEFAULT_REAL_PERSON_MARKER.to_owned()),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            redirect: None,
+        }
+    }
+}
+
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_example_costs_30() {
+        assert_eq!(
+            price(&QualityTier::Standard, &Resolution::P720, 5),
+            Some(30)
+        );
+    }
+
+    #[test]
+    fn price_grows_with_tier_resolution_duration() {
+        let p = |t: &QualityTier, r: &Resolution, d| price(t, r, d).unwrap_or(0);
+        assert!(
+            p(&QualityTier::Mini, &Resolution::P720, 5)
+                < p(&QualityTier::Standard, &Resolution::P720, 5)
+        );
+        assert!(
+            p(&QualityTier::Standard, &Resolution::P720, 5)
+                < p(&QualityTier::Pro, &Resolution::P720, 5)
+        );
+        assert!(
+            p(&QualityTier::Pro, &Resolution::P720, 5) < p(&QualityTier::Pro, &Resolution::K4, 5)
+        );
+        assert!(
+            p(&QualityTier::Pro, &Resolution::K4, 5) < p(&QualityTier::Pro, &Resolution::K4, 15)
+        );
+    }
+
+    #[test]
+    fn runtime_config_json_round_trip() {
+        let c = RuntimeConfig::default();
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["rate_limit"]["window_ms"], 60_000);
+        let back: RuntimeConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(back, c);
+    }
+}

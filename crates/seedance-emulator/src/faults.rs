@@ -1,0 +1,371 @@
+//! Fault injection: what to break, where, and how often.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Which requests a [`Fault`] applies to.
+///
+/// ```
+/// use seedance_emulator::Endpoint;
+/// assert!(Endpoint::Any.matches(Endpoint::Submit));
+/// assert!(!Endpoint::Any.matches(Endpoint::Cdn));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// `POST /api/v1/video/seedance2`.
+    Submit,
+    /// `GET /api/v1/tasks/{id}`.
+    GetTask,
+    /// Every public API endpoint (not the CDN, never `/_emulator`).
+    Any,
+    /// Every request to the CDN listener.
+    Cdn,
+}
+
+impl Endpoint {
+    /// Whether a fault registered for `self` applies to a request on `actual`.
+    pub fn matches(self, actual: Endpoint) -> bool {
+        self == actual
+            || (self == Endpoint::Any && matches!(actual, Endpoint::Submit | Endpoint::GetTask))
+    }
+}
+
+/// What an injected fault does.
+///
+/// ```
+/// use seedance_emulator::FaultKind;
+/// let k = FaultKind::RateLimited { retry_after_secs: 2 };
+/// assert_eq!(k.name(), "rate_limited");
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum FaultKind {
+    /// 503 `service_busy`, before the request is handled (no task).
+    ServiceBusy503,
+    /// 500 `internal_error`, before the request is handled (no task).
+    Internal500,
+    /// 429 `rate_limited` with this `Retry-After`, before the request is handled.
+    RateLimited {
+        /// The `Retry-After` header value, seconds.
+        retry_after_secs: u64,
+    },
+    /// Close the connection without handling the request or answering.
+    DropBeforeHandling,
+    /// Handle the request fully (a submit creates and charges its task), then close the
+    /// connection without answering.
+    DropAfterHandling,
+    /// Answer after this delay. On a submit the delay runs while the idempotency key is
+    /// held as in flight (so a concurrent request with the same key gets 409).
+    Delay(Duration),
+    /// Handle the request, then answer with its status and a truncated JSON body.
+    MalformedJson,
+    /// Answer 502 with an HTML page, as a proxy in front of the API would (no task).
+    HtmlBadGateway,
+    /// Handle the request, then add unknown fields to the JSON answer.
+    ExtraFields,
+    /// Handle the request, then answer with this value in `status`.
+    UnknownStatus(String),
+}
+
+impl FaultKind {
+    /// The kind's wire name in the `/_emulator/faults` JSON.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::ServiceBusy503 => "service_busy",
+            FaultKind::Internal500 => "internal_error",
+            FaultKind::RateLimited { .. } => "rate_limited",
+            FaultKind::DropBeforeHandling => "drop_before",
+            FaultKind::DropAfterHandling => "drop_after",
+            FaultKind::Delay(_) => "delay",
+            FaultKind::MalformedJson => "malformed_json",
+            FaultKind::HtmlBadGateway => "html_bad_gateway",
+            FaultKind::ExtraFields => "extra_fields",
+            FaultKind::UnknownStatus(_) => "unknown_status",
+        }
+    }
+}
+
+/// One injected fault: an endpoint, a kind and when it fires.
+///
+/// Matching requests are counted per fault from 1. Without `nth`, `times` or
+/// `probability` the fault fires on every matching request. `nth(n)` makes it fire first
+/// on the n-th matching request, and (unless `times` says otherwise) only then;
+/// `times(k)` stops it after it fired k times; `probability(p)` makes each eligible
+/// request fire with probability p. Faults are checked in the order injected; delays add
+/// up, and the first other kind that fires wins.
+///
+/// ```
+/// use seedance_emulator::{Endpoint, Fault, FaultKind};
+/// let f = Fault::new(Endpoint::Submit, FaultKind::DropAfterHandling).nth(2);
+/// assert_eq!(f.nth_value(), Some(2));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) kind: FaultKind,
+    pub(crate) nth: Option<u64>,
+    pub(crate) times: Option<u64>,
+    pub(crate) probability: Option<f64>,
+}
+
+impl Fault {
+    /// A fault that fires on every request to `endpoint`.
+    pub fn new(endpoint: Endpoint, kind: FaultKind) -> Self {
+        Fault {
+            endpoint,
+            kind,
+            nth: None,
+            times: None,
+            probability: None,
+        }
+    }
+    /// Fire first on the n-th matching request (1-based).
+    #[must_use]
+    pub fn nth(mut self, n: u64) -> Self {
+        self.nth = Some(n.max(1));
+        self
+    }
+    /// Fire at most k times.
+    #[must_use]
+    pub fn times(mut self, k: u64) -> Self {
+        self.times = Some(k);
+        self
+    }
+    /// Fire with probability p (0..=1) on each eligible request.
+    #[must_use]
+    pub fn probability(mut self, p: f64) -> Self {
+        self.probability = Some(if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) });
+        self
+    }
+    /// The endpoint.
+    pub fn endpoint(&self) -> Endpoint {
+        self.endpoint
+    }
+    /// The kind.
+    pub fn kind(&self) -> &FaultKind {
+        &self.kind
+    }
+    /// The `nth` setting.
+    pub fn nth_value(&self) -> Option<u64> {
+        self.nth
+    }
+}
+
+/// The JSON form of a fault (`POST /_emulator/faults`), documented in the README.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FaultWire {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) nth: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) times: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) probability: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) retry_after_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) delay_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) status: Option<String>,
+    /// Read-only in listings: matching requests seen.
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub(crate) seen: Option<u64>,
+    /// Read-only in listings: times fired.
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub(crate) fired: Option<u64>,
+}
+
+impl TryFrom<FaultWire> for Fault {
+    type Error = String;
+    fn try_from(w: FaultWire) -> Result<Fault, String> {
+        let kind = match w.kind.as_str() {
+            "service_busy" => FaultKind::ServiceBusy503,
+            "internal_error" => FaultKind::Internal500,
+            "rate_limited" => FaultKind::RateLimited {
+                retry_after_secs: w.retry_after_secs.unwrap_or(1),
+            },
+            "drop_before" => FaultKind::DropBeforeHandling,
+            "drop_after" => FaultKind::DropAfterHandling,
+            "delay" => FaultKind::Delay(Duration::from_millis(w.delay_ms.ok_or("kind \"delay\" needs delay_ms")?)),
+            "malformed_json" => FaultKind::MalformedJson,
+            "html_bad_gateway" => FaultKind::HtmlBadGateway,
+            "extra_fields" => FaultKind::ExtraFields,
+            "unknown_status" => FaultKind::UnknownStatus(w.status.unwrap_or_else(|| "queued".to_owned())),
+            other => {
+                return Err(format!(
+                    "unknown fault kind {other:?}; expected one of service_busy, internal_error, rate_limited, \
+                     drop_before, drop_after, delay, malformed_json, html_bad_gateway, extra_fields, unknown_status"
+                ))
+            }
+        };
+        let mut f = Fault::new(w.endpoint, kind);
+        if let Some(n) = w.nth {
+            f = f.nth(n);
+        }
+        if let Some(k) = w.times {
+            f = f.times(k);
+        }
+        if let Some(p) = w.probability {
+            f = f.probability(p);
+        }
+        Ok(f)
+    }
+}
+
+impl Fault {
+    pub(crate) fn to_wire(&self, seen: u64, fired: u64) -> FaultWire {
+        let (retry_after_secs, delay_ms, status) = match &self.kind {
+            FaultKind::RateLimited { retry_after_secs } => (Some(*retry_after_secs), None, None),
+            FaultKind::Delay(d) => (
+                None,
+                Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                None,
+            ),
+            FaultKind::UnknownStatus(s) => (None, None, Some(s.clone())),
+            _ => (None, None, None),
+        };
+        FaultWire {
+            endpoint: self.endpoint,
+            kind: self.kind.name().to_owned(),
+            nth: self.nth,
+            times: self.times,
+            probability: self.probability,
+            retry_after_secs,
+            delay_ms,
+            status,
+            seen: Some(seen),
+            fired: Some(fired),
+        }
+    }
+}
+
+/// A fault with its counters.
+#[derive(Clone, Debug)]
+pub(crate) struct FaultSlot {
+    pub(crate) fault: Fault,
+    pub(crate) seen: u64,
+    pub(crate) fired: u64,
+}
+
+/// What the faults decided for one request.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Plan {
+    pub(crate) delay: Duration,
+    pub(crate) action: Option<FaultKind>,
+}
+
+impl FaultSlot {
+    fn fires(&mut self, endpoint: Endpoint) -> bool {
+        if !self.fault.endpoint.matches(endpoint) {
+            return false;
+        }
+        self.seen += 1;
+        let start = self.fault.nth.unwrap_or(1);
+        if self.seen < start {
+            return false;
+        }
+        let limit = self.fault.times.or(self.fault.nth.map(|_| 1));
+        if limit.is_some_and(|l| self.fired >= l) {
+            return false;
+        }
+        if let Some(p) = self.fault.probability {
+            if fastrand::f64() >= p {
+                return false;
+            }
+        }
+        self.fired += 1;
+        true
+    }
+}
+
+/// Runs every fault against one request on `endpoint`.
+pub(crate) fn decide(slots: &mut [FaultSlot], endpoint: Endpoint) -> Plan {
+    let mut plan = Plan::default();
+    for slot in slots.iter_mut() {
+        if plan.action.is_some() {
+            // Still count the request for later faults' nth.
+            if slot.fault.endpoint.matches(endpoint) {
+                slot.seen += 1;
+            }
+            continue;
+        }
+        if slot.fires(endpoint) {
+            match &slot.fault.kind {
+                FaultKind::Delay(d) => plan.delay += *d,
+                other => plan.action = Some(other.clone()),
+            }
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(f: Fault) -> FaultSlot {
+        FaultSlot {
+            fault: f,
+            seen: 0,
+            fired: 0,
+        }
+    }
+
+    #[test]
+    fn nth_fires_once_on_the_nth() {
+        let mut s = vec![slot(
+            Fault::new(Endpoint::Submit, FaultKind::Internal500).nth(3),
+        )];
+        let fired: Vec<bool> = (0..6)
+            .map(|_| decide(&mut s, Endpoint::Submit).action.is_some())
+            .collect();
+        assert_eq!(fired, [false, false, true, false, false, false]);
+    }
+
+    #[test]
+    fn times_limits_and_endpoint_filters() {
+        let mut s = vec![slot(
+            Fault::new(Endpoint::Any, FaultKind::ServiceBusy503).times(2),
+        )];
+        assert!(decide(&mut s, Endpoint::Cdn).action.is_none());
+        assert!(decide(&mut s, Endpoint::GetTask).action.is_some());
+        assert!(decide(&mut s, Endpoint::Submit).action.is_some());
+        assert!(decide(&mut s, Endpoint::Submit).action.is_none());
+    }
+
+    #[test]
+    fn probability_zero_never_fires_and_delays_add() {
+        let mut s = vec![
+            slot(Fault::new(Endpoint::Submit, FaultKind::Internal500).probability(0.0)),
+            slot(Fault::new(
+                Endpoint::Submit,
+                FaultKind::Delay(Duration::from_millis(5)),
+            )),
+            slot(Fault::new(
+                Endpoint::Submit,
+                FaultKind::Delay(Duration::from_millis(7)),
+            )),
+        ];
+        let p = decide(&mut s, Endpoint::Submit);
+        assert!(p.action.is_none());
+        assert_eq!(p.delay, Duration::from_millis(12));
+    }
+
+    #[test]
+    fn wire_round_trip() {
+        let w: FaultWire = serde_json::from_str(
+            r#"{"endpoint":"get_task","kind":"unknown_status","status":"queued","nth":2}"#,
+        )
+        .unwrap();
+        let f = Fault::try_from(w).unwrap();
+        assert_eq!(f.kind, FaultKind::UnknownStatus("queued".into()));
+        assert_eq!(f.nth, Some(2));
+        let bad: FaultWire = serde_json::from_str(r#"{"endpoint":"cdn","kind":"nope"}"#).unwrap();
+        assert!(Fault::try_from(bad).is_err());
+    }
+}

@@ -1,0 +1,443 @@
+//! The two listeners (API, CDN), the builder, and the handle tests hold.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::routing::any;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tower::ServiceExt;
+
+use crate::config::{
+    Account, RateLimit, Redirect, RuntimeConfig, DEFAULT_ACCOUNT, DEFAULT_CREDITS, DEFAULT_TEST_KEY,
+};
+use crate::faults::Fault;
+use crate::media::MediaCache;
+use crate::state::{initial_accounts, Initial, Shared, Stats};
+
+/// Errors of starting or serving the emulator.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A listener could not be bound.
+    #[error("could not bind {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// An I/O error while serving.
+    #[error("emulator I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Closes the connection a request came on (see `FaultKind::DropAfterHandling`).
+#[derive(Clone)]
+pub(crate) struct ConnKill(pub(crate) Arc<Notify>);
+
+/// State shared by every handler.
+pub(crate) struct App {
+    pub(crate) shared: Shared,
+    pub(crate) base_url: String,
+    pub(crate) cdn_url: String,
+    pub(crate) media: MediaCache,
+}
+
+/// Builds an [`Emulator`]; see the crate docs for an example.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct EmulatorBuilder {
+    config: RuntimeConfig,
+    accounts: Vec<Account>,
+    default_credits: u64,
+    api_addr: SocketAddr,
+    cdn_addr: SocketAddr,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        EmulatorBuilder {
+            config: RuntimeConfig::default(),
+            accounts: Vec::new(),
+            default_credits: DEFAULT_CREDITS,
+            api_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            cdn_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// Divides simulated render times by `scale` (default 1.0: realistic, 1–5 minutes).
+    pub fn time_scale(mut self, scale: f64) -> Self {
+        self.config.time_scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        };
+        self
+    }
+    /// The account-wide limit over every endpoint (default 30 per 60 s).
+    pub fn rate_limit(mut self, requests: u32, window: Duration) -> Self {
+        self.config.rate_limit = Some(RateLimit::new(requests, window));
+        self
+    }
+    /// Turns the account-wide limit off.
+    pub fn no_rate_limit(mut self) -> Self {
+        self.config.rate_limit = None;
+        self
+    }
+    /// The limit on submits carrying reference media (default 3 per 60 s).
+    pub fn media_rate_limit(mut self, requests: u32, window: Duration) -> Self {
+        self.config.media_rate_limit = Some(RateLimit::new(requests, window));
+        self
+    }
+    /// Turns the reference-media limit off.
+    pub fn no_media_rate_limit(mut self) -> Self {
+        self.config.media_rate_limit = None;
+        self
+    }
+    /// Adds an account (replacing a built-in one with the same id).
+    pub fn account(mut self, account: Account) -> Self {
+        self.accounts.push(account);
+        self
+    }
+    /// The default account's starting balance (default 100 000).
+    pub fn default_credits(mut self, credits: u64) -> Self {
+        self.default_credits = credits;
+        self
+    }
+    /// How long idempotency keys are remembered (default 24 h).
+    pub fn idempotency_retention(mut self, retention: Duration) -> Self {
+        self.config.idempotency_retention = retention;
+        self
+    }
+    /// The prompt marker that makes a task fail (default `[fail]`; `None` = off).
+    pub fn failure_marker(mut self, marker: Option<&str>) -> Self {
+        self.config.failure_marker = marker.map(str::to_owned);
+        self
+    }
+    /// The probability that any task fails (default 0).
+    pub fn failure_probability(mut self, p: f64) -> Self {
+        self.config.failure_probability = if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) };
+        self
+    }
+    /// The prompt marker refused by the content policy (default `[refuse]`; `None` = off).
+    pub fn refusal_marker(mut self, marker: Option<&str>) -> Self {
+        self.config.refusal_marker = marker.map(str::to_owned);
+        self
+    }
+    /// The reference-URL marker refused as a real person (default `real-person`; `None` = off).
+    pub fn real_person_marker(mut self, marker: Option<&str>) -> Self {
+        self.config.real_person_marker = marker.map(str::to_owned);
+        self
+    }
+    /// The largest accepted request body (default 256 KiB).
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.config.max_body_bytes = n;
+        self
+    }
+    /// Answers API requests with a 307 to another host of the same site.
+    pub fn redirect(mut self, redirect: Option<Redirect>) -> Self {
+        self.config.redirect = redirect;
+        self
+    }
+    /// Replaces the whole runtime configuration.
+    pub fn config(mut self, config: RuntimeConfig) -> Self {
+        self.config = config;
+        self
+    }
+    /// The API listener's address (default `127.0.0.1:0`, a free port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.api_addr = addr;
+        self
+    }
+    /// The CDN listener's address (default `127.0.0.1:0`, a free port).
+    pub fn cdn_bind(mut self, addr: SocketAddr) -> Self {
+        self.cdn_addr = addr;
+        self
+    }
+
+    /// Binds both listeners and starts serving on the current tokio runtime.
+    pub async fn start(self) -> Result<Emulator, Error> {
+        let api = TcpListener::bind(self.api_addr)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: self.api_addr,
+                source,
+            })?;
+        let cdn = TcpListener::bind(self.cdn_addr)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: self.cdn_addr,
+                source,
+            })?;
+        let api_addr = api.local_addr()?;
+        let cdn_addr = cdn.local_addr()?;
+        let initial = Initial {
+            accounts: initial_accounts(self.default_credits, self.accounts),
+            config: self.config,
+        };
+        let app = Arc::new(App {
+            shared: Shared::new(initial),
+            base_url: format!("http://{api_addr}"),
+            cdn_url: format!("http://{cdn_addr}"),
+            media: MediaCache::default(),
+        });
+        let api_router = Router::new()
+            .route(
+                seedance_core::rules::SUBMIT_PATH,
+                any(crate::api::submit_route),
+            )
+            .route(
+                &format!("{}/{{id}}", seedance_core::rules::TASKS_PATH),
+                any(crate::api::task_route),
+            )
+            .merge(crate::control::routes())
+            .fallback(crate::api::fallback)
+            .with_state(Arc::clone(&app));
+        let cdn_router = Router::new()
+            .fallback(crate::cdn::handle)
+            .with_state(Arc::clone(&app));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let api_task = tokio::spawn(accept_loop(api, api_router, stop_rx.clone()));
+        let cdn_task = tokio::spawn(accept_loop(cdn, cdn_router, stop_rx));
+        Ok(Emulator {
+            app,
+            api_addr,
+            cdn_addr,
+            stop: stop_tx,
+            tasks: vec![api_task, cdn_task],
+        })
+    }
+}
+
+/// Serves one listener until `stop` changes (or its sender is dropped).
+async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) {
+    loop {
+        let (stream, _peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(_) => {
+                    // Out of file descriptors and the like: back off briefly.
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let kill = ConnKill(Arc::new(Notify::new()));
+            let conn_kill = kill.clone();
+            let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                req.extensions_mut().insert(conn_kill.clone());
+                router.clone().oneshot(req.map(Body::new))
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), svc);
+            tokio::select! {
+                _ = conn => {}
+                _ = kill.0.notified() => {}
+                _ = stop.changed() => {}
+            }
+        });
+    }
+}
+
+/// A running emulator: an API origin and a CDN origin on loopback. Dropping it stops
+/// both listeners (as [`Emulator::shutdown`] does).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use seedance_emulator::{Account, Emulator};
+/// let emu = Emulator::builder()
+///     .time_scale(1000.0)
+///     .rate_limit(30, Duration::from_secs(1))
+///     .account(Account::new("acct_a").key("sk_test_a").credits(1000))
+///     .start()
+///     .await?;
+/// assert!(emu.base_url().starts_with("http://127.0.0.1:"));
+/// assert_eq!(emu.api_key(), seedance_emulator::DEFAULT_TEST_KEY);
+/// assert_eq!(emu.account_stats("acct_a").map(|s| s.credits_balance), Some(1000));
+/// emu.shutdown().await;
+/// # Ok(()) }
+/// ```
+pub struct Emulator {
+    app: Arc<App>,
+    api_addr: SocketAddr,
+    cdn_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.app.base_url)
+            .field("cdn_url", &self.app.cdn_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// A builder with the defaults (realistic render times, 30/60 s and 3/60 s limits).
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// The API origin, `http://127.0.0.1:PORT` (paths `/api/v1/...`).
+    pub fn base_url(&self) -> String {
+        self.app.base_url.clone()
+    }
+    /// The CDN origin serving outputs.
+    pub fn cdn_url(&self) -> String {
+        self.app.cdn_url.clone()
+    }
+    /// The API listener's address.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_addr
+    }
+    /// The CDN listener's address.
+    pub fn cdn_addr(&self) -> SocketAddr {
+        self.cdn_addr
+    }
+    /// The default test key ([`DEFAULT_TEST_KEY`]).
+    pub fn api_key(&self) -> &str {
+        DEFAULT_TEST_KEY
+    }
+    /// The default account's counters.
+    pub fn stats(&self) -> Stats {
+        self.account_stats(DEFAULT_ACCOUNT).unwrap_or_default()
+    }
+    /// One account's counters, if the account exists.
+    pub fn account_stats(&self, account: &str) -> Option<Stats> {
+        self.app.shared.inner.lock().stats_of(account)
+    }
+    /// Counters over every account, plus requests with no account (401s, CDN, redirects).
+    pub fn total_stats(&self) -> Stats {
+        self.app.shared.inner.lock().total_stats()
+    }
+    /// Every `Authorization` header value the CDN received (the first 10 000).
+    pub fn cdn_auth_headers(&self) -> Vec<String> {
+        self.app.shared.inner.lock().cdn_auth_headers.clone()
+    }
+    /// Every task, oldest first, as `GET /api/v1/tasks/{id}` would answer it now.
+    pub fn tasks(&self) -> Vec<seedance_core::Task> {
+        let mut inner = self.app.shared.inner.lock();
+        let now = Instant::now();
+        inner.settle_due(now);
+        let mut list: Vec<_> = inner
+            .tasks
+            .values()
+            .map(|t| (t.created_at, t.to_json(now, &self.app.cdn_url)))
+            .collect();
+        drop(inner);
+        list.sort_by_key(|(at, _)| *at);
+        list.into_iter()
+            .filter_map(|(_, v)| seedance_core::Task::from_json(v.to_string().as_bytes()).ok())
+            .collect()
+    }
+    /// Adds a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.app.shared.inner.lock().inject(fault);
+    }
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.app.shared.inner.lock().faults.clear();
+    }
+    /// Back to the state at start: accounts, balances and configuration as built; no
+    /// tasks, idempotency keys, rate windows, faults or counters.
+    pub fn reset(&self) {
+        self.app.shared.reset();
+    }
+    /// Turns the 307 redirect on (`Some`) or off (`None`).
+    pub fn set_redirect(&self, redirect: Option<Redirect>) {
+        self.app.shared.inner.lock().config.redirect = redirect;
+    }
+    /// The current runtime configuration.
+    pub fn config(&self) -> RuntimeConfig {
+        self.app.shared.inner.lock().config.clone()
+    }
+    /// Changes the runtime configuration.
+    pub fn configure(&self, f: impl FnOnce(&mut RuntimeConfig)) {
+        f(&mut self.app.shared.inner.lock().config);
+    }
+    /// Sets an account's balance; false if there is no such account.
+    pub fn set_credits(&self, account: &str, credits: u64) -> bool {
+        match self.app.shared.inner.lock().accounts.get_mut(account) {
+            Some(a) => {
+                a.balance = credits;
+                true
+            }
+            None => false,
+        }
+    }
+    /// Adds (or replaces) an account at runtime.
+    pub fn add_account(&self, account: Account) {
+        self.app.shared.inner.lock().add_account(&account);
+    }
+    /// Stops both listeners and closes open connections.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Starts the emulator from `builder`, prints its URLs and keys to stdout, and serves
+/// until Ctrl-C (what `seedance-emulator` and `seedance emulator` run).
+pub async fn serve(builder: EmulatorBuilder) -> Result<(), Error> {
+    let emu = builder.start().await?;
+    let config = emu.config();
+    println!("Seedance emulator running");
+    println!("  API:      {}", emu.base_url());
+    println!("  CDN:      {}", emu.cdn_url());
+    println!("  test key: {}  (account {DEFAULT_ACCOUNT})", emu.api_key());
+    println!(
+        "  other keys: {} (same account), {} (revoked), {} (no credits)",
+        crate::DEFAULT_TEST_KEY_2,
+        crate::REVOKED_TEST_KEY,
+        crate::NO_CREDITS_TEST_KEY
+    );
+    println!(
+        "  time scale: {}  rate limit: {}  media limit: {}",
+        config.time_scale,
+        describe(config.rate_limit),
+        describe(config.media_rate_limit)
+    );
+    println!("  control:  {}/_emulator/stats", emu.base_url());
+    println!(
+        "  try: SEEDANCE_BASE_URL={} SEEDANCE_API_KEY={}",
+        emu.base_url(),
+        emu.api_key()
+    );
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    emu.shutdown().await;
+    Ok(())
+}
+
+fn describe(l: Option<RateLimit>) -> String {
+    match l {
+        Some(l) => format!("{}/{}s", l.requests, l.window.as_secs_f64()),
+        None => "off".into(),
+    }
+}
