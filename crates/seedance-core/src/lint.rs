@@ -124,7 +124,11 @@ pub fn lint_prompt(prompt: &str) -> Vec<LintFinding> {
     let headings: Vec<_> = SHOT_HEADINGS_INLINE.find_iter(prompt).collect();
     for (i, h) in headings.iter().enumerate() {
         let body_end = headings.get(i + 1).map_or(prompt.len(), |n| n.start());
-        if prompt[h.end()..body_end].trim().is_empty() {
+        // A body of only whitespace and punctuation ("Shot 2: .") is empty too.
+        let body = prompt[h.end()..body_end].trim_matches(|c: char| {
+            c.is_whitespace() || c.is_ascii_punctuation() || "。，、；：！？…·—–".contains(c)
+        });
+        if body.is_empty() {
             push(LintKind::EmptyShot, *h);
         }
     }

@@ -9,6 +9,7 @@
 //! clip" for extensions.
 
 use std::fmt;
+use std::ops::Range;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -839,11 +840,12 @@ impl DirectorPrompt {
         self.mode()?;
         self.check_shots()?;
 
-        let mut lines: Vec<String> = Vec::new();
+        let mut out = Rendered::default();
         if let Some(intent) = self.intent {
-            lines.push(intent.sentence().to_owned());
+            out.line();
+            out.fixed(intent.sentence());
         }
-        lines.extend(self.reference_sentences());
+        self.render_references(&mut out);
 
         let mut has_content = false;
         for (label, value) in [
@@ -854,26 +856,29 @@ impl DirectorPrompt {
             ("Style", &self.style),
         ] {
             if let Some(text) = value.as_deref().map(clean).filter(|t| !t.is_empty()) {
-                lines.push(format!("{label}: {}", sentence(&text)));
+                out.line();
+                out.fixed(label);
+                out.fixed(": ");
+                out.user(&sentence(&text));
                 has_content = true;
             }
         }
         for (i, shot) in self.shots.iter().enumerate() {
-            let mut line = format!("Shot {}", i + 1);
+            out.line();
+            out.fixed(&format!("Shot {}", i + 1));
             if let Some(t) = shot.timing {
-                line.push_str(&format!(" ({t})"));
+                out.fixed(&format!(" ({t})"));
             }
-            line.push(':');
+            out.fixed(":");
             let action = clean(&shot.action);
             if !action.is_empty() {
-                line.push(' ');
-                line.push_str(&sentence(&action));
+                out.fixed(" ");
+                out.user(&sentence(&action));
             }
             if let Some(camera) = shot.camera.as_deref().map(clean).filter(|c| !c.is_empty()) {
-                line.push_str(" Camera: ");
-                line.push_str(&sentence(&camera));
+                out.fixed(" Camera: ");
+                out.user(&sentence(&camera));
             }
-            lines.push(line);
             has_content = true;
         }
         if !has_content {
@@ -881,22 +886,23 @@ impl DirectorPrompt {
         }
         let constraints = self.constraints.phrases();
         if !constraints.is_empty() {
-            lines.push(format!("Constraints: {}.", constraints.join(", ")));
+            out.line();
+            out.fixed("Constraints: ");
+            out.user(&format!("{}.", constraints.join(", ")));
         }
 
-        let text = lines.join("\n");
-        let chars = text.chars().count();
+        let chars = out.text.chars().count();
         if chars > rules::PROMPT_MAX_CHARS {
             return Err(PromptError::TooLong {
                 chars,
                 max: rules::PROMPT_MAX_CHARS,
             });
         }
-        let findings = lint_prompt(&text);
+        let findings = out.lint();
         if !findings.is_empty() {
             return Err(PromptError::Lint(findings));
         }
-        Ok(text)
+        Ok(out.text)
     }
 
     fn check_shots(&self) -> Result<(), PromptError> {
@@ -937,29 +943,31 @@ impl DirectorPrompt {
         Ok(())
     }
 
-    fn reference_sentences(&self) -> Vec<String> {
-        let mut out = Vec::new();
+    fn render_references(&self, out: &mut Rendered) {
         let mut media_index = 0usize;
         for asset in &self.references {
             let note = asset.note.as_deref().map(clean).filter(|n| !n.is_empty());
-            let head = match asset.role {
-                AssetRole::OpeningFrame => "Start from the supplied opening frame".to_owned(),
-                AssetRole::ClosingFrame => "End on the supplied closing frame".to_owned(),
+            out.line();
+            match asset.role {
+                AssetRole::OpeningFrame => out.fixed("Start from the supplied opening frame"),
+                AssetRole::ClosingFrame => out.fixed("End on the supplied closing frame"),
                 role => {
                     media_index += 1;
-                    format!(
+                    out.fixed(&format!(
                         "Use the {} (media {media_index}) as the {}",
                         nth_reference(media_index),
                         role.describe()
-                    )
+                    ));
                 }
-            };
-            out.push(match note {
-                Some(n) => format!("{head}: {}", sentence(&n)),
-                None => format!("{head}."),
-            });
+            }
+            match note {
+                Some(n) => {
+                    out.fixed(": ");
+                    out.user(&sentence(&n));
+                }
+                None => out.fixed("."),
+            }
         }
-        out
     }
 
     /// A [`VideoRequestBuilder`] with the rendered prompt, the mode the references call for,
@@ -1008,6 +1016,50 @@ impl DirectorPrompt {
     /// else, validated ([`crate::validate`]).
     pub fn build(&self) -> Result<VideoRequest, PromptError> {
         Ok(self.request()?.build()?)
+    }
+}
+
+/// The text being rendered, with where the caller's own words sit in it (so that each
+/// piece is also linted alone: "Shot 9:" at the end of a subject is an empty shot even
+/// though more lines follow it).
+#[derive(Default)]
+struct Rendered {
+    text: String,
+    pieces: Vec<Range<usize>>,
+}
+
+impl Rendered {
+    /// Starts a new line (none before the first).
+    fn line(&mut self) {
+        if !self.text.is_empty() {
+            self.text.push('\n');
+        }
+    }
+    fn fixed(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+    fn user(&mut self, s: &str) {
+        let start = self.text.len();
+        self.text.push_str(s);
+        self.pieces.push(start..self.text.len());
+    }
+    /// Lint findings of the whole text, plus those of each piece alone (spans in the
+    /// whole text), without duplicates, in order.
+    fn lint(&self) -> Vec<LintFinding> {
+        let mut findings = lint_prompt(&self.text);
+        for piece in &self.pieces {
+            for mut f in lint_prompt(&self.text[piece.clone()]) {
+                f.span = f.span.start + piece.start..f.span.end + piece.start;
+                if !findings
+                    .iter()
+                    .any(|g| g.span == f.span && g.kind == f.kind)
+                {
+                    findings.push(f);
+                }
+            }
+        }
+        findings.sort_by_key(|f| (f.span.start, f.span.end));
+        findings
     }
 }
 

@@ -117,6 +117,15 @@ fn empty_shots() {
     );
     one("镜头1：列车驶过。镜头2：", LintKind::EmptyShot, "镜头2：");
     one("分镜 3:", LintKind::EmptyShot, "分镜 3:");
+    // Punctuation alone is no description.
+    one(
+        "Shot 1: a. Shot 2: . Shot 3: b.",
+        LintKind::EmptyShot,
+        "Shot 2:",
+    );
+    one("镜头1：。", LintKind::EmptyShot, "镜头1：");
+    // One character of text is.
+    assert!(lint_prompt("Shot 1: a").is_empty());
 }
 
 #[test]

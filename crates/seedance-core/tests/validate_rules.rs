@@ -12,6 +12,9 @@ const IMG: &str = "https://cdn.example.com/first.png";
 const IMG2: &str = "https://cdn.example.com/last.png";
 const VID: &str = "https://cdn.example.com/ref.mp4";
 
+/// A named case: a request and the (field, rule) pairs it must break.
+type Case = (&'static str, VideoRequestBuilder, Vec<(&'static str, Rule)>);
+
 fn base() -> VideoRequestBuilder {
     VideoRequest::builder(PROMPT)
 }
@@ -395,7 +398,7 @@ fn mode_and_reference_field_contradictions() {
     let t2v = || base().mode(Mode::TextToVideo);
     let i2v = || base().mode(Mode::ImageToVideo);
     let m2v = || base().mode(Mode::MediaToVideo);
-    let cases: Vec<(&str, VideoRequestBuilder, Vec<(&str, Rule)>)> = vec![
+    let cases: Vec<Case> = vec![
         // text-to-video (explicit and by default) takes no reference.
         ("t2v plain", t2v(), vec![]),
         ("t2v image", t2v().image_url(IMG), vec![("image_url", No)]),
@@ -721,7 +724,7 @@ fn seed_range_boundaries() {
 #[test]
 fn seed_refused_on_real_channel_and_mini_tier() {
     use Rule::{Range, SeedNotSupported as NoSeed};
-    let cases: Vec<(&str, VideoRequestBuilder, Vec<(&str, Rule)>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "standard channel",
             base().channel(Channel::Standard).seed(7),
