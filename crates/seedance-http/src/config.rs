@@ -1,0 +1,466 @@
+//! `ClientBuilder`: settings from code, else from `SEEDANCE_*` variables, else defaults.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::budget::RateLimit;
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::events::{Callback, Event};
+use crate::journal::Journal;
+use crate::options::PollSchedule;
+use crate::secret::ApiKey;
+use crate::RetryPolicy;
+
+/// The default per-request timeout (connect + response) of API calls.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Builds a [`Client`]. Every setting not given here is read from its `SEEDANCE_*`
+/// variable at [`build`](ClientBuilder::build) time (unless [`no_env`](ClientBuilder::no_env)):
+///
+/// | variable | setting | example |
+/// |---|---|---|
+/// | `SEEDANCE_API_KEY` | [`api_key`](ClientBuilder::api_key) | `sk_live_…` |
+/// | `SEEDANCE_BASE_URL` | [`base_url`](ClientBuilder::base_url) | `https://seedance2ai.io` |
+/// | `SEEDANCE_TIMEOUT` | [`timeout`](ClientBuilder::timeout), seconds | `60` |
+/// | `SEEDANCE_CONNECT_TIMEOUT` | [`connect_timeout`](ClientBuilder::connect_timeout), seconds | `10` |
+/// | `SEEDANCE_MAX_RETRIES` | [`max_retries`](ClientBuilder::max_retries) | `5` |
+/// | `SEEDANCE_RATE_LIMIT` | [`rate_limit`](ClientBuilder::rate_limit), `N/SECONDS` or `off` | `30/60` |
+/// | `SEEDANCE_MEDIA_RATE_LIMIT` | [`media_rate_limit`](ClientBuilder::media_rate_limit) | `3/60` |
+/// | `SEEDANCE_USER_AGENT` | [`user_agent`](ClientBuilder::user_agent) | `my-app/1.0` |
+/// | `SEEDANCE_TIME_SCALE` | [`PollSchedule::time_scale`] | `1000` |
+/// | `SEEDANCE_POLL_MAX_INTERVAL` | [`PollSchedule::max_interval`], seconds | `30` |
+/// | `SEEDANCE_JOURNAL` | [`journal_path`](ClientBuilder::journal_path) | `~/.seedance/journal.jsonl` |
+///
+/// Proxies come from the environment as reqwest reads them (`HTTPS_PROXY`, `HTTP_PROXY`,
+/// `ALL_PROXY`, `NO_PROXY`).
+///
+/// ```
+/// use std::time::Duration;
+/// let client = seedance_http::Client::builder()
+///     .no_env()
+///     .api_key("sk_test_x")
+///     .base_url("http://127.0.0.1:9")
+///     .rate_limit(30, Duration::from_secs(60))
+///     .build()?;
+/// assert!(!format!("{client:?}").contains("sk_test_x"));
+/// # Ok::<(), seedance_http::Error>(())
+/// ```
+#[must_use]
+#[derive(Default)]
+pub struct ClientBuilder {
+    pub(crate) api_key: Option<ApiKey>,
+    pub(crate) base_url: Option<String>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) max_retries: Option<u32>,
+    pub(crate) retry: Option<RetryPolicy>,
+    pub(crate) rate_limit: Option<Option<RateLimit>>,
+    pub(crate) media_rate_limit: Option<Option<RateLimit>>,
+    pub(crate) poll_schedule: Option<PollSchedule>,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) http_client: Option<reqwest::Client>,
+    pub(crate) journal: Option<Journal>,
+    pub(crate) journal_path: Option<PathBuf>,
+    pub(crate) callbacks: Vec<Callback>,
+    pub(crate) no_env: bool,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("rate_limit", &self.rate_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings after the environment was read.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) api_key: ApiKey,
+    pub(crate) base_url: url::Url,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) media_rate_limit: Option<RateLimit>,
+    pub(crate) poll_schedule: PollSchedule,
+    pub(crate) user_agent: String,
+    pub(crate) journal: Option<Journal>,
+}
+
+fn parse_secs(name: &str, v: &str) -> Result<Duration> {
+    let s: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| Error::Config(format!("{name}={v:?} is not a number of seconds")))?;
+    if !s.is_finite() || s < 0.0 {
+        return Err(Error::Config(format!("{name}={v:?} must be ≥ 0 seconds")));
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
+/// `30/60` (30 per 60 s), `30/60s`, `30` (per 60 s) or `off`/`none`.
+pub(crate) fn parse_rate(name: &str, v: &str) -> Result<Option<RateLimit>> {
+    let v = v.trim();
+    if matches!(v.to_ascii_lowercase().as_str(), "off" | "none" | "0") {
+        return Ok(None);
+    }
+    let bad = || {
+        Error::Config(format!(
+            "{name}={v:?}: expected N/SECONDS (e.g. 30/60) or off"
+        ))
+    };
+    let (n, w) = v.split_once('/').unwrap_or((v, "60"));
+    let n: u32 = n.trim().parse().map_err(|_| bad())?;
+    let w = parse_secs(name, w.trim().trim_end_matches('s')).map_err(|_| bad())?;
+    if n == 0 || w.is_zero() {
+        return Err(bad());
+    }
+    Ok(Some(RateLimit::new(n, w)))
+}
+
+impl ClientBuilder {
+    /// The API key (else `SEEDANCE_API_KEY`).
+    pub fn api_key(mut self, key: impl Into<ApiKey>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+    /// The API origin (else `SEEDANCE_BASE_URL`, else the production URL). Plain `http`
+    /// only to loopback hosts.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+    /// Per-request timeout of API calls (connect + full response); a download uses it
+    /// as the longest pause between two chunks.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+    /// Connect timeout.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = Some(d);
+        self
+    }
+    /// Retries after the first attempt (default 5).
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = Some(n);
+        self
+    }
+    /// The whole retry policy (backoff base and cap, 409 in-flight bound).
+    pub fn retry_policy(mut self, p: RetryPolicy) -> Self {
+        self.retry = Some(p);
+        self
+    }
+    /// The client-side budget for every request (default 30 per 60 s).
+    pub fn rate_limit(mut self, requests: u32, window: Duration) -> Self {
+        self.rate_limit = Some(Some(RateLimit::new(requests, window)));
+        self
+    }
+    /// Turns the client-side budget off (not recommended).
+    pub fn no_rate_limit(mut self) -> Self {
+        self.rate_limit = Some(None);
+        self
+    }
+    /// The budget of submits carrying reference media (default 3 per 60 s).
+    pub fn media_rate_limit(mut self, requests: u32, window: Duration) -> Self {
+        self.media_rate_limit = Some(Some(RateLimit::new(requests, window)));
+        self
+    }
+    /// Turns the reference-media budget off.
+    pub fn no_media_rate_limit(mut self) -> Self {
+        self.media_rate_limit = Some(None);
+        self
+    }
+    /// When to poll.
+    pub fn poll_schedule(mut self, s: PollSchedule) -> Self {
+        self.poll_schedule = Some(s);
+        self
+    }
+    /// The `User-Agent`.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+    /// Uses this reqwest client (its proxies, TLS, pools). Build it with
+    /// `redirect(reqwest::redirect::Policy::none())` so that the client's own redirect
+    /// policy (Reading R13) applies.
+    pub fn http_client(mut self, c: reqwest::Client) -> Self {
+        self.http_client = Some(c);
+        self
+    }
+    /// A durable journal (Promise 4).
+    pub fn journal(mut self, j: Journal) -> Self {
+        self.journal = Some(j);
+        self
+    }
+    /// Opens the journal at this path at build time (else `SEEDANCE_JOURNAL`).
+    pub fn journal_path(mut self, p: impl Into<PathBuf>) -> Self {
+        self.journal_path = Some(p.into());
+        self
+    }
+    /// A progress callback (may be given several times). Called on the task that
+    /// produced the event: keep it quick.
+    pub fn on_event(mut self, f: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.callbacks.push(Arc::new(f));
+        self
+    }
+    /// Ignores the `SEEDANCE_*` variables (tests, embedded use).
+    pub fn no_env(mut self) -> Self {
+        self.no_env = true;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client> {
+        let no_env = self.no_env;
+        self.build_with_env(|name| {
+            if no_env {
+                None
+            } else {
+                std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+            }
+        })
+    }
+
+    pub(crate) fn build_with_env(mut self, env: impl Fn(&str) -> Option<String>) -> Result<Client> {
+        let settings = self.settings(&env)?;
+        Client::from_parts(
+            settings,
+            self.http_client.take(),
+            std::mem::take(&mut self.callbacks),
+        )
+    }
+
+    pub(crate) fn settings(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings> {
+        let api_key = match self.api_key.take() {
+            Some(k) => k,
+            None => env("SEEDANCE_API_KEY").map(ApiKey::new).ok_or_else(|| {
+                Error::Config("no API key: call .api_key(..) or set SEEDANCE_API_KEY".into())
+            })?,
+        };
+        if api_key.is_blank() {
+            return Err(Error::Config("the API key is empty".into()));
+        }
+        if api_key.expose().chars().any(|c| c.is_control() || c == ' ') {
+            return Err(Error::Config(
+                "the API key contains spaces or control characters".into(),
+            ));
+        }
+        let base = self
+            .base_url
+            .take()
+            .or_else(|| env("SEEDANCE_BASE_URL"))
+            .unwrap_or_else(|| seedance_core::rules::PRODUCTION_BASE_URL.to_owned());
+        let base_url = crate::origin::check_base_url(&base).map_err(Error::Config)?;
+        let timeout = match self.timeout {
+            Some(t) => t,
+            None => match env("SEEDANCE_TIMEOUT") {
+                Some(v) => parse_secs("SEEDANCE_TIMEOUT", &v)?,
+                None => DEFAULT_TIMEOUT,
+            },
+        };
+        let connect_timeout = match self.connect_timeout {
+            Some(t) => t,
+            None => match env("SEEDANCE_CONNECT_TIMEOUT") {
+                Some(v) => parse_secs("SEEDANCE_CONNECT_TIMEOUT", &v)?,
+                None => DEFAULT_CONNECT_TIMEOUT,
+            },
+        };
+        let mut retry = self.retry.take().unwrap_or_default();
+        match self.max_retries {
+            Some(n) => retry.max_retries = n,
+            None => {
+                if let Some(v) = env("SEEDANCE_MAX_RETRIES") {
+                    retry.max_retries = v.trim().parse().map_err(|_| {
+                        Error::Config(format!("SEEDANCE_MAX_RETRIES={v:?} is not a whole number"))
+                    })?;
+                }
+            }
+        }
+        let rate_limit = match self.rate_limit {
+            Some(r) => r,
+            None => match env("SEEDANCE_RATE_LIMIT") {
+                Some(v) => parse_rate("SEEDANCE_RATE_LIMIT", &v)?,
+                None => Some(RateLimit::new(
+                    seedance_core::rules::RATE_LIMIT_REQUESTS,
+                    Duration::from_secs(seedance_core::rules::RATE_LIMIT_WINDOW_SECS),
+                )),
+            },
+        };
+        let media_rate_limit = match self.media_rate_limit {
+            Some(r) => r,
+            None => match env("SEEDANCE_MEDIA_RATE_LIMIT") {
+                Some(v) => parse_rate("SEEDANCE_MEDIA_RATE_LIMIT", &v)?,
+                None => Some(RateLimit::new(
+                    seedance_core::rules::MEDIA_RATE_LIMIT_REQUESTS,
+                    Duration::from_secs(seedance_core::rules::MEDIA_RATE_LIMIT_WINDOW_SECS),
+                )),
+            },
+        };
+        let mut poll_schedule = self.poll_schedule.take().unwrap_or_default();
+        if let Some(v) = env("SEEDANCE_TIME_SCALE") {
+            let s: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| Error::Config(format!("SEEDANCE_TIME_SCALE={v:?} is not a number")))?;
+            if !(s.is_finite() && s > 0.0) {
+                return Err(Error::Config(format!(
+                    "SEEDANCE_TIME_SCALE={v:?} must be > 0"
+                )));
+            }
+            poll_schedule.time_scale = s;
+        }
+        if let Some(v) = env("SEEDANCE_POLL_MAX_INTERVAL") {
+            poll_schedule.max_interval = parse_secs("SEEDANCE_POLL_MAX_INTERVAL", &v)?;
+        }
+        let user_agent = self
+            .user_agent
+            .take()
+            .or_else(|| env("SEEDANCE_USER_AGENT"))
+            .unwrap_or_else(|| format!("seedance-http/{}", env!("CARGO_PKG_VERSION")));
+        let journal = match (self.journal.take(), self.journal_path.take()) {
+            (Some(j), _) => Some(j),
+            (None, Some(p)) => Some(Journal::open(p)?),
+            (None, None) => match env("SEEDANCE_JOURNAL") {
+                Some(p) => Some(Journal::open(p)?),
+                None => None,
+            },
+        };
+        Ok(Settings {
+            api_key,
+            base_url,
+            timeout,
+            connect_timeout,
+            retry,
+            rate_limit,
+            media_rate_limit,
+            poll_schedule,
+            user_agent,
+            journal,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn env_fills_what_the_builder_does_not_set() {
+        let env = env_of(&[
+            ("SEEDANCE_API_KEY", "sk_env"),
+            ("SEEDANCE_BASE_URL", "http://127.0.0.1:1234"),
+            ("SEEDANCE_TIMEOUT", "2.5"),
+            ("SEEDANCE_MAX_RETRIES", "7"),
+            ("SEEDANCE_RATE_LIMIT", "10/20"),
+            ("SEEDANCE_MEDIA_RATE_LIMIT", "off"),
+            ("SEEDANCE_TIME_SCALE", "1000"),
+            ("SEEDANCE_USER_AGENT", "ua/1"),
+        ]);
+        let s = ClientBuilder::default().settings(&env).unwrap();
+        assert_eq!(s.api_key.expose(), "sk_env");
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:1234/");
+        assert_eq!(s.timeout, Duration::from_millis(2500));
+        assert_eq!(s.retry.max_retries, 7);
+        assert_eq!(
+            s.rate_limit,
+            Some(RateLimit::new(10, Duration::from_secs(20)))
+        );
+        assert_eq!(s.media_rate_limit, None);
+        assert_eq!(s.poll_schedule.time_scale, 1000.0);
+        assert_eq!(s.user_agent, "ua/1");
+
+        // the builder wins over the environment
+        let s = ClientBuilder::default()
+            .api_key("sk_code")
+            .max_retries(1)
+            .rate_limit(5, Duration::from_secs(1))
+            .settings(&env)
+            .unwrap();
+        assert_eq!(s.api_key.expose(), "sk_code");
+        assert_eq!(s.retry.max_retries, 1);
+        assert_eq!(
+            s.rate_limit,
+            Some(RateLimit::new(5, Duration::from_secs(1)))
+        );
+    }
+
+    #[test]
+    fn defaults_and_refusals() {
+        let s = ClientBuilder::default()
+            .api_key("k_123")
+            .settings(&env_of(&[]))
+            .unwrap();
+        assert_eq!(s.base_url.as_str(), "https://seedance2ai.io/");
+        assert_eq!(
+            s.rate_limit,
+            Some(RateLimit::new(30, Duration::from_secs(60)))
+        );
+        assert_eq!(
+            s.media_rate_limit,
+            Some(RateLimit::new(3, Duration::from_secs(60)))
+        );
+        assert_eq!(s.timeout, DEFAULT_TIMEOUT);
+
+        let err =
+            |mut b: ClientBuilder, env: &[(&str, &str)]| b.settings(&env_of(env)).unwrap_err();
+        assert!(matches!(
+            err(ClientBuilder::default(), &[]),
+            Error::Config(_)
+        ));
+        let e = err(
+            ClientBuilder::default().api_key("sk_secret_value"),
+            &[("SEEDANCE_BASE_URL", "http://seedance2ai.io")],
+        );
+        assert!(e.to_string().contains("plain http"), "{e}");
+        assert!(!e.to_string().contains("sk_secret_value"));
+        let e = err(
+            ClientBuilder::default().api_key("k_123"),
+            &[("SEEDANCE_RATE_LIMIT", "lots")],
+        );
+        assert!(e.to_string().contains("SEEDANCE_RATE_LIMIT"), "{e}");
+        assert!(matches!(
+            err(ClientBuilder::default().api_key("  "), &[]),
+            Error::Config(_)
+        ));
+    }
+
+    #[test]
+    fn rate_forms() {
+        let r = |v| parse_rate("X", v).unwrap();
+        assert_eq!(
+            r("30/60"),
+            Some(RateLimit::new(30, Duration::from_secs(60)))
+        );
+        assert_eq!(
+            r("30/60s"),
+            Some(RateLimit::new(30, Duration::from_secs(60)))
+        );
+        assert_eq!(r("30"), Some(RateLimit::new(30, Duration::from_secs(60))));
+        assert_eq!(
+            r("5/0.5"),
+            Some(RateLimit::new(5, Duration::from_millis(500)))
+        );
+        assert_eq!(r("off"), None);
+        assert!(parse_rate("X", "1/0").is_err());
+        assert!(parse_rate("X", "a/b").is_err());
+    }
+}

@@ -1,0 +1,468 @@
+//! Downloads (never with the key): stream to `*.part`, resume with Range, check size and
+//! content type, report progress, rename into place. Memory does not grow with the file.
+//! Also the reference-URL preflight (Promise 5).
+
+use std::path::{Path, PathBuf};
+
+use futures_util::StreamExt;
+use reqwest::header::{
+    HeaderMap, ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE,
+    USER_AGENT,
+};
+use reqwest::{Method, StatusCode};
+use seedance_core::{Task, VideoRequest};
+use tokio::io::AsyncWriteExt;
+use url::Url;
+
+use crate::client::{cancelled, Client};
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::options::{DownloadOptions, Downloaded};
+use crate::transport::{check_fetch_url, MAX_REDIRECTS};
+
+const PROGRESS_STEP: u64 = 1 << 20;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Video,
+    Image,
+}
+
+impl Kind {
+    fn accepts(self, content_type: Option<&str>) -> bool {
+        let Some(ct) = content_type else {
+            return true; // absent: judged by size only
+        };
+        let ct = ct.to_ascii_lowercase();
+        let generic =
+            ct.starts_with("application/octet-stream") || ct.starts_with("binary/octet-stream");
+        match self {
+            Kind::Video => ct.starts_with("video/") || generic,
+            Kind::Image => ct.starts_with("image/") || generic,
+        }
+    }
+}
+
+enum FetchError {
+    /// Worth another try (connection, 5xx, truncated body).
+    Retry(Error),
+    /// Final (404, wrong content type…).
+    Final(Error),
+}
+
+fn content_type(h: &HeaderMap) -> Option<String> {
+    h.get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn content_length(h: &HeaderMap) -> Option<u64> {
+    h.get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// `bytes START-END/TOTAL` → (START, TOTAL).
+fn content_range(h: &HeaderMap) -> Option<(u64, Option<u64>)> {
+    let v = h.get(CONTENT_RANGE)?.to_str().ok()?;
+    let rest = v.trim().strip_prefix("bytes ")?;
+    let (range, total) = rest.split_once('/')?;
+    let (start, _) = range.split_once('-')?;
+    Some((start.trim().parse().ok()?, total.trim().parse().ok()))
+}
+
+fn ext_of(url: &str, default: &str) -> String {
+    Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            let p = u.path().rsplit('/').next()?.to_owned();
+            let (_, ext) = p.rsplit_once('.')?;
+            (!ext.is_empty() && ext.len() <= 5 && ext.chars().all(|c| c.is_ascii_alphanumeric()))
+                .then(|| ext.to_ascii_lowercase())
+        })
+        .unwrap_or_else(|| default.to_owned())
+}
+
+fn part_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".part");
+    PathBuf::from(s)
+}
+
+impl Client {
+    /// Sends a keyless GET/HEAD to a CDN or reference URL, following redirects (https,
+    /// or loopback http) by hand. The API key is never attached.
+    async fn fetch_response(
+        &self,
+        url: &Url,
+        method: Method,
+        range: Option<String>,
+    ) -> Result<reqwest::Response> {
+        let inner = &self.inner;
+        let mut url = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let mut req = inner
+                .http
+                .request(method.clone(), url.clone())
+                .header(USER_AGENT, inner.user_agent.clone());
+            if let Some(r) = &range {
+                req = req.header(RANGE, r.as_str());
+            }
+            let resp = tokio::time::timeout(inner.timeout, req.send())
+                .await
+                .map_err(|_| {
+                    Error::Transport(format!("{} timed out", url.origin().ascii_serialization()))
+                })?
+                .map_err(|e| Error::Transport(format!("{e}")))?;
+            if resp.status().is_redirection() {
+                let loc = resp
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| Error::Transport("redirect without a Location".into()))?;
+                let to = url
+                    .join(loc)
+                    .map_err(|e| Error::Transport(format!("bad redirect Location: {e}")))?;
+                url = check_fetch_url(to.as_str()).map_err(Error::Transport)?;
+                continue;
+            }
+            return Ok(resp);
+        }
+        Err(Error::Transport(format!(
+            "more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+
+    /// Downloads a completed task's video (and last frame) into `dest`: a directory
+    /// (existing, or ending in `/`) gets `{task_id}.mp4` and `{task_id}_last_frame.png`;
+    /// a file path names the video and the frame goes beside it. Sends no API key
+    /// (the URLs are on a CDN). Streams to `*.part` and renames when complete and the
+    /// size checks out; a `*.part` left by an interrupted download is continued with a
+    /// Range request.
+    pub async fn download(
+        &self,
+        task: &Task,
+        dest: &Path,
+        options: DownloadOptions,
+    ) -> Result<Downloaded> {
+        let video_url = task
+            .video_url()
+            .or_else(|| task.output.as_ref()?.images.first().map(|i| i.url.as_str()))
+            .ok_or_else(|| {
+                Error::Download(format!(
+                    "task {} has no output to download (status {})",
+                    task.id, task.status
+                ))
+            })?;
+        let is_dir = dest.is_dir()
+            || dest
+                .as_os_str()
+                .to_string_lossy()
+                .ends_with(std::path::MAIN_SEPARATOR)
+            || dest.as_os_str().to_string_lossy().ends_with('/');
+        let video_kind = if task.video_url().is_some() {
+            Kind::Video
+        } else {
+            Kind::Image
+        };
+        let video_path = if is_dir {
+            let ext = ext_of(
+                video_url,
+                if video_kind == Kind::Video {
+                    "mp4"
+                } else {
+                    "png"
+                },
+            );
+            dest.join(format!("{}.{ext}", task.id.as_str()))
+        } else {
+            dest.to_path_buf()
+        };
+        let mut bytes = self
+            .fetch_to_file(video_url, &video_path, video_kind, &options)
+            .await?;
+        let mut last_frame = None;
+        if options.last_frame {
+            if let Some(frame_url) = task.last_frame_url() {
+                let stem = video_path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| task.id.to_string());
+                let path = video_path
+                    .with_file_name(format!("{stem}_last_frame.{}", ext_of(frame_url, "png")));
+                bytes += self
+                    .fetch_to_file(frame_url, &path, Kind::Image, &options)
+                    .await?;
+                last_frame = Some(path);
+            }
+        }
+        Ok(Downloaded {
+            video: video_path,
+            last_frame,
+            bytes,
+        })
+    }
+
+    async fn fetch_to_file(
+        &self,
+        url: &str,
+        path: &Path,
+        kind: Kind,
+        options: &DownloadOptions,
+    ) -> Result<u64> {
+        let url = check_fetch_url(url).map_err(Error::Download)?;
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                tokio::fs::create_dir_all(dir).await?;
+            }
+        }
+        let part = part_path(path);
+        if !options.resume {
+            let _ = tokio::fs::remove_file(&part).await;
+        }
+        let mut attempt = 0u32;
+        loop {
+            let offset = match tokio::fs::metadata(&part).await {
+                Ok(m) => m.len(),
+                Err(_) => 0,
+            };
+            let token = self.cancel_token();
+            let once = self.fetch_once(&url, &part, offset, kind);
+            let r = tokio::select! {
+                r = once => r,
+                _ = cancelled(&token, options.cancel.as_ref()) => return Err(Error::Cancelled),
+            };
+            match r {
+                Ok(size) => {
+                    tokio::fs::rename(&part, path).await?;
+                    tracing::info!(path = %path.display(), bytes = size, "downloaded");
+                    return Ok(size);
+                }
+                Err(FetchError::Retry(e)) if attempt < self.inner.retry.max_retries => {
+                    attempt += 1;
+                    let delay = self.inner.retry.backoff(attempt - 1);
+                    self.inner.events.emit(Event::RetryScheduled {
+                        operation: "download",
+                        task_id: None,
+                        reason: e.to_string(),
+                        delay,
+                        attempt,
+                    });
+                    tokio::time::sleep(delay).await;
+                }
+                Err(FetchError::Retry(e) | FetchError::Final(e)) => return Err(e),
+            }
+        }
+    }
+
+    async fn fetch_once(
+        &self,
+        url: &Url,
+        part: &Path,
+        offset: u64,
+        kind: Kind,
+    ) -> Result<u64, FetchError> {
+        let range = (offset > 0).then(|| format!("bytes={offset}-"));
+        let resp = self
+            .fetch_response(url, Method::GET, range)
+            .await
+            .map_err(FetchError::Retry)?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let where_ = url.origin().ascii_serialization();
+        let (start, total) = match status {
+            StatusCode::PARTIAL_CONTENT => match content_range(&headers) {
+                Some((start, total)) if start == offset => (offset, total),
+                _ => {
+                    // A range we did not ask for: start over.
+                    let _ = tokio::fs::remove_file(part).await;
+                    return Err(FetchError::Retry(Error::Download(format!(
+                        "{where_} answered an unexpected Content-Range"
+                    ))));
+                }
+            },
+            s if s.is_success() => (0, content_length(&headers)),
+            StatusCode::RANGE_NOT_SATISFIABLE if offset > 0 => {
+                let _ = tokio::fs::remove_file(part).await;
+                return Err(FetchError::Retry(Error::Download(format!(
+                    "{where_} refused the resume range: starting over"
+                ))));
+            }
+            s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
+                return Err(FetchError::Retry(Error::Download(format!(
+                    "{where_} answered HTTP {s}"
+                ))))
+            }
+            s => return Err(FetchError::Final(Error::Download(format!(
+                "{where_} answered HTTP {s} (output URLs expire: download soon after completion)"
+            )))),
+        };
+        let ct = content_type(&headers);
+        if !kind.accepts(ct.as_deref()) {
+            return Err(FetchError::Final(Error::Download(format!(
+                "{where_} sent content type {:?}, not {}",
+                ct.unwrap_or_default(),
+                if kind == Kind::Video {
+                    "a video"
+                } else {
+                    "an image"
+                }
+            ))));
+        }
+        let file = if start == 0 {
+            tokio::fs::File::create(part).await
+        } else {
+            tokio::fs::OpenOptions::new().append(true).open(part).await
+        }
+        .map_err(|e| FetchError::Final(e.into()))?;
+        let mut out = tokio::io::BufWriter::with_capacity(256 * 1024, file);
+        let mut written = start;
+        let mut reported = written;
+        let mut stream = resp.bytes_stream();
+        let idle = self.inner.timeout;
+        let io = |e: std::io::Error| FetchError::Final(Error::Io(e));
+        loop {
+            match tokio::time::timeout(idle, stream.next()).await {
+                Ok(Some(Ok(chunk))) => {
+                    out.write_all(&chunk).await.map_err(io)?;
+                    written += chunk.len() as u64;
+                    if let Some(t) = total {
+                        if written > t {
+                            let _ = tokio::fs::remove_file(part).await;
+                            return Err(FetchError::Final(Error::Download(format!(
+                                "{where_} sent more than the announced {t} bytes"
+                            ))));
+                        }
+                    }
+                    if written - reported >= PROGRESS_STEP {
+                        reported = written;
+                        self.inner.events.emit(Event::DownloadProgress {
+                            path: part.to_path_buf(),
+                            bytes: written,
+                            total,
+                        });
+                    }
+                }
+                Ok(Some(Err(e))) => {
+                    out.flush().await.map_err(io)?;
+                    return Err(FetchError::Retry(Error::Download(format!(
+                        "{where_}: transfer interrupted at {written} bytes: {e}"
+                    ))));
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    out.flush().await.map_err(io)?;
+                    return Err(FetchError::Retry(Error::Download(format!(
+                        "{where_}: no data for {idle:?} at {written} bytes"
+                    ))));
+                }
+            }
+        }
+        out.flush().await.map_err(io)?;
+        out.get_mut().sync_all().await.map_err(io)?;
+        if let Some(t) = total {
+            if written != t {
+                return Err(FetchError::Retry(Error::Download(format!(
+                    "{where_}: got {written} of {t} bytes"
+                ))));
+            }
+        }
+        if written == 0 {
+            return Err(FetchError::Final(Error::Download(format!(
+                "{where_}: empty file"
+            ))));
+        }
+        self.inner.events.emit(Event::DownloadProgress {
+            path: part.to_path_buf(),
+            bytes: written,
+            total: total.or(Some(written)),
+        });
+        Ok(written)
+    }
+
+    /// Checks every reference URL of the request without the API key (Promise 5): it
+    /// answers, its content type fits the field (an image for `image_url` and
+    /// `end_image_url`, an image or a video for `media_urls`), a frame is at most 30 MB,
+    /// and a video supports Range requests (the server probes its duration).
+    pub async fn preflight(&self, request: &VideoRequest) -> Result<()> {
+        for (field, url) in request.reference_urls() {
+            let frame = field == "image_url" || field == "end_image_url";
+            self.preflight_url(&field, url, frame).await?;
+        }
+        Ok(())
+    }
+
+    async fn preflight_url(&self, field: &str, raw: &str, frame: bool) -> Result<()> {
+        let problem = |p: String| Error::Preflight {
+            field: field.to_owned(),
+            problem: p,
+        };
+        let url = check_fetch_url(raw).map_err(problem)?;
+        let head = self.fetch_response(&url, Method::HEAD, None).await;
+        let resp = match head {
+            Ok(r) if r.status().is_success() => r,
+            // Some hosts refuse HEAD: a one-byte Range GET tells the same.
+            _ => self
+                .fetch_response(&url, Method::GET, Some("bytes=0-0".into()))
+                .await
+                .map_err(|e| problem(format!("not reachable: {e}")))?,
+        };
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(problem(format!("answered HTTP {status}")));
+        }
+        let headers = resp.headers().clone();
+        drop(resp);
+        let ct = content_type(&headers)
+            .ok_or_else(|| problem("no Content-Type".into()))?
+            .to_ascii_lowercase();
+        let is_image = ct.starts_with("image/");
+        let is_video = ct.starts_with("video/");
+        if frame && !is_image {
+            return Err(problem(format!("content type {ct:?} is not an image")));
+        }
+        if !frame && !is_image && !is_video {
+            return Err(problem(format!(
+                "content type {ct:?} is neither an image nor a video"
+            )));
+        }
+        let size = if status == StatusCode::PARTIAL_CONTENT {
+            content_range(&headers).and_then(|(_, t)| t)
+        } else {
+            content_length(&headers)
+        };
+        if frame {
+            let max = seedance_core::rules::FRAME_IMAGE_MAX_BYTES;
+            match size {
+                Some(n) if n > max => {
+                    return Err(problem(format!(
+                        "{n} bytes is over the {max}-byte limit for frames"
+                    )))
+                }
+                _ => {}
+            }
+        }
+        if is_video {
+            let advertised = headers
+                .get(ACCEPT_RANGES)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("bytes"));
+            let probe = self
+                .fetch_response(&url, Method::GET, Some("bytes=0-1".into()))
+                .await
+                .map_err(|e| problem(format!("not reachable: {e}")))?;
+            if probe.status() != StatusCode::PARTIAL_CONTENT {
+                return Err(problem(format!(
+                    "does not answer Range requests (HTTP {}{}), which duration probing needs",
+                    probe.status(),
+                    if advertised {
+                        " despite Accept-Ranges"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,67 @@
+//! # seedance-http
+//!
+//! The Seedance 2 Video API client (reqwest with rustls, tokio), built on five promises:
+//!
+//! 1. **Charged once.** Every submit carries an `Idempotency-Key` reused on every retry;
+//!    transient failures are retried with capped exponential backoff and full jitter,
+//!    `Retry-After` honoured exactly; 400/401/402/404 never retried.
+//! 2. **Never rate-limited by ourselves.** One conservative budget (30 per 60 s by
+//!    default) for every request of the client and its clones, plus 3 per 60 s for
+//!    submits with reference media; a 429 from elsewhere pauses it.
+//! 3. **Smart waiting.** The first poll near the expected render time, then a capped
+//!    backoff; all waits share one poller; progress events as callback and stream.
+//! 4. **Nothing lost.** An optional crash-safe journal; `resume` re-attaches.
+//! 5. **Bad input never leaves; the key stays secret.** Validation before any byte is
+//!    sent, optional preflight of reference URLs, the key only to the API origin (and
+//!    the same site over https after a redirect), never in Debug/Display/logs.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use seedance_core::VideoRequest;
+//! use seedance_http::{Client, GenerateOptions, WaitOptions};
+//! # async fn run() -> Result<(), seedance_http::Error> {
+//! let client = Client::builder()
+//!     .api_key("sk_live_...")
+//!     .on_event(|e| eprintln!("{e:?}"))
+//!     .build()?;
+//! let request = VideoRequest::builder("A glass train crossing a snowy mountain bridge")
+//!     .duration(5)
+//!     .build()?;
+//! let task = client
+//!     .generate(&request, GenerateOptions::default()
+//!         .wait(WaitOptions::default().timeout(Some(Duration::from_secs(600))))
+//!         .download_to("out/"))
+//!     .await?;
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod backoff;
+pub mod blocking;
+mod budget;
+mod client;
+mod config;
+mod download;
+mod error;
+mod events;
+mod journal;
+mod options;
+mod origin;
+mod poller;
+mod secret;
+mod transport;
+
+pub use backoff::RetryPolicy;
+pub use budget::RateLimit;
+pub use client::{continue_from, new_idempotency_key, Client, JobOutcome};
+pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use error::{Error, ErrorKind, Result};
+pub use events::Event;
+pub use journal::{JobRecord, JobState, Journal};
+pub use options::{
+    DownloadOptions, Downloaded, GenerateOptions, PollSchedule, SubmitOptions, WaitOptions,
+    DEFAULT_WAIT_TIMEOUT,
+};
+pub use secret::ApiKey;
+pub use tokio_util::sync::CancellationToken;

@@ -1,0 +1,171 @@
+//! Where the key may go: the base-URL rule (plain http only on loopback) and the redirect
+//! policy of Reading R13 (the key follows a redirect only to the same site over https).
+
+use std::net::IpAddr;
+
+use url::{Host, Url};
+
+/// Whether a URL's host is loopback: `localhost`, `*.localhost`, 127.0.0.0/8 or `::1`.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Checks a base URL: https anywhere, http only on loopback; no user-info, query or
+/// fragment. Returns it without a trailing slash.
+pub(crate) fn check_base_url(raw: &str) -> Result<Url, String> {
+    let url =
+        Url::parse(raw.trim()).map_err(|e| format!("base URL {raw:?} does not parse ({e})"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(format!(
+                "base URL {raw:?} uses plain http to a non-loopback host: the API key would \
+                 travel in clear text (use https, or http only to localhost/127.0.0.1/::1)"
+            ))
+        }
+        other => return Err(format!("base URL {raw:?} has unsupported scheme {other:?}")),
+    }
+    if url.host().is_none() {
+        return Err(format!("base URL {raw:?} has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("base URL must not carry user-info (user:pass@)".to_owned());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "base URL {raw:?} must not have a query or fragment"
+        ));
+    }
+    Ok(url)
+}
+
+/// What to do with a redirect of a request that carries the key.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RedirectDecision {
+    /// Same origin, or the same site over https: follow, with the key.
+    FollowWithKey,
+    /// Anywhere else: refuse (without the key the API would only answer 401).
+    Refuse(String),
+}
+
+fn site_host(url: &Url) -> Option<String> {
+    let h = url.host_str()?.trim_end_matches('.').to_ascii_lowercase();
+    Some(h.strip_prefix("www.").map(str::to_owned).unwrap_or(h))
+}
+
+/// Reading R13: the key follows a redirect only to the same origin, or to the same site
+/// (host equal once a leading `www.` is set aside: apex → `www.` and back) over https on
+/// the same port. Never to another site, never from https down to http.
+pub(crate) fn redirect_decision(from: &Url, to: &Url) -> RedirectDecision {
+    let same_origin = from.scheme() == to.scheme()
+        && from.host_str().map(str::to_ascii_lowercase)
+            == to.host_str().map(str::to_ascii_lowercase)
+        && from.port_or_known_default() == to.port_or_known_default();
+    if same_origin {
+        return RedirectDecision::FollowWithKey;
+    }
+    // Plain http is tolerated only from loopback to loopback (local emulators): it never
+    // leaves the machine.
+    let loopback_http = from.scheme() == "http" && is_loopback(from) && is_loopback(to);
+    if to.scheme() != "https" && !loopback_http {
+        return RedirectDecision::Refuse(format!(
+            "redirect to {} refused: the API key goes only over https",
+            to.origin().ascii_serialization()
+        ));
+    }
+    let same_site = site_host(from).is_some() && site_host(from) == site_host(to);
+    if same_site && from.port_or_known_default() == to.port_or_known_default() {
+        return RedirectDecision::FollowWithKey;
+    }
+    RedirectDecision::Refuse(format!(
+        "redirect from {} to {} refused: the API key goes only to the API's own site",
+        from.origin().ascii_serialization(),
+        to.origin().ascii_serialization()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn base_url_rules() {
+        assert!(check_base_url("https://seedance2ai.io").is_ok());
+        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_base_url("http://127.9.9.9:8080").is_ok());
+        assert!(check_base_url("http://[::1]:8080").is_ok());
+        assert!(check_base_url("http://localhost:1").is_ok());
+        assert!(check_base_url("http://emu.localhost:1").is_ok());
+        assert!(check_base_url("http://seedance2ai.io").is_err());
+        assert!(check_base_url("http://10.0.0.1").is_err());
+        assert!(check_base_url("http://localhost.evil.com").is_err());
+        assert!(check_base_url("ftp://seedance2ai.io").is_err());
+        assert!(check_base_url("https://u:p@seedance2ai.io").is_err());
+        assert!(check_base_url("not a url").is_err());
+    }
+
+    #[test]
+    fn redirects_keep_the_key_only_on_the_same_site_over_https() {
+        use RedirectDecision::*;
+        let apex = u("https://seedance2ai.io/api/v1/tasks/x");
+        assert_eq!(
+            redirect_decision(&apex, &u("https://www.seedance2ai.io/api/v1/tasks/x")),
+            FollowWithKey
+        );
+        assert_eq!(
+            redirect_decision(
+                &u("https://www.seedance2ai.io/a"),
+                &u("https://seedance2ai.io/a")
+            ),
+            FollowWithKey
+        );
+        assert_eq!(
+            redirect_decision(&apex, &u("https://seedance2ai.io/other")),
+            FollowWithKey
+        );
+        for bad in [
+            "http://www.seedance2ai.io/a",       // downgrade
+            "https://evil.com/a",                // elsewhere
+            "https://seedance2ai.io.evil.com/a", // look-alike
+            "https://cdn.seedance2ai.io/a",      // another host of the site: not apex/www
+            "https://www.seedance2ai.io:8443/a", // another port
+        ] {
+            assert!(
+                matches!(redirect_decision(&apex, &u(bad)), Refuse(_)),
+                "{bad}"
+            );
+        }
+        // loopback tests: same origin over http is fine, another port is not
+        let lo = u("http://127.0.0.1:4000/x");
+        assert_eq!(
+            redirect_decision(&lo, &u("http://127.0.0.1:4000/y")),
+            FollowWithKey
+        );
+        assert!(matches!(
+            redirect_decision(&lo, &u("http://127.0.0.1:4001/y")),
+            Refuse(_)
+        ));
+        let emu = u("http://seedance.localhost:4000/x");
+        assert_eq!(
+            redirect_decision(&emu, &u("http://www.seedance.localhost:4000/x")),
+            FollowWithKey
+        );
+        assert!(matches!(
+            redirect_decision(&emu, &u("http://www.seedance.example:4000/x")),
+            Refuse(_)
+        ));
+    }
+}

@@ -1,0 +1,324 @@
+//! One API request: budget, key only to the API origin, manual redirects (Reading R13),
+//! decoding and the retry classification.
+
+use std::time::Duration;
+
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT,
+};
+use reqwest::{Method, StatusCode};
+use seedance_core::{ApiError, ErrorBody, ErrorCode, Task};
+use url::Url;
+
+use crate::backoff::parse_retry_after;
+use crate::budget::Permit;
+use crate::client::Inner;
+use crate::error::Error;
+use crate::origin::{redirect_decision, RedirectDecision};
+
+/// Most redirect hops followed.
+pub(crate) const MAX_REDIRECTS: usize = 5;
+
+/// A response, read whole (API bodies are small).
+#[derive(Debug)]
+pub(crate) struct RawResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: bytes::Bytes,
+}
+
+/// The result of one attempt, classified.
+#[derive(Debug)]
+pub(crate) enum Attempt {
+    /// 2xx with a task.
+    Task(Task),
+    /// A failure; `retry` says whether sending again (same key) may succeed, and after
+    /// how long at least (`Retry-After`).
+    Failed { error: Error, retry: Retry },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Retry {
+    /// Never (400, 401, 402, 404, refused redirect…).
+    No,
+    /// With backoff.
+    Backoff,
+    /// After exactly this long (`Retry-After`).
+    After(Duration),
+    /// A 409 conflict: the caller decides (Reading R18).
+    Conflict,
+}
+
+pub(crate) fn snippet(inner: &Inner, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut s = inner.key.redact(one_line.trim());
+    if body.len() > 200 {
+        s.push('…');
+    }
+    if s.is_empty() {
+        s = "(empty body)".to_owned();
+    }
+    s
+}
+
+fn transport_error(inner: &Inner, e: &reqwest::Error) -> Error {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "response body interrupted"
+    } else {
+        "request failed"
+    };
+    // reqwest errors name the URL, never headers; redact anyway.
+    let mut msg = format!("{what}: {e}");
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    Error::Transport(inner.key.redact(&msg))
+}
+
+/// Sends one request to the API (following allowed redirects) and reads the body.
+/// `permit` is a budget slot already taken (the poller takes it); otherwise one is
+/// taken here. Every redirect hop takes its own slot.
+pub(crate) async fn send(
+    inner: &Inner,
+    method: Method,
+    path: &str,
+    body: Option<&[u8]>,
+    idempotency_key: Option<&str>,
+    permit: Option<Permit>,
+) -> Result<RawResponse, Error> {
+    let mut url = inner
+        .base_url
+        .join(path)
+        .map_err(|e| Error::Config(format!("bad path {path:?}: {e}")))?;
+    let mut permits = Vec::with_capacity(1);
+    match permit {
+        Some(p) => permits.push(p),
+        None => {
+            if let Some(b) = &inner.budget {
+                permits.push(b.acquire().await);
+            }
+        }
+    }
+    for hop in 0..=MAX_REDIRECTS {
+        if hop > 0 {
+            if let Some(b) = &inner.budget {
+                permits.push(b.acquire().await);
+            }
+        }
+        let mut req = inner
+            .http
+            .request(method.clone(), url.clone())
+            .timeout(inner.timeout)
+            .header(AUTHORIZATION, inner.auth_header.clone())
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .header(USER_AGENT, inner.user_agent.clone());
+        if let Some(k) = idempotency_key {
+            let v = HeaderValue::from_str(k).map_err(|_| {
+                Error::Config("the idempotency key is not a valid header value".into())
+            })?;
+            req = req.header("Idempotency-Key", v);
+        }
+        if let Some(b) = body {
+            req = req
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(b.to_vec());
+        }
+        tracing::debug!(method = %method, url = %url, hop, "seedance request");
+        let resp = req.send().await.map_err(|e| transport_error(inner, &e))?;
+        let status = resp.status();
+        if status.is_redirection() {
+            let Some(loc) = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()) else {
+                return Err(Error::Transport(format!(
+                    "HTTP {status} without a Location"
+                )));
+            };
+            let to = url.join(loc).map_err(|e| {
+                Error::Transport(format!("redirect to an unparsable Location: {e}"))
+            })?;
+            // A POST may only be redirected as itself (307/308); 301/302/303 would turn it
+            // into a GET without the body.
+            if method == Method::POST
+                && !matches!(
+                    status,
+                    StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+                )
+            {
+                return Err(Error::Transport(format!(
+                    "HTTP {status} redirect of a submit to {} refused (only 307/308 keep the body)",
+                    to.origin().ascii_serialization()
+                )));
+            }
+            match redirect_decision(&url, &to) {
+                RedirectDecision::FollowWithKey => {
+                    tracing::debug!(from = %url, to = %to, "following redirect");
+                    url = to;
+                    continue;
+                }
+                RedirectDecision::Refuse(why) => return Err(Error::Transport(why)),
+            }
+        }
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(|e| transport_error(inner, &e))?;
+        tracing::debug!(
+            status = status.as_u16(),
+            bytes = body.len(),
+            "seedance response"
+        );
+        drop(permits);
+        return Ok(RawResponse {
+            status,
+            headers,
+            body,
+        });
+    }
+    Err(Error::Transport(format!(
+        "more than {MAX_REDIRECTS} redirects"
+    )))
+}
+
+/// Classifies a response or a transport error.
+pub(crate) fn classify(inner: &Inner, result: Result<RawResponse, Error>) -> Attempt {
+    let resp = match result {
+        Ok(r) => r,
+        Err(e @ Error::Transport(_)) => {
+            // A refused redirect is final; connection errors and timeouts are not.
+            let retry = if e.to_string().contains("refused") {
+                Retry::No
+            } else {
+                Retry::Backoff
+            };
+            return Attempt::Failed { error: e, retry };
+        }
+        Err(e) => {
+            return Attempt::Failed {
+                error: e,
+                retry: Retry::No,
+            }
+        }
+    };
+    let status = resp.status.as_u16();
+    let retry_after = resp
+        .headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    if resp.status.is_success() {
+        return match Task::from_json(&resp.body) {
+            Ok(task) => Attempt::Task(task),
+            // A 2xx we cannot read (truncated, HTML): the same request (same key) is safe
+            // to send again.
+            Err(_) => Attempt::Failed {
+                error: Error::Decode {
+                    status,
+                    snippet: snippet(inner, &resp.body),
+                },
+                retry: Retry::Backoff,
+            },
+        };
+    }
+    let api_error = serde_json::from_slice::<ErrorBody>(&resp.body)
+        .ok()
+        .map(|b| b.error);
+    let error = match api_error {
+        Some(mut e) => {
+            e.message = inner.key.redact(&e.message);
+            Error::Api {
+                status,
+                error: e,
+                retry_after,
+            }
+        }
+        None => match ErrorCode::from_http_status(status) {
+            // An undecodable body with a documented status: keep the status's meaning.
+            Some(code) if !matches!(status, 500 | 502 | 503 | 504) || resp.body.is_empty() => {
+                Error::Api {
+                    status,
+                    error: ApiError::new(code, snippet(inner, &resp.body)),
+                    retry_after,
+                }
+            }
+            _ => Error::Decode {
+                status,
+                snippet: snippet(inner, &resp.body),
+            },
+        },
+    };
+    let retry = match status {
+        429 => match retry_after {
+            Some(d) => Retry::After(d),
+            None => Retry::Backoff,
+        },
+        500 | 502 | 503 | 504 => match retry_after {
+            Some(d) => Retry::After(d),
+            None => Retry::Backoff,
+        },
+        409 => Retry::Conflict,
+        _ => Retry::No,
+    };
+    Attempt::Failed { error, retry }
+}
+
+/// Reading R18: a 409 whose message says the key was used with another body is final.
+pub(crate) fn conflict_is_body_mismatch(error: &Error) -> bool {
+    let Error::Api { error, .. } = error else {
+        return false;
+    };
+    let m = error.message.to_ascii_lowercase();
+    [
+        "different",
+        "mismatch",
+        "another body",
+        "other body",
+        "does not match",
+        "doesn't match",
+    ]
+    .iter()
+    .any(|w| m.contains(w))
+}
+
+/// Reading R18: a 409 whose message says the first request is still running.
+pub(crate) fn conflict_is_in_flight(error: &Error) -> bool {
+    let Error::Api { error, .. } = error else {
+        return false;
+    };
+    let m = error.message.to_ascii_lowercase();
+    [
+        "in flight",
+        "in-flight",
+        "still",
+        "running",
+        "in progress",
+        "processing",
+    ]
+    .iter()
+    .any(|w| m.contains(w))
+}
+
+/// The `Authorization` header, marked sensitive (never shown by reqwest's Debug).
+pub(crate) fn auth_header(key: &str) -> Result<HeaderValue, Error> {
+    let mut v = HeaderValue::from_str(&format!("Bearer {key}"))
+        .map_err(|_| Error::Config("the API key is not a valid header value".into()))?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// Whether a URL may be fetched without the key (downloads, preflight): https, or http
+/// on loopback (local emulators).
+pub(crate) fn check_fetch_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("{raw:?} does not parse ({e})"))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if crate::origin::is_loopback(&url) => Ok(url),
+        s => Err(format!("{s}:// URLs are not fetched (https only)")),
+    }
+}
