@@ -464,14 +464,18 @@ async fn submit(app: &Arc<App>, req: Request) -> Response {
     }
 
     // The request itself: the spec's field set and types, then every rule (seedance-core).
-    let request: VideoRequest = match serde_json::from_slice(&bytes) {
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let request: VideoRequest = match serde_path_to_error::deserialize(&mut de) {
         Ok(r) => r,
         Err(e) => {
-            let msg = e.to_string();
-            let msg = if msg.contains("unknown field") {
-                format!("Bad input or unsupported field: {msg}")
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            let msg = if inner.contains("unknown field") {
+                format!("Bad input or unsupported field: {inner}")
+            } else if path.is_empty() || path == "." {
+                format!("Invalid request body: {inner}")
             } else {
-                format!("Invalid request body: {msg}")
+                format!("Invalid request body: {path}: {inner}")
             };
             return invalid(app, &account, msg);
         }
