@@ -17,7 +17,9 @@ Exit codes:
   2  usage or validation error: nothing was sent
   3  API or network error (the API refused the request, or could not be reached)
   4  the task failed (credits are refunded as the API reports)
-  5  timed out waiting (the task may still finish: `seedance wait ID` or `seedance resume`)
+  5  timed out waiting, or not finished yet (it may still complete: `seedance wait ID`,
+     `seedance resume`)
+  130 interrupted (Ctrl-C); the job stays in the journal for `seedance resume`
 
 Environment: every global flag is also a SEEDANCE_* variable (shown in [env: ...]).
 Put the key in SEEDANCE_API_KEY rather than on the command line; it is never printed.
@@ -252,10 +254,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "SEEDANCE_MEDIA_RATE_LIMIT", hide_env_values = true, value_name = "N/WINDOW", value_parser = parse_rate)]
     pub media_rate_limit: Option<RateArg>,
 
-    /// First poll of a task after this long [default: the expected render time of the
-    /// request, from tier, resolution and duration].
-    #[arg(long, global = true, env = "SEEDANCE_POLL_FIRST", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
-    pub poll_first: Option<Duration>,
+    /// The render time to expect: the first poll comes just after it [default: from the
+    /// request's tier, resolution and duration; 105s for a task known only by id].
+    #[arg(long, global = true, env = "SEEDANCE_EXPECTED_RENDER", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub expected_render: Option<Duration>,
 
     /// Shortest pause between polls of one task after the first.
     #[arg(long, global = true, env = "SEEDANCE_POLL_INTERVAL", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
@@ -270,7 +272,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "SEEDANCE_RENDER_TIME_SCALE",
+        env = "SEEDANCE_TIME_SCALE",
         hide_env_values = true,
         value_name = "FACTOR"
     )]
@@ -693,18 +695,24 @@ pub struct EmulatorArgs {
     /// Address of the API listener (`127.0.0.1:0` picks a free port).
     #[arg(
         long,
+        visible_alias = "listen",
         env = "SEEDANCE_EMULATOR_ADDR",
         hide_env_values = true,
         default_value = "127.0.0.1:8787"
     )]
-    pub addr: String,
+    pub addr: std::net::SocketAddr,
 
-    /// Address of the CDN listener that serves outputs [default: the API's host, a free
-    /// port].
-    #[arg(long, env = "SEEDANCE_EMULATOR_CDN_ADDR", hide_env_values = true)]
-    pub cdn_addr: Option<String>,
+    /// Address of the CDN listener that serves outputs [default: the API's port + 1, or a
+    /// free port when the API's is 0].
+    #[arg(
+        long,
+        visible_alias = "cdn-listen",
+        env = "SEEDANCE_EMULATOR_CDN_ADDR",
+        hide_env_values = true
+    )]
+    pub cdn_addr: Option<std::net::SocketAddr>,
 
-    /// Divide simulated render times by this (1 = realistic minutes; 100 = about a
+    /// Divide simulated render times by this (1 = realistic, 1–5 minutes; 100 = about a
     /// second).
     #[arg(
         long,
@@ -714,25 +722,33 @@ pub struct EmulatorArgs {
     )]
     pub time_scale: f64,
 
-    /// Turn the 30-per-60-s and 3-per-60-s rate limits off.
-    #[arg(long, conflicts_with_all = ["rate_limit", "media_rate_limit"])]
+    /// Turn the account's 30-per-60-s rate limit off.
+    #[arg(long, conflicts_with = "limit")]
     pub no_rate_limit: bool,
 
-    /// Request budget per account [default: 30/60s].
+    /// The account's rate limit [default: 30/60s].
     #[arg(long, value_name = "N/WINDOW", value_parser = parse_rate)]
-    pub rate_limit: Option<RateArg>,
+    pub limit: Option<RateArg>,
 
-    /// Reference-media submit budget per account [default: 3/60s].
+    /// Turn the 3-per-60-s reference-media limit off.
+    #[arg(long, conflicts_with = "media_limit")]
+    pub no_media_rate_limit: bool,
+
+    /// The reference-media limit [default: 3/60s].
     #[arg(long, value_name = "N/WINDOW", value_parser = parse_rate)]
-    pub media_rate_limit: Option<RateArg>,
+    pub media_limit: Option<RateArg>,
 
-    /// Credits of the default account.
+    /// Starting credits of the default account.
     #[arg(long, value_name = "N")]
     pub credits: Option<u64>,
 
-    /// Fraction of renders that fail (and are refunded), 0–1.
-    #[arg(long, value_name = "P")]
-    pub failure_rate: Option<f64>,
+    /// Probability (0–1) that a render fails (credits refunded).
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub failure_probability: f64,
+
+    /// Answer API requests with a 307 to `www.` + host, as the production apex does.
+    #[arg(long)]
+    pub redirect_www: bool,
 }
 
 /// Arguments of `demo`.
@@ -742,7 +758,8 @@ pub struct DemoArgs {
     #[arg(short, long, value_name = "DIR", default_value = "seedance-demo", value_hint = ValueHint::DirPath)]
     pub output: PathBuf,
 
-    /// Divide the simulated render time by this (the real API takes minutes).
+    /// Divide the simulated render time by this (the real API takes minutes; 60 turns
+    /// 1m 45s into under 2 s).
     #[arg(long, default_value_t = 60.0, value_name = "FACTOR")]
     pub time_scale: f64,
 }

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 /// The process exit codes. Stable: scripts and agents branch on them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
-    /// 0: success.
+    /// 0: success (the process exits with `ExitCode::SUCCESS`; listed for the table).
+    #[allow(dead_code)]
     Ok = 0,
     /// 1: a local problem (file system, journal, emulator could not start).
     Local = 1,
@@ -18,8 +19,10 @@ pub enum Exit {
     Api = 3,
     /// 4: the task failed.
     TaskFailed = 4,
-    /// 5: timed out waiting.
+    /// 5: timed out waiting, or the task has not finished yet.
     TimedOut = 5,
+    /// 130: interrupted (Ctrl-C); the job stays in the journal.
+    Interrupted = 130,
 }
 
 impl Exit {
@@ -117,5 +120,80 @@ impl From<ValidationError> for CliError {
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
         CliError::local(e.to_string())
+    }
+}
+
+/// Maps a client error to its exit code: validation, configuration and preflight → 2
+/// (nothing was sent); API, transport, decode and download → 3; task failed → 4; wait
+/// timeout → 5; file system and journal → 1.
+pub fn from_http(e: seedance_http::Error) -> CliError {
+    use seedance_http::Error as E;
+    let kind = e.kind().as_str();
+    match e {
+        E::Validation(v) => v.into(),
+        E::Api {
+            status,
+            error,
+            retry_after,
+        } => {
+            let mut err = CliError::new(
+                Exit::Api,
+                "api",
+                format!("the API answered HTTP {status}: {}: {}{}", error.code, error.message, hint(&error.code)),
+            )
+            .with("status", status)
+            .with("code", error.code.to_string())
+            .with("api_message", error.message.clone());
+            if let Some(r) = retry_after {
+                err = err.with("retry_after_secs", r.as_secs_f64());
+            }
+            err
+        }
+        E::TaskFailed {
+            task_id,
+            code,
+            message,
+            credits_refunded,
+        } => CliError::new(
+            Exit::TaskFailed,
+            "task_failed",
+            format!("task {task_id} failed: {code}: {message} ({credits_refunded} credits refunded)"),
+        )
+        .with("task_id", task_id.to_string())
+        .with("code", code.to_string())
+        .with("api_message", message)
+        .with("credits_refunded", credits_refunded),
+        E::WaitTimeout { task_id, waited } => CliError::new(
+            Exit::TimedOut,
+            "wait_timeout",
+            format!(
+                "task {task_id} did not finish within {}; it may still complete: `seedance wait {task_id}` or `seedance resume` (no second charge)",
+                crate::ui::human_duration(waited)
+            ),
+        )
+        .with("task_id", task_id.to_string())
+        .with("waited_secs", waited.as_secs_f64()),
+        E::Preflight { field, problem } => CliError::new(
+            Exit::Usage,
+            "preflight",
+            format!("{field}: {problem} (nothing was sent)"),
+        )
+        .with("field", field),
+        E::Config(m) => CliError::new(Exit::Usage, "config", m),
+        E::Transport(_) | E::Decode { .. } | E::Download(_) => {
+            CliError::new(Exit::Api, kind, e.to_string())
+        }
+        E::Cancelled => CliError::new(Exit::Interrupted, "interrupted", "cancelled"),
+        other => CliError::new(Exit::Local, kind, other.to_string()),
+    }
+}
+
+fn hint(code: &seedance_core::ErrorCode) -> &'static str {
+    use seedance_core::ErrorCode as C;
+    match code {
+        C::Unauthorized => " (check SEEDANCE_API_KEY)",
+        C::InsufficientCredits => " (top up on the provider's pricing page, then retry)",
+        C::RateLimited => " (the account's 30-per-60-s budget is spent, maybe by another process)",
+        _ => "",
     }
 }

@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod ctx;
 mod director;
 mod error;
 mod request;

@@ -1,19 +1,34 @@
 //! One module per command; `run` dispatches.
 
+mod api;
+mod batch;
+mod demo;
+mod emulator;
 mod meta;
 mod prompt;
+mod resume;
 
 use crate::cli::{Cli, Command, PromptCommand};
+use crate::ctx::Ctx;
 use crate::error::CliError;
 use crate::ui::Ui;
 
 /// Runs the command.
 pub async fn run(cli: Cli, ui: Ui) -> Result<(), CliError> {
-    match &cli.command {
-        Command::Prompt(PromptCommand::Lint(a)) => prompt::lint(a, &ui),
-        Command::Prompt(PromptCommand::Build(a)) => prompt::build(a, &ui),
+    let Cli { global, command } = cli;
+    let ctx = Ctx { g: global, ui };
+    match &command {
+        Command::Generate(a) => api::generate(&ctx, a).await,
+        Command::Status(a) => api::status(&ctx, a).await,
+        Command::Wait(a) => api::wait(&ctx, a).await,
+        Command::Download(a) => api::download(&ctx, a).await,
+        Command::Resume(a) => resume::resume(&ctx, a).await,
+        Command::Batch(a) => batch::batch(&ctx, a).await,
+        Command::Prompt(PromptCommand::Lint(a)) => prompt::lint(a, &ctx.ui),
+        Command::Prompt(PromptCommand::Build(a)) => prompt::build(a, &ctx.ui),
+        Command::Emulator(a) => emulator::run(a, &ctx.ui).await,
+        Command::Demo(a) => demo::run(a, &ctx.ui).await,
         Command::Completions(a) => meta::completions(a),
         Command::Man(a) => meta::man(a),
-        _ => Err(CliError::local("not wired yet")),
     }
 }

@@ -1,0 +1,292 @@
+//! `generate`, `status`, `wait`, `download`: the API commands.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use seedance_core::{Task, TaskId, TaskStatus, VideoRequest};
+use seedance_http::{Client, DownloadOptions, Downloaded, GenerateOptions, Journal, SubmitOptions};
+use serde_json::{json, Value};
+
+use crate::cli::{DownloadArgs, GenerateArgs, StatusArgs, WaitArgs};
+use crate::ctx::{interrupted, Ctx};
+use crate::error::{from_http, CliError, Exit};
+use crate::ui::{human_duration, Ui};
+
+/// The task as JSON: the API's raw response when there is one (unknown fields included).
+pub fn task_json(task: &Task) -> Value {
+    match &task.raw {
+        Some(v) => v.clone(),
+        None => serde_json::to_value(task).unwrap_or(Value::Null),
+    }
+}
+
+/// The result object printed by `--json`.
+pub fn result_json(task: &Task, files: Option<&Downloaded>, key: Option<&str>) -> Value {
+    let mut v = json!({
+        "task": task_json(task),
+        "video": files.map(|d| d.video.display().to_string()),
+        "last_frame": files.and_then(|d| d.last_frame.as_ref()).map(|p| p.display().to_string()),
+    });
+    if let (Some(k), Some(o)) = (key, v.as_object_mut()) {
+        o.insert("idempotency_key".into(), json!(k));
+    }
+    v
+}
+
+/// Prints a finished (or submitted) task: JSON with `--json`, else a few lines.
+pub fn print_task(
+    ui: &Ui,
+    task: &Task,
+    files: Option<&Downloaded>,
+    key: Option<&str>,
+    took: Option<Duration>,
+) {
+    if ui.is_json() {
+        ui.json(&result_json(task, files, key));
+        return;
+    }
+    let mut head = format!("{}  {}", task.id, task.status);
+    let mut extra = Vec::new();
+    if let Some(c) = task.credits_used {
+        extra.push(format!("{c} credits"));
+    }
+    if let Some(r) = task.credits_refunded.filter(|r| *r > 0) {
+        extra.push(format!("{r} refunded"));
+    }
+    if let Some(t) = took {
+        extra.push(human_duration(t));
+    }
+    if !extra.is_empty() {
+        head.push_str(&format!("  ({})", extra.join(", ")));
+    }
+    ui.out(head);
+    if let Some(e) = &task.error {
+        ui.out(format!("error:      {}: {}", e.code, e.message));
+    }
+    match files {
+        Some(d) => {
+            ui.out(format!("video:      {}", d.video.display()));
+            if let Some(p) = &d.last_frame {
+                ui.out(format!("last frame: {}", p.display()));
+            }
+        }
+        None => {
+            if let Some(u) = task.video_url() {
+                ui.out(format!("video URL:  {u}"));
+            }
+            if let Some(u) = task.last_frame_url() {
+                ui.out(format!("last frame URL: {u}"));
+            }
+        }
+    }
+}
+
+/// The expected render time of a request (model time).
+pub fn expected(req: &VideoRequest) -> Duration {
+    Duration::from_secs_f64(req.expected_render_secs().max(0.0))
+}
+
+/// Downloads a completed task's outputs (video + last frame) to a file or directory.
+pub async fn download_task(
+    client: &Client,
+    task: &Task,
+    to: &Path,
+) -> Result<Downloaded, CliError> {
+    client
+        .download(task, to, DownloadOptions::default())
+        .await
+        .map_err(from_http)
+}
+
+async fn or_ctrl_c<T>(
+    fut: impl std::future::Future<Output = Result<T, seedance_http::Error>>,
+    journal: bool,
+) -> Result<T, CliError> {
+    tokio::select! {
+        r = fut => r.map_err(from_http),
+        _ = tokio::signal::ctrl_c() => Err(interrupted(journal)),
+    }
+}
+
+/// The downloaded files the journal recorded for a job, when they are still on disk.
+pub fn journaled_files(journal: Option<&Journal>, key: &str) -> Option<Downloaded> {
+    let d = journal?.job(key)?.downloaded?;
+    d.video.exists().then_some(d)
+}
+
+/// `seedance generate`.
+pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
+    let req = crate::request::build_request(&args.prompt, &args.request, &args.director)?;
+    req.validate()?;
+    let ui = &ctx.ui;
+    if args.dry_run {
+        let body = serde_json::to_value(&req)
+            .map_err(|e| CliError::local(format!("cannot encode the request: {e}")))?;
+        if ui.is_json() {
+            ui.json(&json!({"request": body, "expected_render_secs": req.expected_render_secs()}));
+        } else {
+            let pretty = serde_json::to_string_pretty(&body).unwrap_or_default();
+            ui.out(pretty);
+            ui.note(format!(
+                "dry run: nothing was sent (valid request; expected render time about {})",
+                human_duration(expected(&req))
+            ));
+        }
+        return Ok(());
+    }
+    let key = args
+        .idempotency_key
+        .clone()
+        .unwrap_or_else(seedance_http::new_idempotency_key);
+    let (client, journal) = ctx.client()?;
+    let has_journal = journal.is_some();
+    let started = Instant::now();
+
+    if args.no_wait {
+        let task = or_ctrl_c(
+            client.submit(&req, SubmitOptions::default().idempotency_key(key.clone())),
+            has_journal,
+        )
+        .await?;
+        print_task(ui, &task, None, Some(&key), None);
+        if !ui.is_json() {
+            ui.note(format!(
+                "not waiting: `seedance wait {}` (add -o to download) or `seedance resume`",
+                task.id
+            ));
+        }
+        return Ok(());
+    }
+
+    ui.note(format!(
+        "submitting ({}, {} s, {}, {}); expected render time about {}",
+        req.effective_quality_tier(),
+        req.effective_duration().secs(),
+        req.effective_resolution(),
+        req.effective_aspect_ratio(),
+        human_duration(
+            expected(&req).div_f64(
+                ctx.g
+                    .render_time_scale
+                    .unwrap_or(1.0)
+                    .max(f64::MIN_POSITIVE)
+            )
+        )
+    ));
+    let mut opts = GenerateOptions::default()
+        .idempotency_key(key.clone())
+        .wait(ctx.wait_options(Some(expected(&req)), Duration::ZERO));
+    if let (Some(o), true) = (&args.output, has_journal) {
+        // Recorded in the journal, so that `resume` downloads after a crash.
+        opts = opts.download_to(o.clone());
+    }
+    let outcome = or_ctrl_c(client.generate_job(&req, opts), has_journal).await?;
+    let task = outcome.result.map_err(from_http)?;
+    let files = match (&args.output, outcome.downloaded) {
+        (_, Some(d)) => Some(d),
+        (Some(o), None) => Some(download_task(&client, &task, o).await?),
+        (None, None) => None,
+    };
+    print_task(
+        ui,
+        &task,
+        files.as_ref(),
+        Some(&key),
+        Some(started.elapsed()),
+    );
+    Ok(())
+}
+
+/// `seedance status ID`.
+pub async fn status(ctx: &Ctx, args: &StatusArgs) -> Result<(), CliError> {
+    let client = ctx.client_with(None)?;
+    let task = or_ctrl_c(client.get_task(&TaskId::from(args.id.as_str())), false).await?;
+    print_task(&ctx.ui, &task, None, None, None);
+    Ok(())
+}
+
+/// What the journal knows about a task id: its expected render time and how long it has
+/// been running.
+fn journal_hint(
+    journal: Option<&Journal>,
+    id: &str,
+) -> (Option<Duration>, Duration, Option<String>) {
+    let Some(job) = journal.and_then(|j| {
+        j.jobs()
+            .into_iter()
+            .find(|r| r.task_id.as_ref().is_some_and(|t| t.as_str() == id))
+    }) else {
+        return (None, Duration::ZERO, None);
+    };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    let elapsed = Duration::from_millis(now_ms.saturating_sub(job.created_ms));
+    (Some(expected(&job.request)), elapsed, Some(job.key))
+}
+
+/// `seedance wait ID [-o PATH]`.
+pub async fn wait(ctx: &Ctx, args: &WaitArgs) -> Result<(), CliError> {
+    let (client, journal) = ctx.client()?;
+    let (expected, elapsed, key) = journal_hint(journal.as_ref(), &args.id);
+    let id = TaskId::from(args.id.as_str());
+    let started = Instant::now();
+    ctx.ui.spinner(&args.id, format!("{}: waiting", args.id));
+    let task = or_ctrl_c(
+        client.wait(&id, ctx.wait_options(expected, elapsed)),
+        journal.is_some(),
+    )
+    .await?;
+    let files = match &args.output {
+        Some(o) => Some(download_task(&client, &task, o).await?),
+        None => None,
+    };
+    print_task(
+        &ctx.ui,
+        &task,
+        files.as_ref(),
+        key.as_deref(),
+        Some(started.elapsed()),
+    );
+    Ok(())
+}
+
+/// `seedance download ID [-o PATH]`.
+pub async fn download(ctx: &Ctx, args: &DownloadArgs) -> Result<(), CliError> {
+    let client = ctx.client_with(None)?;
+    let task = or_ctrl_c(client.get_task(&TaskId::from(args.id.as_str())), false).await?;
+    match &task.status {
+        TaskStatus::Completed => {}
+        s if s.is_failure() => {
+            let (code, message) = task
+                .error
+                .as_ref()
+                .map(|e| (e.code.to_string(), e.message.clone()))
+                .unwrap_or_else(|| (s.to_string(), "the task ended without a result".into()));
+            return Err(CliError::new(
+                Exit::TaskFailed,
+                "task_failed",
+                format!(
+                    "task {} failed: {code}: {message}; there is nothing to download",
+                    task.id
+                ),
+            )
+            .with("task_id", task.id.to_string())
+            .with("code", code));
+        }
+        s => return Err(CliError::new(
+            Exit::TimedOut,
+            "not_finished",
+            format!(
+                "task {} is still {s}: `seedance wait {} -o PATH` downloads it when it completes",
+                task.id, task.id
+            ),
+        )
+        .with("task_id", task.id.to_string())),
+    }
+    let to = args.output.clone().unwrap_or_else(|| PathBuf::from("."));
+    let files = download_task(&client, &task, &to).await?;
+    print_task(&ctx.ui, &task, Some(&files), None, None);
+    Ok(())
+}

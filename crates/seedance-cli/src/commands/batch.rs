@@ -1,0 +1,527 @@
+//! `seedance batch FILE.jsonl`: many jobs inside the rate budget; safe to re-run.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use seedance_core::{DirectorPrompt, Task, VideoRequest};
+use seedance_http::{Client, Downloaded, GenerateOptions, JobState};
+use serde_json::{json, Map, Value};
+
+use super::api::{expected, journaled_files, result_json};
+use crate::cli::BatchArgs;
+use crate::ctx::{interrupted, Ctx};
+use crate::error::{from_http, CliError, Exit};
+use crate::ui::human_duration;
+
+/// One job of the file.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// 1-based line number.
+    pub line: usize,
+    /// Its label / output file name.
+    pub name: Option<String>,
+    /// Its idempotency key (given, or derived from the request and its position).
+    pub key: String,
+    /// The request.
+    pub request: VideoRequest,
+}
+
+/// Reads and validates every line; any problem is a usage error naming the line and field.
+pub fn parse_jobs(text: &str) -> Result<Vec<Job>, CliError> {
+    let mut jobs = Vec::new();
+    let mut problems: Vec<Value> = Vec::new();
+    let mut msgs: Vec<String> = Vec::new();
+    let mut seen_bodies: HashMap<String, usize> = HashMap::new();
+    let mut keys: HashSet<String> = HashSet::new();
+    let mut names: HashSet<String> = HashSet::new();
+    let mut problem = |line: usize, field: &str, rule: &str, message: String| {
+        msgs.push(format!("line {line}: {field}: {message}"));
+        problems.push(json!({"line": line, "field": field, "rule": rule, "message": message}));
+    };
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let t = raw.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let mut obj: Map<String, Value> = match serde_json::from_str(t) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => {
+                problem(line, "line", "json", "is not a JSON object".into());
+                continue;
+            }
+            Err(e) => {
+                problem(line, "line", "json", format!("is not valid JSON: {e}"));
+                continue;
+            }
+        };
+        let name = match obj.remove("name") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if valid_name(&s) => Some(s),
+            Some(v) => {
+                problem(
+                    line,
+                    "name",
+                    "file_name",
+                    format!("{v} must be a plain file name (letters, digits, . _ -; no slashes)"),
+                );
+                continue;
+            }
+        };
+        let given_key = match obj.remove("idempotency_key") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s),
+            Some(v) => {
+                problem(
+                    line,
+                    "idempotency_key",
+                    "type",
+                    format!("{v} must be a non-empty string"),
+                );
+                continue;
+            }
+        };
+        if let Some(d) = obj.remove("director") {
+            let p: DirectorPrompt = match serde_json::from_value(d) {
+                Ok(p) => p,
+                Err(e) => {
+                    problem(line, "director", "director_prompt", e.to_string());
+                    continue;
+                }
+            };
+            if obj.contains_key("prompt") {
+                problem(
+                    line,
+                    "prompt",
+                    "director_prompt",
+                    "give either \"prompt\" or \"director\", not both".into(),
+                );
+                continue;
+            }
+            let base = match p.request() {
+                Ok(b) => b.build_unchecked(),
+                Err(e) => {
+                    problem(line, "director", "director_prompt", e.to_string());
+                    continue;
+                }
+            };
+            if let Ok(Value::Object(base)) = serde_json::to_value(&base) {
+                for (k, v) in base {
+                    obj.entry(k).or_insert(v);
+                }
+            }
+        }
+        // Integers are accepted for duration (it travels as a string).
+        if let Some(Value::Number(n)) = obj.get("duration") {
+            let s = n.to_string();
+            obj.insert("duration".into(), Value::String(s));
+        }
+        let req: VideoRequest = match serde_json::from_value(Value::Object(obj)) {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = e.to_string();
+                let field = msg
+                    .split('`')
+                    .nth(1)
+                    .filter(|_| {
+                        msg.starts_with("unknown field") || msg.starts_with("missing field")
+                    })
+                    .unwrap_or("line")
+                    .to_owned();
+                problem(line, &field, "json", msg);
+                continue;
+            }
+        };
+        if let Err(e) = req.validate() {
+            for v in e.violations() {
+                problem(line, &v.field, v.rule.as_str(), v.message.clone());
+            }
+            continue;
+        }
+        let body = serde_json::to_string(&req).unwrap_or_default();
+        let n = seen_bodies.entry(body.clone()).or_insert(0);
+        *n += 1;
+        let key = given_key.unwrap_or_else(|| derived_key(&body, *n));
+        if !keys.insert(key.clone()) {
+            problem(
+                line,
+                "idempotency_key",
+                "unique",
+                format!("{key:?} is used by an earlier line"),
+            );
+            continue;
+        }
+        if let Some(n) = &name {
+            if !names.insert(n.clone()) {
+                problem(
+                    line,
+                    "name",
+                    "unique",
+                    format!("{n:?} is used by an earlier line"),
+                );
+                continue;
+            }
+        }
+        jobs.push(Job {
+            line,
+            name,
+            key,
+            request: req,
+        });
+    }
+    if !problems.is_empty() {
+        let mut message = String::from("invalid batch file (nothing was sent):");
+        for m in &msgs {
+            message.push_str("\n  ");
+            message.push_str(m);
+        }
+        return Err(CliError::new(Exit::Usage, "validation", message).with("violations", problems));
+    }
+    if jobs.is_empty() {
+        return Err(CliError::usage("the batch file has no jobs"));
+    }
+    Ok(jobs)
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 200
+        && !s.starts_with('.')
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | ' '))
+}
+
+/// A stable key: the request's body and its occurrence among identical lines.
+fn derived_key(body: &str, occurrence: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(body.as_bytes());
+    h.update(b"\n#");
+    h.update(occurrence.to_string().as_bytes());
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("batch-{hex}")
+}
+
+/// What happened to one job.
+struct Outcome {
+    job: Job,
+    task: Option<Task>,
+    files: Option<Downloaded>,
+    error: Option<CliError>,
+    reused: bool,
+}
+
+impl Outcome {
+    fn to_json(&self) -> Value {
+        let mut v = match &self.task {
+            Some(t) => result_json(t, self.files.as_ref(), Some(&self.job.key)),
+            None => {
+                json!({"task": null, "video": null, "last_frame": null, "idempotency_key": self.job.key})
+            }
+        };
+        if let Some(o) = v.as_object_mut() {
+            o.insert("line".into(), json!(self.job.line));
+            o.insert("name".into(), json!(self.job.name));
+            o.insert("status".into(), json!(self.status()));
+            o.insert(
+                "task_id".into(),
+                json!(self.task.as_ref().map(|t| t.id.to_string())),
+            );
+            o.insert("reused".into(), json!(self.reused));
+            o.insert(
+                "error".into(),
+                self.error
+                    .as_ref()
+                    .map_or(Value::Null, |e| e.to_json()["error"].clone()),
+            );
+        }
+        v
+    }
+
+    fn status(&self) -> &'static str {
+        match (&self.error, &self.task) {
+            (None, Some(_)) => "completed",
+            (Some(e), _) if e.exit == Exit::TaskFailed => "failed",
+            (Some(e), _) if e.exit == Exit::TimedOut => "timed_out",
+            _ => "error",
+        }
+    }
+}
+
+fn output_for(dir: &Path, job: &Job) -> PathBuf {
+    match &job.name {
+        Some(n) if n.to_ascii_lowercase().ends_with(".mp4") => dir.join(n),
+        Some(n) => dir.join(format!("{n}.mp4")),
+        None => dir.to_path_buf(),
+    }
+}
+
+async fn run_job(
+    client: Client,
+    ctx_wait: seedance_http::WaitOptions,
+    job: Job,
+    out: Option<PathBuf>,
+    journal: Option<seedance_http::Journal>,
+) -> Outcome {
+    // Finished in an earlier run: report it, send nothing (download only if missing).
+    if let Some(rec) = journal.as_ref().and_then(|j| j.job(&job.key)) {
+        if let JobState::Completed { task } = rec.state {
+            let task = *task;
+            let files = match &out {
+                None => None,
+                Some(o) => match journaled_files(journal.as_ref(), &job.key) {
+                    Some(d) => Some(d),
+                    None => match super::api::download_task(&client, &task, o).await {
+                        Ok(d) => Some(d),
+                        Err(e) => {
+                            return Outcome {
+                                job,
+                                task: Some(task),
+                                files: None,
+                                error: Some(e),
+                                reused: true,
+                            }
+                        }
+                    },
+                },
+            };
+            return Outcome {
+                job,
+                task: Some(task),
+                files,
+                error: None,
+                reused: true,
+            };
+        }
+    }
+    let mut opts = GenerateOptions::default()
+        .idempotency_key(job.key.clone())
+        .wait(ctx_wait);
+    if let (Some(o), true) = (&out, journal.is_some()) {
+        opts = opts.download_to(o.clone());
+    }
+    let outcome = match client.generate_job(&job.request, opts).await {
+        Ok(o) => o,
+        Err(e) => {
+            return Outcome {
+                job,
+                task: None,
+                files: None,
+                error: Some(from_http(e)),
+                reused: false,
+            }
+        }
+    };
+    finish_outcome(&client, job, outcome, out.as_deref(), false).await
+}
+
+/// Turns a client's job outcome into ours, downloading when asked and not done yet.
+async fn finish_outcome(
+    client: &Client,
+    job: Job,
+    outcome: seedance_http::JobOutcome,
+    out: Option<&Path>,
+    reused: bool,
+) -> Outcome {
+    match outcome.result {
+        Ok(task) => {
+            let files = match (out, outcome.downloaded) {
+                (_, Some(d)) => Some(d),
+                (Some(o), None) => match super::api::download_task(client, &task, o).await {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        return Outcome {
+                            job,
+                            task: Some(task),
+                            files: None,
+                            error: Some(e),
+                            reused,
+                        }
+                    }
+                },
+                (None, None) => None,
+            };
+            Outcome {
+                job,
+                task: Some(task),
+                files,
+                error: None,
+                reused,
+            }
+        }
+        Err(e) => {
+            let task = outcome.task_id.map(|id| {
+                let mut t = Task::new(id, seedance_core::TaskStatus::Failed);
+                if let seedance_http::Error::TaskFailed {
+                    credits_refunded, ..
+                } = &e
+                {
+                    t.credits_refunded = Some(*credits_refunded);
+                } else {
+                    t.status = seedance_core::TaskStatus::Processing;
+                }
+                t
+            });
+            Outcome {
+                job,
+                task,
+                files: None,
+                error: Some(from_http(e)),
+                reused,
+            }
+        }
+    }
+}
+
+/// `seedance batch FILE.jsonl`.
+pub async fn batch(ctx: &Ctx, args: &BatchArgs) -> Result<(), CliError> {
+    let text = if args.file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
+        s
+    } else {
+        std::fs::read_to_string(&args.file)
+            .map_err(|e| CliError::usage(format!("{}: {e}", args.file.display())))?
+    };
+    let jobs = parse_jobs(&text)?;
+    let ui = &ctx.ui;
+    if args.dry_run {
+        for j in &jobs {
+            ui.json_line(&json!({
+                "line": j.line, "name": j.name, "idempotency_key": j.key,
+                "request": serde_json::to_value(&j.request).unwrap_or(Value::Null),
+            }));
+        }
+        ui.note(format!(
+            "dry run: {} valid job(s); nothing was sent",
+            jobs.len()
+        ));
+        return Ok(());
+    }
+    let dir = if args.no_download {
+        None
+    } else {
+        let d = args.output.clone().unwrap_or_else(|| PathBuf::from("."));
+        std::fs::create_dir_all(&d)
+            .map_err(|e| CliError::local(format!("cannot create {}: {e}", d.display())))?;
+        Some(d)
+    };
+    let (client, journal) = ctx.client()?;
+    let started = Instant::now();
+    ui.note(format!(
+        "{} job(s); submitting inside the account's rate budget",
+        jobs.len()
+    ));
+    let mut set = tokio::task::JoinSet::new();
+    let total = jobs.len();
+    for job in jobs {
+        let out = dir.as_ref().map(|d| output_for(d, &job));
+        let wait = ctx.wait_options(Some(expected(&job.request)), Duration::ZERO);
+        set.spawn(run_job(client.clone(), wait, job, out, journal.clone()));
+    }
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(total);
+    loop {
+        let next = tokio::select! {
+            n = set.join_next() => n,
+            _ = tokio::signal::ctrl_c() => {
+                set.abort_all();
+                return Err(interrupted(journal.is_some()));
+            }
+        };
+        let Some(joined) = next else { break };
+        match joined {
+            Ok(o) => {
+                ui.json_line(&o.to_json());
+                outcomes.push(o);
+            }
+            Err(e) => ui.warn(format!("a job stopped unexpectedly: {e}")),
+        }
+    }
+    outcomes.sort_by_key(|o| o.job.line);
+    let completed = outcomes.iter().filter(|o| o.error.is_none()).count();
+    let failed = outcomes.iter().filter(|o| o.status() == "failed").count();
+    let reused = outcomes.iter().filter(|o| o.reused).count();
+    let charged: u64 = outcomes
+        .iter()
+        .filter(|o| !o.reused)
+        .filter_map(|o| o.task.as_ref().and_then(|t| t.credits_used))
+        .sum();
+    let refunded: u64 = outcomes
+        .iter()
+        .filter(|o| !o.reused)
+        .filter_map(|o| o.task.as_ref().and_then(|t| t.credits_refunded))
+        .sum();
+    let took = started.elapsed();
+    let summary = json!({"summary": {
+        "jobs": total, "completed": completed, "failed": failed,
+        "errors": total - completed - failed, "reused": reused,
+        "credits_used": charged, "credits_refunded": refunded,
+        "seconds": took.as_secs_f64(),
+    }});
+    if ui.is_json() {
+        ui.json(&summary);
+    } else {
+        ui.note(format!(
+            "batch: {completed}/{total} completed, {failed} failed, {} error(s); {reused} already done before (not sent again); {charged} credits reported this run; {}",
+            total - completed - failed,
+            human_duration(took)
+        ));
+    }
+    match outcomes.iter().find_map(|o| o.error.as_ref()) {
+        None => Ok(()),
+        Some(e) => Err(CliError::new(
+            e.exit,
+            "batch",
+            format!(
+                "{} of {total} job(s) did not complete (first: {e})",
+                total - completed
+            ),
+        )
+        .silent()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_stable_and_distinct_for_repeated_lines() {
+        let text = "{\"prompt\":\"a red kite over the sea\"}\n\n# comment\n{\"prompt\":\"a red kite over the sea\"}\n";
+        let a = parse_jobs(text).unwrap();
+        let b = parse_jobs(text).unwrap();
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0].line, 1);
+        assert_eq!(a[1].line, 4);
+        assert_ne!(a[0].key, a[1].key);
+        assert_eq!(a[0].key, b[0].key);
+        assert_eq!(a[1].key, b[1].key);
+    }
+
+    #[test]
+    fn every_problem_names_its_line_and_field() {
+        let text = "{\"prompt\":\"a kite\",\"duration\":20}\n{\"prompt\":\"ok prompt\",\"colour\":\"red\"}\nnot json\n{\"prompt\":\"x\",\"name\":\"../evil\"}";
+        let e = parse_jobs(text).unwrap_err();
+        assert_eq!(e.exit, Exit::Usage);
+        assert!(e.message.contains("line 1: duration"), "{}", e.message);
+        assert!(e.message.contains("line 2: colour"), "{}", e.message);
+        assert!(e.message.contains("line 3: line"), "{}", e.message);
+        assert!(e.message.contains("line 4: name"), "{}", e.message);
+    }
+
+    #[test]
+    fn director_lines_render_a_prompt() {
+        let text = r#"{"director":{"subject":"a red kite","action":"it climbs into the wind"},"duration":6,"name":"kite"}"#;
+        let jobs = parse_jobs(text).unwrap();
+        assert!(jobs[0].request.prompt.contains("Subject: a red kite."));
+        assert_eq!(jobs[0].request.duration.map(|d| d.secs()), Some(6));
+        assert_eq!(jobs[0].name.as_deref(), Some("kite"));
+    }
+}

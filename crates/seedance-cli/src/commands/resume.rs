@@ -1,0 +1,130 @@
+//! `seedance resume`: finish the journal's unfinished jobs.
+
+use std::time::Instant;
+
+use seedance_http::{JobOutcome, JobState};
+use serde_json::{json, Value};
+
+use super::api::{download_task, print_task, result_json};
+use crate::cli::ResumeArgs;
+use crate::ctx::{interrupted, Ctx};
+use crate::error::{from_http, CliError};
+use crate::ui::human_duration;
+
+/// `seedance resume [-o DIR] [--list]`.
+pub async fn resume(ctx: &Ctx, args: &ResumeArgs) -> Result<(), CliError> {
+    let ui = &ctx.ui;
+    let Some(journal) = ctx.open_journal()? else {
+        return Err(CliError::usage(
+            "resume needs the journal (drop --no-journal)",
+        ));
+    };
+    let unfinished = journal.unfinished();
+    if args.list {
+        let jobs: Vec<Value> = unfinished
+            .iter()
+            .map(|j| {
+                let state = match &j.state {
+                    JobState::Pending => "pending",
+                    JobState::Submitted => "submitted",
+                    JobState::Completed { .. } => "completed_not_downloaded",
+                    JobState::Failed { .. } => "failed",
+                    _ => "unknown",
+                };
+                json!({
+                    "idempotency_key": j.key, "task_id": j.task_id.as_ref().map(|t| t.to_string()),
+                    "state": state, "output": j.download_dir.as_ref().map(|p| p.display().to_string()),
+                    "created_ms": j.created_ms,
+                    "prompt": j.request.prompt.chars().take(80).collect::<String>(),
+                })
+            })
+            .collect();
+        if ui.is_json() {
+            ui.json(&json!({"journal": journal.path().display().to_string(), "jobs": jobs}));
+        } else if jobs.is_empty() {
+            ui.out(format!("nothing to resume ({})", journal.path().display()));
+        } else {
+            for j in &jobs {
+                ui.out(format!(
+                    "{}  {}  {}  {}",
+                    j["task_id"].as_str().unwrap_or("(no task id yet)"),
+                    j["state"].as_str().unwrap_or(""),
+                    j["output"].as_str().unwrap_or("-"),
+                    j["prompt"].as_str().unwrap_or("")
+                ));
+            }
+        }
+        return Ok(());
+    }
+    if unfinished.is_empty() {
+        if ui.is_json() {
+            ui.json(&json!({"jobs": []}));
+        } else {
+            ui.out(format!("nothing to resume ({})", journal.path().display()));
+        }
+        return Ok(());
+    }
+    ui.note(format!(
+        "resuming {} unfinished job(s) from {}",
+        unfinished.len(),
+        journal.path().display()
+    ));
+    let client = ctx.client_with(Some(journal.clone()))?;
+    let started = Instant::now();
+    let outcomes: Vec<JobOutcome> = tokio::select! {
+        r = client.resume() => r.map_err(from_http)?,
+        _ = tokio::signal::ctrl_c() => return Err(interrupted(true)),
+    };
+    let mut results = Vec::new();
+    let mut first_err: Option<CliError> = None;
+    for o in outcomes {
+        let key = o.key.clone();
+        match o.result {
+            Ok(task) => {
+                let mut files = o.downloaded;
+                if files.is_none() {
+                    if let Some(dir) = &args.output {
+                        match download_task(&client, &task, dir).await {
+                            Ok(d) => files = Some(d),
+                            Err(e) => {
+                                results.push(json!({"idempotency_key": key, "error": e.to_json()["error"].clone()}));
+                                first_err.get_or_insert(e);
+                                continue;
+                            }
+                        }
+                    }
+                }
+                if ui.is_json() {
+                    results.push(result_json(&task, files.as_ref(), Some(&key)));
+                } else {
+                    print_task(ui, &task, files.as_ref(), Some(&key), None);
+                }
+            }
+            Err(e) => {
+                let e = from_http(e);
+                if ui.is_json() {
+                    results.push(json!({
+                        "idempotency_key": key,
+                        "task_id": o.task_id.map(|t| t.to_string()),
+                        "error": e.to_json()["error"].clone(),
+                    }));
+                } else {
+                    ui.out(format!(
+                        "{}  error: {e}",
+                        o.task_id.map_or_else(|| key.clone(), |t| t.to_string())
+                    ));
+                }
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    ui.json(&json!({"jobs": results}));
+    ui.note(format!(
+        "resume finished in {}",
+        human_duration(started.elapsed())
+    ));
+    match first_err {
+        None => Ok(()),
+        Some(e) => Err(e.silent()),
+    }
+}

@@ -1,0 +1,216 @@
+//! What every API command needs: the client (from the global flags, which clap already read
+//! from the `SEEDANCE_*` variables), the journal, wait options, and progress display.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use seedance_http::{Client, Event, Journal, PollSchedule, WaitOptions};
+
+use crate::cli::{GlobalArgs, RateArg, WaitBound};
+use crate::error::{CliError, Exit};
+use crate::ui::{human_duration, Ui, UiMode};
+
+/// The context of one command.
+pub struct Ctx {
+    /// Global flags.
+    pub g: GlobalArgs,
+    /// Output.
+    pub ui: Ui,
+}
+
+/// The default journal file: `$XDG_DATA_HOME/seedance/journal.jsonl` (the platform's data
+/// directory elsewhere), or `./.seedance/journal.jsonl` when there is no home.
+pub fn default_journal_path() -> PathBuf {
+    match dirs::data_dir() {
+        Some(d) => d.join("seedance").join("journal.jsonl"),
+        None => PathBuf::from(".seedance").join("journal.jsonl"),
+    }
+}
+
+impl Ctx {
+    /// The journal's path, unless `--no-journal`.
+    pub fn journal_path(&self) -> Option<PathBuf> {
+        if self.g.no_journal {
+            None
+        } else {
+            Some(self.g.journal.clone().unwrap_or_else(default_journal_path))
+        }
+    }
+
+    /// Opens the journal (unless `--no-journal`).
+    pub fn open_journal(&self) -> Result<Option<Journal>, CliError> {
+        match self.journal_path() {
+            None => Ok(None),
+            Some(p) => Journal::open(&p).map(Some).map_err(|e| {
+                CliError::local(format!(
+                    "cannot open the journal {}: {e} (choose another with --journal, or --no-journal)",
+                    p.display()
+                ))
+            }),
+        }
+    }
+
+    /// The poll schedule from the flags.
+    pub fn poll_schedule(&self) -> PollSchedule {
+        let mut s = PollSchedule::default();
+        if let Some(d) = self.g.poll_interval {
+            s.min_interval = d;
+        }
+        if let Some(d) = self.g.poll_max_interval {
+            s.max_interval = d;
+        }
+        if let Some(f) = self.g.render_time_scale {
+            s = s.time_scale(f);
+        }
+        s
+    }
+
+    /// A client from the flags, with the journal when given, reporting progress to the UI.
+    pub fn client_with(&self, journal: Option<Journal>) -> Result<Client, CliError> {
+        if let Some(f) = self.g.render_time_scale {
+            if !(f.is_finite() && f > 0.0) {
+                return Err(CliError::usage(format!(
+                    "--render-time-scale {f}: must be a number above 0"
+                )));
+            }
+        }
+        // clap has read every SEEDANCE_* variable already: the client must not read them
+        // again (with other formats).
+        let mut b = Client::builder()
+            .no_env()
+            .user_agent(concat!("seedance-cli/", env!("CARGO_PKG_VERSION")))
+            .poll_schedule(self.poll_schedule());
+        if let Some(k) = &self.g.api_key {
+            b = b.api_key(k.0.clone());
+        }
+        if let Some(u) = &self.g.base_url {
+            b = b.base_url(u.clone());
+        }
+        if let Some(t) = self.g.timeout {
+            b = b.timeout(t);
+        }
+        if let Some(t) = self.g.connect_timeout {
+            b = b.connect_timeout(t);
+        }
+        if let Some(n) = self.g.max_retries {
+            b = b.max_retries(n);
+        }
+        match self.g.rate_limit {
+            Some(RateArg::Limit(n, w)) => b = b.rate_limit(n, w),
+            Some(RateArg::Off) => b = b.no_rate_limit(),
+            None => {}
+        }
+        match self.g.media_rate_limit {
+            Some(RateArg::Limit(n, w)) => b = b.media_rate_limit(n, w),
+            Some(RateArg::Off) => b = b.no_media_rate_limit(),
+            None => {}
+        }
+        if let Some(j) = journal {
+            b = b.journal(j);
+        }
+        let ui = self.ui.clone();
+        b = b.on_event(move |e| show_event(&ui, e));
+        b.build().map_err(|e| {
+            let mut err = crate::error::from_http(e);
+            if err.kind == "config" && self.g.api_key.is_none() {
+                err.message = "no API key: set SEEDANCE_API_KEY (or pass --api-key). To try \
+                               the CLI without a key or network: `seedance demo`"
+                    .to_owned();
+            }
+            err
+        })
+    }
+
+    /// A client with the journal (unless `--no-journal`).
+    pub fn client(&self) -> Result<(Client, Option<Journal>), CliError> {
+        let journal = self.open_journal()?;
+        Ok((self.client_with(journal.clone())?, journal))
+    }
+
+    /// Wait options from the flags, with the expected render time of the request (model
+    /// time) when known and how long the task has been running already.
+    pub fn wait_options(&self, expected: Option<Duration>, elapsed: Duration) -> WaitOptions {
+        let timeout = match self.g.wait_timeout {
+            Some(WaitBound::Never) => None,
+            Some(WaitBound::After(d)) => Some(d),
+            None => Some(seedance_http::DEFAULT_WAIT_TIMEOUT),
+        };
+        let mut o = WaitOptions::default().timeout(timeout).elapsed(elapsed);
+        if let Some(d) = self.g.expected_render.or(expected) {
+            o = o.expected_render(d);
+        }
+        o
+    }
+}
+
+/// The client's progress events on the terminal (bars) or as plain lines.
+pub fn show_event(ui: &Ui, e: &Event) {
+    match e {
+        Event::Submitted {
+            task_id,
+            credits_used,
+            ..
+        } => {
+            let credits = credits_used.map_or(String::new(), |c| format!(" ({c} credits)"));
+            ui.note(format!("submitted {task_id}{credits}"));
+            if ui.mode() == UiMode::Tty {
+                ui.spinner(task_id.as_str(), format!("{task_id}: rendering"));
+            }
+        }
+        Event::Waiting {
+            task_id,
+            status,
+            polls,
+            next_poll_in,
+        } => {
+            let msg = format!(
+                "{task_id}: {status} (checked {polls}×, next check in {})",
+                human_duration(*next_poll_in)
+            );
+            ui.spinner(task_id.as_str(), msg);
+        }
+        Event::RetryScheduled {
+            operation,
+            reason,
+            delay,
+            attempt,
+            ..
+        } => ui.note(format!(
+            "{operation}: {reason}; retry {attempt} in {}",
+            human_duration(*delay)
+        )),
+        Event::Completed { task } => {
+            ui.finish(task.id.as_str(), Some(format!("{}: completed", task.id)))
+        }
+        Event::Failed {
+            task_id,
+            code,
+            message,
+        } => ui.finish(
+            task_id.as_str(),
+            Some(format!("{task_id}: failed: {code}: {message}")),
+        ),
+        Event::DownloadProgress { path, bytes, total } => {
+            let key = format!("dl:{}", path.display());
+            let name = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            ui.bytes(&key, &name, *bytes, *total);
+            if total.is_some_and(|t| *bytes >= t) {
+                ui.finish(&key, None);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The interruption error (Ctrl-C): the job stays in the journal.
+pub fn interrupted(journal: bool) -> CliError {
+    let msg = if journal {
+        "interrupted; the job is in the journal: `seedance resume` finishes it without paying again"
+    } else {
+        "interrupted (no journal: finish a submitted task with `seedance wait ID`)"
+    };
+    CliError::new(Exit::Interrupted, "interrupted", msg)
+}
