@@ -293,9 +293,11 @@ impl Client {
                     "{where_} answered HTTP {s}"
                 ))))
             }
-            s => return Err(FetchError::Final(Error::Download(format!(
+            s => {
+                return Err(FetchError::Final(Error::Download(format!(
                 "{where_} answered HTTP {s} (output URLs expire: download soon after completion)"
-            )))),
+            ))))
+            }
         };
         let ct = content_type(&headers);
         if !kind.accepts(ct.as_deref()) {

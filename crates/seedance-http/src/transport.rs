@@ -253,6 +253,13 @@ pub(crate) fn classify(inner: &Inner, result: Result<RawResponse, Error>) -> Att
             },
         },
     };
+    if status == 429 {
+        // Whoever caused it, the account is over its limit: pause every request.
+        if let Some(b) = &inner.budget {
+            let pause = retry_after.unwrap_or(inner.retry.base);
+            b.pause_until(tokio::time::Instant::now() + pause);
+        }
+    }
     let retry = match status {
         429 => match retry_after {
             Some(d) => Retry::After(d),

@@ -1,0 +1,84 @@
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use seedance_core::VideoRequest;
+use seedance_emulator::Emulator;
+use seedance_http::{Client, ClientBuilder, Event, PollSchedule, RetryPolicy};
+
+/// Simulated time runs this much faster than real time.
+pub const SCALE: f64 = 1000.0;
+/// Rate windows in tests: 30 per second (instead of per minute).
+pub const WINDOW: Duration = Duration::from_secs(1);
+
+pub async fn emulator() -> Emulator {
+    Emulator::builder()
+        .time_scale(SCALE)
+        .rate_limit(30, WINDOW)
+        .media_rate_limit(3, WINDOW)
+        .start()
+        .await
+        .expect("emulator starts")
+}
+
+pub fn fast_retry() -> RetryPolicy {
+    let mut p = RetryPolicy::default();
+    p.base = Duration::from_millis(10);
+    p.cap = Duration::from_millis(200);
+    p.in_flight_timeout = Duration::from_secs(5);
+    p
+}
+
+pub fn schedule() -> PollSchedule {
+    PollSchedule::default().time_scale(SCALE)
+}
+
+pub fn builder(emu: &Emulator) -> ClientBuilder {
+    Client::builder()
+        .no_env()
+        .api_key(emu.api_key())
+        .base_url(emu.base_url())
+        .rate_limit(30, WINDOW)
+        .media_rate_limit(3, WINDOW)
+        .poll_schedule(schedule())
+        .retry_policy(fast_retry())
+        .timeout(Duration::from_secs(5))
+}
+
+pub fn client(emu: &Emulator) -> Client {
+    builder(emu).build().expect("client builds")
+}
+
+pub fn request() -> VideoRequest {
+    VideoRequest::builder("A glass train crossing a snowy mountain bridge at dawn")
+        .build()
+        .expect("valid")
+}
+
+pub fn request_with(prompt: &str) -> VideoRequest {
+    VideoRequest::builder(prompt).build().expect("valid")
+}
+
+/// Collects every event.
+#[derive(Clone, Default)]
+pub struct Recorder(pub Arc<Mutex<Vec<Event>>>);
+
+impl Recorder {
+    pub fn hook(&self) -> impl Fn(&Event) + Send + Sync + 'static {
+        let me = self.clone();
+        move |e| me.0.lock().unwrap().push(e.clone())
+    }
+    pub fn events(&self) -> Vec<Event> {
+        self.0.lock().unwrap().clone()
+    }
+    pub fn retries(&self) -> Vec<(String, Duration)> {
+        self.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::RetryScheduled { reason, delay, .. } => Some((reason, delay)),
+                _ => None,
+            })
+            .collect()
+    }
+}

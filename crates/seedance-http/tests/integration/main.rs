@@ -1,0 +1,13 @@
+//! Integration tests against the in-process emulator (time scaled, rate windows scaled
+//! to 1 s). One module per promise, plus downloads, the fault matrix and the facade.
+
+mod common;
+
+mod charged_once;
+mod downloads;
+mod facade;
+mod fault_matrix;
+mod journal;
+mod rate_budget;
+mod secrets;
+mod waiting;
