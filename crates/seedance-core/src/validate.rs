@@ -357,6 +357,11 @@ fn check_known<T: fmt::Display>(
 /// assert!(check_public_https_url("https://user:pw@example.com/").is_err());
 /// ```
 pub fn check_public_https_url(url: &str) -> Result<(), String> {
+    // The URL parser silently strips surrounding spaces and inner tabs/newlines; the string
+    // is sent as given, so refuse them rather than validate a different URL.
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("contains whitespace or control characters".to_owned());
+    }
     let parsed = url::Url::parse(url).map_err(|e| format!("does not parse ({e})"))?;
     if parsed.scheme() != "https" {
         return Err(format!("scheme must be https (got {})", parsed.scheme()));
