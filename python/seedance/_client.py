@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Literal, Optional, Sequence, Tuple, Union
 
 from . import _seedance
 from ._progress import ProgressCallback, progress_callback
@@ -20,11 +20,8 @@ __all__ = ["Client", "AsyncClient"]
 
 TaskRef = Union[Task, str]
 PathLike = Union[str, "os.PathLike[str]"]
-
-#: Default seconds for one HTTP request (connect + answer).
-DEFAULT_TIMEOUT = 60.0
-#: Default retries of a retryable failure (429, 503, 500, dropped connections).
-DEFAULT_MAX_RETRIES = 3
+#: A rate budget: ``(requests, seconds)``, ``False`` for none, ``None`` for the default.
+RateLimit = Union[Tuple[int, float], Literal[False], None]
 
 
 def _task_id(task: TaskRef) -> str:
@@ -75,20 +72,23 @@ def _native(
     base_url: Optional[str],
     timeout: Optional[float],
     connect_timeout: Optional[float],
-    max_retries: int,
-    rate_limit: Optional[Tuple[int, float]],
-    media_rate_limit: Optional[Tuple[int, float]],
+    max_retries: Optional[int],
+    rate_limit: RateLimit,
+    media_rate_limit: RateLimit,
     user_agent: Optional[str],
+    time_scale: Optional[float],
 ) -> _seedance._Client:
+    # Unset settings fall back to SEEDANCE_* variables, then the defaults, in Rust.
     return _seedance._Client(
-        api_key=api_key if api_key is not None else os.environ.get("SEEDANCE_API_KEY"),
-        base_url=base_url if base_url is not None else os.environ.get("SEEDANCE_BASE_URL"),
+        api_key=api_key,
+        base_url=base_url,
         timeout=timeout,
         connect_timeout=connect_timeout,
         max_retries=max_retries,
         rate_limit=rate_limit,
         media_rate_limit=media_rate_limit,
         user_agent=user_agent,
+        time_scale=time_scale,
     )
 
 
@@ -96,7 +96,13 @@ class Client:
     """A blocking client for the Seedance 2 Video API.
 
     ``api_key`` and ``base_url`` default to the ``SEEDANCE_API_KEY`` and
-    ``SEEDANCE_BASE_URL`` environment variables (then the production API). Every call
+    ``SEEDANCE_BASE_URL`` environment variables (then the production API); so do the
+    other settings (``SEEDANCE_TIMEOUT``, ``SEEDANCE_MAX_RETRIES``,
+    ``SEEDANCE_RATE_LIMIT``...). ``timeout`` is seconds per HTTP request (default 60),
+    ``max_retries`` how often a retryable failure is retried (429, 503, 500, dropped
+    connections; a submit always reuses its idempotency key), ``rate_limit`` the
+    account's budget as ``(requests, seconds)`` (default 30 per 60 s; ``False`` for none),
+    ``time_scale`` divides the poll schedule (for emulators that render faster). Every call
     validates first (raising :class:`seedance.ValidationError` with all violations before
     anything is sent), stays within the account's rate budget (30 requests per 60 s,
     shared by all clients of this process), retries what is safe to retry, and releases
@@ -114,12 +120,13 @@ class Client:
         api_key: Optional[str] = None,
         base_url: Optional[str] = None,
         *,
-        timeout: Optional[float] = DEFAULT_TIMEOUT,
+        timeout: Optional[float] = None,
         connect_timeout: Optional[float] = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        rate_limit: Optional[Tuple[int, float]] = (30, 60.0),
-        media_rate_limit: Optional[Tuple[int, float]] = (3, 60.0),
+        max_retries: Optional[int] = None,
+        rate_limit: RateLimit = None,
+        media_rate_limit: RateLimit = None,
         user_agent: Optional[str] = None,
+        time_scale: Optional[float] = None,
     ) -> None:
         self._native = _native(
             api_key,
@@ -130,6 +137,7 @@ class Client:
             rate_limit,
             media_rate_limit,
             user_agent,
+            time_scale,
         )
 
     @property
@@ -253,12 +261,13 @@ class AsyncClient:
         api_key: Optional[str] = None,
         base_url: Optional[str] = None,
         *,
-        timeout: Optional[float] = DEFAULT_TIMEOUT,
+        timeout: Optional[float] = None,
         connect_timeout: Optional[float] = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        rate_limit: Optional[Tuple[int, float]] = (30, 60.0),
-        media_rate_limit: Optional[Tuple[int, float]] = (3, 60.0),
+        max_retries: Optional[int] = None,
+        rate_limit: RateLimit = None,
+        media_rate_limit: RateLimit = None,
         user_agent: Optional[str] = None,
+        time_scale: Optional[float] = None,
     ) -> None:
         self._native = _native(
             api_key,
@@ -269,6 +278,7 @@ class AsyncClient:
             rate_limit,
             media_rate_limit,
             user_agent,
+            time_scale,
         )
 
     @property

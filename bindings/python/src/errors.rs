@@ -67,3 +67,74 @@ pub(crate) fn make<'py, A: pyo3::call::PyCallArgs<'py>>(
         Err(e) => e,
     }
 }
+
+/// The Python exception for an error of the HTTP client.
+pub(crate) fn http_error(py: Python<'_>, err: seedance_http::Error) -> PyErr {
+    use pyo3::types::PyDict;
+    use seedance_http::Error;
+
+    let message = err.to_string();
+    match err {
+        Error::Validation(v) => validation_error(py, &v),
+        Error::Api {
+            status,
+            error,
+            retry_after,
+        } => {
+            let build = || -> PyResult<PyErr> {
+                let classes = class(py, "ERROR_CLASSES")?;
+                let cls = match classes.get_item(error.code.as_str()) {
+                    Ok(c) => c,
+                    Err(_) => class(py, "APIError")?,
+                };
+                let kwargs = PyDict::new(py);
+                kwargs.set_item("status", status)?;
+                kwargs.set_item("code", error.code.as_str())?;
+                kwargs.set_item("retry_after", retry_after.map(|d| d.as_secs_f64()))?;
+                Ok(PyErr::from_value(
+                    cls.call((error.message.as_str(),), Some(&kwargs))?,
+                ))
+            };
+            build().unwrap_or_else(|e| e)
+        }
+        Error::TaskFailed {
+            task_id,
+            code,
+            message,
+            credits_refunded,
+        } => make(
+            py,
+            "TaskFailedError",
+            (
+                task_id.as_str(),
+                code.as_str(),
+                message.as_str(),
+                credits_refunded,
+            ),
+            None,
+        ),
+        Error::WaitTimeout { task_id, waited } => make(
+            py,
+            "WaitTimeoutError",
+            (task_id.as_str(), waited.as_secs_f64()),
+            None,
+        ),
+        Error::Decode { status, snippet } => {
+            let build = || -> PyResult<PyErr> {
+                let kwargs = PyDict::new(py);
+                kwargs.set_item("status", status)?;
+                kwargs.set_item("body", snippet.as_str())?;
+                Ok(PyErr::from_value(
+                    class(py, "APIResponseError")?.call((message.as_str(),), Some(&kwargs))?,
+                ))
+            };
+            build().unwrap_or_else(|e| e)
+        }
+        Error::Transport(_) => make(py, "APIConnectionError", (message,), None),
+        Error::Download(_) => make(py, "DownloadError", (message,), None),
+        Error::Config(_) | Error::Journal(_) => make(py, "ConfigurationError", (message,), None),
+        Error::Io(e) => PyErr::from(e),
+        Error::Preflight { field, problem } => violation_error(py, &field, "preflight", &problem),
+        _ => make(py, "SeedanceError", (message,), None),
+    }
+}

@@ -6,11 +6,15 @@
 
 use pyo3::prelude::*;
 
+mod client;
 mod convert;
+mod emulator;
 mod errors;
+mod events;
 mod lint;
 mod params;
 mod prompt;
+mod runtime;
 mod task;
 
 /// The native module.
@@ -18,6 +22,9 @@ mod task;
 fn _seedance(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<task::PyTask>()?;
+    m.add_class::<events::PyProgressEvent>()?;
+    m.add_class::<client::PyClient>()?;
+    m.add_class::<emulator::PyEmulator>()?;
     m.add_class::<lint::PyLintFinding>()?;
     m.add_class::<prompt::PyDirectorPrompt>()?;
     m.add_function(wrap_pyfunction!(lint::lint_prompt, m)?)?;

@@ -1,0 +1,511 @@
+//! `seedance._seedance._Client`: `seedance_http::Client`, blocking and as coroutines.
+//!
+//! The Python classes `seedance.Client` and `seedance.AsyncClient` (in `_client.py`)
+//! wrap this one native class: `submit` blocks (GIL released, Ctrl-C checked every few
+//! milliseconds), `submit_async` returns an awaitable running on the shared runtime.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use seedance_core::{Task, TaskId, VideoRequest};
+use seedance_http::{
+    Client, DownloadOptions, Event, GenerateOptions, PollSchedule, SubmitOptions, WaitOptions,
+};
+use tokio::sync::broadcast;
+
+use crate::errors;
+use crate::events::{event_task_id, PyProgressEvent};
+use crate::params::request_from_params;
+use crate::runtime::block_on;
+use crate::task::PyTask;
+
+/// The native client behind `seedance.Client` and `seedance.AsyncClient`.
+#[pyclass(module = "seedance._seedance", name = "_Client", frozen)]
+pub struct PyClient {
+    inner: Mutex<Option<Client>>,
+    base_url: String,
+}
+
+fn secs(py: Python<'_>, name: &str, v: f64) -> PyResult<Duration> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(errors::make(
+            py,
+            "ConfigurationError",
+            (format!("{name} must be a number of seconds ≥ 0 (got {v})"),),
+            None,
+        ))
+    }
+}
+
+/// A rate limit argument: `None` = the default (or `SEEDANCE_*RATE_LIMIT`), `False` =
+/// off, `(requests, seconds)` = that budget.
+fn rate(
+    py: Python<'_>,
+    name: &str,
+    v: &Bound<'_, PyAny>,
+) -> PyResult<Option<Option<(u32, Duration)>>> {
+    if v.is_none() {
+        return Ok(None);
+    }
+    if let Ok(false) = v.extract::<bool>() {
+        return Ok(Some(None));
+    }
+    match v.extract::<(u32, f64)>() {
+        Ok((n, w)) if n > 0 && w > 0.0 && w.is_finite() => {
+            Ok(Some(Some((n, Duration::from_secs_f64(w)))))
+        }
+        _ => Err(errors::make(
+            py,
+            "ConfigurationError",
+            (format!(
+                "{name} must be (requests, seconds) with both > 0, or False to turn it off"
+            ),),
+            None,
+        )),
+    }
+}
+
+/// Keeps the events of one call: those of its task, found by id or (for a submit) by the
+/// idempotency key the call sent.
+struct CallFilter {
+    task_id: Option<String>,
+    key: Option<String>,
+}
+
+impl CallFilter {
+    fn accept(&mut self, event: &Event) -> bool {
+        if let (
+            Event::Submitted {
+                task_id,
+                idempotency_key,
+                ..
+            },
+            Some(key),
+        ) = (event, &self.key)
+        {
+            if idempotency_key == key {
+                self.task_id = Some(task_id.to_string());
+                return true;
+            }
+            return false;
+        }
+        match (event_task_id(event), &self.task_id) {
+            (Some(id), Some(mine)) => id == mine,
+            // Download progress carries no task id; only downloads subscribe to it.
+            (None, _) => matches!(event, Event::DownloadProgress { .. }) && self.key.is_none(),
+            _ => false,
+        }
+    }
+}
+
+/// Delivers a call's progress events to a Python callback.
+struct Progress {
+    rx: broadcast::Receiver<Event>,
+    filter: CallFilter,
+    callback: Py<PyAny>,
+    start: Instant,
+    expected: Option<Duration>,
+}
+
+impl Progress {
+    fn new(
+        client: &Client,
+        callback: Option<Py<PyAny>>,
+        filter: CallFilter,
+        expected: Option<Duration>,
+    ) -> Option<Progress> {
+        callback.map(|callback| Progress {
+            rx: client.events(),
+            filter,
+            callback,
+            start: Instant::now(),
+            expected,
+        })
+    }
+
+    fn deliver(&mut self, py: Python<'_>, event: &Event) -> PyResult<()> {
+        if !self.filter.accept(event) {
+            return Ok(());
+        }
+        let e = PyProgressEvent::from_event(py, event, self.start.elapsed(), self.expected)?;
+        self.callback.call1(py, (e,))?;
+        Ok(())
+    }
+
+    /// Calls the callback for every event received so far (blocking calls, GIL held).
+    fn drain(&mut self, py: Python<'_>) -> PyResult<()> {
+        loop {
+            match self.rx.try_recv() {
+                Ok(event) => self.deliver(py, &event)?,
+                Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
+                Err(_) => return Ok(()),
+            }
+        }
+    }
+
+    /// Runs `fut`, calling the callback for each event as it comes (async calls).
+    async fn run<T>(mut self, fut: impl Future<Output = T>) -> T {
+        tokio::pin!(fut);
+        loop {
+            tokio::select! {
+                biased;
+                out = &mut fut => {
+                    Python::attach(|py| {
+                        if let Err(e) = self.drain(py) {
+                            e.write_unraisable(py, None);
+                        }
+                    });
+                    return out;
+                }
+                ev = self.rx.recv() => match ev {
+                    Ok(event) => Python::attach(|py| {
+                        if let Err(e) = self.deliver(py, &event) {
+                            e.write_unraisable(py, None);
+                        }
+                    }),
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return fut.await,
+                },
+            }
+        }
+    }
+}
+
+fn wait_options(py: Python<'_>, timeout: Option<f64>) -> PyResult<WaitOptions> {
+    let t = timeout.map(|t| secs(py, "timeout", t)).transpose()?;
+    // No timeout given: the client's default (a generous ceiling, never forever).
+    Ok(match t {
+        Some(t) => WaitOptions::default().timeout(Some(t)),
+        None => WaitOptions::default(),
+    })
+}
+
+/// The render time the core's model expects for `req` (for progress bars).
+fn expected_render(req: &VideoRequest) -> Duration {
+    Duration::from_secs_f64(seedance_core::expected_render_secs(
+        &req.effective_quality_tier(),
+        &req.effective_resolution(),
+        req.effective_duration().secs(),
+    ))
+}
+
+fn task_obj(py: Python<'_>, task: Task) -> PyResult<Py<PyTask>> {
+    Py::new(py, PyTask::new(task))
+}
+
+fn path_obj(py: Python<'_>, p: &std::path::Path) -> PyResult<Py<PyAny>> {
+    Ok(py.import("pathlib")?.getattr("Path")?.call1((p,))?.unbind())
+}
+
+impl PyClient {
+    fn client(&self, py: Python<'_>) -> PyResult<Client> {
+        match self.inner.lock().ok().and_then(|c| c.clone()) {
+            Some(c) => Ok(c),
+            None => Err(errors::make(
+                py,
+                "ConfigurationError",
+                ("this client is closed",),
+                None,
+            )),
+        }
+    }
+}
+
+/// An idempotency key for a call that was given none (so its events can be told apart).
+fn fresh_key() -> String {
+    seedance_http::new_idempotency_key()
+}
+
+#[pymethods]
+impl PyClient {
+    #[new]
+    #[pyo3(signature = (*, api_key=None, base_url=None, timeout=None, connect_timeout=None, max_retries=None, rate_limit=None, media_rate_limit=None, user_agent=None, time_scale=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn py_new(
+        py: Python<'_>,
+        api_key: Option<String>,
+        base_url: Option<String>,
+        timeout: Option<f64>,
+        connect_timeout: Option<f64>,
+        max_retries: Option<u32>,
+        rate_limit: Option<Bound<'_, PyAny>>,
+        media_rate_limit: Option<Bound<'_, PyAny>>,
+        user_agent: Option<String>,
+        time_scale: Option<f64>,
+    ) -> PyResult<Self> {
+        let mut b = Client::builder();
+        if let Some(k) = api_key {
+            b = b.api_key(k);
+        }
+        if let Some(u) = base_url {
+            b = b.base_url(u);
+        }
+        if let Some(t) = timeout {
+            b = b.timeout(secs(py, "timeout", t)?);
+        }
+        if let Some(t) = connect_timeout {
+            b = b.connect_timeout(secs(py, "connect_timeout", t)?);
+        }
+        if let Some(n) = max_retries {
+            b = b.max_retries(n);
+        }
+        if let Some(r) = rate_limit.as_ref() {
+            match rate(py, "rate_limit", r)? {
+                None => {}
+                Some(None) => b = b.no_rate_limit(),
+                Some(Some((n, w))) => b = b.rate_limit(n, w),
+            }
+        }
+        if let Some(r) = media_rate_limit.as_ref() {
+            match rate(py, "media_rate_limit", r)? {
+                None => {}
+                Some(None) => b = b.no_media_rate_limit(),
+                Some(Some((n, w))) => b = b.media_rate_limit(n, w),
+            }
+        }
+        if let Some(ua) = user_agent {
+            b = b.user_agent(ua);
+        }
+        if let Some(s) = time_scale {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(errors::make(
+                    py,
+                    "ConfigurationError",
+                    (format!("time_scale must be > 0 (got {s})"),),
+                    None,
+                ));
+            }
+            b = b.poll_schedule(PollSchedule::default().time_scale(s));
+        }
+        // Building a reqwest client needs no runtime, but keep it on ours to be safe.
+        let _guard = crate::runtime::runtime().enter();
+        let client = b.build().map_err(|e| errors::http_error(py, e))?;
+        let base_url = client.base_url().to_string();
+        Ok(PyClient {
+            inner: Mutex::new(Some(client)),
+            base_url,
+        })
+    }
+
+    /// The API origin.
+    #[getter]
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Drops the connection pool; later calls raise `ConfigurationError`.
+    fn close(&self) {
+        if let Ok(mut c) = self.inner.lock() {
+            *c = None;
+        }
+    }
+
+    // ---- blocking ---------------------------------------------------------------------
+
+    #[pyo3(signature = (params, idempotency_key=None))]
+    fn submit(
+        &self,
+        py: Python<'_>,
+        params: &Bound<'_, PyDict>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<Py<PyTask>> {
+        let req = request_from_params(py, params)?;
+        let client = self.client(py)?;
+        let mut opts = SubmitOptions::default();
+        if let Some(k) = idempotency_key {
+            opts = opts.idempotency_key(k);
+        }
+        let out = block_on(py, async move { client.submit(&req, opts).await }, |_| {
+            Ok(())
+        })?;
+        task_obj(py, out.map_err(|e| errors::http_error(py, e))?)
+    }
+
+    fn get_task(&self, py: Python<'_>, task_id: String) -> PyResult<Py<PyTask>> {
+        let client = self.client(py)?;
+        let id = TaskId::from(task_id);
+        let out = block_on(py, async move { client.get_task(&id).await }, |_| Ok(()))?;
+        task_obj(py, out.map_err(|e| errors::http_error(py, e))?)
+    }
+
+    #[pyo3(signature = (task_id, timeout=None, on_progress=None))]
+    fn wait(
+        &self,
+        py: Python<'_>,
+        task_id: String,
+        timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyTask>> {
+        let client = self.client(py)?;
+        let opts = wait_options(py, timeout)?;
+        let filter = CallFilter {
+            task_id: Some(task_id.clone()),
+            key: None,
+        };
+        let mut progress = Progress::new(&client, on_progress, filter, None);
+        let id = TaskId::from(task_id);
+        let out = block_on(py, async move { client.wait(&id, opts).await }, |py| {
+            progress.as_mut().map_or(Ok(()), |p| p.drain(py))
+        })?;
+        task_obj(py, out.map_err(|e| errors::http_error(py, e))?)
+    }
+
+    #[pyo3(signature = (params, idempotency_key=None, timeout=None, on_progress=None))]
+    fn generate(
+        &self,
+        py: Python<'_>,
+        params: &Bound<'_, PyDict>,
+        idempotency_key: Option<String>,
+        timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyTask>> {
+        let req = request_from_params(py, params)?;
+        let client = self.client(py)?;
+        let key = idempotency_key.unwrap_or_else(fresh_key);
+        let opts = GenerateOptions::default()
+            .idempotency_key(key.clone())
+            .wait(wait_options(py, timeout)?);
+        let filter = CallFilter {
+            task_id: None,
+            key: Some(key),
+        };
+        let mut progress = Progress::new(&client, on_progress, filter, Some(expected_render(&req)));
+        let out = block_on(py, async move { client.generate(&req, opts).await }, |py| {
+            progress.as_mut().map_or(Ok(()), |p| p.drain(py))
+        })?;
+        task_obj(py, out.map_err(|e| errors::http_error(py, e))?)
+    }
+
+    fn download(&self, py: Python<'_>, task: Py<PyTask>, path: PathBuf) -> PyResult<Py<PyAny>> {
+        let client = self.client(py)?;
+        let inner = task.get().inner.clone();
+        let out = block_on(
+            py,
+            async move {
+                client
+                    .download(&inner, &path, DownloadOptions::default())
+                    .await
+            },
+            |_| Ok(()),
+        )?;
+        let d = out.map_err(|e| errors::http_error(py, e))?;
+        task.get().set_local(d.video.clone(), d.last_frame.clone());
+        path_obj(py, &d.video)
+    }
+
+    // ---- async ------------------------------------------------------------------------
+
+    #[pyo3(signature = (params, idempotency_key=None))]
+    fn submit_async<'py>(
+        &self,
+        py: Python<'py>,
+        params: &Bound<'py, PyDict>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let req = request_from_params(py, params)?;
+        let client = self.client(py)?;
+        let mut opts = SubmitOptions::default();
+        if let Some(k) = idempotency_key {
+            opts = opts.idempotency_key(k);
+        }
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let out = client.submit(&req, opts).await;
+            Python::attach(|py| task_obj(py, out.map_err(|e| errors::http_error(py, e))?))
+        })
+    }
+
+    fn get_task_async<'py>(&self, py: Python<'py>, task_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client(py)?;
+        let id = TaskId::from(task_id);
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let out = client.get_task(&id).await;
+            Python::attach(|py| task_obj(py, out.map_err(|e| errors::http_error(py, e))?))
+        })
+    }
+
+    #[pyo3(signature = (task_id, timeout=None, on_progress=None))]
+    fn wait_async<'py>(
+        &self,
+        py: Python<'py>,
+        task_id: String,
+        timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client(py)?;
+        let opts = wait_options(py, timeout)?;
+        let filter = CallFilter {
+            task_id: Some(task_id.clone()),
+            key: None,
+        };
+        let progress = Progress::new(&client, on_progress, filter, None);
+        let id = TaskId::from(task_id);
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let fut = async { client.wait(&id, opts).await };
+            let out = match progress {
+                Some(p) => p.run(fut).await,
+                None => fut.await,
+            };
+            Python::attach(|py| task_obj(py, out.map_err(|e| errors::http_error(py, e))?))
+        })
+    }
+
+    #[pyo3(signature = (params, idempotency_key=None, timeout=None, on_progress=None))]
+    fn generate_async<'py>(
+        &self,
+        py: Python<'py>,
+        params: &Bound<'py, PyDict>,
+        idempotency_key: Option<String>,
+        timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let req = request_from_params(py, params)?;
+        let client = self.client(py)?;
+        let key = idempotency_key.unwrap_or_else(fresh_key);
+        let opts = GenerateOptions::default()
+            .idempotency_key(key.clone())
+            .wait(wait_options(py, timeout)?);
+        let filter = CallFilter {
+            task_id: None,
+            key: Some(key),
+        };
+        let progress = Progress::new(&client, on_progress, filter, Some(expected_render(&req)));
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let fut = async { client.generate(&req, opts).await };
+            let out = match progress {
+                Some(p) => p.run(fut).await,
+                None => fut.await,
+            };
+            Python::attach(|py| task_obj(py, out.map_err(|e| errors::http_error(py, e))?))
+        })
+    }
+
+    fn download_async<'py>(
+        &self,
+        py: Python<'py>,
+        task: Py<PyTask>,
+        path: PathBuf,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client(py)?;
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let inner = task.get().inner.clone();
+            let out = client
+                .download(&inner, &path, DownloadOptions::default())
+                .await;
+            Python::attach(|py| {
+                let d = out.map_err(|e| errors::http_error(py, e))?;
+                task.get().set_local(d.video.clone(), d.last_frame.clone());
+                path_obj(py, &d.video)
+            })
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("_Client(base_url={:?})", self.base_url)
+    }
+}

@@ -1,0 +1,190 @@
+//! `seedance.ProgressEvent`: what `on_progress` callbacks receive.
+
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use seedance_http::Event;
+
+use crate::task::PyTask;
+
+/// One step of a job's progress, given to ``on_progress`` callbacks.
+///
+/// ``kind`` is one of ``submitted``, ``waiting``, ``retry_scheduled``, ``completed``,
+/// ``failed``, ``download_progress`` (new kinds may be added); the other attributes are
+/// set when they apply to that kind and ``None`` otherwise.
+#[pyclass(module = "seedance", name = "ProgressEvent", frozen)]
+pub struct PyProgressEvent {
+    /// What happened.
+    #[pyo3(get)]
+    kind: &'static str,
+    /// The task concerned.
+    #[pyo3(get)]
+    task_id: Option<String>,
+    /// The task's status at this point.
+    #[pyo3(get)]
+    status: Option<String>,
+    /// Polls made so far (``waiting``).
+    #[pyo3(get)]
+    polls: Option<u32>,
+    /// Seconds until the next poll (``waiting``) or retry (``retry_scheduled``).
+    #[pyo3(get)]
+    next_in_secs: Option<f64>,
+    /// Seconds since this call started.
+    #[pyo3(get)]
+    elapsed_secs: Option<f64>,
+    /// The expected render time in seconds, when known.
+    #[pyo3(get)]
+    expected_secs: Option<f64>,
+    /// Credits charged (``submitted``).
+    #[pyo3(get)]
+    credits_used: Option<u64>,
+    /// Error code (``failed``).
+    #[pyo3(get)]
+    code: Option<String>,
+    /// Why (``failed``, ``retry_scheduled``).
+    #[pyo3(get)]
+    message: Option<String>,
+    /// Retry attempt number (``retry_scheduled``).
+    #[pyo3(get)]
+    attempt: Option<u32>,
+    /// Bytes written so far (``download_progress``).
+    #[pyo3(get)]
+    bytes: Option<u64>,
+    /// Total bytes, when the CDN said (``download_progress``).
+    #[pyo3(get)]
+    total_bytes: Option<u64>,
+    task: Option<Py<PyTask>>,
+}
+
+impl PyProgressEvent {
+    fn empty(kind: &'static str) -> Self {
+        PyProgressEvent {
+            kind,
+            task_id: None,
+            status: None,
+            polls: None,
+            next_in_secs: None,
+            elapsed_secs: None,
+            expected_secs: None,
+            credits_used: None,
+            code: None,
+            message: None,
+            attempt: None,
+            bytes: None,
+            total_bytes: None,
+            task: None,
+        }
+    }
+
+    /// The Python view of `event`; `elapsed` since the call began, `expected` render time.
+    pub(crate) fn from_event(
+        py: Python<'_>,
+        event: &Event,
+        elapsed: Duration,
+        expected: Option<Duration>,
+    ) -> PyResult<Self> {
+        let mut e = match event {
+            Event::Submitted {
+                task_id,
+                credits_used,
+                ..
+            } => PyProgressEvent {
+                task_id: Some(task_id.to_string()),
+                status: Some("processing".to_owned()),
+                credits_used: *credits_used,
+                ..Self::empty("submitted")
+            },
+            Event::Waiting {
+                task_id,
+                status,
+                polls,
+                next_poll_in,
+                ..
+            } => PyProgressEvent {
+                task_id: Some(task_id.to_string()),
+                status: Some(status.as_str().to_owned()),
+                polls: Some(*polls),
+                next_in_secs: Some(next_poll_in.as_secs_f64()),
+                ..Self::empty("waiting")
+            },
+            Event::RetryScheduled {
+                task_id,
+                reason,
+                delay,
+                attempt,
+                ..
+            } => PyProgressEvent {
+                task_id: task_id.as_ref().map(ToString::to_string),
+                message: Some(reason.clone()),
+                next_in_secs: Some(delay.as_secs_f64()),
+                attempt: Some(*attempt),
+                ..Self::empty("retry_scheduled")
+            },
+            Event::Completed { task, .. } => PyProgressEvent {
+                task_id: Some(task.id.to_string()),
+                status: Some(task.status.as_str().to_owned()),
+                task: Some(Py::new(py, PyTask::new((**task).clone()))?),
+                ..Self::empty("completed")
+            },
+            Event::Failed {
+                task_id,
+                code,
+                message,
+                ..
+            } => PyProgressEvent {
+                task_id: Some(task_id.to_string()),
+                status: Some("failed".to_owned()),
+                code: Some(code.as_str().to_owned()),
+                message: Some(message.clone()),
+                ..Self::empty("failed")
+            },
+            Event::DownloadProgress { bytes, total, .. } => PyProgressEvent {
+                bytes: Some(*bytes),
+                total_bytes: *total,
+                ..Self::empty("download_progress")
+            },
+            _ => Self::empty("other"),
+        };
+        e.elapsed_secs = Some(elapsed.as_secs_f64());
+        e.expected_secs = expected.map(|d| d.as_secs_f64());
+        Ok(e)
+    }
+}
+
+/// The task an event is about, if any (to keep only a call's own events).
+pub(crate) fn event_task_id(event: &Event) -> Option<&str> {
+    match event {
+        Event::Submitted { task_id, .. }
+        | Event::Waiting { task_id, .. }
+        | Event::Failed { task_id, .. } => Some(task_id.as_str()),
+        Event::RetryScheduled { task_id, .. } => task_id.as_ref().map(|t| t.as_str()),
+        Event::Completed { task } => Some(task.id.as_str()),
+        _ => None,
+    }
+}
+
+#[pymethods]
+impl PyProgressEvent {
+    /// The task, on ``completed``.
+    #[getter]
+    fn task(&self, py: Python<'_>) -> Option<Py<PyTask>> {
+        self.task.as_ref().map(|t| t.clone_ref(py))
+    }
+
+    fn __repr__(&self) -> String {
+        let mut parts = vec![format!("kind={:?}", self.kind)];
+        if let Some(t) = &self.task_id {
+            parts.push(format!("task_id={t:?}"));
+        }
+        if let Some(s) = &self.status {
+            parts.push(format!("status={s:?}"));
+        }
+        if let Some(p) = self.polls {
+            parts.push(format!("polls={p}"));
+        }
+        if let Some(e) = self.elapsed_secs {
+            parts.push(format!("elapsed_secs={e:.3}"));
+        }
+        format!("ProgressEvent({})", parts.join(", "))
+    }
+}
