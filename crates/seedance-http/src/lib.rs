@@ -54,7 +54,10 @@ mod transport;
 
 pub use backoff::RetryPolicy;
 pub use budget::RateLimit;
-pub use client::{continue_from, new_idempotency_key, Client, JobOutcome};
+pub use client::{
+    continue_from, install_crypto_provider, new_idempotency_key, reqwest_client_builder, Client,
+    JobOutcome,
+};
 pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use error::{Error, ErrorKind, Result};
 pub use events::Event;

@@ -1,1 +1,253 @@
+//! Promise 5: bad input never leaves; the key stays secret.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use seedance_core::{Mode, QualityTier, Resolution, VideoRequest};
+use seedance_emulator::{Account, Endpoint, Fault, FaultKind, Redirect};
+use seedance_http::{Client, DownloadOptions, Error, ErrorKind, GenerateOptions, SubmitOptions};
+
 use crate::common::*;
+
+const SECRET: &str = "sk_test_TOPSECRET_4242";
+
+#[tokio::test]
+async fn invalid_requests_never_leave() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    let bad = VideoRequest::builder("A glass train")
+        .quality_tier(QualityTier::Standard)
+        .resolution(Resolution::K4)
+        .build_unchecked();
+    let e = client.submit(&bad, SubmitOptions::default()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    let e = client.generate(&bad, GenerateOptions::default()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    assert_eq!(emu.total_stats().requests, 0);
+}
+
+#[derive(Clone, Default)]
+struct Buf(Arc<Mutex<Vec<u8>>>);
+impl Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_key_never_appears_in_logs_debug_or_errors() {
+    let buf = Buf::default();
+    let sink = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let emu = emulator().await;
+    emu.add_account(Account::new("acct_secret").key(SECRET).credits(1000));
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Recorder::default();
+    let builder = builder(&emu).api_key(SECRET).on_event(rec.hook());
+    let builder_dbg = format!("{builder:?}");
+    let client = builder.build().unwrap();
+    emu.inject(Fault::new(Endpoint::Any, FaultKind::ServiceBusy503).times(1));
+    emu.inject(Fault::new(Endpoint::GetTask, FaultKind::HtmlBadGateway).times(1));
+    let task = client
+        .generate(&request(), GenerateOptions::default().download_to(dir.path()))
+        .await
+        .unwrap();
+    let errors = vec![
+        client.get_task(&"sd2_nope".into()).await.unwrap_err(),
+        client
+            .submit(&request_with("A [refuse] scene"), SubmitOptions::default())
+            .await
+            .unwrap_err(),
+    ];
+    let mut everything = format!("{builder_dbg}\n{client:?}\n{client:#?}\n{task:?}\n");
+    for e in &errors {
+        everything.push_str(&format!("{e}\n{e:?}\n"));
+    }
+    everything.push_str(&format!("{:?}", rec.events()));
+    everything.push_str(&String::from_utf8_lossy(&buf.0.lock().unwrap()));
+    assert!(everything.contains("seedance request"), "tracing was captured");
+    assert!(!everything.contains(SECRET), "the key leaked:\n{everything}");
+    assert!(!everything.contains("TOPSECRET"));
+    // and the CDN never saw it
+    let s = emu.account_stats("acct_secret").unwrap();
+    assert!(s.cdn_requests >= 2, "{s:?}");
+    assert_eq!(s.cdn_auth_headers_seen, 0);
+    assert!(emu.cdn_auth_headers().is_empty());
+}
+
+fn redirecting_client(emu: &seedance_emulator::Emulator, hosts: &[&str]) -> Client {
+    let mut http = seedance_http::reqwest_client_builder();
+    for h in hosts {
+        http = http.resolve(h, emu.api_addr());
+    }
+    builder(emu)
+        .base_url(format!("http://seedance.localhost:{}", emu.api_addr().port()))
+        .http_client(http.build().unwrap())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_redirect_to_www_of_the_same_site_keeps_the_key() {
+    let emu = emulator().await;
+    emu.set_redirect(Some(Redirect::ApexToWww));
+    let client = redirecting_client(&emu, &["seedance.localhost", "www.seedance.localhost"]);
+    let task = client.generate(&request(), GenerateOptions::default()).await.unwrap();
+    assert!(task.video_url().is_some());
+    let t = emu.total_stats();
+    assert!(t.redirects >= 2, "{t:?}");
+    assert_eq!(t.unauthorized, 0);
+    assert_eq!(emu.stats().tasks_created, 1);
+    assert_eq!(t.rate_limited, 0, "redirect hops count against the budget too");
+}
+
+#[tokio::test]
+async fn a_redirect_elsewhere_is_refused() {
+    let emu = emulator().await;
+    let port = emu.api_addr().port();
+    emu.set_redirect(Some(Redirect::ToHost(format!("collector.example:{port}"))));
+    let client = redirecting_client(&emu, &["seedance.localhost", "collector.example"]);
+    let e = client.submit(&request(), SubmitOptions::default()).await.unwrap_err();
+    assert!(matches!(&e, Error::Transport(m) if m.contains("refused")), "{e}");
+    let t = emu.total_stats();
+    assert_eq!(t.redirects, 1, "one 307, not followed: {t:?}");
+    assert_eq!(t.tasks_created, 0);
+}
+
+#[tokio::test]
+async fn malformed_responses_give_clear_errors() {
+    let emu = emulator().await;
+    let client = builder(&emu).max_retries(0).build().unwrap();
+    let task = client.submit(&request(), SubmitOptions::default()).await.unwrap();
+    emu.inject(Fault::new(Endpoint::GetTask, FaultKind::HtmlBadGateway).times(1));
+    match client.get_task(&task.id).await.unwrap_err() {
+        Error::Decode { status, snippet } => {
+            assert_eq!(status, 502);
+            assert!(snippet.to_lowercase().contains("<html") || snippet.contains("Bad Gateway"), "{snippet}");
+        }
+        e => panic!("{e:?}"),
+    }
+    emu.inject(Fault::new(Endpoint::GetTask, FaultKind::MalformedJson).times(1));
+    match client.get_task(&task.id).await.unwrap_err() {
+        Error::Decode { status, .. } => assert_eq!(status, 200),
+        e => panic!("{e:?}"),
+    }
+    emu.inject(Fault::new(Endpoint::GetTask, FaultKind::ExtraFields).times(1));
+    let t = client.get_task(&task.id).await.unwrap();
+    assert_eq!(t.id, task.id);
+    // with retries, the same faults are ridden out
+    let patient = client_for(&emu);
+    emu.inject(Fault::new(Endpoint::GetTask, FaultKind::HtmlBadGateway).times(2));
+    assert_eq!(patient.get_task(&task.id).await.unwrap().id, task.id);
+}
+
+fn client_for(emu: &seedance_emulator::Emulator) -> Client {
+    client(emu)
+}
+
+/// A reference-media host: HEAD refused (405), ranged GETs answered.
+async fn media_host(seen_auth: Arc<Mutex<u32>>) -> String {
+    use axum::routing::get;
+    let count = move |h: &HeaderMap| {
+        if h.contains_key("authorization") {
+            *seen_auth.lock().unwrap() += 1;
+        }
+    };
+    let c1 = count.clone();
+    let c2 = count.clone();
+    let c3 = count.clone();
+    let c4 = count;
+    let app = axum::Router::new()
+        .route(
+            "/frame.png",
+            get(move |h: HeaderMap| async move {
+                c1(&h);
+                ([("content-type", "image/png")], vec![0u8; 1000])
+            }),
+        )
+        .route(
+            "/big.png",
+            get(move |h: HeaderMap| async move {
+                c2(&h);
+                (
+                    StatusCode::PARTIAL_CONTENT,
+                    [("content-type", "image/png"), ("content-range", "bytes 0-0/40000000")],
+                    vec![0u8; 1],
+                )
+                    .into_response()
+            })
+            .head(|| async { StatusCode::METHOD_NOT_ALLOWED }),
+        )
+        .route(
+            "/page.png",
+            get(move |h: HeaderMap| async move {
+                c3(&h);
+                ([("content-type", "text/html")], "<html>not an image</html>")
+            }),
+        )
+        .route(
+            "/clip.mp4",
+            get(move |h: HeaderMap| async move {
+                c4(&h);
+                ([("content-type", "video/mp4")], vec![0u8; 100])
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn preflight_checks_reference_urls_without_the_key() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    let seen = Arc::new(Mutex::new(0));
+    let host = media_host(seen.clone()).await;
+    let frame = |u: &str| {
+        VideoRequest::builder("The train from the photo")
+            .mode(Mode::ImageToVideo)
+            .image_url(format!("{host}{u}"))
+            .build_unchecked()
+    };
+    client.preflight(&frame("/frame.png")).await.unwrap();
+    let problem = |e: Error| match e {
+        Error::Preflight { field, problem } => format!("{field}: {problem}"),
+        e => panic!("{e:?}"),
+    };
+    let p = problem(client.preflight(&frame("/big.png")).await.unwrap_err());
+    assert!(p.starts_with("image_url") && p.contains("40000000"), "{p}");
+    let p = problem(client.preflight(&frame("/page.png")).await.unwrap_err());
+    assert!(p.contains("text/html"), "{p}");
+    let p = problem(client.preflight(&frame("/missing.png")).await.unwrap_err());
+    assert!(p.contains("404"), "{p}");
+    // a video that ignores Range
+    let media = VideoRequest::builder("Continue the supplied clip")
+        .mode(Mode::MediaToVideo)
+        .media_urls([format!("{host}/frame.png"), format!("{host}/clip.mp4")])
+        .build_unchecked();
+    let p = problem(client.preflight(&media).await.unwrap_err());
+    assert!(p.starts_with("media_urls[1]") && p.contains("Range"), "{p}");
+    // the emulator's CDN video answers Range: accepted
+    let done = client.generate(&request(), GenerateOptions::default()).await.unwrap();
+    let ok = VideoRequest::builder("Continue the supplied clip")
+        .mode(Mode::MediaToVideo)
+        .media_urls([done.video_url().unwrap().to_owned(), done.last_frame_url().unwrap().to_owned()])
+        .build_unchecked();
+    client.preflight(&ok).await.unwrap();
+    assert_eq!(*seen.lock().unwrap(), 0, "no key to reference hosts");
+    assert_eq!(emu.stats().cdn_auth_headers_seen, 0);
+    let _ = DownloadOptions::default();
+}
