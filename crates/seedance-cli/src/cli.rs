@@ -282,17 +282,18 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "SEEDANCE_WAIT_TIMEOUT", hide_env_values = true, value_name = "DURATION|none", value_parser = parse_wait_bound)]
     pub wait_timeout: Option<WaitBound>,
 
-    /// The journal of submitted jobs (on by default) [default: $XDG_DATA_HOME/seedance/journal].
-    #[arg(long, global = true, env = "SEEDANCE_JOURNAL", hide_env_values = true, value_name = "PATH", value_hint = ValueHint::AnyPath)]
+    /// The journal of submitted jobs, a JSON Lines file (on by default) [default:
+    /// $XDG_DATA_HOME/seedance/journal.jsonl, i.e. ~/.local/share/seedance/journal.jsonl].
+    #[arg(long, global = true, env = "SEEDANCE_JOURNAL", hide_env_values = true, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub journal: Option<PathBuf>,
 
-    /// Do not keep a journal (a crash then loses track of a paid render).
+    /// Do not keep a journal (a crash then loses track of a paid render); wins over
+    /// --journal.
     #[arg(
         long,
         global = true,
         env = "SEEDANCE_NO_JOURNAL",
-        hide_env_values = true,
-        conflicts_with = "journal"
+        hide_env_values = true
     )]
     pub no_journal: bool,
 

@@ -275,15 +275,17 @@ pub async fn download(ctx: &Ctx, args: &DownloadArgs) -> Result<(), CliError> {
             .with("task_id", task.id.to_string())
             .with("code", code));
         }
-        s => return Err(CliError::new(
-            Exit::TimedOut,
-            "not_finished",
-            format!(
+        s => {
+            return Err(CliError::new(
+                Exit::TimedOut,
+                "not_finished",
+                format!(
                 "task {} is still {s}: `seedance wait {} -o PATH` downloads it when it completes",
                 task.id, task.id
             ),
-        )
-        .with("task_id", task.id.to_string())),
+            )
+            .with("task_id", task.id.to_string()))
+        }
     }
     let to = args.output.clone().unwrap_or_else(|| PathBuf::from("."));
     let files = download_task(&client, &task, &to).await?;

@@ -1,0 +1,688 @@
+//! End to end: the `seedance` binary against the emulator on 127.0.0.1:0.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{is_mp4, is_png, json, path, run, seedance, Emu, REVOKED_SECRET, SECRET_KEY};
+
+fn files_in(dir: &std::path::Path, ext: &str) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == ext))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn generate_waits_and_downloads_video_and_last_frame() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+
+    let mut c = emu.cmd(dir.path());
+    c.args([
+        "generate",
+        "--prompt",
+        "A glass train crossing a snowy mountain bridge",
+        "-o",
+        "out/",
+    ]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("completed"), "{out}");
+    assert!(
+        err.contains("submitted sd2_"),
+        "plain progress lines when not a terminal: {err}"
+    );
+    let mp4 = files_in(&dir.path().join("out"), "mp4");
+    assert_eq!(mp4.len(), 1);
+    assert!(is_mp4(&mp4[0]));
+    assert_eq!(files_in(&dir.path().join("out"), "png").len(), 1);
+    assert_eq!(emu.stats().tasks_created, 1);
+
+    // --json: only the result, parseable, with the task and local paths; director flags.
+    let mut c = emu.cmd(dir.path());
+    c.args([
+        "generate",
+        "--subject",
+        "a red fox",
+        "--action",
+        "trots through fresh snow",
+        "--style",
+        "35mm film",
+        "--duration",
+        "6",
+        "--aspect-ratio",
+        "9:16",
+        "--no-audio",
+        "--seed",
+        "42",
+        "--idempotency-key",
+        "fox-1",
+        "-o",
+        "fox.mp4",
+        "--json",
+    ]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.is_empty(),
+        "--json prints nothing but the result: {err}"
+    );
+    let v = json(&out);
+    assert_eq!(v["task"]["status"], "completed");
+    assert_eq!(v["idempotency_key"], "fox-1");
+    assert!(v["task"]["id"].as_str().unwrap().starts_with("sd2_"));
+    assert!(is_mp4(&path(&v["video"], dir.path())));
+    assert_eq!(v["video"], "fox.mp4");
+    assert!(is_png(&path(&v["last_frame"], dir.path())));
+    assert_eq!(emu.stats().tasks_created, 2);
+
+    // The same key and request again: the API replays, nothing is charged twice.
+    let charged = emu.stats().credits_charged;
+    let mut c = emu.cmd(dir.path());
+    c.args([
+        "generate",
+        "--subject",
+        "a red fox",
+        "--action",
+        "trots through fresh snow",
+        "--style",
+        "35mm film",
+        "--duration",
+        "6",
+        "--aspect-ratio",
+        "9:16",
+        "--no-audio",
+        "--seed",
+        "42",
+        "--idempotency-key",
+        "fox-1",
+        "--json",
+    ]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 0);
+    assert_eq!(json(&out)["task"]["id"], v["task"]["id"]);
+    assert_eq!(emu.stats().tasks_created, 2);
+    assert_eq!(emu.stats().credits_charged, charged);
+}
+
+#[test]
+fn validation_errors_name_the_field_exit_2_and_send_nothing() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--prompt", "A cat on a wall", "--duration", "20"],
+            "duration",
+        ),
+        (
+            &["--prompt", "A cat on a wall", "--resolution", "4k"],
+            "resolution",
+        ),
+        (
+            &[
+                "--prompt",
+                "A cat on a wall",
+                "--image-url",
+                "https://10.0.0.1/cat.png",
+            ],
+            "image_url",
+        ),
+        (
+            &[
+                "--prompt",
+                "A cat on a wall",
+                "--media-url",
+                "http://cdn.example.com/a.mp4",
+            ],
+            "media_urls[0]",
+        ),
+        (
+            &[
+                "--prompt",
+                "A cat on a wall",
+                "--quality-tier",
+                "mini",
+                "--seed",
+                "7",
+            ],
+            "seed",
+        ),
+        (
+            &[
+                "--prompt",
+                "A cat on a wall",
+                "--channel",
+                "real",
+                "--seed",
+                "7",
+            ],
+            "seed",
+        ),
+        (
+            &["--prompt", "A cat on a wall", "--mode", "media-to-video"],
+            "media_urls",
+        ),
+        (
+            &[
+                "--prompt",
+                "A cat on a wall",
+                "--end-image-url",
+                "https://cdn.example.com/e.png",
+            ],
+            "image_url",
+        ),
+        (&["--prompt", "the hero from @图片1 waves"], "prompt"),
+        (&["--prompt", "hi"], "prompt"),
+        (
+            &[
+                "--subject",
+                "a fox",
+                "--shot",
+                "it runs|wide|0-9",
+                "--duration",
+                "5",
+            ],
+            "prompt",
+        ),
+        (
+            &["--prompt", "A cat on a wall", "--subject", "a fox"],
+            "prompt",
+        ),
+        (
+            &[
+                "--action",
+                "it waves",
+                "--closing-frame",
+                "https://cdn.example.com/e.png",
+            ],
+            "prompt",
+        ),
+    ];
+    for (args, field) in cases {
+        let mut c = emu.cmd(dir.path());
+        c.arg("generate").args(*args).args(["-o", "out/"]);
+        let (code, out, err) = run(c);
+        assert_eq!(code, 2, "{args:?}: exit 2 expected\n{out}\n{err}");
+        assert!(
+            err.contains(&format!("{field}:"))
+                || err.contains(&format!("--{field}"))
+                || err.contains(field),
+            "{args:?} must name {field}: {err}"
+        );
+        assert!(
+            err.contains("nothing was sent") || err.contains("--prompt"),
+            "{args:?}: {err}"
+        );
+
+        let mut c = emu.cmd(dir.path());
+        c.arg("generate").args(*args).arg("--json");
+        let (code, out, _) = run(c);
+        assert_eq!(code, 2);
+        let v = json(&out);
+        assert_eq!(v["error"]["exit_code"], 2);
+        let named = v["error"]["violations"]
+            .as_array()
+            .map(|a| a.iter().any(|x| x["field"] == *field))
+            .unwrap_or(false)
+            || v["error"]["field"] == *field;
+        assert!(named, "{args:?}: JSON names {field}: {v}");
+    }
+    // Nothing reached the server, not even unauthenticated.
+    assert_eq!(emu.total().requests, 0, "{:?}", emu.total());
+    assert_eq!(emu.total().unauthorized, 0);
+    assert_eq!(emu.total().tasks_created, 0);
+}
+
+#[test]
+fn no_wait_then_status_wait_download() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = emu.cmd(dir.path());
+    c.args([
+        "generate",
+        "--prompt",
+        "A red kite over a windy beach",
+        "--no-wait",
+        "--json",
+    ]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    let id = v["task"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(v["task"]["status"], "processing");
+    assert!(v["idempotency_key"].as_str().is_some());
+
+    let mut c = emu.cmd(dir.path());
+    c.args(["wait", &id, "-o", "w/", "--json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let w = json(&out);
+    assert_eq!(w["task"]["status"], "completed");
+    assert!(is_mp4(&path(&w["video"], dir.path())));
+
+    let mut c = emu.cmd(dir.path());
+    c.args(["status", &id, "--json"]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 0);
+    let s = json(&out);
+    assert_eq!(s["task"]["id"], id.as_str());
+    assert!(s["task"]["output"]["video_url"].as_str().is_some());
+
+    let mut c = emu.cmd(dir.path());
+    c.args(["status", &id]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 0);
+    assert!(out.contains(&id) && out.contains("completed"), "{out}");
+
+    let mut c = emu.cmd(dir.path());
+    c.args(["download", &id, "-o", "d/clip.mp4"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("d/clip.mp4"), "{out}");
+    assert!(is_mp4(&dir.path().join("d/clip.mp4")));
+    assert_eq!(emu.stats().tasks_created, 1);
+    assert_eq!(
+        emu.stats().cdn_auth_headers_seen,
+        0,
+        "no key sent to the CDN"
+    );
+}
+
+#[test]
+fn api_errors_exit_3_and_failed_tasks_exit_4() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+
+    let mut c = emu.cmd(dir.path());
+    c.env("SEEDANCE_API_KEY", REVOKED_SECRET).args([
+        "generate",
+        "--prompt",
+        "A red kite over a windy beach",
+        "--json",
+    ]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 3, "{out}");
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "api");
+    assert_eq!(v["error"]["code"], "unauthorized");
+    assert_eq!(v["error"]["status"], 401);
+
+    let mut c = emu.cmd(dir.path());
+    c.args(["status", "sd2_does_not_exist"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 3);
+    assert!(err.contains("not_found"), "{err}");
+
+    let mut c = emu.cmd(dir.path());
+    c.env("SEEDANCE_API_KEY", seedance_emulator::NO_CREDITS_TEST_KEY)
+        .args(["generate", "--prompt", "A red kite over a windy beach"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 3);
+    assert!(
+        err.contains("insufficient_credits") && err.contains("top up"),
+        "{err}"
+    );
+
+    // A render that fails: exit 4, refund reported.
+    let mut c = emu.cmd(dir.path());
+    c.args([
+        "generate",
+        "--prompt",
+        "A red kite [fail] over the sea",
+        "--json",
+    ]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 4, "{out}");
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "task_failed");
+    assert!(v["error"]["task_id"].as_str().unwrap().starts_with("sd2_"));
+    assert_eq!(v["error"]["credits_refunded"], emu.stats().credits_refunded);
+
+    // download of a failed task: exit 4.
+    let id = v["error"]["task_id"].as_str().unwrap().to_owned();
+    let mut c = emu.cmd(dir.path());
+    c.args(["download", &id]);
+    let (code, _, _) = run(c);
+    assert_eq!(code, 4);
+}
+
+#[test]
+fn wait_timeout_exits_5_and_the_task_can_be_waited_for_later() {
+    // 105 s of model time at scale 50: about 2 s.
+    let emu = Emu::start_with(50.0, |b| b);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = emu.cmd(dir.path());
+    c.args([
+        "generate",
+        "--prompt",
+        "A red kite over a windy beach",
+        "--wait-timeout",
+        "300ms",
+        "--json",
+    ]);
+    let started = Instant::now();
+    let (code, out, _) = run(c);
+    assert_eq!(code, 5, "{out}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "gave up at the bound"
+    );
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "wait_timeout");
+    let id = v["error"]["task_id"].as_str().unwrap().to_owned();
+
+    // Not finished yet: download says so with exit 5.
+    let mut c = emu.cmd(dir.path());
+    c.args(["download", &id]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 5, "{err}");
+
+    let mut c = emu.cmd(dir.path());
+    c.args(["wait", &id, "-o", "late/"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(files_in(&dir.path().join("late"), "mp4").len(), 1);
+    assert_eq!(emu.stats().tasks_created, 1);
+}
+
+/// `std::process::Command` with the same hermetic environment as [`Emu::cmd`].
+fn spawnable(emu: &Emu, dir: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("seedance"));
+    c.env_clear()
+        .env("HOME", dir.join("home"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("SEEDANCE_BASE_URL", emu.base_url())
+        .env("SEEDANCE_API_KEY", SECRET_KEY)
+        .env("SEEDANCE_TIME_SCALE", emu.time_scale.to_string())
+        .env("SEEDANCE_RATE_LIMIT", "30/1s")
+        .env("SEEDANCE_JOURNAL", dir.join("journal.jsonl"))
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+#[test]
+fn kill_9_while_waiting_then_resume_delivers_one_task_one_charge() {
+    // Slow-ish: 105 s of model time at scale 20 is about 5 s, so the process is surely
+    // mid-wait when killed.
+    let emu = Emu::start_with(20.0, |b| b);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spawnable(&emu, dir.path())
+        .args([
+            "generate",
+            "--prompt",
+            "A lighthouse in a storm at night",
+            "-o",
+            "out/",
+        ])
+        .spawn()
+        .expect("spawn");
+    emu.wait_for(10.0, "the submit", |s| s.tasks_created == 1);
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().expect("SIGKILL"); // kill -9
+    let status = child.wait().expect("reaped");
+    assert!(!status.success());
+    assert_eq!(emu.stats().tasks_completed, 0, "killed mid-wait");
+    assert!(files_in(&dir.path().join("out"), "mp4").is_empty());
+
+    let mut c = emu.cmd(dir.path());
+    c.args(["resume", "--list", "--json"]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 0);
+    assert_eq!(json(&out)["jobs"].as_array().unwrap().len(), 1);
+
+    let mut c = emu.cmd(dir.path());
+    c.arg("resume");
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let mp4 = files_in(&dir.path().join("out"), "mp4");
+    assert_eq!(
+        mp4.len(),
+        1,
+        "the file is delivered where the killed run asked: {out}"
+    );
+    assert!(is_mp4(&mp4[0]));
+    assert_eq!(files_in(&dir.path().join("out"), "png").len(), 1);
+    let s = emu.stats();
+    assert_eq!(s.tasks_created, 1, "one task");
+    assert_eq!(s.credits_charged, 30, "one charge (standard, 5 s, 720p)");
+
+    // Nothing left to do.
+    let mut c = emu.cmd(dir.path());
+    c.args(["resume", "--json"]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 0);
+    assert_eq!(json(&out)["jobs"].as_array().unwrap().len(), 0);
+    assert_eq!(emu.stats().tasks_created, 1);
+}
+
+#[test]
+fn batch_runs_every_job_and_a_rerun_pays_nothing_twice() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("jobs.jsonl"),
+        concat!(
+            "# three jobs\n",
+            "{\"name\":\"train\",\"prompt\":\"A glass train crosses a snowy bridge\",\"duration\":5}\n",
+            "{\"name\":\"fox\",\"director\":{\"subject\":\"a red fox\",\"action\":\"it trots through snow\"},\"quality_tier\":\"pro\",\"resolution\":\"1080p\"}\n",
+            "\n",
+            "{\"prompt\":\"A red kite over a windy beach\",\"aspect_ratio\":\"9:16\"}\n",
+        ),
+    )
+    .unwrap();
+    let mut c = emu.cmd(dir.path());
+    c.args(["batch", "jobs.jsonl", "-o", "renders", "--json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines"))
+        .collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    let summary = &lines[3]["summary"];
+    assert_eq!(summary["completed"], 3);
+    assert!(lines[..3]
+        .iter()
+        .all(|l| l["status"] == "completed" && l["reused"] == false));
+    assert!(is_mp4(&dir.path().join("renders/train.mp4")));
+    assert!(is_mp4(&dir.path().join("renders/fox.mp4")));
+    assert_eq!(files_in(&dir.path().join("renders"), "mp4").len(), 3);
+    let after_first = emu.stats();
+    assert_eq!(after_first.tasks_created, 3);
+
+    // Re-run with the journal: nothing sent at all.
+    let mut c = emu.cmd(dir.path());
+    c.args(["batch", "jobs.jsonl", "-o", "renders", "--json"]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 0);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines[..3].iter().all(|l| l["reused"] == true), "{out}");
+    assert_eq!(lines[3]["summary"]["credits_used"], 0);
+    let s = emu.stats();
+    assert_eq!(s.tasks_created, 3);
+    assert_eq!(s.credits_charged, after_first.credits_charged);
+    assert_eq!(
+        s.requests, after_first.requests,
+        "finished jobs are not even polled"
+    );
+
+    // Re-run without the journal (another machine): the stable keys make the API replay.
+    let mut c = emu.cmd(dir.path());
+    c.args(["--no-journal", "batch", "jobs.jsonl", "-o", "again"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 3, "one JSON line per job: {out}");
+    assert!(err.contains("3/3 completed"), "a summary: {err}");
+    let s = emu.stats();
+    assert_eq!(s.tasks_created, 3, "no second task");
+    assert_eq!(
+        s.credits_charged, after_first.credits_charged,
+        "no second charge"
+    );
+    assert!(s.idempotent_replays >= 3);
+    assert_eq!(files_in(&dir.path().join("again"), "mp4").len(), 3);
+
+    // A bad line: exit 2 naming line and field, nothing sent.
+    std::fs::write(
+        dir.path().join("bad.jsonl"),
+        "{\"prompt\":\"A fine prompt here\"}\n{\"prompt\":\"A cat\",\"resolution\":\"4k\"}\n",
+    )
+    .unwrap();
+    let requests = emu.total().requests;
+    let mut c = emu.cmd(dir.path());
+    c.args(["batch", "bad.jsonl"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2);
+    assert!(err.contains("line 2: resolution"), "{err}");
+    assert_eq!(emu.total().requests, requests);
+}
+
+#[test]
+fn the_key_never_appears_in_any_output() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("jobs.jsonl"),
+        "{\"prompt\":\"A red kite over a windy beach\"}\n",
+    )
+    .unwrap();
+    let runs: Vec<Vec<&str>> = vec![
+        vec![
+            "-vvv",
+            "generate",
+            "--prompt",
+            "A glass train crossing a bridge",
+            "-o",
+            "out/",
+        ],
+        vec![
+            "-vvv",
+            "generate",
+            "--prompt",
+            "A glass train crossing a bridge",
+            "--json",
+        ],
+        vec![
+            "-vvv",
+            "generate",
+            "--prompt",
+            "A red kite [fail] over the sea",
+        ],
+        vec![
+            "-vvv",
+            "generate",
+            "--prompt",
+            "A cat",
+            "--resolution",
+            "4k",
+        ],
+        vec!["-vvv", "status", "sd2_missing"],
+        vec!["-vvv", "batch", "jobs.jsonl", "-o", "b"],
+        vec!["-vvv", "resume"],
+        vec!["--help"],
+        vec!["generate", "--help"],
+        vec![
+            "-vv",
+            "--api-key",
+            SECRET_KEY,
+            "status",
+            "sd2_missing",
+            "--json",
+        ],
+        vec![
+            "-vvv",
+            "--base-url",
+            "http://example.invalid:1",
+            "status",
+            "sd2_x",
+        ],
+    ];
+    for args in &runs {
+        let mut c = emu.cmd(dir.path());
+        c.args(args);
+        let (_, out, err) = run(c);
+        assert!(
+            !out.contains(SECRET_KEY) && !err.contains(SECRET_KEY),
+            "{args:?} printed the key:\n{out}\n{err}"
+        );
+        assert!(
+            !out.contains("S3CR3T") && !err.contains("S3CR3T"),
+            "{args:?} printed part of the key"
+        );
+    }
+    let mut c = emu.cmd(dir.path());
+    c.env("SEEDANCE_API_KEY", REVOKED_SECRET).args([
+        "-vvv",
+        "generate",
+        "--prompt",
+        "A red kite over the sea",
+    ]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 3);
+    assert!(
+        !out.contains(REVOKED_SECRET) && !err.contains(REVOKED_SECRET),
+        "{err}"
+    );
+    assert!(
+        err.contains("DEBUG") || err.contains("TRACE") || err.contains("INFO"),
+        "-vvv logs: {err}"
+    );
+}
+
+#[test]
+fn emulator_command_serves_on_port_0_and_prints_its_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("seedance"))
+        .env_clear()
+        .args([
+            "emulator",
+            "--addr",
+            "127.0.0.1:0",
+            "--time-scale",
+            "1000",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).expect("a JSON line with the URL");
+    let base = v["base_url"].as_str().unwrap().to_owned();
+    let key = v["api_key"].as_str().unwrap().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"));
+
+    let mut c = seedance(dir.path());
+    c.env("SEEDANCE_BASE_URL", &base)
+        .env("SEEDANCE_API_KEY", &key)
+        .env("SEEDANCE_TIME_SCALE", "1000")
+        .args([
+            "--no-journal",
+            "generate",
+            "--prompt",
+            "A red kite over a windy beach",
+            "-o",
+            "o/",
+            "--json",
+        ]);
+    let (code, out, err) = run(c);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(code, 0, "{err}");
+    assert!(is_mp4(&path(&json(&out)["video"], dir.path())));
+}

@@ -1,0 +1,292 @@
+//! Commands that need no API: help, exit-code docs, prompt lint/build, completions, man,
+//! and the demo (which embeds its own emulator).
+
+mod common;
+
+use common::{is_mp4, is_png, json, path, run, seedance};
+
+#[test]
+fn help_documents_exit_codes_and_every_generate_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = run({
+        let mut c = seedance(dir.path());
+        c.arg("--help");
+        c
+    });
+    assert_eq!(code, 0);
+    for needle in [
+        "Exit codes:",
+        "2  usage or validation",
+        "3  API",
+        "4  the task failed",
+        "5  timed out",
+        "seedance demo",
+    ] {
+        assert!(out.contains(needle), "--help lacks {needle:?}:\n{out}");
+    }
+    let (code, out, _) = run({
+        let mut c = seedance(dir.path());
+        c.args(["generate", "--help"]);
+        c
+    });
+    assert_eq!(code, 0);
+    for flag in [
+        "--prompt",
+        "--prompt-file",
+        "--mode",
+        "--quality-tier",
+        "--channel",
+        "--aspect-ratio",
+        "--duration",
+        "--resolution",
+        "--image-url",
+        "--end-image-url",
+        "--media-url",
+        "--no-audio",
+        "--fixed-lens",
+        "--seed",
+        "--idempotency-key",
+        "--no-wait",
+        "--output",
+        "--json",
+        "--subject",
+        "--action",
+        "--scene",
+        "--camera",
+        "--style",
+        "--shot",
+        "--constraint",
+        "--no-default-constraints",
+        "--opening-frame",
+        "--closing-frame",
+        "--character-ref",
+        "--motion-ref",
+        "--style-ref",
+        "--source-video",
+        "--extend-from",
+        "--dry-run",
+        "--api-key",
+        "--base-url",
+        "--timeout",
+        "--max-retries",
+        "--rate-limit",
+        "--wait-timeout",
+        "--journal",
+        "--no-journal",
+        "SEEDANCE_API_KEY",
+        "SEEDANCE_BASE_URL",
+    ] {
+        assert!(out.contains(flag), "generate --help lacks {flag}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run({
+        let mut c = seedance(dir.path());
+        c.args(["generate", "--prompt", "a cat", "--resolution", "8k"]);
+        c
+    });
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--resolution"), "{err}");
+    let (code, _, err) = run({
+        let mut c = seedance(dir.path());
+        c.args(["generate", "--shot", "|camera only|0-3"]);
+        c
+    });
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--shot"), "{err}");
+}
+
+#[test]
+fn no_key_is_a_usage_error_that_points_at_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run({
+        let mut c = seedance(dir.path());
+        c.args([
+            "generate",
+            "--prompt",
+            "A glass train crossing a bridge",
+            "--json",
+        ]);
+        c
+    });
+    assert_eq!(code, 2, "{out}{err}");
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "config");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("SEEDANCE_API_KEY"));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("seedance demo"));
+}
+
+#[test]
+fn prompt_lint_finds_what_the_guide_forbids() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = run({
+        let mut c = seedance(dir.path());
+        c.args([
+            "prompt",
+            "lint",
+            "Shot 1: the hero from @图片1 waves.\nShot 2: asset://abc runs",
+        ]);
+        c
+    });
+    assert_eq!(code, 2);
+    assert!(out.contains("prompt:1:23: in_app_label"), "{out}");
+    assert!(out.contains("prompt:2:9: asset_url"), "{out}");
+
+    let (code, out, _) = run({
+        let mut c = seedance(dir.path());
+        c.args(["prompt", "lint", "--json", "hi"]);
+        c
+    });
+    assert_eq!(code, 2);
+    let v = json(&out);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["findings"][0]["kind"], "length");
+
+    std::fs::write(
+        dir.path().join("p.txt"),
+        "A red kite climbs over a windy beach\n",
+    )
+    .unwrap();
+    let (code, out, _) = run({
+        let mut c = seedance(dir.path());
+        c.args(["prompt", "lint", "--json", "--prompt-file", "p.txt"]);
+        c
+    });
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(json(&out)["ok"], true);
+    assert_eq!(json(&out)["chars"], 36);
+}
+
+#[test]
+fn prompt_build_renders_a_director_prompt_and_maps_references() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run({
+        let mut c = seedance(dir.path());
+        c.args([
+            "prompt",
+            "build",
+            "--subject",
+            "a red fox",
+            "--scene",
+            "a birch forest at dawn",
+            "--shot",
+            "it trots through snow|slow tracking|0-3",
+            "--shot",
+            "it pounces|wide|3-5",
+            "--character-ref",
+            "https://cdn.example.com/fox.png",
+            "--no-default-constraints",
+            "--constraint",
+            "keep the horizon level",
+            "--json",
+        ]);
+        c
+    });
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    let prompt = v["prompt"].as_str().unwrap();
+    assert!(prompt.contains("Subject: a red fox."), "{prompt}");
+    assert!(
+        prompt.contains("Shot 1 (0–3 s): it trots through snow. Camera: slow tracking."),
+        "{prompt}"
+    );
+    assert!(prompt.contains("keep the horizon level"), "{prompt}");
+    assert!(!prompt.contains("no watermark"), "{prompt}");
+    assert_eq!(v["mode"], "media-to-video");
+    assert_eq!(v["media_urls"][0], "https://cdn.example.com/fox.png");
+
+    // Frames and media references cannot be mixed: exit 2, named.
+    let (code, out, _) = run({
+        let mut c = seedance(dir.path());
+        c.args([
+            "prompt",
+            "build",
+            "--subject",
+            "a fox",
+            "--opening-frame",
+            "https://cdn.example.com/a.png",
+            "--motion-ref",
+            "https://cdn.example.com/m.mp4",
+            "--json",
+        ]);
+        c
+    });
+    assert_eq!(code, 2);
+    assert_eq!(json(&out)["error"]["violations"][0]["field"], "prompt");
+}
+
+#[test]
+fn completions_and_man_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let (code, out, _) = run({
+            let mut c = seedance(dir.path());
+            c.args(["completions", shell]);
+            c
+        });
+        assert_eq!(code, 0);
+        assert!(
+            out.contains("generate") && out.contains("quality-tier"),
+            "{shell}"
+        );
+    }
+    let (code, out, _) = run({
+        let mut c = seedance(dir.path());
+        c.arg("man");
+        c
+    });
+    assert_eq!(code, 0);
+    assert!(out.contains(".TH seedance 1"));
+    let (code, _, _) = run({
+        let mut c = seedance(dir.path());
+        c.args(["man", "--out-dir", "man"]);
+        c
+    });
+    assert_eq!(code, 0);
+    assert!(dir.path().join("man/seedance.1").exists());
+    assert!(dir.path().join("man/seedance-generate.1").exists());
+}
+
+#[test]
+fn demo_renders_end_to_end_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run({
+        let mut c = seedance(dir.path());
+        c.args(["demo", "--time-scale", "500", "-o", "demo-out"]);
+        c
+    });
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("Time is scaled 500"), "{err}");
+    assert!(out.contains("demo-out"), "says where: {out}");
+    let mp4 = dir.path().join("demo-out/seedance-demo.mp4");
+    assert!(is_mp4(&mp4), "a playable MP4 at {}", mp4.display());
+    let pngs: Vec<_> = std::fs::read_dir(dir.path().join("demo-out"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .collect();
+    assert_eq!(pngs.len(), 1);
+    assert!(is_png(&pngs[0]));
+
+    let (code, out, err) = run({
+        let mut c = seedance(dir.path());
+        c.args(["demo", "--time-scale", "500", "-o", "demo-json", "--json"]);
+        c
+    });
+    assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "--json prints nothing else: {err}");
+    let v = json(&out);
+    assert_eq!(v["task"]["status"], "completed");
+    assert_eq!(v["emulated"], true);
+    assert!(is_mp4(&path(&v["video"], dir.path())));
+    assert!(is_png(&path(&v["last_frame"], dir.path())));
+}
