@@ -174,12 +174,10 @@ impl Client {
     ) -> Result<Client> {
         let http = match http {
             Some(c) => c,
-            None => {
-                reqwest_client_builder()
-                    .connect_timeout(s.connect_timeout)
-                    .build()
-                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
-            }
+            None => reqwest_client_builder()
+                .connect_timeout(s.connect_timeout)
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
         let auth_header = transport::auth_header(s.api_key.expose())?;
         let user_agent = HeaderValue::from_str(&s.user_agent)
@@ -209,10 +207,19 @@ impl Client {
     }
 
     /// The client-wide cancellation token: cancelling it stops every call in progress
-    /// on this client and its clones with [`Error::Cancelled`]. See
-    /// [`Client::cancel_all`] to cancel and go on using the client.
+    /// on this client and its clones with [`Error::Cancelled`]. Calls started after
+    /// that get a fresh token (ask for it again to cancel them).
     pub fn cancel_token(&self) -> CancellationToken {
-        self.cancel_lock().clone()
+        self.active_token()
+    }
+
+    /// The token for a call starting now: a cancelled one is replaced.
+    pub(crate) fn active_token(&self) -> CancellationToken {
+        let mut g = self.cancel_lock();
+        if g.is_cancelled() {
+            *g = CancellationToken::new();
+        }
+        g.clone()
     }
 
     /// Cancels every call in progress, then arms a fresh token for later calls (for
@@ -267,11 +274,15 @@ impl Client {
         self.inner.poller.watched()
     }
 
-    async fn sleep_or_cancel(&self, d: Duration, cancel: Option<&CancellationToken>) -> Result<()> {
-        let token = self.cancel_token();
+    async fn sleep_or_cancel(
+        &self,
+        d: Duration,
+        token: &CancellationToken,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<()> {
         tokio::select! {
             _ = tokio::time::sleep(d) => Ok(()),
-            _ = cancelled(&token, cancel) => Err(Error::Cancelled),
+            _ = cancelled(token, cancel) => Err(Error::Cancelled),
         }
     }
 
@@ -452,7 +463,7 @@ impl Client {
                 attempt: retries + conflicts,
             });
             sent_before = true;
-            self.sleep_or_cancel(delay, cancel).await?;
+            self.sleep_or_cancel(delay, &token, cancel).await?;
         }
     }
 
@@ -486,7 +497,7 @@ impl Client {
                 delay,
                 attempt: retries,
             });
-            self.sleep_or_cancel(delay, None).await?;
+            self.sleep_or_cancel(delay, &token, None).await?;
         }
     }
 

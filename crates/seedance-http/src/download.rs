@@ -221,12 +221,12 @@ impl Client {
             let _ = tokio::fs::remove_file(&part).await;
         }
         let mut attempt = 0u32;
+        let token = self.cancel_token();
         loop {
             let offset = match tokio::fs::metadata(&part).await {
                 Ok(m) => m.len(),
                 Err(_) => 0,
             };
-            let token = self.cancel_token();
             let once = self.fetch_once(&url, &part, offset, kind);
             let r = tokio::select! {
                 r = once => r,

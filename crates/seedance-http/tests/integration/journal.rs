@@ -18,7 +18,10 @@ async fn the_job_is_journaled_before_the_submit_is_sent() {
         .unwrap();
     emu.inject(Fault::new(Endpoint::Submit, FaultKind::DropBeforeHandling));
     let e = client
-        .submit(&request(), SubmitOptions::default().idempotency_key("job-1"))
+        .submit(
+            &request(),
+            SubmitOptions::default().idempotency_key("job-1"),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), seedance_http::ErrorKind::Transport, "{e}");
@@ -43,7 +46,10 @@ async fn resume_reposts_with_the_same_key_when_the_id_was_never_heard() {
             .unwrap();
         // the server creates and charges the task, but the answer is lost ("crash")
         emu.inject(Fault::new(Endpoint::Submit, FaultKind::DropAfterHandling));
-        assert!(client.submit(&request(), SubmitOptions::default()).await.is_err());
+        assert!(client
+            .submit(&request(), SubmitOptions::default())
+            .await
+            .is_err());
         assert_eq!(emu.stats().tasks_created, 1);
         emu.clear_faults();
     }
@@ -84,7 +90,10 @@ async fn resume_reattaches_to_submitted_jobs_and_downloads_on_completion() {
     let outcomes = client.resume().await.unwrap();
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].key, key);
-    let files = outcomes[0].downloaded.as_ref().expect("downloaded on completion");
+    let files = outcomes[0]
+        .downloaded
+        .as_ref()
+        .expect("downloaded on completion");
     assert!(files.video.exists());
     assert!(files.video.starts_with(&out));
     assert!(files.last_frame.as_ref().unwrap().exists());
@@ -104,7 +113,10 @@ async fn generate_records_the_whole_job() {
         .build()
         .unwrap();
     let outcome = client
-        .generate_job(&request(), GenerateOptions::default().download_to(dir.path()))
+        .generate_job(
+            &request(),
+            GenerateOptions::default().download_to(dir.path()),
+        )
         .await
         .unwrap();
     let task = outcome.result.unwrap();

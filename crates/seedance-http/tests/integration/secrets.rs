@@ -21,9 +21,15 @@ async fn invalid_requests_never_leave() {
         .quality_tier(QualityTier::Standard)
         .resolution(Resolution::K4)
         .build_unchecked();
-    let e = client.submit(&bad, SubmitOptions::default()).await.unwrap_err();
+    let e = client
+        .submit(&bad, SubmitOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation);
-    let e = client.generate(&bad, GenerateOptions::default()).await.unwrap_err();
+    let e = client
+        .generate(&bad, GenerateOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation);
     assert_eq!(emu.total_stats().requests, 0);
 }
@@ -61,7 +67,10 @@ async fn the_key_never_appears_in_logs_debug_or_errors() {
     emu.inject(Fault::new(Endpoint::Any, FaultKind::ServiceBusy503).times(1));
     emu.inject(Fault::new(Endpoint::GetTask, FaultKind::HtmlBadGateway).times(1));
     let task = client
-        .generate(&request(), GenerateOptions::default().download_to(dir.path()))
+        .generate(
+            &request(),
+            GenerateOptions::default().download_to(dir.path()),
+        )
         .await
         .unwrap();
     let errors = vec![
@@ -77,8 +86,14 @@ async fn the_key_never_appears_in_logs_debug_or_errors() {
     }
     everything.push_str(&format!("{:?}", rec.events()));
     everything.push_str(&String::from_utf8_lossy(&buf.0.lock().unwrap()));
-    assert!(everything.contains("seedance request"), "tracing was captured");
-    assert!(!everything.contains(SECRET), "the key leaked:\n{everything}");
+    assert!(
+        everything.contains("seedance request"),
+        "tracing was captured"
+    );
+    assert!(
+        !everything.contains(SECRET),
+        "the key leaked:\n{everything}"
+    );
     assert!(!everything.contains("TOPSECRET"));
     // and the CDN never saw it
     let s = emu.account_stats("acct_secret").unwrap();
@@ -93,7 +108,10 @@ fn redirecting_client(emu: &seedance_emulator::Emulator, hosts: &[&str]) -> Clie
         http = http.resolve(h, emu.api_addr());
     }
     builder(emu)
-        .base_url(format!("http://seedance.localhost:{}", emu.api_addr().port()))
+        .base_url(format!(
+            "http://seedance.localhost:{}",
+            emu.api_addr().port()
+        ))
         .http_client(http.build().unwrap())
         .build()
         .unwrap()
@@ -104,13 +122,19 @@ async fn a_redirect_to_www_of_the_same_site_keeps_the_key() {
     let emu = emulator().await;
     emu.set_redirect(Some(Redirect::ApexToWww));
     let client = redirecting_client(&emu, &["seedance.localhost", "www.seedance.localhost"]);
-    let task = client.generate(&request(), GenerateOptions::default()).await.unwrap();
+    let task = client
+        .generate(&request(), GenerateOptions::default())
+        .await
+        .unwrap();
     assert!(task.video_url().is_some());
     let t = emu.total_stats();
     assert!(t.redirects >= 2, "{t:?}");
     assert_eq!(t.unauthorized, 0);
     assert_eq!(emu.stats().tasks_created, 1);
-    assert_eq!(t.rate_limited, 0, "redirect hops count against the budget too");
+    assert_eq!(
+        t.rate_limited, 0,
+        "redirect hops count against the budget too"
+    );
 }
 
 #[tokio::test]
@@ -119,8 +143,14 @@ async fn a_redirect_elsewhere_is_refused() {
     let port = emu.api_addr().port();
     emu.set_redirect(Some(Redirect::ToHost(format!("collector.example:{port}"))));
     let client = redirecting_client(&emu, &["seedance.localhost", "collector.example"]);
-    let e = client.submit(&request(), SubmitOptions::default()).await.unwrap_err();
-    assert!(matches!(&e, Error::Transport(m) if m.contains("refused")), "{e}");
+    let e = client
+        .submit(&request(), SubmitOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Transport(m) if m.contains("refused")),
+        "{e}"
+    );
     let t = emu.total_stats();
     assert_eq!(t.redirects, 1, "one 307, not followed: {t:?}");
     assert_eq!(t.tasks_created, 0);
@@ -130,12 +160,18 @@ async fn a_redirect_elsewhere_is_refused() {
 async fn malformed_responses_give_clear_errors() {
     let emu = emulator().await;
     let client = builder(&emu).max_retries(0).build().unwrap();
-    let task = client.submit(&request(), SubmitOptions::default()).await.unwrap();
+    let task = client
+        .submit(&request(), SubmitOptions::default())
+        .await
+        .unwrap();
     emu.inject(Fault::new(Endpoint::GetTask, FaultKind::HtmlBadGateway).times(1));
     match client.get_task(&task.id).await.unwrap_err() {
         Error::Decode { status, snippet } => {
             assert_eq!(status, 502);
-            assert!(snippet.to_lowercase().contains("<html") || snippet.contains("Bad Gateway"), "{snippet}");
+            assert!(
+                snippet.to_lowercase().contains("<html") || snippet.contains("Bad Gateway"),
+                "{snippet}"
+            );
         }
         e => panic!("{e:?}"),
     }
@@ -183,7 +219,10 @@ async fn media_host(seen_auth: Arc<Mutex<u32>>) -> String {
                 c2(&h);
                 (
                     StatusCode::PARTIAL_CONTENT,
-                    [("content-type", "image/png"), ("content-range", "bytes 0-0/40000000")],
+                    [
+                        ("content-type", "image/png"),
+                        ("content-range", "bytes 0-0/40000000"),
+                    ],
                     vec![0u8; 1],
                 )
                     .into_response()
@@ -241,10 +280,16 @@ async fn preflight_checks_reference_urls_without_the_key() {
     let p = problem(client.preflight(&media).await.unwrap_err());
     assert!(p.starts_with("media_urls[1]") && p.contains("Range"), "{p}");
     // the emulator's CDN video answers Range: accepted
-    let done = client.generate(&request(), GenerateOptions::default()).await.unwrap();
+    let done = client
+        .generate(&request(), GenerateOptions::default())
+        .await
+        .unwrap();
     let ok = VideoRequest::builder("Continue the supplied clip")
         .mode(Mode::MediaToVideo)
-        .media_urls([done.video_url().unwrap().to_owned(), done.last_frame_url().unwrap().to_owned()])
+        .media_urls([
+            done.video_url().unwrap().to_owned(),
+            done.last_frame_url().unwrap().to_owned(),
+        ])
         .build_unchecked();
     client.preflight(&ok).await.unwrap();
     assert_eq!(*seen.lock().unwrap(), 0, "no key to reference hosts");

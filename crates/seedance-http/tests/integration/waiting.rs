@@ -16,7 +16,10 @@ async fn the_first_poll_comes_when_the_render_is_done() {
     let req = request();
     let render = Duration::from_secs_f64(req.expected_render_secs() / SCALE);
     let t0 = Instant::now();
-    let task = client.generate(&req, GenerateOptions::default()).await.unwrap();
+    let task = client
+        .generate(&req, GenerateOptions::default())
+        .await
+        .unwrap();
     let took = t0.elapsed();
     assert_eq!(task.status, TaskStatus::Completed);
     let s = emu.stats();
@@ -32,7 +35,10 @@ async fn concurrent_waits_share_one_poller() {
     let mut ids = Vec::new();
     for i in 0..12 {
         let t = client
-            .submit(&request_with(&format!("Clip {i} of a train")), SubmitOptions::default())
+            .submit(
+                &request_with(&format!("Clip {i} of a train")),
+                SubmitOptions::default(),
+            )
             .await
             .unwrap();
         ids.push(t.id);
@@ -40,8 +46,11 @@ async fn concurrent_waits_share_one_poller() {
     let waits = ids.iter().map(|id| {
         let c = client.clone();
         async move {
-            c.wait(id, WaitOptions::default().expected_render(Duration::from_secs(105)))
-                .await
+            c.wait(
+                id,
+                WaitOptions::default().expected_render(Duration::from_secs(105)),
+            )
+            .await
         }
     });
     let watcher = async {
@@ -67,12 +76,29 @@ async fn events_arrive_as_callback_and_stream() {
     let mut stream = Box::pin(client.event_stream());
     emu.inject(Fault::new(Endpoint::GetTask, FaultKind::UnknownStatus("queued".into())).times(1));
     emu.inject(Fault::new(Endpoint::GetTask, FaultKind::ServiceBusy503).nth(2));
-    client.generate(&request(), GenerateOptions::default()).await.unwrap();
+    client
+        .generate(&request(), GenerateOptions::default())
+        .await
+        .unwrap();
     let events = rec.events();
-    assert!(matches!(events.first(), Some(Event::Submitted { .. })), "{events:?}");
-    assert!(events.iter().any(|e| matches!(e, Event::Waiting { status: TaskStatus::Other(s), .. } if s == "queued")));
-    assert!(events.iter().any(|e| matches!(e, Event::RetryScheduled { operation: "poll", .. })));
-    assert!(matches!(events.last(), Some(Event::Completed { .. })), "{events:?}");
+    assert!(
+        matches!(events.first(), Some(Event::Submitted { .. })),
+        "{events:?}"
+    );
+    assert!(events.iter().any(
+        |e| matches!(e, Event::Waiting { status: TaskStatus::Other(s), .. } if s == "queued")
+    ));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::RetryScheduled {
+            operation: "poll",
+            ..
+        }
+    )));
+    assert!(
+        matches!(events.last(), Some(Event::Completed { .. })),
+        "{events:?}"
+    );
     let mut streamed = Vec::new();
     while streamed.len() < events.len() {
         streamed.push(stream.next().await.unwrap());
@@ -85,7 +111,10 @@ async fn failed_tasks_carry_code_message_and_refund() {
     let emu = emulator().await;
     let client = client(&emu);
     let e = client
-        .generate(&request_with("A train [fail] on a bridge"), GenerateOptions::default())
+        .generate(
+            &request_with("A train [fail] on a bridge"),
+            GenerateOptions::default(),
+        )
         .await
         .unwrap_err();
     match e {
@@ -106,14 +135,32 @@ async fn failed_tasks_carry_code_message_and_refund() {
 async fn r12_statuses_end_the_wait_other_unknown_ones_do_not() {
     let emu = emulator().await;
     let client = client(&emu);
-    let t = client.submit(&request(), SubmitOptions::default()).await.unwrap();
-    emu.inject(Fault::new(Endpoint::GetTask, FaultKind::UnknownStatus("expired".into())).times(1));
-    let e = client.wait(&t.id, WaitOptions::default()).await.unwrap_err();
+    let t = client
+        .submit(&request(), SubmitOptions::default())
+        .await
+        .unwrap();
+    emu.inject(
+        Fault::new(
+            Endpoint::GetTask,
+            FaultKind::UnknownStatus("expired".into()),
+        )
+        .times(1),
+    );
+    let e = client
+        .wait(&t.id, WaitOptions::default())
+        .await
+        .unwrap_err();
     match e {
         Error::TaskFailed { code, .. } => assert_eq!(code, ErrorCode::Other("expired".into())),
         other => panic!("{other:?}"),
     }
-    emu.inject(Fault::new(Endpoint::GetTask, FaultKind::UnknownStatus("rendering".into())).times(3));
+    emu.inject(
+        Fault::new(
+            Endpoint::GetTask,
+            FaultKind::UnknownStatus("rendering".into()),
+        )
+        .times(3),
+    );
     let done = client.wait(&t.id, WaitOptions::default()).await.unwrap();
     assert_eq!(done.status, TaskStatus::Completed);
 }
@@ -122,10 +169,16 @@ async fn r12_statuses_end_the_wait_other_unknown_ones_do_not() {
 async fn waits_are_bounded_and_cancellable() {
     let emu = emulator().await;
     let client = client(&emu);
-    let t = client.submit(&request(), SubmitOptions::default()).await.unwrap();
+    let t = client
+        .submit(&request(), SubmitOptions::default())
+        .await
+        .unwrap();
     // a bound shorter than the render
     let e = client
-        .wait(&t.id, WaitOptions::default().timeout(Some(Duration::from_millis(20))))
+        .wait(
+            &t.id,
+            WaitOptions::default().timeout(Some(Duration::from_millis(20))),
+        )
         .await
         .unwrap_err();
     assert!(matches!(e, Error::WaitTimeout { .. }), "{e}");
@@ -144,10 +197,22 @@ async fn waits_are_bounded_and_cancellable() {
 async fn dropping_a_wait_stops_its_polling() {
     let emu = emulator().await;
     let client = client(&emu);
-    let t = client.submit(&request(), SubmitOptions::default()).await.unwrap();
-    let wait = client.wait(&t.id, WaitOptions::default().expected_render(Duration::from_secs(60)));
-    assert!(tokio::time::timeout(Duration::from_millis(20), wait).await.is_err());
+    let t = client
+        .submit(&request(), SubmitOptions::default())
+        .await
+        .unwrap();
+    let wait = client.wait(
+        &t.id,
+        WaitOptions::default().expected_render(Duration::from_secs(60)),
+    );
+    assert!(tokio::time::timeout(Duration::from_millis(20), wait)
+        .await
+        .is_err());
     assert_eq!(client.waits_in_progress(), 0);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(emu.stats().task_reads, 0, "no poll after the wait was dropped");
+    assert_eq!(
+        emu.stats().task_reads,
+        0,
+        "no poll after the wait was dropped"
+    );
 }
