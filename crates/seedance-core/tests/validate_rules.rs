@@ -892,3 +892,33 @@ fn rule_names_are_stable() {
         ]
     );
 }
+
+#[test]
+fn non_public_reasons_name_the_class() {
+    let cases = [
+        ("http://cdn.example.com/a", "scheme must be https"),
+        ("https://u:p@cdn.example.com/a", "user-info"),
+        ("https://localhost/a", "localhost is not public"),
+        ("https://cdn.localhost/a", "(.localhost) is not public"),
+        ("https://intranet/a", "single-label host"),
+        ("https://127.0.0.1/a", "loopback"),
+        ("https://10.0.0.1/a", "private"),
+        ("https://169.254.1.1/a", "link-local"),
+        ("https://0.0.0.0/a", "unspecified"),
+        ("https://100.64.0.1/a", "carrier-grade NAT"),
+        ("https://[::1]/a", "loopback"),
+        ("https://[::]/a", "unspecified"),
+        ("https://[fe80::1]/a", "link-local"),
+        ("https://[fc00::1]/a", "unique-local"),
+        ("https://[::ffff:10.0.0.1]/a", "private"),
+        ("https://[::10.0.0.1]/a", "IPv4-compatible"),
+        ("https://[64:ff9b::a00:1]/a", "NAT64"),
+        ("https://[2002:a00:1::1]/a", "6to4"),
+        ("not a url", "does not parse"),
+        (" https://cdn.example.com/a", "whitespace"),
+    ];
+    for (url, reason) in cases {
+        let why = check_public_https_url(url).unwrap_err();
+        assert!(why.contains(reason), "{url}: {why:?} should say {reason:?}");
+    }
+}
