@@ -29,6 +29,11 @@
 //! - R16 `-1` is a valid seed ("random"), and still counts as a seed for the channel/tier rule.
 //! - R17 single-label host names (`https://intranet/x`) and the special-use suffixes
 //!   `.localhost`, `.local`, `.internal`, `.home.arpa` are not public hosts.
+//! - R18 a 409 `idempotency_conflict` is retried with the same key only when its message
+//!   does not say the body differs ("different", "mismatch"…) and either this same submit
+//!   was (maybe) sent before — an earlier attempt of this call, or an unfinished journal
+//!   entry under the key — or the message says the first request is still running ("in
+//!   flight", "still", "in progress"…); the retries are bounded in time. Any other 409 is final.
 
 use std::fmt;
 use std::str::FromStr;
