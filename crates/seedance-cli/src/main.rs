@@ -14,16 +14,23 @@ mod ui;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::Cli;
 use crate::error::CliError;
 use crate::ui::Ui;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     init_tracing(cli.global.verbose);
     let ui = Ui::new(cli.global.json, cli.global.quiet);
+    if matches.value_source("api_key") == Some(clap::parser::ValueSource::CommandLine) {
+        ui.warn("--api-key on the command line is visible to other users (ps, shell history); prefer the SEEDANCE_API_KEY variable");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -686,3 +686,67 @@ fn emulator_command_serves_on_port_0_and_prints_its_url() {
     assert_eq!(code, 0, "{err}");
     assert!(is_mp4(&path(&json(&out)["video"], dir.path())));
 }
+
+#[test]
+fn the_journal_is_on_by_default_under_the_data_dir() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = emu.cmd(dir.path());
+    c.env_remove("SEEDANCE_JOURNAL").args([
+        "generate",
+        "--prompt",
+        "A red kite over a windy beach",
+        "--no-wait",
+    ]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let journal = dir.path().join("data/seedance/journal.jsonl");
+    assert!(
+        journal.exists(),
+        "default journal at $XDG_DATA_HOME/seedance/journal.jsonl"
+    );
+
+    // --no-journal writes none, and resume refuses without one.
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut c = emu.cmd(dir2.path());
+    c.env_remove("SEEDANCE_JOURNAL").args([
+        "--no-journal",
+        "generate",
+        "--prompt",
+        "A red kite over a windy beach",
+        "--no-wait",
+    ]);
+    let (code, _, _) = run(c);
+    assert_eq!(code, 0);
+    assert!(!dir2.path().join("data/seedance/journal.jsonl").exists());
+
+    // The unfinished job is resumed from the default journal.
+    let mut c = emu.cmd(dir.path());
+    c.env_remove("SEEDANCE_JOURNAL")
+        .args(["resume", "-o", "r/", "--json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(v["jobs"].as_array().unwrap().len(), 1, "{v}");
+    assert!(is_mp4(&path(&v["jobs"][0]["video"], dir.path())));
+    assert_eq!(emu.stats().tasks_created, 2);
+}
+
+#[test]
+fn api_key_on_the_command_line_warns_but_is_never_echoed() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = emu.cmd(dir.path());
+    c.env_remove("SEEDANCE_API_KEY").args([
+        "--api-key",
+        SECRET_KEY,
+        "generate",
+        "--prompt",
+        "A red kite over the sea",
+        "--no-wait",
+    ]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("prefer the SEEDANCE_API_KEY"), "{err}");
+    assert!(!out.contains(SECRET_KEY) && !err.contains(SECRET_KEY));
+}
