@@ -11,38 +11,41 @@ ProgressCallback = Callable[[ProgressEvent], Any]
 
 
 class _Bar:
-    """A tqdm bar over the expected render time (seconds), postfixed with the status."""
+    """A tqdm bar over the expected render time (seconds) when it is known, else a
+    spinner-like counter of elapsed time; postfixed with the status."""
 
     def __init__(self, task_id: Optional[str]) -> None:
+        self._desc = task_id or "seedance"
+        self._bar: Any = None
+
+    def _open(self, total: Optional[float]) -> Any:
         from tqdm.auto import tqdm
 
-        self._bar = tqdm(
-            total=None,
-            unit="s",
-            desc=task_id or "seedance",
-            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s {postfix}",
-            leave=True,
-        )
+        if total is not None:
+            return tqdm(
+                total=max(total, 1.0),
+                desc=self._desc,
+                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}{postfix}]",
+            )
+        return tqdm(total=None, desc=self._desc, bar_format="{desc}: {elapsed}{postfix}")
 
     def __call__(self, event: ProgressEvent) -> None:
+        if self._bar is None:
+            self._bar = self._open(event.expected_secs)
         bar = self._bar
-        if event.task_id and bar.desc != event.task_id:
+        if event.task_id and self._desc != event.task_id:
+            self._desc = event.task_id
             bar.set_description_str(event.task_id, refresh=False)
-        if event.expected_secs is not None and bar.total is None:
-            bar.total = max(event.expected_secs, 1.0)
-        if event.elapsed_secs is not None:
-            n = event.elapsed_secs
-            if bar.total is not None:
-                n = min(n, bar.total)
-            bar.n = n
+        if event.elapsed_secs is not None and bar.total is not None:
+            bar.n = min(event.elapsed_secs, bar.total)
         if event.kind == "completed" and bar.total is not None:
             bar.n = bar.total
-        status = event.status or event.kind
-        bar.set_postfix_str(status, refresh=False)
+        bar.set_postfix_str(event.status or event.kind, refresh=False)
         bar.refresh()
 
     def close(self) -> None:
-        self._bar.close()
+        if self._bar is not None:
+            self._bar.close()
 
 
 def _tqdm_available() -> bool:

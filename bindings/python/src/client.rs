@@ -506,6 +506,9 @@ impl PyClient {
     }
 
     fn __repr__(&self) -> String {
-        format!("_Client(base_url={:?})", self.base_url)
+        format!(
+            "_Client(base_url={})",
+            crate::convert::repr_str(&self.base_url)
+        )
     }
 }

@@ -345,7 +345,10 @@ impl PyEmulator {
     }
 
     fn __repr__(&self) -> String {
-        format!("_Emulator(base_url={:?})", self.base_url)
+        format!(
+            "_Emulator(base_url={})",
+            crate::convert::repr_str(&self.base_url)
+        )
     }
 }
 

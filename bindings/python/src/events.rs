@@ -5,6 +5,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use seedance_http::Event;
 
+use crate::convert::repr_str;
 use crate::task::PyTask;
 
 /// One step of a job's progress, given to ``on_progress`` callbacks.
@@ -172,12 +173,12 @@ impl PyProgressEvent {
     }
 
     fn __repr__(&self) -> String {
-        let mut parts = vec![format!("kind={:?}", self.kind)];
+        let mut parts = vec![format!("kind={}", repr_str(self.kind))];
         if let Some(t) = &self.task_id {
-            parts.push(format!("task_id={t:?}"));
+            parts.push(format!("task_id={}", repr_str(t)));
         }
         if let Some(s) = &self.status {
-            parts.push(format!("status={s:?}"));
+            parts.push(format!("status={}", repr_str(s)));
         }
         if let Some(p) = self.polls {
             parts.push(format!("polls={p}"));

@@ -2,6 +2,8 @@
 
 use pyo3::prelude::*;
 
+use crate::convert::repr_str;
+
 /// One thing in a prompt that the provider's guide says never to send.
 ///
 /// ``start``/``end`` index the prompt as a Python ``str`` (code points), so
@@ -30,8 +32,11 @@ pub struct PyLintFinding {
 impl PyLintFinding {
     fn __repr__(&self) -> String {
         format!(
-            "LintFinding(kind={:?}, start={}, end={}, text={:?})",
-            self.kind, self.start, self.end, self.text
+            "LintFinding(kind={}, start={}, end={}, text={})",
+            repr_str(&self.kind),
+            self.start,
+            self.end,
+            repr_str(&self.text)
         )
     }
 

@@ -4,7 +4,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use seedance_core::{AssetRole, Constraint, DirectorPrompt, PromptError, ReferenceAsset, Shot};
 
-use crate::convert::json_to_py;
+use crate::convert::{json_to_py, repr_str};
 use crate::errors;
 
 /// A prompt written the way the provider's guide advises: subject, action, scene, camera,
@@ -313,7 +313,7 @@ impl PyDirectorPrompt {
             ("style", &self.inner.style),
         ] {
             if let Some(v) = v {
-                parts.push(format!("{k}={v:?}"));
+                parts.push(format!("{k}={}", repr_str(v)));
             }
         }
         if !self.inner.shots.is_empty() {
@@ -323,7 +323,7 @@ impl PyDirectorPrompt {
             parts.push(format!("references={}", self.inner.references.len()));
         }
         if let Some(i) = self.inner.intent {
-            parts.push(format!("intent={:?}", i.as_str()));
+            parts.push(format!("intent={}", repr_str(i.as_str())));
         }
         format!("DirectorPrompt({})", parts.join(", "))
     }

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use seedance_core::Task;
 
-use crate::convert::{json_to_py, py_to_json};
+use crate::convert::{json_to_py, py_to_json, repr_str};
 
 /// Videos up to this size are embedded in the notebook display as a data URI; larger ones
 /// are referenced by path (Jupyter serves files relative to the notebook).
@@ -233,15 +233,15 @@ impl PyTask {
 
     fn __repr__(&self) -> String {
         let mut s = format!(
-            "Task(id={:?}, status={:?}",
-            self.inner.id.as_str(),
-            self.inner.status.as_str()
+            "Task(id={}, status={}",
+            repr_str(self.inner.id.as_str()),
+            repr_str(self.inner.status.as_str())
         );
         if let Some(url) = self.inner.video_url() {
-            s.push_str(&format!(", video_url={url:?}"));
+            s.push_str(&format!(", video_url={}", repr_str(url)));
         }
         if let Some(e) = &self.inner.error {
-            s.push_str(&format!(", error={:?}", e.to_string()));
+            s.push_str(&format!(", error={}", repr_str(&e.to_string())));
         }
         s.push(')');
         s

@@ -1,0 +1,205 @@
+"""Every exception class, provoked against the emulator (keys, credits, faults)."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+import seedance
+from seedance.testing import Emulator
+
+from conftest import PROMPT
+
+API_ERRORS = {
+    "unauthorized": seedance.AuthenticationError,
+    "invalid_request": seedance.InvalidRequestError,
+    "insufficient_credits": seedance.InsufficientCreditsError,
+    "rate_limited": seedance.RateLimitedError,
+    "idempotency_conflict": seedance.IdempotencyConflictError,
+    "service_busy": seedance.ServiceBusyError,
+    "not_found": seedance.NotFoundError,
+    "internal_error": seedance.InternalServerError,
+}
+
+
+def test_the_hierarchy() -> None:
+    for cls in API_ERRORS.values():
+        assert issubclass(cls, seedance.APIError)
+    for cls in (
+        seedance.ValidationError,
+        seedance.APIError,
+        seedance.TaskFailedError,
+        seedance.WaitTimeoutError,
+        seedance.APIConnectionError,
+        seedance.APIResponseError,
+        seedance.DownloadError,
+        seedance.ConfigurationError,
+    ):
+        assert issubclass(cls, seedance.SeedanceError)
+    assert issubclass(seedance.WaitTimeoutError, TimeoutError)
+    assert len(set(API_ERRORS.values())) == 8
+
+
+def test_validation_lists_every_violation_and_sends_nothing(
+    client: seedance.Client, emu: Emulator
+) -> None:
+    with pytest.raises(seedance.ValidationError) as info:
+        client.submit(
+            prompt="hi",
+            resolution="4k",
+            mode="image-to-video",
+            duration=30,
+            seed=1,
+            channel="real",
+            media_urls=["https://cdn.example.com/a.png"],
+        )
+    err = info.value
+    fields = err.fields()
+    for field in ("prompt", "resolution", "image_url", "duration", "seed", "media_urls"):
+        assert field in fields, (field, fields)
+    assert len(err.violations) >= 6
+    assert all(isinstance(v, seedance.Violation) and v.rule and v.message for v in err.violations)
+    assert "needs quality_tier" in str(err)
+    with pytest.raises(seedance.ValidationError):
+        client.generate(prompt="A train", mode="text-to-vidéo")
+    with pytest.raises(seedance.ValidationError) as info2:
+        client.submit(prompt="See asset://abc123 and @图片1 for the hero")
+    assert {v.rule for v in info2.value.violations} == {"prompt_lint"}
+    assert emu.stats(total=True)["requests"] == 0
+
+
+def test_values_of_the_wrong_type_are_validation_errors(client: seedance.Client) -> None:
+    with pytest.raises(seedance.ValidationError) as info:
+        client.submit(prompt=PROMPT, duration="five")
+    assert info.value.fields() == ["duration"]
+    with pytest.raises(seedance.ValidationError):
+        client.submit(prompt=PROMPT, generate_audio="yes")  # type: ignore[arg-type]
+    with pytest.raises(seedance.ValidationError):
+        client.submit(prompt=PROMPT, mode="media-to-video", media_urls="https://x.io/a.png")
+    with pytest.raises(seedance.ValidationError):
+        client.submit(prompt=PROMPT, duration=-1)
+
+
+def test_validate_checks_without_a_client() -> None:
+    seedance.validate(prompt=PROMPT, quality_tier="pro", resolution="4k")
+    with pytest.raises(seedance.ValidationError):
+        seedance.validate(prompt=PROMPT, resolution="4k")
+    with pytest.raises(TypeError):
+        seedance.validate(prompt=PROMPT, colour="red")
+
+
+def test_revoked_and_unknown_keys_are_authentication_errors(emu: Emulator) -> None:
+    for key in (emu.revoked_key, "sk_test_nobody"):
+        with emu.client(key) as c:
+            with pytest.raises(seedance.AuthenticationError) as info:
+                c.submit(prompt=PROMPT)
+        assert info.value.status == 401 and info.value.code == "unauthorized"
+        assert key not in str(info.value)
+
+
+def test_an_empty_balance_is_insufficient_credits(emu: Emulator) -> None:
+    with emu.client(emu.no_credits_key) as c:
+        with pytest.raises(seedance.InsufficientCreditsError) as info:
+            c.submit(prompt=PROMPT)
+    assert info.value.status == 402
+
+
+def test_a_refused_prompt_is_an_invalid_request(client: seedance.Client, emu: Emulator) -> None:
+    with pytest.raises(seedance.InvalidRequestError) as info:
+        client.submit(prompt=f"Something {emu.refusal_marker} here")
+    assert info.value.status == 400 and info.value.message
+
+
+def test_unknown_task_is_not_found(client: seedance.Client) -> None:
+    with pytest.raises(seedance.NotFoundError) as info:
+        client.get_task("sd2_does_not_exist")
+    assert info.value.status == 404
+
+
+def test_reusing_a_key_with_another_body_is_a_conflict(client: seedance.Client) -> None:
+    client.submit(prompt=PROMPT, idempotency_key="conflict-1")
+    with pytest.raises(seedance.IdempotencyConflictError) as info:
+        client.submit(prompt=PROMPT + " at night", idempotency_key="conflict-1")
+    assert info.value.status == 409
+
+
+@pytest.mark.parametrize(
+    "kind, cls, status",
+    [
+        ("service_busy", seedance.ServiceBusyError, 503),
+        ("internal_error", seedance.InternalServerError, 500),
+        ("rate_limited", seedance.RateLimitedError, 429),
+    ],
+)
+def test_retryable_errors_surface_when_retries_run_out(
+    emu: Emulator, kind: str, cls: type, status: int
+) -> None:
+    emu.inject("submit", kind, retry_after=1)
+    with emu.client(max_retries=0) as c:
+        with pytest.raises(cls) as info:
+            c.submit(prompt=PROMPT)
+    assert info.value.status == status
+    if kind == "rate_limited":
+        assert info.value.retry_after == pytest.approx(1.0)
+    assert emu.stats()["tasks_created"] == 0
+
+
+def test_a_transient_failure_is_retried_and_charged_once(emu: Emulator) -> None:
+    emu.inject("submit", "drop_after", nth=1)  # handled and charged, answer lost
+    emu.inject("submit", "service_busy", nth=2)
+    with emu.client(max_retries=3) as c:
+        task = c.submit(prompt=PROMPT)
+    assert task.status == "processing"
+    assert emu.stats()["tasks_created"] == 1
+
+
+def test_a_failed_task_raises_task_failed_with_the_refund(
+    client: seedance.Client, emu: Emulator
+) -> None:
+    with pytest.raises(seedance.TaskFailedError) as info:
+        client.generate(prompt=f"A train {emu.failure_marker}")
+    err = info.value
+    assert err.task_id.startswith("sd2_")
+    assert err.code and err.message
+    assert err.credits_refunded > 0
+    assert emu.stats()["credits_refunded"] == err.credits_refunded
+
+
+def test_wait_timeout_is_also_a_timeout_error(slow_emu: Emulator) -> None:
+    with slow_emu.client() as c:
+        task = c.submit(prompt=PROMPT)
+        with pytest.raises(TimeoutError) as info:
+            c.wait(task, timeout=0.3)
+    err = info.value
+    assert isinstance(err, seedance.WaitTimeoutError)
+    assert err.task_id == task.id
+    assert err.waited >= 0.25
+
+
+def test_an_html_answer_is_an_api_response_error(emu: Emulator) -> None:
+    emu.inject("get_task", "html_bad_gateway")
+    with emu.client(max_retries=0) as c:
+        task = c.submit(prompt=PROMPT)
+        with pytest.raises(seedance.SeedanceError) as info:
+            c.get_task(task)
+    assert isinstance(info.value, (seedance.APIResponseError, seedance.APIError))
+    assert getattr(info.value, "status", None) == 502
+
+
+def test_malformed_json_is_an_api_response_error(emu: Emulator) -> None:
+    emu.inject("get_task", "malformed_json")
+    with emu.client(max_retries=0) as c:
+        task = c.submit(prompt=PROMPT)
+        with pytest.raises(seedance.APIResponseError):
+            c.get_task(task)
+
+
+def test_nobody_listening_is_a_connection_error() -> None:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    with seedance.Client("sk_test_x", f"http://127.0.0.1:{port}", max_retries=0) as c:
+        with pytest.raises(seedance.APIConnectionError):
+            c.get_task("sd2_x")
