@@ -914,11 +914,16 @@ fn non_public_reasons_name_the_class() {
         ("https://[::10.0.0.1]/a", "IPv4-compatible"),
         ("https://[64:ff9b::a00:1]/a", "NAT64"),
         ("https://[2002:a00:1::1]/a", "6to4"),
-        ("not a url", "does not parse"),
+        ("notaurl", "does not parse"),
         (" https://cdn.example.com/a", "whitespace"),
     ];
     for (url, reason) in cases {
         let why = check_public_https_url(url).unwrap_err();
         assert!(why.contains(reason), "{url}: {why:?} should say {reason:?}");
     }
+    // localhost is named as such, not merely as a single-label host.
+    assert_eq!(
+        check_public_https_url("https://LocalHost./a"),
+        Err("localhost is not public".to_owned())
+    );
 }
