@@ -426,7 +426,13 @@ async fn submit(app: &Arc<App>, req: Request) -> Response {
     let idem_key = match parts.headers.get("idempotency-key") {
         None => None,
         Some(v) => match v.to_str() {
-            Ok(s) if !s.trim().is_empty() && s.len() <= IDEMPOTENCY_KEY_MAX => Some(s.to_owned()),
+            Ok(s)
+                if !s.is_empty()
+                    && s.len() <= IDEMPOTENCY_KEY_MAX
+                    && s.bytes().all(|b| (0x21..=0x7e).contains(&b)) =>
+            {
+                Some(s.to_owned())
+            }
             _ => {
                 return invalid(
                     app,

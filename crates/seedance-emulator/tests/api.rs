@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use reqwest::StatusCode;
-use seedance_emulator::{Account, NO_CREDITS_TEST_KEY, REVOKED_TEST_KEY, DEFAULT_TEST_KEY_2};
+use seedance_emulator::{Account, DEFAULT_TEST_KEY_2, NO_CREDITS_TEST_KEY, REVOKED_TEST_KEY};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -45,7 +45,13 @@ async fn price_grows_with_tier_resolution_and_duration() {
         b
     };
     let mut prices = Vec::new();
-    for b in [cost("mini", "720p", "5"), cost("standard", "720p", "5"), cost("pro", "720p", "5"), cost("pro", "4k", "5"), cost("pro", "4k", "15")] {
+    for b in [
+        cost("mini", "720p", "5"),
+        cost("standard", "720p", "5"),
+        cost("pro", "720p", "5"),
+        cost("pro", "4k", "5"),
+        cost("pro", "4k", "15"),
+    ] {
         let a = submit(&emu, &b).await;
         assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
         prices.push(a.json()["credits_used"].as_u64().expect("credits"));
@@ -63,7 +69,15 @@ async fn keys_missing_invalid_and_revoked_get_401() {
     let none = answer(c.post(&url).json(&body()).send().await.expect("send")).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
     assert_eq!(none.error_code(), "unauthorized");
-    let basic = answer(c.post(&url).basic_auth("x", Some("y")).json(&body()).send().await.expect("send")).await;
+    let basic = answer(
+        c.post(&url)
+            .basic_auth("x", Some("y"))
+            .json(&body())
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!(basic.status, StatusCode::UNAUTHORIZED);
     for key in ["sk_live_nope", REVOKED_TEST_KEY] {
         let a = submit_raw(&emu, key, None, &body()).await;
@@ -72,7 +86,9 @@ async fn keys_missing_invalid_and_revoked_get_401() {
         let g = get_task(&emu, key, "sd2_x").await;
         assert_eq!(g.status, StatusCode::UNAUTHORIZED);
     }
-    assert!(submit_raw(&emu, REVOKED_TEST_KEY, None, &body()).await.json()["error"]["message"]
+    assert!(submit_raw(&emu, REVOKED_TEST_KEY, None, &body())
+        .await
+        .json()["error"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("revoked")));
     assert_eq!(emu.stats().tasks_created, 0);
@@ -97,7 +113,10 @@ async fn another_accounts_task_and_unknown_ids_are_404() {
         .start()
         .await
         .expect("start");
-    let id = submit(&emu, &body()).await.json()["id"].as_str().expect("id").to_owned();
+    let id = submit(&emu, &body()).await.json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     let other = get_task(&emu, "sk_test_other", &id).await;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
     assert_eq!(other.error_code(), "not_found");
@@ -105,7 +124,10 @@ async fn another_accounts_task_and_unknown_ids_are_404() {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown.error_code(), "not_found");
     // Another account's balance is its own.
-    assert_eq!(emu.account_stats("acct_other").map(|s| s.credits_balance), Some(100));
+    assert_eq!(
+        emu.account_stats("acct_other").map(|s| s.credits_balance),
+        Some(100)
+    );
 }
 
 #[tokio::test]
@@ -121,20 +143,36 @@ async fn insufficient_credits_is_402_and_creates_nothing() {
     let b = submit_raw(&emu, "sk_test_poor", Some("k1"), &body()).await;
     assert_eq!(b.status, StatusCode::PAYMENT_REQUIRED);
     let poor = emu.account_stats("acct_poor").expect("acct");
-    assert_eq!((poor.tasks_created, poor.credits_balance, poor.insufficient_credits), (0, 29, 1));
+    assert_eq!(
+        (
+            poor.tasks_created,
+            poor.credits_balance,
+            poor.insufficient_credits
+        ),
+        (0, 29, 1)
+    );
     // After a top-up the same key is free to use (a 402 is not remembered).
     assert!(emu.set_credits("acct_poor", 30));
     let c = submit_raw(&emu, "sk_test_poor", Some("k1"), &body()).await;
     assert_eq!(c.status, StatusCode::ACCEPTED, "{}", c.text);
-    assert_eq!(emu.account_stats("acct_poor").map(|s| s.credits_balance), Some(0));
+    assert_eq!(
+        emu.account_stats("acct_poor").map(|s| s.credits_balance),
+        Some(0)
+    );
 }
 
 async fn expect_400(emu: &seedance_emulator::Emulator, req: reqwest::RequestBuilder, needle: &str) {
     let a = answer(req.send().await.expect("send")).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text);
     assert_eq!(a.error_code(), "invalid_request");
-    let msg = a.json()["error"]["message"].as_str().unwrap_or_default().to_owned();
-    assert!(msg.contains(needle), "message {msg:?} should contain {needle:?}");
+    let msg = a.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        msg.contains(needle),
+        "message {msg:?} should contain {needle:?}"
+    );
     assert_eq!(emu.stats().tasks_created, 0);
 }
 
@@ -159,24 +197,76 @@ async fn transport_level_bad_input_is_400_invalid_request() {
     b["media_urls"] = json!("https://example.com/a.png");
     expect_400(&emu, post().json(&b), "invalid type").await;
     // Missing prompt.
-    expect_400(&emu, post().json(&json!({"mode": "text-to-video"})), "prompt").await;
+    expect_400(
+        &emu,
+        post().json(&json!({"mode": "text-to-video"})),
+        "prompt",
+    )
+    .await;
     // Malformed JSON and non-object JSON.
-    expect_400(&emu, post().header("content-type", "application/json").body("{\"prompt\": "), "malformed JSON").await;
-    expect_400(&emu, post().header("content-type", "application/json").body("[1,2]"), "JSON object").await;
-    expect_400(&emu, post().header("content-type", "application/json").body(""), "malformed JSON").await;
+    expect_400(
+        &emu,
+        post()
+            .header("content-type", "application/json")
+            .body("{\"prompt\": "),
+        "malformed JSON",
+    )
+    .await;
+    expect_400(
+        &emu,
+        post()
+            .header("content-type", "application/json")
+            .body("[1,2]"),
+        "JSON object",
+    )
+    .await;
+    expect_400(
+        &emu,
+        post().header("content-type", "application/json").body(""),
+        "malformed JSON",
+    )
+    .await;
     // Wrong or missing content type.
-    expect_400(&emu, post().header("content-type", "text/plain").body(body().to_string()), "Content-Type").await;
+    expect_400(
+        &emu,
+        post()
+            .header("content-type", "text/plain")
+            .body(body().to_string()),
+        "Content-Type",
+    )
+    .await;
     expect_400(&emu, post().body(body().to_string()), "Content-Type").await;
     // Oversized body.
     let mut b = body();
     b["prompt"] = json!("x".repeat(400 * 1024));
     expect_400(&emu, post().json(&b), "too large").await;
     // Bad idempotency key.
-    expect_400(&emu, post().header("Idempotency-Key", "k".repeat(300)).json(&body()), "Idempotency-Key").await;
+    expect_400(
+        &emu,
+        post()
+            .header("Idempotency-Key", "k".repeat(300))
+            .json(&body()),
+        "Idempotency-Key",
+    )
+    .await;
+    expect_400(
+        &emu,
+        post().header("Idempotency-Key", "a b").json(&body()),
+        "Idempotency-Key",
+    )
+    .await;
     // Charset parameter is fine.
-    let ok = answer(post().header("content-type", "application/json; charset=utf-8").body(body().to_string()).send().await.expect("send")).await;
+    let ok = answer(
+        post()
+            .header("content-type", "application/json; charset=utf-8")
+            .body(body().to_string())
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::ACCEPTED, "{}", ok.text);
-    assert!(emu.stats().invalid_requests >= 12);
+    assert_eq!(emu.stats().invalid_requests, 13);
 }
 
 #[tokio::test]
@@ -185,25 +275,71 @@ async fn every_seedance_core_rule_is_enforced() {
     let cases: Vec<(Value, &str)> = vec![
         (json!({"prompt": "hi"}), "prompt"),
         (json!({"prompt": "x".repeat(10_001)}), "prompt"),
-        (json!({"prompt": "A glass train", "resolution": "4k"}), "resolution"),
-        (json!({"prompt": "A glass train", "quality_tier": "ultra"}), "quality_tier"),
-        (json!({"prompt": "A glass train", "aspect_ratio": "2:1"}), "aspect_ratio"),
-        (json!({"prompt": "A glass train", "duration": "3"}), "duration"),
-        (json!({"prompt": "A glass train", "duration": "16"}), "duration"),
-        (json!({"prompt": "A glass train", "mode": "image-to-video"}), "image_url"),
-        (json!({"prompt": "A glass train", "mode": "media-to-video"}), "media_urls"),
-        (json!({"prompt": "A glass train", "mode": "image-to-video", "image_url": "http://example.com/a.png"}), "image_url"),
-        (json!({"prompt": "A glass train", "mode": "image-to-video", "image_url": "https://127.0.0.1/a.png"}), "image_url"),
-        (json!({"prompt": "A glass train", "seed": 1, "channel": "real"}), "seed"),
-        (json!({"prompt": "A glass train", "seed": 1, "quality_tier": "mini"}), "seed"),
-        (json!({"prompt": "A glass train", "seed": 4_294_967_296_i64}), "seed"),
-        (json!({"prompt": "A glass train", "media_urls": ["https://example.com/a.png"]}), "media_urls"),
+        (
+            json!({"prompt": "A glass train", "resolution": "4k"}),
+            "resolution",
+        ),
+        (
+            json!({"prompt": "A glass train", "quality_tier": "ultra"}),
+            "quality_tier",
+        ),
+        (
+            json!({"prompt": "A glass train", "aspect_ratio": "2:1"}),
+            "aspect_ratio",
+        ),
+        (
+            json!({"prompt": "A glass train", "duration": "3"}),
+            "duration",
+        ),
+        (
+            json!({"prompt": "A glass train", "duration": "16"}),
+            "duration",
+        ),
+        (
+            json!({"prompt": "A glass train", "mode": "image-to-video"}),
+            "image_url",
+        ),
+        (
+            json!({"prompt": "A glass train", "mode": "media-to-video"}),
+            "media_urls",
+        ),
+        (
+            json!({"prompt": "A glass train", "mode": "image-to-video", "image_url": "http://example.com/a.png"}),
+            "image_url",
+        ),
+        (
+            json!({"prompt": "A glass train", "mode": "image-to-video", "image_url": "https://127.0.0.1/a.png"}),
+            "image_url",
+        ),
+        (
+            json!({"prompt": "A glass train", "seed": 1, "channel": "real"}),
+            "seed",
+        ),
+        (
+            json!({"prompt": "A glass train", "seed": 1, "quality_tier": "mini"}),
+            "seed",
+        ),
+        (
+            json!({"prompt": "A glass train", "seed": 4_294_967_296_i64}),
+            "seed",
+        ),
+        (
+            json!({"prompt": "A glass train", "media_urls": ["https://example.com/a.png"]}),
+            "media_urls",
+        ),
     ];
     for (b, field) in cases {
         let a = submit(&emu, &b).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{b} -> {}", a.text);
         assert_eq!(a.error_code(), "invalid_request");
-        assert!(a.json()["error"]["message"].as_str().unwrap_or_default().contains(field), "{b}: {}", a.text);
+        assert!(
+            a.json()["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(field),
+            "{b}: {}",
+            a.text
+        );
     }
     assert_eq!(emu.stats().tasks_created, 0);
     assert_eq!(emu.stats().credits_charged, 0);
@@ -216,13 +352,19 @@ async fn content_policy_refusals_are_400_without_charge() {
     b["prompt"] = json!("A portrait [refuse] of a celebrity");
     let a = submit(&emu, &b).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    assert!(a.json()["error"]["message"].as_str().unwrap_or_default().contains("content policy"));
+    assert!(a.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("content policy"));
     let b = json!({"prompt": "She turns and smiles", "mode": "image-to-video",
                    "image_url": "https://images.example.com/real-person/face.jpg"});
     let a = submit(&emu, &b).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text);
     assert_eq!(a.error_code(), "invalid_request");
-    assert!(a.json()["error"]["message"].as_str().unwrap_or_default().contains("real person"));
+    assert!(a.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("real person"));
     let s = emu.stats();
     assert_eq!((s.tasks_created, s.credits_charged), (0, 0));
     // Configurable: off.
@@ -244,7 +386,9 @@ async fn a_task_completes_after_its_render_time_with_outputs_on_the_cdn() {
     assert_eq!(done["credits_refunded"], 0);
     assert!(done["error"].is_null());
     let video = done["output"]["video_url"].as_str().expect("video_url");
-    let frame = done["output"]["last_frame_url"].as_str().expect("last_frame_url");
+    let frame = done["output"]["last_frame_url"]
+        .as_str()
+        .expect("last_frame_url");
     assert!(video.starts_with(&emu.cdn_url()) && !video.starts_with(&emu.base_url()));
     assert!(frame.starts_with(&emu.cdn_url()));
     assert!(done["output"]["seed"].is_i64());
@@ -252,7 +396,16 @@ async fn a_task_completes_after_its_render_time_with_outputs_on_the_cdn() {
         let s = s.as_str().expect("timestamp").to_owned();
         let b = s.as_bytes();
         assert_eq!(s.len(), 24, "{s}");
-        assert!(b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':' && b[19] == b'.' && b[23] == b'Z', "{s}");
+        assert!(
+            b[4] == b'-'
+                && b[7] == b'-'
+                && b[10] == b'T'
+                && b[13] == b':'
+                && b[16] == b':'
+                && b[19] == b'.'
+                && b[23] == b'Z',
+            "{s}"
+        );
         s
     };
     assert!(ts(&done["created_at"]) < ts(&done["updated_at"]));
@@ -264,16 +417,31 @@ async fn a_task_completes_after_its_render_time_with_outputs_on_the_cdn() {
 async fn render_time_follows_the_core_model_and_time_scale() {
     // 105 s / 2000 = 52.5 ms for standard 5 s 720p; pro 4k 15 s: 480 s / 2000 = 240 ms.
     let emu = fast().time_scale(2000.0).start().await.expect("start");
-    let quick = submit(&emu, &body()).await.json()["id"].as_str().expect("id").to_owned();
+    let quick = submit(&emu, &body()).await.json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     let mut b = body();
     b["quality_tier"] = json!("pro");
     b["resolution"] = json!("4k");
     b["duration"] = json!("15");
-    let slow = submit(&emu, &b).await.json()["id"].as_str().expect("id").to_owned();
+    let slow = submit(&emu, &b).await.json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     tokio::time::sleep(std::time::Duration::from_millis(130)).await;
-    assert_eq!(get_task(&emu, emu.api_key(), &quick).await.json()["status"], "completed");
-    assert_eq!(get_task(&emu, emu.api_key(), &slow).await.json()["status"], "processing");
-    assert_eq!(wait_done(&emu, emu.api_key(), &slow).await["status"], "completed");
+    assert_eq!(
+        get_task(&emu, emu.api_key(), &quick).await.json()["status"],
+        "completed"
+    );
+    assert_eq!(
+        get_task(&emu, emu.api_key(), &slow).await.json()["status"],
+        "processing"
+    );
+    assert_eq!(
+        wait_done(&emu, emu.api_key(), &slow).await["status"],
+        "completed"
+    );
 }
 
 #[tokio::test]
@@ -281,8 +449,14 @@ async fn seed_is_echoed() {
     let emu = start().await;
     let mut b = body();
     b["seed"] = json!(123);
-    let id = submit(&emu, &b).await.json()["id"].as_str().expect("id").to_owned();
-    assert_eq!(wait_done(&emu, emu.api_key(), &id).await["output"]["seed"], 123);
+    let id = submit(&emu, &b).await.json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        wait_done(&emu, emu.api_key(), &id).await["output"]["seed"],
+        123
+    );
 }
 
 #[tokio::test]
@@ -290,21 +464,38 @@ async fn failure_marker_fails_the_task_and_refunds() {
     let emu = start().await;
     let mut b = body();
     b["prompt"] = json!("A glass train [fail] crossing a bridge");
-    let id = submit(&emu, &b).await.json()["id"].as_str().expect("id").to_owned();
-    assert_eq!(emu.stats().credits_balance, seedance_emulator::DEFAULT_CREDITS - 30);
+    let id = submit(&emu, &b).await.json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        emu.stats().credits_balance,
+        seedance_emulator::DEFAULT_CREDITS - 30
+    );
     let done = wait_done(&emu, emu.api_key(), &id).await;
     assert_eq!(done["status"], "failed");
     assert_eq!(done["credits_refunded"], 30);
     assert!(done["output"].is_null());
-    assert!(done["error"]["code"].as_str().is_some_and(|c| !c.is_empty()));
-    assert!(done["error"]["message"].as_str().is_some_and(|c| !c.is_empty()));
+    assert!(done["error"]["code"]
+        .as_str()
+        .is_some_and(|c| !c.is_empty()));
+    assert!(done["error"]["message"]
+        .as_str()
+        .is_some_and(|c| !c.is_empty()));
     let s = emu.stats();
-    assert_eq!((s.tasks_failed, s.credits_refunded, s.credits_balance), (1, 30, seedance_emulator::DEFAULT_CREDITS));
+    assert_eq!(
+        (s.tasks_failed, s.credits_refunded, s.credits_balance),
+        (1, 30, seedance_emulator::DEFAULT_CREDITS)
+    );
 }
 
 #[tokio::test]
 async fn refunds_happen_without_polling_and_failure_probability_applies() {
-    let emu = fast().failure_probability(1.0).start().await.expect("start");
+    let emu = fast()
+        .failure_probability(1.0)
+        .start()
+        .await
+        .expect("start");
     submit(&emu, &body()).await;
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     let s = emu.stats();
@@ -315,12 +506,34 @@ async fn refunds_happen_without_polling_and_failure_probability_applies() {
 async fn wrong_methods_and_unknown_paths() {
     let emu = start().await;
     let c = client();
-    let a = answer(c.get(format!("{}{SUBMIT}", emu.base_url())).bearer_auth(emu.api_key()).send().await.expect("send")).await;
+    let a = answer(
+        c.get(format!("{}{SUBMIT}", emu.base_url()))
+            .bearer_auth(emu.api_key())
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(a.headers.get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
-    let a = answer(c.delete(format!("{}/api/v1/tasks/sd2_x", emu.base_url())).send().await.expect("send")).await;
+    assert_eq!(
+        a.headers.get("allow").and_then(|v| v.to_str().ok()),
+        Some("POST")
+    );
+    let a = answer(
+        c.delete(format!("{}/api/v1/tasks/sd2_x", emu.base_url()))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
-    let a = answer(c.get(format!("{}/api/v2/nothing", emu.base_url())).send().await.expect("send")).await;
+    let a = answer(
+        c.get(format!("{}/api/v2/nothing", emu.base_url()))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert_eq!(a.error_code(), "not_found");
 }

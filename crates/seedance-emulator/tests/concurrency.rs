@@ -30,7 +30,11 @@ async fn credits_equal_the_sum_of_tasks_under_concurrency() {
             // 8 shared keys used by 5 clients each (bodies differ only by the failure marker,
             // so some get 409); 10 clients without keys.
             let mut b = body();
-            let idem = if i < 40 { Some(format!("shared-{}", i % 8)) } else { None };
+            let idem = if i < 40 {
+                Some(format!("shared-{}", i % 8))
+            } else {
+                None
+            };
             b["duration"] = json!(((i % 8) + 4).to_string());
             if i % 5 == 0 {
                 b["prompt"] = json!("A glass train [fail] crossing a bridge");
@@ -61,7 +65,10 @@ async fn credits_equal_the_sum_of_tasks_under_concurrency() {
     let s = emu.stats();
     assert_eq!(s.tasks_created as usize, tasks.len());
     assert_eq!(s.credits_charged, charged);
-    assert_eq!(s.credits_balance, seedance_emulator::DEFAULT_CREDITS - charged + s.credits_refunded);
+    assert_eq!(
+        s.credits_balance,
+        seedance_emulator::DEFAULT_CREDITS - charged + s.credits_refunded
+    );
     assert_eq!(s.submits, 50);
     assert_eq!(s.idempotency_conflicts, conflicts);
     // At most one task per shared key; every key-less request made one.
@@ -74,13 +81,21 @@ async fn credits_equal_the_sum_of_tasks_under_concurrency() {
     let refunded: u64 = tasks.iter().filter_map(|t| t.credits_refunded).sum();
     let s = emu.stats();
     assert_eq!(s.credits_refunded, refunded);
-    assert_eq!(s.credits_balance, seedance_emulator::DEFAULT_CREDITS - charged + refunded);
+    assert_eq!(
+        s.credits_balance,
+        seedance_emulator::DEFAULT_CREDITS - charged + refunded
+    );
     assert_eq!(s.tasks_completed + s.tasks_failed, s.tasks_created);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_clients_racing_one_key_create_exactly_one_task() {
-    let emu = Emulator::builder().time_scale(1000.0).no_rate_limit().start().await.expect("start");
+    let emu = Emulator::builder()
+        .time_scale(1000.0)
+        .no_rate_limit()
+        .start()
+        .await
+        .expect("start");
     let mut handles = Vec::new();
     for _ in 0..50 {
         let base = emu.base_url();
@@ -114,7 +129,11 @@ async fn many_clients_racing_one_key_create_exactly_one_task() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_never_crashes_the_server() {
-    let emu = Emulator::builder().no_rate_limit().start().await.expect("start");
+    let emu = Emulator::builder()
+        .no_rate_limit()
+        .start()
+        .await
+        .expect("start");
     let addr = emu.api_addr();
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = || {
@@ -127,7 +146,10 @@ async fn garbage_never_crashes_the_server() {
     for i in 0..200 {
         let len = (next() % 300) as usize;
         let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
-        let mut rb = client().post(format!("{}{SUBMIT}", emu.base_url())).bearer_auth(emu.api_key()).body(bytes);
+        let mut rb = client()
+            .post(format!("{}{SUBMIT}", emu.base_url()))
+            .bearer_auth(emu.api_key())
+            .body(bytes);
         if i % 2 == 0 {
             rb = rb.header("content-type", "application/json");
         }
@@ -144,11 +166,22 @@ async fn garbage_never_crashes_the_server() {
             b[at] = next() as u8;
         }
         let a = answer(
-            client().post(format!("{}{SUBMIT}", emu.base_url())).bearer_auth(emu.api_key())
-                .header("content-type", "application/json").body(b).send().await.expect("send"),
+            client()
+                .post(format!("{}{SUBMIT}", emu.base_url()))
+                .bearer_auth(emu.api_key())
+                .header("content-type", "application/json")
+                .body(b)
+                .send()
+                .await
+                .expect("send"),
         )
         .await;
-        assert!(matches!(a.status.as_u16(), 202 | 400), "{}: {}", a.status, a.text);
+        assert!(
+            matches!(a.status.as_u16(), 202 | 400),
+            "{}: {}",
+            a.status,
+            a.text
+        );
     }
     // Raw broken HTTP on the socket.
     for raw in [
@@ -164,7 +197,13 @@ async fn garbage_never_crashes_the_server() {
         let _ = tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut buf)).await;
     }
     // Still serving, state intact.
-    assert_eq!(get_task(&emu, emu.api_key(), "sd2_x").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get_task(&emu, emu.api_key(), "sd2_x").await.status,
+        StatusCode::NOT_FOUND
+    );
     let s = emu.stats();
-    assert_eq!(s.credits_balance, seedance_emulator::DEFAULT_CREDITS - s.credits_charged);
+    assert_eq!(
+        s.credits_balance,
+        seedance_emulator::DEFAULT_CREDITS - s.credits_charged
+    );
 }

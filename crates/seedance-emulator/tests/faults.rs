@@ -13,9 +13,23 @@ use serde_json::{json, Value};
 async fn error_faults_answer_before_handling_and_create_nothing() {
     let emu = start().await;
     for (kind, status, code) in [
-        (FaultKind::ServiceBusy503, StatusCode::SERVICE_UNAVAILABLE, "service_busy"),
-        (FaultKind::Internal500, StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
-        (FaultKind::RateLimited { retry_after_secs: 7 }, StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        (
+            FaultKind::ServiceBusy503,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_busy",
+        ),
+        (
+            FaultKind::Internal500,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+        ),
+        (
+            FaultKind::RateLimited {
+                retry_after_secs: 7,
+            },
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+        ),
     ] {
         emu.inject(Fault::new(Endpoint::Submit, kind).times(1));
         let a = submit(&emu, &body()).await;
@@ -29,10 +43,22 @@ async fn error_faults_answer_before_handling_and_create_nothing() {
     emu.inject(Fault::new(Endpoint::Any, FaultKind::HtmlBadGateway).times(1));
     let a = submit(&emu, &body()).await;
     assert_eq!(a.status, StatusCode::BAD_GATEWAY);
-    assert!(a.headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("text/html")));
+    assert!(a
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("text/html")));
     assert!(a.text.contains("<html>"));
     let s = emu.stats();
-    assert_eq!((s.tasks_created, s.credits_charged, s.faults_injected, s.rate_limited), (0, 0, 4, 1));
+    assert_eq!(
+        (
+            s.tasks_created,
+            s.credits_charged,
+            s.faults_injected,
+            s.rate_limited
+        ),
+        (0, 0, 4, 1)
+    );
     assert_eq!(submit(&emu, &body()).await.status, StatusCode::ACCEPTED);
 }
 
@@ -79,23 +105,40 @@ async fn drop_after_handling_creates_and_charges_then_a_retry_with_the_key_repla
 #[tokio::test]
 async fn drop_after_on_get_task() {
     let emu = start().await;
-    let id = submit(&emu, &body()).await.json()["id"].as_str().expect("id").to_owned();
+    let id = submit(&emu, &body()).await.json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     emu.inject(Fault::new(Endpoint::GetTask, FaultKind::DropAfterHandling).nth(1));
-    let r = client().get(format!("{}/api/v1/tasks/{id}", emu.base_url())).bearer_auth(emu.api_key()).send().await;
+    let r = client()
+        .get(format!("{}/api/v1/tasks/{id}", emu.base_url()))
+        .bearer_auth(emu.api_key())
+        .send()
+        .await;
     assert!(r.is_err());
-    assert_eq!(get_task(&emu, emu.api_key(), &id).await.status, StatusCode::OK);
+    assert_eq!(
+        get_task(&emu, emu.api_key(), &id).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn response_shape_faults() {
     let emu = start().await;
-    let id = submit(&emu, &body()).await.json()["id"].as_str().expect("id").to_owned();
+    let id = submit(&emu, &body()).await.json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     wait_done(&emu, emu.api_key(), &id).await;
 
     emu.inject(Fault::new(Endpoint::GetTask, FaultKind::MalformedJson).nth(1));
     let a = get_task(&emu, emu.api_key(), &id).await;
     assert_eq!(a.status, StatusCode::OK);
-    assert!(serde_json::from_str::<Value>(&a.text).is_err(), "{}", a.text);
+    assert!(
+        serde_json::from_str::<Value>(&a.text).is_err(),
+        "{}",
+        a.text
+    );
     emu.clear_faults();
 
     emu.inject(Fault::new(Endpoint::GetTask, FaultKind::ExtraFields).nth(1));
@@ -105,9 +148,18 @@ async fn response_shape_faults() {
     emu.clear_faults();
 
     emu.inject(Fault::new(Endpoint::GetTask, FaultKind::UnknownStatus("queued".into())).times(2));
-    assert_eq!(get_task(&emu, emu.api_key(), &id).await.json()["status"], "queued");
-    assert_eq!(get_task(&emu, emu.api_key(), &id).await.json()["status"], "queued");
-    assert_eq!(get_task(&emu, emu.api_key(), &id).await.json()["status"], "completed");
+    assert_eq!(
+        get_task(&emu, emu.api_key(), &id).await.json()["status"],
+        "queued"
+    );
+    assert_eq!(
+        get_task(&emu, emu.api_key(), &id).await.json()["status"],
+        "queued"
+    );
+    assert_eq!(
+        get_task(&emu, emu.api_key(), &id).await.json()["status"],
+        "completed"
+    );
 
     emu.inject(Fault::new(Endpoint::Submit, FaultKind::ExtraFields).nth(1));
     let a = submit(&emu, &body()).await;
@@ -118,7 +170,13 @@ async fn response_shape_faults() {
 #[tokio::test]
 async fn delay_nth_and_probability() {
     let emu = start().await;
-    emu.inject(Fault::new(Endpoint::GetTask, FaultKind::Delay(Duration::from_millis(300))).nth(2));
+    emu.inject(
+        Fault::new(
+            Endpoint::GetTask,
+            FaultKind::Delay(Duration::from_millis(300)),
+        )
+        .nth(2),
+    );
     let t = Instant::now();
     get_task(&emu, emu.api_key(), "x").await;
     assert!(t.elapsed() < Duration::from_millis(250));
@@ -140,7 +198,10 @@ async fn delay_nth_and_probability() {
     assert!((50..=150).contains(&errors), "{errors} of 200 at p=0.5");
     emu.clear_faults();
     emu.inject(Fault::new(Endpoint::GetTask, FaultKind::Internal500).probability(0.0));
-    assert_eq!(get_task(&emu, emu.api_key(), "x").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get_task(&emu, emu.api_key(), "x").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -148,19 +209,32 @@ async fn cdn_faults() {
     let emu = start().await;
     emu.inject(Fault::new(Endpoint::Cdn, FaultKind::ServiceBusy503).nth(1));
     let url = format!("{}/_emulator/blob/10", emu.cdn_url());
-    assert_eq!(client().get(&url).send().await.expect("send").status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(client().get(&url).send().await.expect("send").status(), StatusCode::OK);
+    assert_eq!(
+        client().get(&url).send().await.expect("send").status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        client().get(&url).send().await.expect("send").status(),
+        StatusCode::OK
+    );
     emu.inject(Fault::new(Endpoint::Cdn, FaultKind::DropBeforeHandling).nth(1));
     assert!(client().get(&url).send().await.is_err());
     // Faults on Any do not touch the CDN.
     emu.clear_faults();
     emu.inject(Fault::new(Endpoint::Any, FaultKind::Internal500));
-    assert_eq!(client().get(&url).send().await.expect("send").status(), StatusCode::OK);
+    assert_eq!(
+        client().get(&url).send().await.expect("send").status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn redirect_sends_apex_requests_to_www_with_307() {
-    let emu = fast().redirect(Some(Redirect::ApexToWww)).start().await.expect("start");
+    let emu = fast()
+        .redirect(Some(Redirect::ApexToWww))
+        .start()
+        .await
+        .expect("start");
     let port = emu.api_addr().port();
     let c = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -169,24 +243,65 @@ async fn redirect_sends_apex_requests_to_www_with_307() {
         .build()
         .expect("client");
     let apex = format!("http://seedance.localhost:{port}{SUBMIT}?x=1");
-    let r = c.post(&apex).bearer_auth(emu.api_key()).json(&body()).send().await.expect("send");
+    let r = c
+        .post(&apex)
+        .bearer_auth(emu.api_key())
+        .json(&body())
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status(), StatusCode::TEMPORARY_REDIRECT);
-    let loc = r.headers().get("location").and_then(|v| v.to_str().ok()).expect("Location").to_owned();
-    assert_eq!(loc, format!("http://www.seedance.localhost:{port}{SUBMIT}?x=1"));
+    let loc = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("Location")
+        .to_owned();
+    assert_eq!(
+        loc,
+        format!("http://www.seedance.localhost:{port}{SUBMIT}?x=1")
+    );
     assert_eq!(emu.stats().tasks_created, 0);
-    let r = c.post(&loc).bearer_auth(emu.api_key()).json(&body()).send().await.expect("send");
+    let r = c
+        .post(&loc)
+        .bearer_auth(emu.api_key())
+        .json(&body())
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
-    let g = c.get(format!("http://seedance.localhost:{port}/api/v1/tasks/{id}")).send().await.expect("send");
+    let id = r.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let g = c
+        .get(format!(
+            "http://seedance.localhost:{port}/api/v1/tasks/{id}"
+        ))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(g.status(), StatusCode::TEMPORARY_REDIRECT);
     assert_eq!(emu.total_stats().redirects, 2);
     // Off at runtime.
     emu.set_redirect(None);
-    let r = c.get(format!("http://seedance.localhost:{port}/api/v1/tasks/{id}")).bearer_auth(emu.api_key()).send().await.expect("send");
+    let r = c
+        .get(format!(
+            "http://seedance.localhost:{port}/api/v1/tasks/{id}"
+        ))
+        .bearer_auth(emu.api_key())
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status(), StatusCode::OK);
 }
 
-async fn ctl(emu: &seedance_emulator::Emulator, method: reqwest::Method, path: &str, body: Option<Value>) -> Answer {
+async fn ctl(
+    emu: &seedance_emulator::Emulator,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Answer {
     let mut rb = client().request(method, format!("{}/_emulator{path}", emu.base_url()));
     if let Some(b) = body {
         rb = rb.json(&b);
@@ -204,72 +319,221 @@ async fn the_http_control_api() {
     assert_eq!(info["keys"]["revoked"], seedance_emulator::REVOKED_TEST_KEY);
 
     // Faults over HTTP.
-    let a = ctl(&emu, Method::POST, "/faults", Some(json!([
-        {"endpoint": "submit", "kind": "service_busy", "nth": 1},
-        {"endpoint": "get_task", "kind": "rate_limited", "retry_after_secs": 3, "times": 1}
-    ]))).await;
+    let a = ctl(
+        &emu,
+        Method::POST,
+        "/faults",
+        Some(json!([
+            {"endpoint": "submit", "kind": "service_busy", "nth": 1},
+            {"endpoint": "get_task", "kind": "rate_limited", "retry_after_secs": 3, "times": 1}
+        ])),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
-    assert_eq!(submit(&emu, &body()).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        submit(&emu, &body()).await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
     let g = get_task(&emu, emu.api_key(), "x").await;
-    assert_eq!((g.status, g.retry_after()), (StatusCode::TOO_MANY_REQUESTS, Some(3)));
+    assert_eq!(
+        (g.status, g.retry_after()),
+        (StatusCode::TOO_MANY_REQUESTS, Some(3))
+    );
     let list = ctl(&emu, Method::GET, "/faults", None).await.json();
     assert_eq!(list[0]["fired"], 1);
     assert_eq!(list[1]["kind"], "rate_limited");
-    assert_eq!(ctl(&emu, Method::POST, "/faults", Some(json!({"endpoint": "submit", "kind": "nope"}))).await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(ctl(&emu, Method::POST, "/faults", Some(json!({"endpoint": "moon", "kind": "delay"}))).await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(ctl(&emu, Method::DELETE, "/faults", None).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(ctl(&emu, Method::GET, "/faults", None).await.json(), json!([]));
+    assert_eq!(
+        ctl(
+            &emu,
+            Method::POST,
+            "/faults",
+            Some(json!({"endpoint": "submit", "kind": "nope"}))
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        ctl(
+            &emu,
+            Method::POST,
+            "/faults",
+            Some(json!({"endpoint": "moon", "kind": "delay"}))
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        ctl(&emu, Method::DELETE, "/faults", None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        ctl(&emu, Method::GET, "/faults", None).await.json(),
+        json!([])
+    );
 
     // A task, then stats and tasks.
-    let id = submit(&emu, &body()).await.json()["id"].as_str().expect("id").to_owned();
+    let id = submit(&emu, &body()).await.json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     let stats = ctl(&emu, Method::GET, "/stats", None).await.json();
     assert_eq!(stats["accounts"]["acct_test"]["tasks_created"], 1);
     assert_eq!(stats["accounts"]["acct_test"]["credits_charged"], 30);
     assert_eq!(stats["total"]["tasks_created"], 1);
     assert_eq!(stats["accounts"]["acct_test"]["rate_limited"], 1);
-    let one = ctl(&emu, Method::GET, "/stats/acct_test", None).await.json();
+    let one = ctl(&emu, Method::GET, "/stats/acct_test", None)
+        .await
+        .json();
     assert_eq!(one["requests"], 3);
-    assert_eq!(ctl(&emu, Method::GET, "/stats/acct_nope", None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        ctl(&emu, Method::GET, "/stats/acct_nope", None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     let tasks = ctl(&emu, Method::GET, "/tasks", None).await.json();
     assert_eq!(tasks[0]["id"], json!(id));
     assert_eq!(tasks[0]["account"], "acct_test");
 
     // Config: partial merge, validation.
-    let c = ctl(&emu, Method::POST, "/config", Some(json!({"time_scale": 5.0, "rate_limit": {"requests": 2, "window_ms": 60000}}))).await;
+    let c = ctl(
+        &emu,
+        Method::POST,
+        "/config",
+        Some(json!({"time_scale": 5.0, "rate_limit": {"requests": 2, "window_ms": 60000}})),
+    )
+    .await;
     assert_eq!(c.status, StatusCode::OK, "{}", c.text);
     assert_eq!(c.json()["time_scale"], 5.0);
     assert_eq!(emu.config().rate_limit.map(|l| l.requests), Some(2));
-    assert_eq!(ctl(&emu, Method::POST, "/config", Some(json!({"bogus": 1}))).await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(ctl(&emu, Method::POST, "/config", Some(json!({"time_scale": -1}))).await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(ctl(&emu, Method::POST, "/config", Some(json!({"redirect": "apex_to_www"}))).await.status, StatusCode::OK);
+    assert_eq!(
+        ctl(&emu, Method::POST, "/config", Some(json!({"bogus": 1})))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        ctl(
+            &emu,
+            Method::POST,
+            "/config",
+            Some(json!({"time_scale": -1}))
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        ctl(
+            &emu,
+            Method::POST,
+            "/config",
+            Some(json!({"redirect": "apex_to_www"}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
     assert_eq!(emu.config().redirect, Some(Redirect::ApexToWww));
-    assert_eq!(ctl(&emu, Method::POST, "/config", Some(json!({"redirect": null, "rate_limit": null}))).await.status, StatusCode::OK);
-    assert_eq!(ctl(&emu, Method::GET, "/config", None).await.json()["rate_limit"], Value::Null);
+    assert_eq!(
+        ctl(
+            &emu,
+            Method::POST,
+            "/config",
+            Some(json!({"redirect": null, "rate_limit": null}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        ctl(&emu, Method::GET, "/config", None).await.json()["rate_limit"],
+        Value::Null
+    );
 
     // Accounts and credits.
-    let a = ctl(&emu, Method::POST, "/accounts", Some(json!({"id": "acct_py", "keys": ["sk_test_py"], "credits": 45}))).await;
+    let a = ctl(
+        &emu,
+        Method::POST,
+        "/accounts",
+        Some(json!({"id": "acct_py", "keys": ["sk_test_py"], "credits": 45})),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::CREATED);
-    assert_eq!(submit_raw(&emu, "sk_test_py", None, &body()).await.status, StatusCode::ACCEPTED);
-    assert_eq!(submit_raw(&emu, "sk_test_py", None, &body()).await.status, StatusCode::PAYMENT_REQUIRED);
-    assert_eq!(ctl(&emu, Method::POST, "/accounts/acct_py/credits", Some(json!({"credits": 1000}))).await.status, StatusCode::OK);
-    assert_eq!(submit_raw(&emu, "sk_test_py", None, &body()).await.status, StatusCode::ACCEPTED);
-    assert_eq!(ctl(&emu, Method::POST, "/accounts/acct_nope/credits", Some(json!({"credits": 1}))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        submit_raw(&emu, "sk_test_py", None, &body()).await.status,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        submit_raw(&emu, "sk_test_py", None, &body()).await.status,
+        StatusCode::PAYMENT_REQUIRED
+    );
+    assert_eq!(
+        ctl(
+            &emu,
+            Method::POST,
+            "/accounts/acct_py/credits",
+            Some(json!({"credits": 1000}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        submit_raw(&emu, "sk_test_py", None, &body()).await.status,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        ctl(
+            &emu,
+            Method::POST,
+            "/accounts/acct_nope/credits",
+            Some(json!({"credits": 1}))
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
 
     // CDN auth headers.
-    client().get(format!("{}/_emulator/blob/1", emu.cdn_url())).header("Authorization", "Bearer leak").send().await.expect("send");
-    assert_eq!(ctl(&emu, Method::GET, "/cdn/auth-headers", None).await.json(), json!(["Bearer leak"]));
+    client()
+        .get(format!("{}/_emulator/blob/1", emu.cdn_url()))
+        .header("Authorization", "Bearer leak")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        ctl(&emu, Method::GET, "/cdn/auth-headers", None)
+            .await
+            .json(),
+        json!(["Bearer leak"])
+    );
 
     // Reset: back to the start.
-    assert_eq!(ctl(&emu, Method::POST, "/reset", None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        ctl(&emu, Method::POST, "/reset", None).await.status,
+        StatusCode::NO_CONTENT
+    );
     let stats = ctl(&emu, Method::GET, "/stats", None).await.json();
     assert_eq!(stats["total"]["tasks_created"], 0);
-    assert_eq!(stats["accounts"]["acct_test"]["credits_balance"], seedance_emulator::DEFAULT_CREDITS);
+    assert_eq!(
+        stats["accounts"]["acct_test"]["credits_balance"],
+        seedance_emulator::DEFAULT_CREDITS
+    );
     assert!(stats["accounts"].get("acct_py").is_none());
-    assert_eq!(get_task(&emu, emu.api_key(), &id).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get_task(&emu, emu.api_key(), &id).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(emu.config().time_scale, 1000.0);
     assert!(emu.cdn_auth_headers().is_empty());
     // Control paths never go through faults or redirects.
     emu.inject(Fault::new(Endpoint::Any, FaultKind::Internal500));
     emu.set_redirect(Some(Redirect::ApexToWww));
-    assert_eq!(ctl(&emu, Method::GET, "/stats", None).await.status, StatusCode::OK);
+    assert_eq!(
+        ctl(&emu, Method::GET, "/stats", None).await.status,
+        StatusCode::OK
+    );
 }

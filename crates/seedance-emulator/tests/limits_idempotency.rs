@@ -22,12 +22,23 @@ async fn the_account_limit_counts_every_endpoint_and_429_creates_no_task() {
         .start()
         .await
         .expect("start");
-    let id = submit(&emu, &body()).await.json()["id"].as_str().expect("id").to_owned();
+    let id = submit(&emu, &body()).await.json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     for _ in 0..2 {
-        assert_eq!(get_task(&emu, emu.api_key(), &id).await.status, StatusCode::OK);
+        assert_eq!(
+            get_task(&emu, emu.api_key(), &id).await.status,
+            StatusCode::OK
+        );
     }
     // The second key of the same account shares the budget.
-    assert_eq!(get_task(&emu, seedance_emulator::DEFAULT_TEST_KEY_2, &id).await.status, StatusCode::OK);
+    assert_eq!(
+        get_task(&emu, seedance_emulator::DEFAULT_TEST_KEY_2, &id)
+            .await
+            .status,
+        StatusCode::OK
+    );
     assert_eq!(submit(&emu, &body()).await.status, StatusCode::ACCEPTED); // 5th
     let a = submit(&emu, &body()).await;
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.text);
@@ -37,10 +48,15 @@ async fn the_account_limit_counts_every_endpoint_and_429_creates_no_task() {
     let g = get_task(&emu, emu.api_key(), &id).await;
     assert_eq!(g.status, StatusCode::TOO_MANY_REQUESTS);
     let s = emu.stats();
-    assert_eq!((s.tasks_created, s.rate_limited, s.credits_charged), (2, 2, 60));
+    assert_eq!(
+        (s.tasks_created, s.rate_limited, s.credits_charged),
+        (2, 2, 60)
+    );
     // Another account is not affected.
     assert_eq!(
-        submit_raw(&emu, seedance_emulator::NO_CREDITS_TEST_KEY, None, &body()).await.status,
+        submit_raw(&emu, seedance_emulator::NO_CREDITS_TEST_KEY, None, &body())
+            .await
+            .status,
         StatusCode::PAYMENT_REQUIRED
     );
     // After Retry-After a slot is free again.
@@ -50,14 +66,28 @@ async fn the_account_limit_counts_every_endpoint_and_429_creates_no_task() {
 
 #[tokio::test]
 async fn retry_after_is_the_real_time_until_a_slot_frees() {
-    let emu = Emulator::builder().rate_limit(2, Duration::from_secs(10)).start().await.expect("start");
-    assert_eq!(get_task(&emu, emu.api_key(), "x").await.status, StatusCode::NOT_FOUND);
+    let emu = Emulator::builder()
+        .rate_limit(2, Duration::from_secs(10))
+        .start()
+        .await
+        .expect("start");
+    assert_eq!(
+        get_task(&emu, emu.api_key(), "x").await.status,
+        StatusCode::NOT_FOUND
+    );
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(get_task(&emu, emu.api_key(), "x").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get_task(&emu, emu.api_key(), "x").await.status,
+        StatusCode::NOT_FOUND
+    );
     let a = get_task(&emu, emu.api_key(), "x").await;
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
     // The first request frees its slot 10 s after it was made: about 8.8 s from now → 9.
-    assert!(a.retry_after().is_some_and(|s| (8..=9).contains(&s)), "{:?}", a.retry_after());
+    assert!(
+        a.retry_after().is_some_and(|s| (8..=9).contains(&s)),
+        "{:?}",
+        a.retry_after()
+    );
 }
 
 #[tokio::test]
@@ -70,7 +100,10 @@ async fn the_reference_media_limit_applies_only_to_submits_with_media() {
         .await
         .expect("start");
     for _ in 0..3 {
-        assert_eq!(submit(&emu, &media_body()).await.status, StatusCode::ACCEPTED);
+        assert_eq!(
+            submit(&emu, &media_body()).await.status,
+            StatusCode::ACCEPTED
+        );
     }
     let a = submit(&emu, &media_body()).await;
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
@@ -78,7 +111,10 @@ async fn the_reference_media_limit_applies_only_to_submits_with_media() {
     assert!(a.retry_after().is_some_and(|s| (59..=60).contains(&s)));
     let mut end = media_body();
     end["end_image_url"] = json!("https://images.example.com/end.png");
-    assert_eq!(submit(&emu, &end).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        submit(&emu, &end).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
     let m = json!({"prompt": "Extend the clip", "mode": "media-to-video", "media_urls": ["https://v.example.com/a.mp4"]});
     assert_eq!(submit(&emu, &m).await.status, StatusCode::TOO_MANY_REQUESTS);
     // Text-to-video is not limited by it.
@@ -89,18 +125,41 @@ async fn the_reference_media_limit_applies_only_to_submits_with_media() {
 
 #[tokio::test]
 async fn limits_can_be_turned_off() {
-    let emu = Emulator::builder().time_scale(1000.0).no_rate_limit().no_media_rate_limit().start().await.expect("start");
+    let emu = Emulator::builder()
+        .time_scale(1000.0)
+        .no_rate_limit()
+        .no_media_rate_limit()
+        .start()
+        .await
+        .expect("start");
     for _ in 0..40 {
-        assert_eq!(get_task(&emu, emu.api_key(), "x").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            get_task(&emu, emu.api_key(), "x").await.status,
+            StatusCode::NOT_FOUND
+        );
     }
     for _ in 0..5 {
-        assert_eq!(submit(&emu, &media_body()).await.status, StatusCode::ACCEPTED);
+        assert_eq!(
+            submit(&emu, &media_body()).await.status,
+            StatusCode::ACCEPTED
+        );
     }
     assert_eq!(emu.stats().rate_limited, 0);
     // And back on at runtime.
-    emu.configure(|c| c.rate_limit = Some(seedance_emulator::RateLimit::new(1, Duration::from_secs(30))));
-    assert_eq!(get_task(&emu, emu.api_key(), "x").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(get_task(&emu, emu.api_key(), "x").await.status, StatusCode::TOO_MANY_REQUESTS);
+    emu.configure(|c| {
+        c.rate_limit = Some(seedance_emulator::RateLimit::new(
+            1,
+            Duration::from_secs(30),
+        ))
+    });
+    assert_eq!(
+        get_task(&emu, emu.api_key(), "x").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get_task(&emu, emu.api_key(), "x").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 #[tokio::test]
@@ -112,7 +171,10 @@ async fn the_default_limits_are_the_specs() {
     let m = c.media_rate_limit.expect("on");
     assert_eq!((m.requests, m.window), (3, Duration::from_secs(60)));
     for _ in 0..30 {
-        assert_eq!(get_task(&emu, emu.api_key(), "x").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            get_task(&emu, emu.api_key(), "x").await.status,
+            StatusCode::NOT_FOUND
+        );
     }
     let a = get_task(&emu, emu.api_key(), "x").await;
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
@@ -135,16 +197,30 @@ async fn same_key_same_body_replays_the_first_response_without_a_second_charge()
     assert_eq!(again.status, first.status);
     assert_eq!(again.text, first.text);
     // Another key of the same account sees the same key space.
-    let third = submit_raw(&emu, seedance_emulator::DEFAULT_TEST_KEY_2, Some("demo-video-001"), &body()).await;
+    let third = submit_raw(
+        &emu,
+        seedance_emulator::DEFAULT_TEST_KEY_2,
+        Some("demo-video-001"),
+        &body(),
+    )
+    .await;
     assert_eq!(third.text, first.text);
     let s = emu.stats();
-    assert_eq!((s.tasks_created, s.credits_charged, s.idempotent_replays), (1, 30, 2));
+    assert_eq!(
+        (s.tasks_created, s.credits_charged, s.idempotent_replays),
+        (1, 30, 2)
+    );
 }
 
 #[tokio::test]
 async fn same_key_different_body_is_409() {
     let emu = start().await;
-    assert_eq!(submit_raw(&emu, emu.api_key(), Some("k"), &body()).await.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        submit_raw(&emu, emu.api_key(), Some("k"), &body())
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
     let mut other = body();
     other["duration"] = json!("6");
     let a = submit_raw(&emu, emu.api_key(), Some("k"), &other).await;
@@ -156,20 +232,33 @@ async fn same_key_different_body_is_409() {
 #[tokio::test]
 async fn keys_are_per_account() {
     let emu = fast()
-        .account(seedance_emulator::Account::new("acct_b").key("sk_test_b").credits(100))
+        .account(
+            seedance_emulator::Account::new("acct_b")
+                .key("sk_test_b")
+                .credits(100),
+        )
         .start()
         .await
         .expect("start");
     let a = submit_raw(&emu, emu.api_key(), Some("shared"), &body()).await;
     let b = submit_raw(&emu, "sk_test_b", Some("shared"), &body()).await;
-    assert_eq!((a.status, b.status), (StatusCode::ACCEPTED, StatusCode::ACCEPTED));
+    assert_eq!(
+        (a.status, b.status),
+        (StatusCode::ACCEPTED, StatusCode::ACCEPTED)
+    );
     assert_ne!(a.json()["id"], b.json()["id"]);
 }
 
 #[tokio::test]
 async fn same_key_while_the_first_is_in_flight_is_409() {
     let emu = start().await;
-    emu.inject(Fault::new(Endpoint::Submit, FaultKind::Delay(Duration::from_millis(600))).nth(1));
+    emu.inject(
+        Fault::new(
+            Endpoint::Submit,
+            FaultKind::Delay(Duration::from_millis(600)),
+        )
+        .nth(1),
+    );
     let e2 = emu.base_url();
     let first = tokio::spawn(async move {
         let c = client();
@@ -200,20 +289,37 @@ async fn without_a_key_every_post_is_a_new_task() {
     let emu = start().await;
     let a = submit_raw(&emu, emu.api_key(), None, &body()).await;
     let b = submit_raw(&emu, emu.api_key(), None, &body()).await;
-    assert_eq!((a.status, b.status), (StatusCode::ACCEPTED, StatusCode::ACCEPTED));
+    assert_eq!(
+        (a.status, b.status),
+        (StatusCode::ACCEPTED, StatusCode::ACCEPTED)
+    );
     assert_ne!(a.json()["id"], b.json()["id"]);
     assert_eq!(emu.stats().credits_charged, 60);
 }
 
 #[tokio::test]
 async fn a_refused_request_leaves_the_key_free_and_retention_expires_keys() {
-    let emu = fast().idempotency_retention(Duration::from_millis(300)).start().await.expect("start");
+    let emu = fast()
+        .idempotency_retention(Duration::from_millis(300))
+        .start()
+        .await
+        .expect("start");
     let mut bad = body();
     bad["resolution"] = json!("4k");
-    assert_eq!(submit_raw(&emu, emu.api_key(), Some("k"), &bad).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        submit_raw(&emu, emu.api_key(), Some("k"), &bad)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
     let first = submit_raw(&emu, emu.api_key(), Some("k"), &body()).await;
     assert_eq!(first.status, StatusCode::ACCEPTED);
-    assert_eq!(submit_raw(&emu, emu.api_key(), Some("k"), &body()).await.text, first.text);
+    assert_eq!(
+        submit_raw(&emu, emu.api_key(), Some("k"), &body())
+            .await
+            .text,
+        first.text
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
     let later = submit_raw(&emu, emu.api_key(), Some("k"), &body()).await;
     assert_eq!(later.status, StatusCode::ACCEPTED);
@@ -228,7 +334,10 @@ async fn a_429_does_not_take_the_idempotency_key() {
         .start()
         .await
         .expect("start");
-    assert_eq!(submit(&emu, &media_body()).await.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        submit(&emu, &media_body()).await.status,
+        StatusCode::ACCEPTED
+    );
     let a = submit_raw(&emu, emu.api_key(), Some("m"), &media_body()).await;
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
     tokio::time::sleep(Duration::from_millis(600)).await;

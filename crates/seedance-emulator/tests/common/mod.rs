@@ -54,8 +54,14 @@ impl Answer {
     /// The spec's error code, asserting the error shape.
     pub fn error_code(&self) -> String {
         let v = self.json();
-        let err = v["error"].as_object().unwrap_or_else(|| panic!("no error object: {}", self.text));
-        assert!(err["message"].as_str().is_some_and(|m| !m.is_empty()), "error message: {}", self.text);
+        let err = v["error"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no error object: {}", self.text));
+        assert!(
+            err["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "error message: {}",
+            self.text
+        );
         err["code"].as_str().expect("code").to_owned()
     }
     pub fn retry_after(&self) -> Option<u64> {
@@ -67,7 +73,11 @@ pub async fn answer(r: Response) -> Answer {
     let status = r.status();
     let headers = r.headers().clone();
     let text = r.text().await.expect("body");
-    Answer { status, headers, text }
+    Answer {
+        status,
+        headers,
+        text,
+    }
 }
 
 pub async fn submit_raw(emu: &Emulator, key: &str, idem: Option<&str>, body: &Value) -> Answer {
@@ -117,6 +127,11 @@ fn fastrand_u64() -> u64 {
     use std::collections::hash_map::RandomState;
     use std::hash::{BuildHasher, Hasher};
     let mut h = RandomState::new().build_hasher();
-    h.write_u64(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0));
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0),
+    );
     h.finish()
 }
