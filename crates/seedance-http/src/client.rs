@@ -353,9 +353,12 @@ impl Client {
                     }
                 }
                 // Refused for good (nothing was created): the job is over.
-                Err(e @ Error::Api { status, .. })
-                    if matches!(status, 400 | 401 | 402 | 404 | 409) =>
-                {
+                Err(
+                    e @ Error::Api {
+                        status: 400 | 401 | 402 | 404 | 409,
+                        ..
+                    },
+                ) => {
                     j.record_failed(key, &e.to_string())?;
                 }
                 Err(_) => {} // unknown fate: stays pending, `resume` re-POSTs with the key

@@ -210,7 +210,7 @@ impl Poller {
                 continue;
             };
             let score = (now - w.started).as_secs_f64() / w.expected.as_secs_f64();
-            if best.as_ref().is_none_or(|(b, _)| score > *b) {
+            if best.as_ref().map_or(true, |(b, _)| score > *b) {
                 best = Some((score, entry.clone()));
             }
         }

@@ -29,6 +29,7 @@ pub(crate) struct RawResponse {
 
 /// The result of one attempt, classified.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per request, moved once
 pub(crate) enum Attempt {
     /// 2xx with a task.
     Task(Task),
