@@ -17,6 +17,26 @@
 //! assert_eq!(serde_json::to_value(&request)?["duration"], "5");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! The prompt guide as a builder ([`DirectorPrompt`]): references go to the right fields
+//! and are described in words, and the mode follows from them.
+//!
+//! ```
+//! use seedance_core::{AssetRole, DirectorPrompt, Mode, QualityTier, Shot};
+//!
+//! let request = DirectorPrompt::new()
+//!     .subject("a glass train")
+//!     .shot(Shot::new("it bursts out of a tunnel").camera("low angle, tilt up").timing(0.0, 3.0))
+//!     .shot(Shot::new("it crosses a snowy mountain bridge").camera("drone pull-back").timing(3.0, 6.0))
+//!     .reference(AssetRole::Style, "https://cdn.example.com/palette.jpg", "match its cold blue palette")
+//!     .duration(6)
+//!     .request()?                      // a VideoRequestBuilder: prompt, mode, media_urls, duration
+//!     .quality_tier(QualityTier::Pro)
+//!     .build()?;                       // validated
+//! assert_eq!(request.mode, Some(Mode::MediaToVideo));
+//! assert!(request.prompt.contains("as the style reference: match its cold blue palette."));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -127,6 +127,12 @@ impl fmt::Display for AssetRole {
 }
 
 /// An asset role name that is not one of [`AssetRole::ALL`].
+///
+/// ```
+/// use seedance_core::{AssetRole, UnknownAssetRole};
+/// let err = "sidekick".parse::<AssetRole>().unwrap_err();
+/// assert_eq!(err, UnknownAssetRole("sidekick".to_owned()));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unknown asset role {0:?}; expected one of opening_frame, closing_frame, character, motion, style, source_video, extension")]
 pub struct UnknownAssetRole(pub String);
@@ -481,7 +487,19 @@ impl fmt::Display for Intent {
 }
 
 /// Why a [`DirectorPrompt`] cannot be rendered or turned into a request.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+///
+/// ```
+/// use seedance_core::{AssetRole, DirectorPrompt, PromptError};
+/// let err = DirectorPrompt::new()
+///     .action("the ferry docks")
+///     .opening_frame("https://cdn.example.com/first.png")
+///     .reference(AssetRole::Character, "https://cdn.example.com/hero.png", "keep his face")
+///     .render()
+///     .unwrap_err();
+/// assert!(matches!(err, PromptError::MixedAssetRoles { .. }));
+/// assert_eq!(DirectorPrompt::new().render().unwrap_err(), PromptError::Empty);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PromptError {
     /// Nothing to render: no subject, action, scene, camera, style or shot.
