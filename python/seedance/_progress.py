@@ -19,7 +19,7 @@ class _Bar:
         self._bar: Any = None
 
     def _open(self, total: Optional[float]) -> Any:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
 
         if total is not None:
             return tqdm(
@@ -50,7 +50,7 @@ class _Bar:
 
 def _tqdm_available() -> bool:
     try:
-        import tqdm  # noqa: F401
+        import tqdm  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
     except ImportError:
         return False
     return True

@@ -21,6 +21,10 @@ mod task;
 #[pymodule]
 fn _seedance(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add(
+        "REQUEST_FIELDS",
+        pyo3::types::PyTuple::new(m.py(), params::FIELDS)?,
+    )?;
     m.add_class::<task::PyTask>()?;
     m.add_class::<events::PyProgressEvent>()?;
     m.add_class::<client::PyClient>()?;
