@@ -7,14 +7,15 @@ context managers, progress callbacks and tqdm bars.
 
 from __future__ import annotations
 
-import asyncio
 import os
-from pathlib import Path
-from typing import Any, Callable, Dict, Literal, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Literal, Optional, Sequence, Tuple, Union
 
 from . import _seedance
 from ._progress import ProgressCallback, progress_callback
 from ._seedance import ProgressEvent, Task
+
+if TYPE_CHECKING:  # kept out of the import path: `import seedance` stays fast
+    from pathlib import Path
 
 __all__ = ["Client", "AsyncClient"]
 
@@ -388,6 +389,8 @@ def _on_loop(callback: Optional[ProgressCallback]) -> Optional[ProgressCallback]
     """Runs `callback` on the current event loop's thread (events arrive on tokio's)."""
     if callback is None:
         return None
+    import asyncio
+
     loop = asyncio.get_running_loop()
 
     def deliver(event: ProgressEvent) -> None:

@@ -25,7 +25,6 @@ comparing strings::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Type
 
 __all__ = [
@@ -54,13 +53,34 @@ class SeedanceError(Exception):
     """Base class of every error raised by the ``seedance`` package."""
 
 
-@dataclass(frozen=True)
 class Violation:
-    """One broken rule of a request: the field, the rule's stable name, and a message."""
+    """One broken rule of a request: the field, the rule's stable name (``length``,
+    ``needs_pro_tier``, ``prompt_lint``...), and a message naming the value. Immutable."""
+
+    __slots__ = ("field", "rule", "message")
 
     field: str
     rule: str
     message: str
+
+    def __init__(self, field: str, rule: str, message: str) -> None:
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "message", message)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Violation is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Violation):
+            return NotImplemented
+        return (self.field, self.rule, self.message) == (other.field, other.rule, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.field, self.rule, self.message))
+
+    def __repr__(self) -> str:
+        return f"Violation(field={self.field!r}, rule={self.rule!r}, message={self.message!r})"
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
