@@ -1,4 +1,6 @@
 //! The public API: `POST /api/v1/video/seedance2` and `GET /api/v1/tasks/{id}`.
+// Handlers return `Result<_, Response>`: the early answer is the error path by design.
+#![allow(clippy::result_large_err)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -157,12 +159,7 @@ async fn finish(status: StatusCode, body: Bytes, plan: &Plan, kill: Option<&Conn
 }
 
 /// 307 to another host of the same site, when configured.
-pub(crate) fn redirect(
-    app: &App,
-    method: &Method,
-    headers: &HeaderMap,
-    path_and_query: &str,
-) -> Option<Response> {
+pub(crate) fn redirect(app: &App, headers: &HeaderMap, path_and_query: &str) -> Option<Response> {
     let target = {
         let inner = app.shared.inner.lock();
         let r = inner.config.redirect.clone()?;
@@ -173,7 +170,6 @@ pub(crate) fn redirect(
         r.target_host(host)?
     };
     app.shared.inner.lock().bump(None, |s| s.redirects += 1);
-    let _ = method;
     let location = format!("http://{target}{path_and_query}");
     let mut r = error_response(
         ErrorCode::Other("redirect".into()),
@@ -365,7 +361,7 @@ async fn submit(app: &Arc<App>, req: Request) -> Response {
     let kill = kill.as_ref();
     let (parts, body) = req.into_parts();
     let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    if let Some(r) = redirect(app, &parts.method, &parts.headers, pq) {
+    if let Some(r) = redirect(app, &parts.headers, pq) {
         return r;
     }
     let account = match authenticate(app, &parts.headers, Endpoint::Submit) {
@@ -656,7 +652,7 @@ pub(crate) async fn task_route(State(app): State<Arc<App>>, req: Request) -> Res
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    if let Some(r) = redirect(&app, req.method(), req.headers(), &pq) {
+    if let Some(r) = redirect(&app, req.headers(), &pq) {
         return r;
     }
     let id = req

@@ -12,8 +12,13 @@ fn doc() -> String {
 fn enum_of(doc: &str, field: &str) -> Vec<String> {
     let start = doc.find("VideoRequest:").expect("VideoRequest schema");
     let rest = &doc[start..];
-    let at = rest.find(&format!("\n        {field}:")).unwrap_or_else(|| panic!("field {field}"));
-    let line = rest[at..].lines().find(|l| l.trim_start().starts_with("enum:")).expect("enum line");
+    let at = rest
+        .find(&format!("\n        {field}:"))
+        .unwrap_or_else(|| panic!("field {field}"));
+    let line = rest[at..]
+        .lines()
+        .find(|l| l.trim_start().starts_with("enum:"))
+        .expect("enum line");
     line.trim_start()
         .trim_start_matches("enum:")
         .trim()
@@ -40,9 +45,17 @@ fn enums_match_the_core_rules() {
 #[test]
 fn limits_and_codes_match() {
     let d = doc();
-    assert!(d.contains(&format!("minLength: {}\n          maxLength: {}", rules::PROMPT_MIN_CHARS, rules::PROMPT_MAX_CHARS)));
+    assert!(d.contains(&format!(
+        "minLength: {}\n          maxLength: {}",
+        rules::PROMPT_MIN_CHARS,
+        rules::PROMPT_MAX_CHARS
+    )));
     assert!(d.contains(&format!("maxItems: {}", rules::MEDIA_URLS_MAX)));
-    assert!(d.contains(&format!("minimum: {}\n          maximum: {}", rules::SEED_MIN, rules::SEED_MAX)));
+    assert!(d.contains(&format!(
+        "minimum: {}\n          maximum: {}",
+        rules::SEED_MIN,
+        rules::SEED_MAX
+    )));
     assert!(d.contains(rules::SUBMIT_PATH));
     assert!(d.contains(&format!("{}/{{id}}", rules::TASKS_PATH)));
     for code in ErrorCode::ALL {
@@ -50,5 +63,8 @@ fn limits_and_codes_match() {
     }
     // The duration pattern accepts exactly 4..=15.
     assert!(d.contains("pattern: \"^0*([4-9]|1[0-5])$\""));
-    assert_eq!((rules::DURATION_MIN_SECS, rules::DURATION_MAX_SECS), (4, 15));
+    assert_eq!(
+        (rules::DURATION_MIN_SECS, rules::DURATION_MAX_SECS),
+        (4, 15)
+    );
 }
