@@ -561,7 +561,9 @@ async fn submit(app: &Arc<App>, req: Request) -> Response {
         1.0
     };
     let render_secs = seedance_core::expected_render_secs(&tier, &resolution, duration) / scale;
-    let render = Duration::try_from_secs_f64(render_secs).unwrap_or(Duration::from_secs(86_400));
+    // At most 30 days, whatever the scale.
+    let render = Duration::try_from_secs_f64(render_secs.min(30.0 * 86_400.0))
+        .unwrap_or(Duration::from_secs(86_400));
     let seed = match request.seed {
         Some(s) if s >= 0 => s,
         _ => i64::from(fastrand::u32(..)),

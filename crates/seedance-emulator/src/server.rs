@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::routing::any;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tower::ServiceExt;
@@ -242,6 +242,8 @@ async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Rec
                 router.clone().oneshot(req.map(Body::new))
             });
             let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30))
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), svc);
             tokio::select! {

@@ -386,8 +386,11 @@ pub(crate) fn admit(
     }
     // The slot of the request at index len - requests frees first.
     let idx = window.len() - limit.requests as usize;
-    let frees_at = window.get(idx).copied().unwrap_or(now) + limit.window;
-    let wait = frees_at.saturating_duration_since(now).as_secs_f64().ceil() as u64;
+    let oldest = window.get(idx).copied().unwrap_or(now);
+    let wait = match oldest.checked_add(limit.window) {
+        Some(frees_at) => frees_at.saturating_duration_since(now).as_secs_f64().ceil() as u64,
+        None => u64::MAX,
+    };
     Err(wait.max(1))
 }
 
