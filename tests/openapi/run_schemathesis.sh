@@ -6,8 +6,8 @@
 # With BASE_URL (e.g. http://127.0.0.1:8787) it tests that server, which must run with
 # the limits off and fast renders:
 #   seedance-emulator --no-rate-limit --no-media-rate-limit --time-scale 1000 --credits 1000000000
-# Without it, it builds and starts that emulator itself on $SEEDANCE_EMU_PORT (default
-# 18787) and stops it afterwards.
+# Without it, it builds and starts that emulator itself on a free port (port 0; the URL is
+# read from its banner) and stops it afterwards.
 #
 # schemathesis comes from $SCHEMATHESIS, else `schemathesis` on PATH, else a venv it
 # creates in target/schemathesis-venv (pip install schemathesis).
@@ -39,12 +39,17 @@ EMU_PID=""
 cleanup() { if [[ -n "$EMU_PID" ]]; then kill "$EMU_PID" 2>/dev/null || true; wait "$EMU_PID" 2>/dev/null || true; fi; }
 trap cleanup EXIT
 if [[ -z "$BASE" ]]; then
-  PORT="${SEEDANCE_EMU_PORT:-18787}"
   cargo build --quiet -p seedance-emulator
-  "$ROOT/target/debug/seedance-emulator" --listen "127.0.0.1:$PORT" --cdn-listen 127.0.0.1:0 \
-    --no-rate-limit --no-media-rate-limit --time-scale 1000 --credits 1000000000 >/dev/null &
+  LOG="$(mktemp)"
+  "$ROOT/target/debug/seedance-emulator" --listen 127.0.0.1:0 --cdn-listen 127.0.0.1:0 \
+    --no-rate-limit --no-media-rate-limit --time-scale 1000 --credits 1000000000 >"$LOG" &
   EMU_PID=$!
-  BASE="http://127.0.0.1:$PORT"
+  for _ in $(seq 1 100); do
+    BASE="$(sed -n 's/^ *API: *\(http[^ ]*\).*/\1/p' "$LOG" | head -n 1)"
+    [[ -n "$BASE" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$BASE" ]] || { echo "emulator did not start:" >&2; cat "$LOG" >&2; exit 1; }
   for _ in $(seq 1 100); do
     if curl -fsS "$BASE/_emulator/info" >/dev/null 2>&1; then break; fi
     sleep 0.1
