@@ -204,7 +204,8 @@ class Client:
         """Polls until the task ends and returns it completed.
 
         Raises :class:`seedance.TaskFailedError` if it fails and
-        :class:`seedance.WaitTimeoutError` after ``timeout`` seconds (the task goes on).
+        :class:`seedance.WaitTimeoutError` after ``timeout`` seconds (``None``: the
+        client's ceiling of 30 minutes; the task goes on either way).
         ``on_progress`` is called with each :class:`seedance.ProgressEvent`; with
         ``progress=True`` a tqdm bar is shown when tqdm is installed.
         """
