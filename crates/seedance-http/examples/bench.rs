@@ -31,7 +31,8 @@ fn rss_kib() -> u64 {
 async fn emulator(limit: bool) -> Emulator {
     let mut b = Emulator::builder().time_scale(SCALE);
     b = if limit {
-        b.rate_limit(30, scaled(60.0)).media_rate_limit(3, scaled(60.0))
+        b.rate_limit(30, scaled(60.0))
+            .media_rate_limit(3, scaled(60.0))
     } else {
         b.no_rate_limit()
     };
@@ -56,9 +57,11 @@ fn smart(emu: &Emulator, limit: bool, events: Option<Arc<Mutex<Vec<(Instant, Eve
 }
 
 fn req(i: usize) -> VideoRequest {
-    VideoRequest::builder(format!("Job {i}: a glass train crossing a snowy mountain bridge"))
-        .build()
-        .expect("valid")
+    VideoRequest::builder(format!(
+        "Job {i}: a glass train crossing a snowy mountain bridge"
+    ))
+    .build()
+    .expect("valid")
 }
 
 /// The naive client: fixed 5 s poll, 2 retries, no budget.
@@ -155,7 +158,11 @@ async fn per_job_figures() {
         let c = client.clone();
         async move { c.generate(&req(i), GenerateOptions::default()).await }
     });
-    let ok = futures_util::future::join_all(jobs).await.into_iter().filter(Result::is_ok).count();
+    let ok = futures_util::future::join_all(jobs)
+        .await
+        .into_iter()
+        .filter(Result::is_ok)
+        .count();
     let log = log.lock().unwrap().clone();
     let mut delays = Vec::new();
     for (t, e) in &log {
@@ -165,7 +172,9 @@ async fn per_job_figures() {
                 _ => None,
             });
             if let Some(s) = sub {
-                delays.push(((*t - s).as_secs_f64() - render.as_secs_f64()).max(0.0) / render.as_secs_f64());
+                delays.push(
+                    ((*t - s).as_secs_f64() - render.as_secs_f64()).max(0.0) / render.as_secs_f64(),
+                );
             }
         }
     }
@@ -184,10 +193,16 @@ async fn per_job_figures() {
         let n = n.clone();
         async move { n.generate(i).await }
     });
-    let res: Vec<_> = futures_util::future::join_all(jobs).await.into_iter().flatten().collect();
+    let res: Vec<_> = futures_util::future::join_all(jobs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     let delays: Vec<f64> = res
         .iter()
-        .map(|(a, b)| ((*b - *a).as_secs_f64() - render.as_secs_f64()).max(0.0) / render.as_secs_f64())
+        .map(|(a, b)| {
+            ((*b - *a).as_secs_f64() - render.as_secs_f64()).max(0.0) / render.as_secs_f64()
+        })
         .collect();
     let s = emu.stats();
     println!(
@@ -208,11 +223,18 @@ async fn throughput() {
     let jobs = (0..100).map(|i| {
         let c = client.clone();
         async move {
-            c.generate(&req(i), GenerateOptions::default().wait(WaitOptions::default().timeout(None)))
-                .await
+            c.generate(
+                &req(i),
+                GenerateOptions::default().wait(WaitOptions::default().timeout(None)),
+            )
+            .await
         }
     });
-    let ok = futures_util::future::join_all(jobs).await.into_iter().filter(Result::is_ok).count();
+    let ok = futures_util::future::join_all(jobs)
+        .await
+        .into_iter()
+        .filter(Result::is_ok)
+        .count();
     let model_min = t0.elapsed().as_secs_f64() * SCALE / 60.0;
     let s = emu.stats();
     println!(
@@ -228,7 +250,11 @@ async fn throughput() {
         let n = n.clone();
         async move { n.generate(i).await }
     });
-    let ok = futures_util::future::join_all(jobs).await.into_iter().flatten().count();
+    let ok = futures_util::future::join_all(jobs)
+        .await
+        .into_iter()
+        .flatten()
+        .count();
     let model_min = t0.elapsed().as_secs_f64() * SCALE / 60.0;
     let s = emu.stats();
     println!(
@@ -243,7 +269,10 @@ async fn overhead() {
     println!("\n## 3. per-request overhead against a bare reqwest call (loopback, 2000 GETs)");
     let emu = emulator(false).await;
     let client = smart(&emu, false, None);
-    let task = client.submit(&req(0), Default::default()).await.expect("submit");
+    let task = client
+        .submit(&req(0), Default::default())
+        .await
+        .expect("submit");
     let n = 2000;
     let bare = reqwest_client();
     let url = format!("{}/api/v1/tasks/{}", emu.base_url(), task.id);
@@ -252,7 +281,12 @@ async fn overhead() {
     for _ in 0..3 {
         let t0 = Instant::now();
         for _ in 0..n {
-            let r = bare.get(&url).bearer_auth(emu.api_key()).send().await.expect("get");
+            let r = bare
+                .get(&url)
+                .bearer_auth(emu.api_key())
+                .send()
+                .await
+                .expect("get");
             let b = r.bytes().await.expect("body");
             let _ = Task::from_json(&b).expect("task");
         }
@@ -332,8 +366,15 @@ async fn download() {
         .output();
     match curl {
         Ok(o) if o.status.success() => {
-            let speed: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap_or(0.0);
-            println!("curl: {:.0} MB/s; ratio {:.2}×", speed / 1e6, ours / (speed / 1e6));
+            let speed: f64 = String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse()
+                .unwrap_or(0.0);
+            println!(
+                "curl: {:.0} MB/s; ratio {:.2}×",
+                speed / 1e6,
+                ours / (speed / 1e6)
+            );
         }
         _ => println!("curl: not available"),
     }

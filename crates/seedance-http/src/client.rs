@@ -561,7 +561,6 @@ impl Client {
         options: GenerateOptions,
     ) -> Result<JobOutcome> {
         request.validate()?;
-        let submitted_at = Instant::now();
         let (task, key) = match self
             .submit_job(
                 request,
@@ -587,6 +586,9 @@ impl Client {
                 })
             }
         };
+        // The render starts when the server accepts the submit, not when we queued it
+        // (a submit may wait minutes for the budget).
+        let submitted_at = Instant::now();
         let wait = WaitOptions {
             expected_render: options
                 .wait
@@ -674,6 +676,7 @@ impl Client {
         match job.state {
             JobState::Pending => match self.post_submit(&job.request, &job.key, true, None).await {
                 Ok(task) => {
+                    let now = Instant::now();
                     self.finish(
                         job.key,
                         task,
