@@ -96,3 +96,10 @@ def test_the_async_client_runs_under_asyncio_run(emu: Emulator) -> None:
     assert asyncio.run(main()).is_completed
     # and again, on a new loop (the tokio runtime is shared)
     assert asyncio.run(main()).is_completed
+
+
+async def test_the_sync_client_works_inside_a_running_loop(emu: Emulator) -> None:
+    # As in a notebook cell: blocking calls while the kernel's event loop is running.
+    asyncio.get_running_loop()
+    with emu.client() as client:
+        assert client.generate(prompt=PROMPT).is_completed

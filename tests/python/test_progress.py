@@ -78,3 +78,15 @@ def test_progress_without_tqdm_is_silent(
     task = client.generate(prompt=PROMPT, progress=True)
     assert task.is_completed
     assert capsys.readouterr().err == ""
+
+
+def test_retries_are_reported(emu: Emulator) -> None:
+    emu.inject("get_task", "service_busy", nth=1)
+    seen: List[seedance.ProgressEvent] = []
+    with emu.client(max_retries=3) as client:
+        task = client.submit(prompt=PROMPT)
+        client.wait(task, on_progress=seen.append)
+    retries = [e for e in seen if e.kind == "retry_scheduled"]
+    assert retries, [e.kind for e in seen]
+    assert retries[0].attempt is not None and retries[0].message
+    assert retries[0].task_id == task.id
