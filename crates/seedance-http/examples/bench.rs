@@ -39,7 +39,10 @@ async fn emulator(limit: bool) -> Emulator {
     b.start().await.expect("emulator")
 }
 
-fn smart(emu: &Emulator, limit: bool, events: Option<Arc<Mutex<Vec<(Instant, Event)>>>>) -> Client {
+/// Events recorded with the instant they arrived.
+type EventLog = Arc<Mutex<Vec<(Instant, Event)>>>;
+
+fn smart(emu: &Emulator, limit: bool, events: Option<EventLog>) -> Client {
     let mut b = Client::builder()
         .no_env()
         .api_key(emu.api_key())
@@ -108,16 +111,13 @@ impl Naive {
         let id = Task::from_json(&b).ok()?.id;
         loop {
             tokio::time::sleep(scaled(5.0)).await;
-            let Some((s, b)) = self
+            let (s, b) = self
                 .send(|| {
                     self.http
                         .get(format!("{}/api/v1/tasks/{}", self.base, id))
                         .bearer_auth(&self.key)
                 })
-                .await
-            else {
-                return None;
-            };
+                .await?;
             if s != 200 {
                 return None;
             }
