@@ -50,6 +50,30 @@ pub(crate) enum Retry {
     Conflict,
 }
 
+/// Why [`send`] got no response: the error, and whether sending again may help
+/// (connection errors and timeouts may; a refused redirect or a bad header never does).
+#[derive(Debug)]
+pub(crate) struct SendError {
+    pub(crate) error: Error,
+    pub(crate) retryable: bool,
+}
+
+impl SendError {
+    fn retryable(error: Error) -> Self {
+        SendError {
+            error,
+            retryable: true,
+        }
+    }
+
+    fn final_(error: Error) -> Self {
+        SendError {
+            error,
+            retryable: false,
+        }
+    }
+}
+
 pub(crate) fn snippet(inner: &Inner, body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
     let one_line: String = text
@@ -96,11 +120,11 @@ pub(crate) async fn send(
     body: Option<&[u8]>,
     idempotency_key: Option<&str>,
     permit: Option<Permit>,
-) -> Result<RawResponse, Error> {
+) -> Result<RawResponse, SendError> {
     let mut url = inner
         .base_url
         .join(path)
-        .map_err(|e| Error::Config(format!("bad path {path:?}: {e}")))?;
+        .map_err(|e| SendError::final_(Error::Config(format!("bad path {path:?}: {e}"))))?;
     let mut permits = Vec::with_capacity(1);
     match permit {
         Some(p) => permits.push(p),
@@ -125,7 +149,9 @@ pub(crate) async fn send(
             .header(USER_AGENT, inner.user_agent.clone());
         if let Some(k) = idempotency_key {
             let v = HeaderValue::from_str(k).map_err(|_| {
-                Error::Config("the idempotency key is not a valid header value".into())
+                SendError::final_(Error::Config(
+                    "the idempotency key is not a valid header value".into(),
+                ))
             })?;
             req = req.header("Idempotency-Key", v);
         }
@@ -135,16 +161,21 @@ pub(crate) async fn send(
                 .body(b.to_vec());
         }
         tracing::debug!(method = %method, url = %url, hop, "seedance request");
-        let resp = req.send().await.map_err(|e| transport_error(inner, &e))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| SendError::retryable(transport_error(inner, &e)))?;
         let status = resp.status();
         if status.is_redirection() {
             let Some(loc) = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()) else {
-                return Err(Error::Transport(format!(
+                return Err(SendError::final_(Error::Transport(format!(
                     "HTTP {status} without a Location"
-                )));
+                ))));
             };
             let to = url.join(loc).map_err(|e| {
-                Error::Transport(format!("redirect to an unparsable Location: {e}"))
+                SendError::final_(Error::Transport(format!(
+                    "redirect to an unparsable Location: {e}"
+                )))
             })?;
             // A POST may only be redirected as itself (307/308); 301/302/303 would turn it
             // into a GET without the body.
@@ -154,10 +185,10 @@ pub(crate) async fn send(
                     StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
                 )
             {
-                return Err(Error::Transport(format!(
+                return Err(SendError::final_(Error::Transport(format!(
                     "HTTP {status} redirect of a submit to {} refused (only 307/308 keep the body)",
                     to.origin().ascii_serialization()
-                )));
+                ))));
             }
             match redirect_decision(&url, &to) {
                 RedirectDecision::FollowWithKey => {
@@ -165,11 +196,16 @@ pub(crate) async fn send(
                     url = to;
                     continue;
                 }
-                RedirectDecision::Refuse(why) => return Err(Error::Transport(why)),
+                RedirectDecision::Refuse(why) => {
+                    return Err(SendError::final_(Error::Transport(why)))
+                }
             }
         }
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| transport_error(inner, &e))?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| SendError::retryable(transport_error(inner, &e)))?;
         tracing::debug!(
             status = status.as_u16(),
             bytes = body.len(),
@@ -182,29 +218,18 @@ pub(crate) async fn send(
             body,
         });
     }
-    Err(Error::Transport(format!(
+    Err(SendError::final_(Error::Transport(format!(
         "more than {MAX_REDIRECTS} redirects"
-    )))
+    ))))
 }
 
 /// Classifies a response or a transport error.
-pub(crate) fn classify(inner: &Inner, result: Result<RawResponse, Error>) -> Attempt {
+pub(crate) fn classify(inner: &Inner, result: Result<RawResponse, SendError>) -> Attempt {
     let resp = match result {
         Ok(r) => r,
-        Err(e @ Error::Transport(_)) => {
-            // A refused redirect is final; connection errors and timeouts are not.
-            let retry = if e.to_string().contains("refused") {
-                Retry::No
-            } else {
-                Retry::Backoff
-            };
-            return Attempt::Failed { error: e, retry };
-        }
-        Err(e) => {
-            return Attempt::Failed {
-                error: e,
-                retry: Retry::No,
-            }
+        Err(SendError { error, retryable }) => {
+            let retry = if retryable { Retry::Backoff } else { Retry::No };
+            return Attempt::Failed { error, retry };
         }
     };
     let status = resp.status.as_u16();
