@@ -258,3 +258,52 @@ async fn retries_are_bounded() {
     assert_eq!(emu.stats().submits, 3);
     assert_eq!(emu.stats().tasks_created, 0);
 }
+
+#[tokio::test]
+async fn a_server_that_is_not_up_yet_is_retried_then_reached() {
+    // Reserve a port, free it, and start the emulator on it only after the client has
+    // met "connection refused" at least once: the submit must be retried, not given up.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let rec = Recorder::default();
+    let mut policy = fast_retry();
+    policy.max_retries = 50;
+    let client = seedance_http::Client::builder()
+        .no_env()
+        .api_key(seedance_emulator::DEFAULT_TEST_KEY)
+        .base_url(format!("http://{addr}"))
+        .retry_policy(policy)
+        .on_event(rec.hook())
+        .build()
+        .unwrap();
+    let submit = tokio::spawn({
+        let client = client.clone();
+        async move { client.submit(&request(), SubmitOptions::default()).await }
+    });
+    let t0 = Instant::now();
+    while rec.retries().is_empty() {
+        assert!(t0.elapsed() < Duration::from_secs(5), "no retry scheduled");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(
+        rec.retries()[0].0.contains("connection"),
+        "{:?}",
+        rec.retries()
+    );
+    let emu = seedance_emulator::Emulator::builder()
+        .time_scale(SCALE)
+        .bind(addr)
+        .start()
+        .await
+        .expect("emulator starts on the freed port");
+    let task = submit
+        .await
+        .unwrap()
+        .expect("reached once the server is up");
+    assert_eq!(emu.stats().tasks_created, 1);
+    assert_eq!(emu.tasks()[0].id, task.id);
+}
