@@ -42,6 +42,8 @@ async fn the_binary_prints_its_urls_and_key_and_serves() {
     }
     let api = api.expect("the API URL is printed");
     assert!(key_seen, "the test key is printed");
+    // reqwest may carry `rustls-no-provider` in a workspace build: install one first.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let info: serde_json::Value = reqwest::get(format!("{api}/_emulator/info"))
         .await
         .expect("get")

@@ -236,6 +236,7 @@ async fn redirect_sends_apex_requests_to_www_with_307() {
         .await
         .expect("start");
     let port = emu.api_addr().port();
+    install_tls();
     let c = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .resolve("seedance.localhost", emu.api_addr())

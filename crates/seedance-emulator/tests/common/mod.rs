@@ -22,7 +22,14 @@ pub async fn start() -> Emulator {
     fast().start().await.expect("emulator starts")
 }
 
+/// Installs rustls' ring provider as the process default, once. Needed because in a
+/// workspace build reqwest carries seedance-http's `rustls-no-provider` feature.
+pub fn install_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 pub fn client() -> Client {
+    install_tls();
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(20))
