@@ -68,3 +68,8 @@ pub use options::{
 };
 pub use secret::ApiKey;
 pub use tokio_util::sync::CancellationToken;
+
+/// The README's Rust example is compiled as a doc test, so it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
