@@ -68,8 +68,25 @@ pub(crate) async fn fallback(req: Request) -> Response {
 
 const BAD_GATEWAY_HTML: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 
-/// Kills the connection without an answer (the response future never completes).
-async fn drop_connection(kill: Option<&ConnKill>) -> Response {
+/// Marks a response that must not be sent: the connection is closed instead.
+#[derive(Clone, Copy, Debug)]
+struct DropConnection;
+
+/// A placeholder answer meaning "close the connection without answering"; [`deliver`]
+/// acts on it. (Handling runs on its own task, which must finish; only the connection's
+/// future may hang.)
+fn drop_connection() -> Response {
+    let mut r = Response::new(Body::empty());
+    r.extensions_mut().insert(DropConnection);
+    r
+}
+
+/// Sends `resp`, or kills the connection when it is a [`drop_connection`] placeholder
+/// (the response future then never completes).
+pub(crate) async fn deliver(resp: Response, kill: Option<&ConnKill>) -> Response {
+    if resp.extensions().get::<DropConnection>().is_none() {
+        return resp;
+    }
     match kill {
         Some(k) => {
             k.0.notify_one();
@@ -79,13 +96,27 @@ async fn drop_connection(kill: Option<&ConnKill>) -> Response {
     }
 }
 
-/// The answer of an injected fault that acts before handling, if any.
-pub(crate) async fn pre_fault(
-    app: &App,
-    plan: &Plan,
-    account: Option<&str>,
-    kill: Option<&ConnKill>,
-) -> Option<Response> {
+/// Runs `handling` on its own task and answers with its result, so that the request is
+/// handled to the end even if the client goes away meanwhile (as a real server does: a
+/// submit whose client timed out still creates and charges its task, and a retry with
+/// the same key replays it).
+async fn run_detached<F>(handling: F, kill: Option<ConnKill>) -> Response
+where
+    F: std::future::Future<Output = Response> + Send + 'static,
+{
+    let resp = match tokio::spawn(handling).await {
+        Ok(r) => r,
+        Err(_) => error_response(
+            ErrorCode::InternalError,
+            "Unexpected server-side failure (the emulator's handler failed)",
+        ),
+    };
+    deliver(resp, kill.as_ref()).await
+}
+
+/// The answer of an injected fault that acts before handling, if any (a
+/// [`drop_connection`] placeholder for `DropBeforeHandling`: pass it to [`deliver`]).
+pub(crate) fn pre_fault(app: &App, plan: &Plan, account: Option<&str>) -> Option<Response> {
     let action = plan.action.as_ref()?;
     let resp = match action {
         FaultKind::ServiceBusy503 => error_response(
@@ -113,16 +144,16 @@ pub(crate) async fn pre_fault(
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
             r
         }
-        FaultKind::DropBeforeHandling => return Some(drop_connection(kill).await),
+        FaultKind::DropBeforeHandling => return Some(drop_connection()),
         _ => return None,
     };
     Some(resp)
 }
 
 /// Applies an after-handling fault to a finished JSON answer.
-async fn finish(status: StatusCode, body: Bytes, plan: &Plan, kill: Option<&ConnKill>) -> Response {
+fn finish(status: StatusCode, body: Bytes, plan: &Plan) -> Response {
     match &plan.action {
-        Some(FaultKind::DropAfterHandling) => drop_connection(kill).await,
+        Some(FaultKind::DropAfterHandling) => drop_connection(),
         Some(FaultKind::MalformedJson) => {
             let cut = body.len() / 2;
             json_response(status, body.slice(..cut))
@@ -208,12 +239,7 @@ fn authenticate(app: &App, headers: &HeaderMap, endpoint: Endpoint) -> Result<St
 }
 
 /// The faults of this request, its pre-handling answer if one fires, and the account limit.
-async fn admit_request(
-    app: &App,
-    account: &str,
-    endpoint: Endpoint,
-    kill: Option<&ConnKill>,
-) -> Result<Plan, Response> {
+fn admit_request(app: &App, account: &str, endpoint: Endpoint) -> Result<Plan, Response> {
     let plan = {
         let mut inner = app.shared.inner.lock();
         let plan = inner.decide_faults(endpoint);
@@ -222,7 +248,7 @@ async fn admit_request(
         }
         plan
     };
-    if let Some(r) = pre_fault(app, &plan, Some(account), kill).await {
+    if let Some(r) = pre_fault(app, &plan, Some(account)) {
         return Err(r);
     }
     let mut inner = app.shared.inner.lock();
@@ -353,12 +379,11 @@ pub(crate) async fn submit_route(State(app): State<Arc<App>>, req: Request) -> R
     if req.method() != Method::POST {
         return method_not_allowed("POST");
     }
-    submit(&app, req).await
+    let kill = req.extensions().get::<ConnKill>().cloned();
+    run_detached(async move { submit(&app, req).await }, kill).await
 }
 
 async fn submit(app: &Arc<App>, req: Request) -> Response {
-    let kill = req.extensions().get::<ConnKill>().cloned();
-    let kill = kill.as_ref();
     let (parts, body) = req.into_parts();
     let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     if let Some(r) = redirect(app, &parts.headers, pq) {
@@ -368,7 +393,7 @@ async fn submit(app: &Arc<App>, req: Request) -> Response {
         Ok(a) => a,
         Err(r) => return r,
     };
-    let plan = match admit_request(app, &account, Endpoint::Submit, kill).await {
+    let plan = match admit_request(app, &account, Endpoint::Submit) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -449,7 +474,7 @@ async fn submit(app: &Arc<App>, req: Request) -> Response {
         match idempotency_stage(app, &account, key, canonical_json(&value)) {
             IdemStage::Answer(r) => return r,
             IdemStage::Replay(status, body) => {
-                let mut r = finish(status, body, &plan, kill).await;
+                let mut r = finish(status, body, &plan);
                 r.headers_mut()
                     .insert("idempotent-replayed", HeaderValue::from_static("true"));
                 return r;
@@ -639,7 +664,7 @@ async fn submit(app: &Arc<App>, req: Request) -> Response {
             .lock()
             .settle(&settle_id, Instant::now());
     });
-    finish(StatusCode::ACCEPTED, body, &plan, kill).await
+    finish(StatusCode::ACCEPTED, body, &plan)
 }
 
 /// `GET /api/v1/tasks/{id}` (any other method: 405).
@@ -648,13 +673,16 @@ pub(crate) async fn task_route(State(app): State<Arc<App>>, req: Request) -> Res
         return method_not_allowed("GET");
     }
     let kill = req.extensions().get::<ConnKill>().cloned();
-    let kill = kill.as_ref();
+    run_detached(async move { get_task(&app, req).await }, kill).await
+}
+
+async fn get_task(app: &Arc<App>, req: Request) -> Response {
     let pq = req
         .uri()
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    if let Some(r) = redirect(&app, req.headers(), &pq) {
+    if let Some(r) = redirect(app, req.headers(), &pq) {
         return r;
     }
     let id = req
@@ -664,11 +692,11 @@ pub(crate) async fn task_route(State(app): State<Arc<App>>, req: Request) -> Res
         .and_then(|p| p.strip_prefix('/'))
         .unwrap_or("")
         .to_owned();
-    let account = match authenticate(&app, req.headers(), Endpoint::GetTask) {
+    let account = match authenticate(app, req.headers(), Endpoint::GetTask) {
         Ok(a) => a,
         Err(r) => return r,
     };
-    let plan = match admit_request(&app, &account, Endpoint::GetTask, kill).await {
+    let plan = match admit_request(app, &account, Endpoint::GetTask) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -687,7 +715,7 @@ pub(crate) async fn task_route(State(app): State<Arc<App>>, req: Request) -> Res
         }
     };
     match body {
-        Some(b) => finish(StatusCode::OK, b, &plan, kill).await,
+        Some(b) => finish(StatusCode::OK, b, &plan),
         None => error_response(
             ErrorCode::NotFound,
             format!("Task {id:?} does not exist or does not belong to this key's owner"),

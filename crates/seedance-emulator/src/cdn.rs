@@ -200,8 +200,8 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, req: Request) -> Respons
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
-    if let Some(r) = crate::api::pre_fault(&app, &plan, None, kill.as_ref()).await {
-        return r;
+    if let Some(r) = crate::api::pre_fault(&app, &plan, None) {
+        return crate::api::deliver(r, kill.as_ref()).await;
     }
 
     let method = req.method().clone();

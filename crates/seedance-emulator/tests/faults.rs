@@ -103,6 +103,56 @@ async fn drop_after_handling_creates_and_charges_then_a_retry_with_the_key_repla
 }
 
 #[tokio::test]
+async fn a_submit_whose_client_timed_out_is_still_handled_and_charged_once() {
+    let emu = start().await;
+    emu.inject(
+        Fault::new(
+            Endpoint::Submit,
+            FaultKind::Delay(Duration::from_millis(600)),
+        )
+        .nth(1),
+    );
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(150))
+        .build()
+        .expect("client");
+    let r = impatient
+        .post(format!("{}{SUBMIT}", emu.base_url()))
+        .bearer_auth(emu.api_key())
+        .header("Idempotency-Key", "gone-1")
+        .json(&body())
+        .send()
+        .await;
+    assert!(
+        r.is_err_and(|e| e.is_timeout()),
+        "the client gives up first"
+    );
+    // While the server still handles it, the same key is in flight: 409.
+    let a = submit_raw(&emu, emu.api_key(), Some("gone-1"), &body()).await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text);
+    assert_eq!(a.error_code(), "idempotency_conflict");
+    // The server finishes the request although nobody listens: one task, one charge.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while emu.stats().tasks_created == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let s = emu.stats();
+    assert_eq!((s.tasks_created, s.credits_charged), (1, 30));
+    let tasks = emu.tasks();
+    assert_eq!(tasks.len(), 1);
+    // A retry with the same key replays it.
+    let a = submit_raw(&emu, emu.api_key(), Some("gone-1"), &body()).await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
+    assert_eq!(a.json()["id"].as_str(), Some(tasks[0].id.as_str()));
+    assert_eq!(
+        a.headers.get("idempotent-replayed").map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+    let s = emu.stats();
+    assert_eq!((s.tasks_created, s.credits_charged), (1, 30));
+}
+
+#[tokio::test]
 async fn drop_after_on_get_task() {
     let emu = start().await;
     let id = submit(&emu, &body()).await.json()["id"]
