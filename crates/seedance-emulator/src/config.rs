@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use seedance_core::{QualityTier, Resolution};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::control::ControlError;
 
 /// The documented default test key (account [`DEFAULT_ACCOUNT`], 100 000 credits).
 pub const DEFAULT_TEST_KEY: &str = "sk_test_seedance";
@@ -228,6 +231,52 @@ pub struct RuntimeConfig {
     pub redirect: Option<Redirect>,
 }
 
+impl RuntimeConfig {
+    /// This configuration with the fields of `patch` (a partial JSON object of the
+    /// README's `Config`, as `POST /_emulator/config` takes) changed. Unknown fields, values
+    /// of the wrong type, a `time_scale` that is not a positive number and a
+    /// `failure_probability` outside 0..=1 are errors.
+    ///
+    /// ```
+    /// use seedance_emulator::RuntimeConfig;
+    /// let c = RuntimeConfig::default().patched(&serde_json::json!({"failure_probability": 0.5}))?;
+    /// assert_eq!(c.failure_probability, 0.5);
+    /// assert!(c.patched(&serde_json::json!({"time_scale": 0})).is_err());
+    /// # Ok::<(), seedance_emulator::ControlError>(())
+    /// ```
+    pub fn patched(&self, patch: &Value) -> Result<RuntimeConfig, ControlError> {
+        let Some(patch) = patch.as_object() else {
+            return Err(ControlError::new(
+                "the body must be a JSON object of config fields",
+            ));
+        };
+        let mut v = serde_json::to_value(self).map_err(|e| ControlError::new(e.to_string()))?;
+        let Some(obj) = v.as_object_mut() else {
+            return Err(ControlError::new("config is not an object"));
+        };
+        for (k, val) in patch {
+            if !obj.contains_key(k) {
+                return Err(ControlError::new(format!(
+                    "unknown config field {k:?}; known: {}",
+                    obj.keys().cloned().collect::<Vec<_>>().join(", ")
+                )));
+            }
+            obj.insert(k.clone(), val.clone());
+        }
+        let c: RuntimeConfig = serde_json::from_value(v)
+            .map_err(|e| ControlError::new(format!("invalid config: {e}")))?;
+        if !(c.time_scale.is_finite() && c.time_scale > 0.0) {
+            return Err(ControlError::new("time_scale must be a positive number"));
+        }
+        if !(0.0..=1.0).contains(&c.failure_probability) {
+            return Err(ControlError::new(
+                "failure_probability must be between 0 and 1",
+            ));
+        }
+        Ok(c)
+    }
+}
+
 impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
@@ -294,6 +343,30 @@ mod tests {
         assert!(
             p(&QualityTier::Pro, &Resolution::K4, 5) < p(&QualityTier::Pro, &Resolution::K4, 15)
         );
+    }
+
+    #[test]
+    fn patched_changes_only_what_it_names_and_refuses_bad_values() {
+        let c = RuntimeConfig::default();
+        let p = c
+            .patched(&serde_json::json!({"failure_marker": null, "time_scale": 10.0}))
+            .unwrap();
+        assert_eq!(p.failure_marker, None);
+        assert_eq!(p.time_scale, 10.0);
+        assert_eq!(p.rate_limit, c.rate_limit);
+        for (bad, needle) in [
+            (serde_json::json!({"colour": 1}), "unknown config field"),
+            (serde_json::json!({"time_scale": -1.0}), "time_scale"),
+            (serde_json::json!({"time_scale": "fast"}), "invalid config"),
+            (
+                serde_json::json!({"failure_probability": 2.0}),
+                "failure_probability",
+            ),
+            (serde_json::json!([1]), "JSON object"),
+        ] {
+            let e = c.patched(&bad).unwrap_err();
+            assert!(e.message().contains(needle), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -22,8 +22,78 @@ use crate::api::{error_response, json_response};
 use crate::config::{Account, RuntimeConfig};
 use crate::faults::{Fault, FaultWire};
 use crate::server::App;
+use crate::server::Emulator;
 
 type AppState = State<Arc<App>>;
+
+/// A control request (a fault or a configuration change, as JSON) that cannot be
+/// applied; the message says why. Returned by [`Fault::from_json`],
+/// [`RuntimeConfig::patched`] and [`Emulator::configure_json`]; the `/_emulator` HTTP API
+/// answers it as a 400.
+///
+/// ```
+/// let e = seedance_emulator::Fault::from_json(&serde_json::json!({"kind": "delay"})).unwrap_err();
+/// assert!(e.message().contains("endpoint"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ControlError(String);
+
+impl ControlError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        ControlError(message.into())
+    }
+    /// What is wrong.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Emulator {
+    /// Changes runtime configuration fields given as a partial JSON object of the README's
+    /// `Config` (as `POST /_emulator/config` takes), atomically, and returns the new
+    /// configuration. Unknown fields and bad values change nothing and are an error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let emu = seedance_emulator::Emulator::builder().start().await?;
+    /// let c = emu.configure_json(&serde_json::json!({"time_scale": 500.0, "rate_limit": null}))?;
+    /// assert_eq!((c.time_scale, c.rate_limit), (500.0, None));
+    /// assert!(emu.configure_json(&serde_json::json!({"colour": "red"})).is_err());
+    /// assert_eq!(emu.config().time_scale, 500.0);
+    /// emu.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn configure_json(&self, patch: &Value) -> Result<RuntimeConfig, ControlError> {
+        let mut result = Err(ControlError::new("not applied"));
+        self.configure(|c| {
+            result = c.patched(patch).inspect(|new| *c = new.clone());
+        });
+        result
+    }
+
+    /// Adds faults given as JSON (one `FaultJson` object or an array of them, as
+    /// `POST /_emulator/faults` takes; all or nothing) and returns how many were added.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let emu = seedance_emulator::Emulator::builder().start().await?;
+    /// let n = emu.inject_json(&serde_json::json!({"endpoint": "submit", "kind": "service_busy", "nth": 1}))?;
+    /// assert_eq!(n, 1);
+    /// emu.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn inject_json(&self, faults: &Value) -> Result<usize, ControlError> {
+        let list = Fault::list_from_json(faults)?;
+        let n = list.len();
+        for f in list {
+            self.inject(f);
+        }
+        Ok(n)
+    }
+}
 
 pub(crate) fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -117,50 +187,19 @@ async fn get_config(State(app): AppState) -> Response {
     ok(&serde_json::to_value(c).unwrap_or(Value::Null))
 }
 
-/// Merges a partial config object into the current one.
-pub(crate) fn merge_config(
-    current: &RuntimeConfig,
-    patch: &Value,
-) -> Result<RuntimeConfig, String> {
-    let Some(patch) = patch.as_object() else {
-        return Err("the body must be a JSON object of config fields".into());
-    };
-    let mut v = serde_json::to_value(current).map_err(|e| e.to_string())?;
-    let Some(obj) = v.as_object_mut() else {
-        return Err("config is not an object".into());
-    };
-    for (k, val) in patch {
-        if !obj.contains_key(k) {
-            return Err(format!(
-                "unknown config field {k:?}; known: {}",
-                obj.keys().cloned().collect::<Vec<_>>().join(", ")
-            ));
-        }
-        obj.insert(k.clone(), val.clone());
-    }
-    let c: RuntimeConfig = serde_json::from_value(v).map_err(|e| format!("invalid config: {e}"))?;
-    if !(c.time_scale.is_finite() && c.time_scale > 0.0) {
-        return Err("time_scale must be a positive number".into());
-    }
-    if !(0.0..=1.0).contains(&c.failure_probability) {
-        return Err("failure_probability must be between 0 and 1".into());
-    }
-    Ok(c)
-}
-
 async fn set_config(State(app): AppState, req: Request) -> Response {
     let patch = match body_json(req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
     let mut inner = app.shared.inner.lock();
-    match merge_config(&inner.config, &patch) {
+    match inner.config.patched(&patch) {
         Ok(c) => {
             inner.config = c.clone();
             drop(inner);
             ok(&serde_json::to_value(c).unwrap_or(Value::Null))
         }
-        Err(e) => bad(e),
+        Err(e) => bad(e.to_string()),
     }
 }
 
@@ -180,21 +219,10 @@ async fn add_faults(State(app): AppState, req: Request) -> Response {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let items = match v {
-        Value::Array(a) => a,
-        other => vec![other],
+    let faults = match Fault::list_from_json(&v) {
+        Ok(f) => f,
+        Err(e) => return bad(e.to_string()),
     };
-    let mut faults = Vec::new();
-    for item in items {
-        let wire: FaultWire = match serde_json::from_value(item) {
-            Ok(w) => w,
-            Err(e) => return bad(format!("invalid fault: {e}")),
-        };
-        match Fault::try_from(wire) {
-            Ok(f) => faults.push(f),
-            Err(e) => return bad(e),
-        }
-    }
     let n = faults.len();
     let mut inner = app.shared.inner.lock();
     for f in faults {

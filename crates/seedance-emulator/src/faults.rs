@@ -3,6 +3,9 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::control::ControlError;
 
 /// Which requests a [`Fault`] applies to.
 ///
@@ -71,6 +74,26 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
+    /// Every kind's wire name, in declaration order (the `"kind"` values of the fault
+    /// JSON read by [`Fault::from_json`]).
+    ///
+    /// ```
+    /// use seedance_emulator::FaultKind;
+    /// assert!(FaultKind::NAMES.contains(&"drop_after"));
+    /// ```
+    pub const NAMES: &'static [&'static str] = &[
+        "service_busy",
+        "internal_error",
+        "rate_limited",
+        "drop_before",
+        "drop_after",
+        "delay",
+        "malformed_json",
+        "html_bad_gateway",
+        "extra_fields",
+        "unknown_status",
+    ];
+
     /// The kind's wire name in the `/_emulator/faults` JSON.
     pub fn name(&self) -> &'static str {
         match self {
@@ -181,8 +204,23 @@ pub(crate) struct FaultWire {
 }
 
 impl TryFrom<FaultWire> for Fault {
-    type Error = String;
-    fn try_from(w: FaultWire) -> Result<Fault, String> {
+    type Error = ControlError;
+    fn try_from(w: FaultWire) -> Result<Fault, ControlError> {
+        let misplaced = |field: &str, owner: &str| {
+            ControlError::new(format!(
+                "{field} only applies to kind \"{owner}\" (got kind {:?})",
+                w.kind
+            ))
+        };
+        if w.retry_after_secs.is_some() && w.kind != "rate_limited" {
+            return Err(misplaced("retry_after_secs", "rate_limited"));
+        }
+        if w.delay_ms.is_some() && w.kind != "delay" {
+            return Err(misplaced("delay_ms", "delay"));
+        }
+        if w.status.is_some() && w.kind != "unknown_status" {
+            return Err(misplaced("status", "unknown_status"));
+        }
         let kind = match w.kind.as_str() {
             "service_busy" => FaultKind::ServiceBusy503,
             "internal_error" => FaultKind::Internal500,
@@ -191,16 +229,21 @@ impl TryFrom<FaultWire> for Fault {
             },
             "drop_before" => FaultKind::DropBeforeHandling,
             "drop_after" => FaultKind::DropAfterHandling,
-            "delay" => FaultKind::Delay(Duration::from_millis(w.delay_ms.ok_or("kind \"delay\" needs delay_ms")?)),
+            "delay" => match w.delay_ms {
+                Some(ms) => FaultKind::Delay(Duration::from_millis(ms)),
+                None => return Err(ControlError::new("kind \"delay\" needs delay_ms")),
+            },
             "malformed_json" => FaultKind::MalformedJson,
             "html_bad_gateway" => FaultKind::HtmlBadGateway,
             "extra_fields" => FaultKind::ExtraFields,
-            "unknown_status" => FaultKind::UnknownStatus(w.status.unwrap_or_else(|| "queued".to_owned())),
+            "unknown_status" => {
+                FaultKind::UnknownStatus(w.status.unwrap_or_else(|| "queued".to_owned()))
+            }
             other => {
-                return Err(format!(
-                    "unknown fault kind {other:?}; expected one of service_busy, internal_error, rate_limited, \
-                     drop_before, drop_after, delay, malformed_json, html_bad_gateway, extra_fields, unknown_status"
-                ))
+                return Err(ControlError::new(format!(
+                    "unknown fault kind {other:?}; expected one of {}",
+                    FaultKind::NAMES.join(", ")
+                )))
             }
         };
         let mut f = Fault::new(w.endpoint, kind);
@@ -211,9 +254,74 @@ impl TryFrom<FaultWire> for Fault {
             f = f.times(k);
         }
         if let Some(p) = w.probability {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(ControlError::new(format!(
+                    "probability must be between 0 and 1 (got {p})"
+                )));
+            }
             f = f.probability(p);
         }
         Ok(f)
+    }
+}
+
+impl Fault {
+    /// Reads a fault from its JSON form, the README's `FaultJson` (what
+    /// `POST /_emulator/faults` takes): `{"endpoint": "submit"|"get_task"|"any"|"cdn",
+    /// "kind": K, "nth"?, "times"?, "probability"?}` plus `"retry_after_secs"` (kind
+    /// `rate_limited`, default 1), `"delay_ms"` (kind `delay`, required) or `"status"`
+    /// (kind `unknown_status`, default `"queued"`). Unknown fields, kinds and endpoints,
+    /// a probability outside 0..=1, and a parameter given to a kind it does not belong to
+    /// are errors.
+    ///
+    /// ```
+    /// use seedance_emulator::{Endpoint, Fault, FaultKind};
+    /// let f = Fault::from_json(&serde_json::json!(
+    ///     {"endpoint": "submit", "kind": "rate_limited", "retry_after_secs": 36, "nth": 2}
+    /// ))?;
+    /// assert_eq!(f, Fault::new(Endpoint::Submit, FaultKind::RateLimited { retry_after_secs: 36 }).nth(2));
+    /// assert!(Fault::from_json(&serde_json::json!({"endpoint": "submit", "kind": "gremlins"})).is_err());
+    /// # Ok::<(), seedance_emulator::ControlError>(())
+    /// ```
+    pub fn from_json(value: &Value) -> Result<Fault, ControlError> {
+        let wire = FaultWire::deserialize(value)
+            .map_err(|e| ControlError::new(format!("invalid fault: {e}")))?;
+        Fault::try_from(wire)
+    }
+
+    /// Reads one fault (a JSON object) or several (an array of them), as
+    /// `POST /_emulator/faults` takes; all or nothing.
+    ///
+    /// ```
+    /// use seedance_emulator::Fault;
+    /// let list = Fault::list_from_json(&serde_json::json!([
+    ///     {"endpoint": "get_task", "kind": "service_busy", "times": 2},
+    ///     {"endpoint": "cdn", "kind": "delay", "delay_ms": 50}
+    /// ]))?;
+    /// assert_eq!(list.len(), 2);
+    /// # Ok::<(), seedance_emulator::ControlError>(())
+    /// ```
+    pub fn list_from_json(value: &Value) -> Result<Vec<Fault>, ControlError> {
+        match value {
+            Value::Array(items) => items.iter().map(Fault::from_json).collect(),
+            one => Ok(vec![Fault::from_json(one)?]),
+        }
+    }
+
+    /// The fault's JSON form, as [`Fault::from_json`] reads it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use seedance_emulator::{Endpoint, Fault, FaultKind};
+    /// let f = Fault::new(Endpoint::Cdn, FaultKind::Delay(Duration::from_millis(20))).times(3);
+    /// assert_eq!(Fault::from_json(&f.to_json())?, f);
+    /// # Ok::<(), seedance_emulator::ControlError>(())
+    /// ```
+    pub fn to_json(&self) -> Value {
+        let mut wire = self.to_wire(0, 0);
+        wire.seen = None;
+        wire.fired = None;
+        serde_json::to_value(wire).unwrap_or(Value::Null)
     }
 }
 
@@ -367,5 +475,68 @@ mod tests {
         assert_eq!(f.nth, Some(2));
         let bad: FaultWire = serde_json::from_str(r#"{"endpoint":"cdn","kind":"nope"}"#).unwrap();
         assert!(Fault::try_from(bad).is_err());
+    }
+
+    #[test]
+    fn every_name_parses_to_its_kind() {
+        for name in FaultKind::NAMES {
+            let mut v = serde_json::json!({"endpoint": "any", "kind": name});
+            if *name == "delay" {
+                v["delay_ms"] = 5.into();
+            }
+            let f = Fault::from_json(&v).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(f.kind().name(), *name);
+            assert_eq!(Fault::from_json(&f.to_json()).unwrap(), f);
+        }
+    }
+
+    #[test]
+    fn from_json_refuses_what_it_cannot_apply() {
+        let cases = [
+            (
+                serde_json::json!({"endpoint": "submit", "kind": "gremlins"}),
+                "unknown fault kind",
+            ),
+            (
+                serde_json::json!({"endpoint": "moon", "kind": "delay", "delay_ms": 1}),
+                "invalid fault",
+            ),
+            (
+                serde_json::json!({"endpoint": "submit", "kind": "delay"}),
+                "needs delay_ms",
+            ),
+            (
+                serde_json::json!({"endpoint": "submit", "kind": "service_busy", "probability": 1.5}),
+                "between 0 and 1",
+            ),
+            (
+                serde_json::json!({"endpoint": "submit", "kind": "service_busy", "retry_after_secs": 3}),
+                "only applies to kind \"rate_limited\"",
+            ),
+            (
+                serde_json::json!({"endpoint": "submit", "kind": "delay", "delay_ms": 1, "status": "x"}),
+                "only applies to kind \"unknown_status\"",
+            ),
+            (
+                serde_json::json!({"endpoint": "submit", "kind": "delay", "delay_ms": -1}),
+                "invalid fault",
+            ),
+            (
+                serde_json::json!({"endpoint": "submit", "kind": "extra_fields", "colour": 1}),
+                "unknown field",
+            ),
+            (serde_json::json!("service_busy"), "invalid fault"),
+        ];
+        for (v, needle) in cases {
+            match Fault::from_json(&v) {
+                Ok(f) => panic!("{v} parsed as {f:?}"),
+                Err(e) => assert!(e.to_string().contains(needle), "{v}: {e}"),
+            }
+        }
+        let list = serde_json::json!([
+            {"endpoint": "submit", "kind": "service_busy"},
+            {"endpoint": "submit", "kind": "nope"}
+        ]);
+        assert!(Fault::list_from_json(&list).is_err(), "all or nothing");
     }
 }

@@ -44,6 +44,7 @@ pub use config::{
     DEFAULT_REAL_PERSON_MARKER, DEFAULT_REFUSAL_MARKER, DEFAULT_TEST_KEY, DEFAULT_TEST_KEY_2,
     NO_CREDITS_ACCOUNT, NO_CREDITS_TEST_KEY, REVOKED_TEST_KEY,
 };
+pub use control::ControlError;
 pub use faults::{Endpoint, Fault, FaultKind};
 pub use server::{serve, Emulator, EmulatorBuilder, Error};
 pub use state::Stats;
