@@ -180,9 +180,14 @@ async fn a_409_in_flight_is_retried_until_it_resolves() {
 
 #[tokio::test]
 async fn a_timed_out_submit_is_resent_with_its_key() {
+    // The server keeps handling a submit whose client gave up (as a real one does): the
+    // first attempt creates and charges the task; the retry with the same key meets
+    // "still in flight", then gets the replay.
     let emu = emulator().await;
+    let rec = Recorder::default();
     let client = builder(&emu)
         .timeout(Duration::from_millis(200))
+        .on_event(rec.hook())
         .build()
         .unwrap();
     emu.inject(
@@ -192,7 +197,7 @@ async fn a_timed_out_submit_is_resent_with_its_key() {
         )
         .times(1),
     );
-    client
+    let task = client
         .submit(
             &request(),
             SubmitOptions::default().idempotency_key("timeout"),
@@ -203,6 +208,17 @@ async fn a_timed_out_submit_is_resent_with_its_key() {
     assert!(s.submits >= 2, "{s:?}");
     assert_eq!(s.tasks_created, 1, "{s:?}");
     assert_eq!(s.credits_charged, 30);
+    assert_eq!(s.idempotent_replays, 1, "the retry got the replay: {s:?}");
+    assert_eq!(emu.tasks()[0].id, task.id);
+    let reasons: Vec<String> = rec.retries().into_iter().map(|(r, _)| r).collect();
+    assert!(
+        reasons.first().is_some_and(|r| r.contains("timed out")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("in flight")),
+        "{reasons:?}"
+    );
 }
 
 #[tokio::test]

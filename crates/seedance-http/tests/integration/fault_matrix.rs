@@ -1,5 +1,7 @@
 //! Promise 1's fault matrix: every injected fault × submit/poll. Tasks created must equal
-//! logical submits and each job must be charged exactly once.
+//! logical submits and each job must be charged exactly once. The delay runs twice: once
+//! shorter than the client's timeout, once longer (the client gives up, the server still
+//! handles the request, the retry with the same key gets "in flight" then the replay).
 
 use std::time::Duration;
 
@@ -8,8 +10,11 @@ use seedance_http::GenerateOptions;
 
 use crate::common::*;
 
-fn kinds() -> Vec<FaultKind> {
-    vec![
+/// Every kind, each with the client's per-request timeout to use.
+fn kinds() -> Vec<(FaultKind, Duration)> {
+    let normal = Duration::from_secs(5);
+    let impatient = Duration::from_millis(300);
+    let kinds = vec![
         FaultKind::ServiceBusy503,
         FaultKind::Internal500,
         FaultKind::RateLimited {
@@ -22,14 +27,17 @@ fn kinds() -> Vec<FaultKind> {
         FaultKind::HtmlBadGateway,
         FaultKind::ExtraFields,
         FaultKind::UnknownStatus("queued".into()),
-    ]
+    ];
+    let mut out: Vec<_> = kinds.into_iter().map(|k| (k, normal)).collect();
+    out.push((FaultKind::Delay(Duration::from_millis(900)), impatient));
+    out
 }
 
 const JOBS: u64 = 3;
 
-async fn case(endpoint: Endpoint, kind: FaultKind) -> Result<(), String> {
+async fn case(endpoint: Endpoint, kind: FaultKind, timeout: Duration) -> Result<(), String> {
     let emu = emulator().await;
-    let client = client(&emu);
+    let client = builder(&emu).timeout(timeout).build().expect("client");
     // fires on the first two matching requests (a retry may meet it again)
     emu.inject(Fault::new(endpoint, kind.clone()).times(2));
     let jobs = (0..JOBS).map(|i| {
@@ -41,7 +49,7 @@ async fn case(endpoint: Endpoint, kind: FaultKind) -> Result<(), String> {
     });
     let results = futures_util::future::join_all(jobs).await;
     let s = emu.stats();
-    let label = format!("{endpoint:?} × {}", kind.name());
+    let label = format!("{endpoint:?} × {kind:?} (client timeout {timeout:?})");
     for r in &results {
         if let Err(e) = r {
             return Err(format!("{label}: job failed: {e}"));
@@ -59,6 +67,16 @@ async fn case(endpoint: Endpoint, kind: FaultKind) -> Result<(), String> {
     if s.faults_injected == 0 {
         return Err(format!("{label}: the fault never fired ({s:?})"));
     }
+    // Where the server handled a submit the client never heard, the retry must have been
+    // answered by the replay (not by luck).
+    let unheard = match &kind {
+        FaultKind::DropAfterHandling => true,
+        FaultKind::Delay(d) => *d > timeout,
+        _ => false,
+    };
+    if endpoint == Endpoint::Submit && unheard && s.idempotent_replays == 0 {
+        return Err(format!("{label}: no replay ({s:?})"));
+    }
     let mut ids: Vec<_> = results
         .into_iter()
         .map(|r| r.map(|t| t.id).unwrap_or_else(|_| "?".into()))
@@ -75,8 +93,8 @@ async fn case(endpoint: Endpoint, kind: FaultKind) -> Result<(), String> {
 async fn every_fault_on_submit_and_poll_charges_once() {
     let mut cases = Vec::new();
     for endpoint in [Endpoint::Submit, Endpoint::GetTask] {
-        for kind in kinds() {
-            cases.push(case(endpoint, kind));
+        for (kind, timeout) in kinds() {
+            cases.push(case(endpoint, kind, timeout));
         }
     }
     let n = cases.len();

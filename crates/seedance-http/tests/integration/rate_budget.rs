@@ -116,3 +116,59 @@ async fn reference_media_submits_have_their_own_budget() {
         t0.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_caused_by_another_client_of_the_account_pauses_the_budget() {
+    // No injected fault: another process on the same account (its own budget) spends
+    // the whole server window; our client meets one real 429 with the server's real
+    // Retry-After, and every request it makes meanwhile waits for it.
+    let emu = emulator().await;
+    let ours = client(&emu);
+    let task = ours
+        .submit(&request(), SubmitOptions::default())
+        .await
+        .unwrap();
+    let other = builder(&emu)
+        .no_rate_limit()
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let burn = (0..40).map(|_| other.get_task(&task.id));
+    let burned = futures_util::future::join_all(burn).await;
+    assert!(burned.iter().any(|r| r.is_err()), "the window is spent");
+    let limited_by_other = emu.stats().rate_limited;
+    assert!(limited_by_other > 0);
+
+    let rec = Recorder::default();
+    let ours = builder(&emu).on_event(rec.hook()).build().unwrap();
+    let t0 = Instant::now();
+    let first = tokio::spawn({
+        let c = ours.clone();
+        let id = task.id.clone();
+        async move { c.get_task(&id).await }
+    });
+    // once it has met the 429, start 10 more calls: they must wait out the pause
+    while rec.retries().is_empty() {
+        assert!(t0.elapsed() < Duration::from_secs(5), "no 429 met");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let calls = (0..10).map(|_| ours.get_task(&task.id));
+    for r in futures_util::future::join_all(calls).await {
+        assert_eq!(r.unwrap().id, task.id);
+    }
+    assert_eq!(first.await.unwrap().unwrap().id, task.id);
+    let retries = rec.retries();
+    assert_eq!(
+        retries.len(),
+        1,
+        "only the first call met a 429: {retries:?}"
+    );
+    assert!(retries[0].0.contains("429") || retries[0].0.contains("rate_limited"));
+    assert!(retries[0].1 >= Duration::from_secs(1), "{retries:?}");
+    assert!(t0.elapsed() >= retries[0].1, "{:?}", t0.elapsed());
+    assert_eq!(
+        emu.stats().rate_limited,
+        limited_by_other + 1,
+        "ours caused exactly the one 429 it met"
+    );
+}
