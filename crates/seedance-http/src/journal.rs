@@ -105,6 +105,9 @@ struct Inner {
     order: Vec<String>,
     jobs: HashMap<String, JobRecord>,
     lines: usize,
+    /// A write failed part-way: the file may end in a partial line, which the next
+    /// append must not run on into.
+    torn: bool,
 }
 
 /// A durable record of jobs: key and request before the submit is sent, then the task id,
@@ -294,6 +297,7 @@ impl Journal {
                 order,
                 jobs,
                 lines,
+                torn: false,
             })),
         };
         let needs_compaction = {
@@ -358,14 +362,23 @@ impl Journal {
         sync_dir(&g.path);
         g.file = OpenOptions::new().append(true).open(&g.path)?;
         g.lines = count;
+        g.torn = false;
         Ok(())
     }
 
     fn append(&self, line: Line) -> Result<()> {
-        let bytes = encode(&line)?;
+        let mut bytes = encode(&line)?;
         let mut g = self.lock();
-        g.file.write_all(&bytes)?;
-        g.file.sync_data()?;
+        if g.torn {
+            // End the partial line first: it is skipped on open, this one is kept.
+            bytes.insert(0, b'\n');
+        }
+        let written = g.file.write_all(&bytes).and_then(|()| g.file.sync_data());
+        if let Err(e) = written {
+            g.torn = true;
+            return Err(e.into());
+        }
+        g.torn = false;
         g.lines += 1;
         let inner = &mut *g;
         apply(&mut inner.order, &mut inner.jobs, line);
@@ -521,6 +534,32 @@ mod tests {
         let j = Journal::open(&p).unwrap();
         assert_eq!(j.jobs()[0].task_id, Some(TaskId::from("sd2_9")));
         assert!(!p.with_extension("jsonl.tmp").exists());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_failed_write_does_not_swallow_the_next_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        let j = Journal::open(&p).unwrap();
+        j.record_job("k1", &req(), None).unwrap();
+        // a write that fails part-way (disk full) after a partial line reached the file
+        let real = {
+            let mut g = j.lock();
+            g.file.write_all(br#"{"op":"task","key":"k1","ta"#).unwrap();
+            std::mem::replace(
+                &mut g.file,
+                File::options().write(true).open("/dev/full").unwrap(),
+            )
+        };
+        assert!(j.record_task("k1", &TaskId::from("sd2_lost")).is_err());
+        j.lock().file = real;
+        // the disk has room again
+        j.record_task("k1", &TaskId::from("sd2_7")).unwrap();
+        drop(j);
+        let j = Journal::open(&p).unwrap();
+        assert_eq!(j.jobs()[0].task_id, Some(TaskId::from("sd2_7")));
+        assert_eq!(j.jobs()[0].state, JobState::Submitted);
     }
 
     #[test]

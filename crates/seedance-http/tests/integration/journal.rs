@@ -126,3 +126,160 @@ async fn generate_records_the_whole_job() {
     assert_eq!(job.downloaded, outcome.downloaded);
     assert!(!job.is_unfinished());
 }
+
+#[tokio::test]
+async fn the_job_is_on_disk_while_its_submit_is_at_the_server() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    let client = builder(&emu)
+        .journal(Journal::open(&path).unwrap())
+        .build()
+        .unwrap();
+    emu.inject(
+        Fault::new(
+            Endpoint::Submit,
+            FaultKind::Delay(std::time::Duration::from_millis(400)),
+        )
+        .times(1),
+    );
+    let submit = tokio::spawn({
+        let c = client.clone();
+        async move {
+            c.submit(
+                &request(),
+                SubmitOptions::default().idempotency_key("early"),
+            )
+            .await
+        }
+    });
+    while emu.stats().submits == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    // the server holds the request: what a crash now would leave on disk
+    let on_disk = std::fs::read_to_string(&path).unwrap();
+    let j = Journal::open(&path).unwrap();
+    let job = j
+        .job("early")
+        .unwrap_or_else(|| panic!("not on disk: {on_disk}"));
+    assert_eq!(job.state, JobState::Pending);
+    assert_eq!(job.request, request());
+    assert_eq!(emu.stats().tasks_created, 0);
+    let task = submit.await.unwrap().unwrap();
+    assert_eq!(
+        client.journal().unwrap().job("early").unwrap().task_id,
+        Some(task.id)
+    );
+}
+
+#[tokio::test]
+async fn resume_after_a_submit_that_never_reached_the_server_creates_one_task() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    {
+        let client = builder(&emu)
+            .journal(Journal::open(&path).unwrap())
+            .max_retries(0)
+            .build()
+            .unwrap();
+        emu.inject(Fault::new(Endpoint::Submit, FaultKind::DropBeforeHandling));
+        assert!(client
+            .submit(&request(), SubmitOptions::default().idempotency_key("lost"))
+            .await
+            .is_err());
+        assert_eq!(emu.stats().tasks_created, 0);
+        emu.clear_faults();
+    }
+    // a new process with the same journal
+    let client = builder(&emu).journal_path(&path).build().unwrap();
+    let outcomes = client.resume().await.unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].key, "lost");
+    let task = outcomes[0].result.as_ref().unwrap();
+    assert_eq!(task.status, TaskStatus::Completed);
+    let s = emu.stats();
+    assert_eq!((s.tasks_created, s.credits_charged), (1, 30), "{s:?}");
+    assert_eq!(s.idempotent_replays, 0, "nothing to replay: {s:?}");
+    assert_eq!(emu.tasks()[0].id, task.id);
+    // a second resume (another crash right after) does nothing more
+    assert!(client.resume().await.unwrap().is_empty());
+    assert_eq!(emu.stats().tasks_created, 1);
+}
+
+#[tokio::test]
+async fn resume_downloads_a_completed_job_whose_download_was_not_done() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    let out = dir.path().join("out");
+    let key = {
+        let client = builder(&emu)
+            .journal_path(&path)
+            .max_retries(0)
+            .build()
+            .unwrap();
+        // the CDN is down when the task completes: the job completes, the download fails
+        emu.inject(Fault::new(Endpoint::Cdn, FaultKind::ServiceBusy503));
+        let outcome = client
+            .generate_job(&request(), GenerateOptions::default().download_to(&out))
+            .await
+            .unwrap();
+        assert!(outcome.result.is_err());
+        emu.clear_faults();
+        outcome.key
+    };
+    let job = Journal::open(&path).unwrap().job(&key).unwrap();
+    assert!(matches!(job.state, JobState::Completed { .. }), "{job:?}");
+    assert!(job.downloaded.is_none() && job.is_unfinished());
+    let before = emu.stats();
+    let client = builder(&emu).journal_path(&path).build().unwrap();
+    let outcomes = client.resume().await.unwrap();
+    assert_eq!(outcomes.len(), 1);
+    let files = outcomes[0].downloaded.as_ref().expect("downloaded");
+    assert!(files.video.starts_with(&out) && files.video.exists());
+    let after = emu.stats();
+    assert_eq!(
+        after.requests, before.requests,
+        "no API request: the result was journaled"
+    );
+    assert_eq!(after.tasks_created, 1);
+    assert!(client.journal().unwrap().unfinished().is_empty());
+}
+
+#[tokio::test]
+async fn resume_leaves_failed_jobs_alone() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    let client = builder(&emu).journal_path(&path).build().unwrap();
+    // refused for good (content policy): nothing was created, the job is over
+    let e = client
+        .submit(
+            &request_with("A train on a bridge [refuse]"),
+            SubmitOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(400));
+    // the task failed (refunded)
+    let e = client
+        .generate(
+            &request_with("A train on a bridge [fail]"),
+            GenerateOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, seedance_http::Error::TaskFailed { .. }), "{e}");
+    let jobs = client.journal().unwrap().jobs();
+    assert_eq!(jobs.len(), 2);
+    assert!(
+        jobs.iter()
+            .all(|j| matches!(j.state, JobState::Failed { .. })),
+        "{jobs:?}"
+    );
+    let before = emu.stats().requests;
+    let client = builder(&emu).journal_path(&path).build().unwrap();
+    assert!(client.resume().await.unwrap().is_empty());
+    assert_eq!(emu.stats().requests, before);
+}

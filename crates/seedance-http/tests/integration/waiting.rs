@@ -1,11 +1,15 @@
 //! Promise 3: smart waiting.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use seedance_core::{ErrorCode, TaskStatus};
 use seedance_emulator::{Endpoint, Fault, FaultKind};
-use seedance_http::{Error, Event, GenerateOptions, SubmitOptions, WaitOptions};
+use seedance_http::{
+    Error, Event, GenerateOptions, SubmitOptions, WaitOptions, DEFAULT_WAIT_TIMEOUT,
+};
 
 use crate::common::*;
 
@@ -139,30 +143,109 @@ async fn r12_statuses_end_the_wait_other_unknown_ones_do_not() {
         .submit(&request(), SubmitOptions::default())
         .await
         .unwrap();
-    emu.inject(
-        Fault::new(
-            Endpoint::GetTask,
-            FaultKind::UnknownStatus("expired".into()),
-        )
-        .times(1),
+    for status in ["cancelled", "canceled", "expired", "aborted"] {
+        emu.inject(Fault::new(Endpoint::GetTask, FaultKind::UnknownStatus(status.into())).times(1));
+        let e = client
+            .wait(&t.id, WaitOptions::default())
+            .await
+            .unwrap_err();
+        match e {
+            Error::TaskFailed { code, task_id, .. } => {
+                assert_eq!(code, ErrorCode::Other(status.into()));
+                assert_eq!(task_id, t.id);
+            }
+            other => panic!("{status}: {other:?}"),
+        }
+        emu.clear_faults();
+    }
+    let reads = emu.stats().task_reads;
+    assert_eq!(reads, 4, "each ended the wait at its first sight");
+    // any other unknown status keeps waiting (within the bound)
+    for status in ["rendering", "queued", "pending", "CANCELLING"] {
+        emu.inject(Fault::new(Endpoint::GetTask, FaultKind::UnknownStatus(status.into())).times(2));
+    }
+    let done = client.wait(&t.id, WaitOptions::default()).await.unwrap();
+    assert_eq!(done.status, TaskStatus::Completed);
+    assert!(emu.stats().task_reads >= reads + 9, "{:?}", emu.stats());
+}
+
+/// A stand-in API whose tasks stay `processing` until `done_after` (simulated time), for
+/// tests of long bounds under a paused clock.
+async fn slow_api(done_after: Duration) -> (String, Arc<AtomicU64>) {
+    use axum::extract::Path;
+    use axum::routing::get;
+    let polls = Arc::new(AtomicU64::new(0));
+    let counter = polls.clone();
+    let t0 = tokio::time::Instant::now();
+    let app = axum::Router::new().route(
+        "/api/v1/tasks/{id}",
+        get(move |Path(id): Path<String>| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let status = if t0.elapsed() >= done_after {
+                    "completed"
+                } else {
+                    "processing"
+                };
+                axum::Json(serde_json::json!({"id": id, "status": status}))
+            }
+        }),
     );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), polls)
+}
+
+fn slow_client(base: &str) -> seedance_http::Client {
+    seedance_http::Client::builder()
+        .no_env()
+        .api_key("sk_test_slow")
+        .base_url(base)
+        .retry_policy(fast_retry())
+        .timeout(Duration::from_secs(3 * 3600))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_is_bounded_by_default_and_the_bound_can_be_lifted() {
+    assert_eq!(DEFAULT_WAIT_TIMEOUT, Duration::from_secs(30 * 60));
+    assert_eq!(WaitOptions::default().timeout, Some(DEFAULT_WAIT_TIMEOUT));
+    // a task that never ends within the bound: the default wait gives up after it
+    let (base, polls) = slow_api(Duration::from_secs(2 * 3600)).await;
+    let client = slow_client(&base);
+    let t0 = tokio::time::Instant::now();
     let e = client
-        .wait(&t.id, WaitOptions::default())
+        .wait(&"sd2_slow".into(), WaitOptions::default())
         .await
         .unwrap_err();
     match e {
-        Error::TaskFailed { code, .. } => assert_eq!(code, ErrorCode::Other("expired".into())),
+        Error::WaitTimeout { waited, .. } => {
+            assert!(waited >= DEFAULT_WAIT_TIMEOUT, "{waited:?}");
+            assert!(
+                waited < DEFAULT_WAIT_TIMEOUT + Duration::from_secs(5),
+                "{waited:?}"
+            );
+        }
         other => panic!("{other:?}"),
     }
-    emu.inject(
-        Fault::new(
-            Endpoint::GetTask,
-            FaultKind::UnknownStatus("rendering".into()),
-        )
-        .times(3),
-    );
-    let done = client.wait(&t.id, WaitOptions::default()).await.unwrap();
+    assert!(t0.elapsed() < DEFAULT_WAIT_TIMEOUT + Duration::from_secs(5));
+    let n = polls.load(Ordering::SeqCst);
+    assert!(n >= 10, "it kept polling meanwhile: {n}");
+    assert!(n <= 120, "with a capped backoff, not a busy loop: {n}");
+    assert_eq!(client.waits_in_progress(), 0);
+    // lifted: it waits past the default bound until the task ends
+    let (base, _) = slow_api(Duration::from_secs(45 * 60)).await;
+    let client = slow_client(&base);
+    let t0 = tokio::time::Instant::now();
+    let done = client
+        .wait(&"sd2_slow".into(), WaitOptions::default().timeout(None))
+        .await
+        .unwrap();
     assert_eq!(done.status, TaskStatus::Completed);
+    assert!(t0.elapsed() >= Duration::from_secs(45 * 60));
 }
 
 #[tokio::test]
@@ -201,6 +284,7 @@ async fn dropping_a_wait_stops_its_polling() {
         .submit(&request(), SubmitOptions::default())
         .await
         .unwrap();
+    // a dropped wait before its first poll: nothing is ever sent
     let wait = client.wait(
         &t.id,
         WaitOptions::default().expected_render(Duration::from_secs(60)),
@@ -214,5 +298,45 @@ async fn dropping_a_wait_stops_its_polling() {
         emu.stats().task_reads,
         0,
         "no poll after the wait was dropped"
+    );
+    // a dropped wait in the middle of polling a task that does not end: the polls stop
+    emu.inject(Fault::new(
+        Endpoint::GetTask,
+        FaultKind::UnknownStatus("rendering".into()),
+    ));
+    let wait = client.wait(
+        &t.id,
+        WaitOptions::default().expected_render(Duration::from_secs(1)),
+    );
+    let polling = async {
+        while emu.stats().task_reads < 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::select! {
+        r = wait => panic!("the wait ended: {r:?}"),
+        _ = tokio::time::timeout(Duration::from_secs(5), polling) => {}
+    }
+    // the wait future is dropped here
+    let at_drop = emu.stats().task_reads;
+    assert!(at_drop >= 3);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let later = emu.stats().task_reads;
+    assert!(
+        later <= at_drop + 1,
+        "polls went on after the drop: {at_drop} then {later}"
+    );
+    assert_eq!(client.waits_in_progress(), 0);
+    // the same 400 ms of a live wait polls many times (the check above can fail)
+    let live = client.wait(
+        &t.id,
+        WaitOptions::default().expected_render(Duration::from_secs(1)),
+    );
+    let _ = tokio::time::timeout(Duration::from_millis(400), live).await;
+    assert!(
+        emu.stats().task_reads >= later + 5,
+        "{} then {}",
+        later,
+        emu.stats().task_reads
     );
 }
