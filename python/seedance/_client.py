@@ -8,10 +8,10 @@ context managers, progress callbacks and tqdm bars.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Callable, Dict, Literal, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Literal, Optional, Sequence, Tuple, Union
 
 from . import _seedance
-from ._progress import ProgressCallback, progress_callback
+from ._progress import ProgressCallback, Watch
 from ._seedance import ProgressEvent, Task
 
 if TYPE_CHECKING:  # kept out of the import path: `import seedance` stays fast
@@ -33,67 +33,100 @@ def _task_id(task: TaskRef) -> str:
     raise TypeError(f"expected a Task or a task id string, got {type(task).__name__}")
 
 
-def _params(
-    prompt: str,
-    mode: Optional[str],
-    quality_tier: Optional[str],
-    channel: Optional[str],
-    aspect_ratio: Optional[str],
-    duration: Optional[Union[int, str]],
-    resolution: Optional[str],
-    image_url: Optional[str],
-    end_image_url: Optional[str],
-    media_urls: Optional[Sequence[str]],
-    generate_audio: Optional[bool],
-    fixed_lens: Optional[bool],
-    seed: Optional[int],
-) -> Dict[str, Any]:
-    params: Dict[str, Any] = {"prompt": prompt}
-    for key, value in (
-        ("mode", mode),
-        ("quality_tier", quality_tier),
-        ("channel", channel),
-        ("aspect_ratio", aspect_ratio),
-        ("duration", duration),
-        ("resolution", resolution),
-        ("image_url", image_url),
-        ("end_image_url", end_image_url),
-        ("media_urls", None if media_urls is None else list(media_urls)),
-        ("generate_audio", generate_audio),
-        ("fixed_lens", fixed_lens),
-        ("seed", seed),
-    ):
-        if value is not None:
-            params[key] = value
-    return params
+# ---- the calls, shared by Client and AsyncClient ----------------------------------------
+#
+# A public method turns its arguments (``locals()``) into a _Call: the native method to
+# run, its arguments, and how to report progress. Client runs it blocking, AsyncClient as
+# a coroutine (the native ``<method>_async``); nothing else differs.
 
 
-def _native(
-    api_key: Optional[str],
-    base_url: Optional[str],
-    timeout: Optional[float],
-    connect_timeout: Optional[float],
-    max_retries: Optional[int],
-    rate_limit: RateLimit,
-    media_rate_limit: RateLimit,
-    user_agent: Optional[str],
-    time_scale: Optional[float],
-) -> _seedance._Client:
-    # Unset settings fall back to SEEDANCE_* variables, then the defaults, in Rust.
-    return _seedance._Client(
-        api_key=api_key,
-        base_url=base_url,
-        timeout=timeout,
-        connect_timeout=connect_timeout,
-        max_retries=max_retries,
-        rate_limit=rate_limit,
-        media_rate_limit=media_rate_limit,
-        user_agent=user_agent,
-        time_scale=time_scale,
-    )
+class _Call:
+    __slots__ = ("method", "args", "watch")
+
+    def __init__(self, method: str, args: Tuple[Any, ...], watch: Optional[Watch] = None):
+        self.method = method
+        self.args = args
+        #: Progress reporting, for the methods that take a callback (its last argument).
+        self.watch = watch
 
 
-class Client:
+def _request(args: Dict[str, Any]) -> Dict[str, Any]:
+    """The API's request fields among a method's arguments (unset ones are ``None``;
+    the native side leaves them out and validates the rest)."""
+    return {name: args[name] for name in _seedance.REQUEST_FIELDS}
+
+
+def _watch(args: Dict[str, Any], label: Optional[str], unit: str = "s") -> Watch:
+    return Watch(args["on_progress"], args["progress"], label, unit)
+
+
+def _submit(args: Dict[str, Any]) -> _Call:
+    return _Call("submit", (_request(args), args["idempotency_key"]))
+
+
+def _get_task(args: Dict[str, Any]) -> _Call:
+    return _Call("get_task", (_task_id(args["task_id"]),))
+
+
+def _wait(args: Dict[str, Any]) -> _Call:
+    task_id = _task_id(args["task"])
+    return _Call("wait", (task_id, args["timeout"]), _watch(args, task_id))
+
+
+def _generate(args: Dict[str, Any]) -> _Call:
+    call_args = (_request(args), args["idempotency_key"], args["timeout"])
+    return _Call("generate", call_args, _watch(args, None))
+
+
+def _download(args: Dict[str, Any]) -> _Call:
+    task = args["task"]
+    if not isinstance(task, Task):
+        raise TypeError(f"download needs a Task (from wait/generate), got {type(task).__name__}")
+    call_args = (task, os.fspath(args["path"]))
+    return _Call("download", call_args, _watch(args, task.id, "B"))
+
+
+class _BaseClient:
+    """What both clients share: settings, the native client, ``base_url``."""
+
+    _native: _seedance._Client
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        base_url: Optional[str] = None,
+        *,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        rate_limit: RateLimit = None,
+        media_rate_limit: RateLimit = None,
+        user_agent: Optional[str] = None,
+        time_scale: Optional[float] = None,
+    ) -> None:
+        # Unset settings fall back to SEEDANCE_* variables, then the defaults, in Rust.
+        self._native = _seedance._Client(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+            rate_limit=rate_limit,
+            media_rate_limit=media_rate_limit,
+            user_agent=user_agent,
+            time_scale=time_scale,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The API origin requests go to."""
+        return self._native.base_url
+
+    def __repr__(self) -> str:
+        return f"seedance.{type(self).__name__}(base_url={self.base_url!r})"
+
+
+class Client(_BaseClient):
     """A blocking client for the Seedance 2 Video API.
 
     ``api_key`` and ``base_url`` default to the ``SEEDANCE_API_KEY`` and
@@ -116,38 +149,12 @@ class Client:
             client.download(task, "train.mp4")
     """
 
-    def __init__(
-        self,
-        api_key: Optional[str] = None,
-        base_url: Optional[str] = None,
-        *,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        rate_limit: RateLimit = None,
-        media_rate_limit: RateLimit = None,
-        user_agent: Optional[str] = None,
-        time_scale: Optional[float] = None,
-    ) -> None:
-        self._native = _native(
-            api_key,
-            base_url,
-            timeout,
-            connect_timeout,
-            max_retries,
-            rate_limit,
-            media_rate_limit,
-            user_agent,
-            time_scale,
-        )
-
-    @property
-    def base_url(self) -> str:
-        """The API origin requests go to."""
-        return self._native.base_url
-
-    def __repr__(self) -> str:
-        return f"seedance.Client(base_url={self.base_url!r})"
+    def _run(self, call: _Call) -> Any:
+        run = getattr(self._native, call.method)
+        if call.watch is None:
+            return run(*call.args)
+        with call.watch as callback:
+            return run(*call.args, callback)
 
     def __enter__(self) -> "Client":
         return self
@@ -183,22 +190,20 @@ class Client:
         ``idempotency_key`` (generated when not given) makes retries safe: the same key
         with the same body never creates or charges a second task.
         """
-        params = _params(
-            prompt, mode, quality_tier, channel, aspect_ratio, duration, resolution,
-            image_url, end_image_url, media_urls, generate_audio, fixed_lens, seed,
-        )  # fmt: skip
-        return self._native.submit(params, idempotency_key)
+        task: Task = self._run(_submit(locals()))
+        return task
 
     def get_task(self, task_id: TaskRef) -> Task:
         """Fetches a task's current state (one request)."""
-        return self._native.get_task(_task_id(task_id))
+        task: Task = self._run(_get_task(locals()))
+        return task
 
     def wait(
         self,
         task: TaskRef,
         *,
         timeout: Optional[float] = None,
-        on_progress: Optional[Callable[[ProgressEvent], Any]] = None,
+        on_progress: Optional[ProgressCallback] = None,
         progress: bool = False,
     ) -> Task:
         """Polls until the task ends and returns it completed.
@@ -209,8 +214,8 @@ class Client:
         ``on_progress`` is called with each :class:`seedance.ProgressEvent`; with
         ``progress=True`` a tqdm bar is shown when tqdm is installed.
         """
-        with progress_callback(on_progress, progress, _task_id(task)) as callback:
-            return self._native.wait(_task_id(task), timeout, callback)
+        done: Task = self._run(_wait(locals()))
+        return done
 
     def generate(
         self,
@@ -230,25 +235,33 @@ class Client:
         seed: Optional[int] = None,
         idempotency_key: Optional[str] = None,
         timeout: Optional[float] = None,
-        on_progress: Optional[Callable[[ProgressEvent], Any]] = None,
+        on_progress: Optional[ProgressCallback] = None,
         progress: bool = False,
     ) -> Task:
         """Submits and waits: :meth:`submit` then :meth:`wait`. Returns the completed task."""
-        params = _params(
-            prompt, mode, quality_tier, channel, aspect_ratio, duration, resolution,
-            image_url, end_image_url, media_urls, generate_audio, fixed_lens, seed,
-        )  # fmt: skip
-        with progress_callback(on_progress, progress, None) as callback:
-            return self._native.generate(params, idempotency_key, timeout, callback)
+        done: Task = self._run(_generate(locals()))
+        return done
 
-    def download(self, task: Task, path: PathLike) -> Path:
+    def download(
+        self,
+        task: Task,
+        path: PathLike,
+        *,
+        on_progress: Optional[ProgressCallback] = None,
+        progress: bool = False,
+    ) -> Path:
         """Saves the task's video to ``path`` (a file, or a directory to put
         ``<task id>.mp4`` in) and returns the file's path. The last frame, when there is
-        one, is saved beside it. The API key is never sent to the CDN."""
-        return self._native.download(task, os.fspath(path))
+        one, is saved beside it. The API key is never sent to the CDN.
+
+        ``on_progress`` gets ``download_progress`` events (``bytes``, ``total_bytes``,
+        ``path``); ``progress=True`` shows a tqdm bar when tqdm is installed.
+        """
+        saved: Path = self._run(_download(locals()))
+        return saved
 
 
-class AsyncClient:
+class AsyncClient(_BaseClient):
     """The asyncio client: the same methods as :class:`Client`, as coroutines.
 
     Runs on one shared tokio runtime, so it works inside any running event loop
@@ -258,38 +271,12 @@ class AsyncClient:
             tasks = await asyncio.gather(*(client.generate(prompt=p) for p in prompts))
     """
 
-    def __init__(
-        self,
-        api_key: Optional[str] = None,
-        base_url: Optional[str] = None,
-        *,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        rate_limit: RateLimit = None,
-        media_rate_limit: RateLimit = None,
-        user_agent: Optional[str] = None,
-        time_scale: Optional[float] = None,
-    ) -> None:
-        self._native = _native(
-            api_key,
-            base_url,
-            timeout,
-            connect_timeout,
-            max_retries,
-            rate_limit,
-            media_rate_limit,
-            user_agent,
-            time_scale,
-        )
-
-    @property
-    def base_url(self) -> str:
-        """The API origin requests go to."""
-        return self._native.base_url
-
-    def __repr__(self) -> str:
-        return f"seedance.AsyncClient(base_url={self.base_url!r})"
+    async def _run(self, call: _Call) -> Any:
+        run = getattr(self._native, call.method + "_async")
+        if call.watch is None:
+            return await run(*call.args)
+        with call.watch as callback:
+            return await run(*call.args, _on_loop(callback))
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -320,16 +307,12 @@ class AsyncClient:
         idempotency_key: Optional[str] = None,
     ) -> Task:
         """Submits a video job; see :meth:`Client.submit`."""
-        params = _params(
-            prompt, mode, quality_tier, channel, aspect_ratio, duration, resolution,
-            image_url, end_image_url, media_urls, generate_audio, fixed_lens, seed,
-        )  # fmt: skip
-        task: Task = await self._native.submit_async(params, idempotency_key)
+        task: Task = await self._run(_submit(locals()))
         return task
 
     async def get_task(self, task_id: TaskRef) -> Task:
         """Fetches a task's current state; see :meth:`Client.get_task`."""
-        task: Task = await self._native.get_task_async(_task_id(task_id))
+        task: Task = await self._run(_get_task(locals()))
         return task
 
     async def wait(
@@ -337,16 +320,13 @@ class AsyncClient:
         task: TaskRef,
         *,
         timeout: Optional[float] = None,
-        on_progress: Optional[Callable[[ProgressEvent], Any]] = None,
+        on_progress: Optional[ProgressCallback] = None,
         progress: bool = False,
     ) -> Task:
         """Polls until the task ends; see :meth:`Client.wait`. Cancelling the coroutine
         stops the polling. ``on_progress`` runs on the event loop's thread."""
-        with progress_callback(on_progress, progress, _task_id(task)) as callback:
-            result: Task = await self._native.wait_async(
-                _task_id(task), timeout, _on_loop(callback)
-            )
-            return result
+        done: Task = await self._run(_wait(locals()))
+        return done
 
     async def generate(
         self,
@@ -366,24 +346,25 @@ class AsyncClient:
         seed: Optional[int] = None,
         idempotency_key: Optional[str] = None,
         timeout: Optional[float] = None,
-        on_progress: Optional[Callable[[ProgressEvent], Any]] = None,
+        on_progress: Optional[ProgressCallback] = None,
         progress: bool = False,
     ) -> Task:
         """Submits and waits; see :meth:`Client.generate`."""
-        params = _params(
-            prompt, mode, quality_tier, channel, aspect_ratio, duration, resolution,
-            image_url, end_image_url, media_urls, generate_audio, fixed_lens, seed,
-        )  # fmt: skip
-        with progress_callback(on_progress, progress, None) as callback:
-            result: Task = await self._native.generate_async(
-                params, idempotency_key, timeout, _on_loop(callback)
-            )
-            return result
+        done: Task = await self._run(_generate(locals()))
+        return done
 
-    async def download(self, task: Task, path: PathLike) -> Path:
-        """Saves the task's video; see :meth:`Client.download`."""
-        result: Path = await self._native.download_async(task, os.fspath(path))
-        return result
+    async def download(
+        self,
+        task: Task,
+        path: PathLike,
+        *,
+        on_progress: Optional[ProgressCallback] = None,
+        progress: bool = False,
+    ) -> Path:
+        """Saves the task's video; see :meth:`Client.download`. ``on_progress`` runs on
+        the event loop's thread."""
+        saved: Path = await self._run(_download(locals()))
+        return saved
 
 
 def _on_loop(callback: Optional[ProgressCallback]) -> Optional[ProgressCallback]:

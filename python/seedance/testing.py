@@ -29,7 +29,7 @@ __all__ = ["Emulator", "ENDPOINTS", "FAULT_KINDS"]
 
 #: Where a fault applies.
 ENDPOINTS = ("submit", "get_task", "any", "cdn")
-#: What a fault does.
+#: What a fault does (the emulator's ``FaultKind::NAMES``, with what each does).
 FAULT_KINDS = (
     "service_busy",  # 503 before handling (no task)
     "internal_error",  # 500 before handling (no task)
@@ -188,17 +188,25 @@ class Emulator:
     ) -> None:
         """Injects a fault: ``endpoint`` in :data:`ENDPOINTS`, ``kind`` in
         :data:`FAULT_KINDS`. Without ``nth``/``times``/``probability`` it fires on every
-        matching request; ``nth=n`` fires on the n-th only; ``times=k`` stops after k."""
-        self._native.inject(
-            endpoint,
-            kind,
-            nth=nth,
-            times=times,
-            probability=probability,
-            retry_after=retry_after,
-            delay=delay,
-            status=status,
-        )
+        matching request; ``nth=n`` fires on the n-th only; ``times=k`` stops after k.
+        ``retry_after`` (seconds) belongs to ``rate_limited``, ``delay`` (seconds, required)
+        to ``delay`` and ``status`` to ``unknown_status``. Raises ``ValueError`` for what
+        the emulator cannot apply."""
+        fault: Dict[str, Any] = {"endpoint": endpoint, "kind": kind}
+        for name, value in (
+            ("nth", nth),
+            ("times", times),
+            ("probability", probability),
+            ("retry_after_secs", retry_after),
+            ("status", status),
+        ):
+            if value is not None:
+                fault[name] = value
+        if delay is not None:
+            if not (isinstance(delay, (int, float)) and 0 <= delay < 2**53 / 1000):
+                raise ValueError(f"delay must be a number of seconds >= 0, got {delay!r}")
+            fault["delay_ms"] = round(delay * 1000)
+        self._native.inject(fault)
 
     def clear_faults(self) -> None:
         """Removes every injected fault."""

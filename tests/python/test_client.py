@@ -95,12 +95,6 @@ def test_download_to_a_file_and_to_a_directory(
     assert emu.cdn_auth_headers() == []
 
 
-def test_download_of_an_unfinished_task_fails(client: seedance.Client, tmp_path: Path) -> None:
-    task = seedance.Task.from_json({"id": "sd2_x", "status": "processing"})
-    with pytest.raises(seedance.SeedanceError):
-        client.download(task, tmp_path / "x.mp4")
-
-
 def test_task_dict_raw_json_and_html(client: seedance.Client, emu: Emulator, tmp_path: Path) -> None:
     emu.inject("get_task", "extra_fields")
     task = client.generate(prompt=PROMPT)

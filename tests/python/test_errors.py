@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -135,7 +136,7 @@ def test_reusing_a_key_with_another_body_is_a_conflict(client: seedance.Client) 
 def test_retryable_errors_surface_when_retries_run_out(
     emu: Emulator, kind: str, cls: type, status: int
 ) -> None:
-    emu.inject("submit", kind, retry_after=1)
+    emu.inject("submit", kind, retry_after=1 if kind == "rate_limited" else None)
     with emu.client(max_retries=0) as c:
         with pytest.raises(cls) as info:
             c.submit(prompt=PROMPT)
@@ -181,10 +182,10 @@ def test_an_html_answer_is_an_api_response_error(emu: Emulator) -> None:
     emu.inject("get_task", "html_bad_gateway")
     with emu.client(max_retries=0) as c:
         task = c.submit(prompt=PROMPT)
-        with pytest.raises(seedance.SeedanceError) as info:
+        with pytest.raises(seedance.APIResponseError) as info:
             c.get_task(task)
-    assert isinstance(info.value, (seedance.APIResponseError, seedance.APIError))
-    assert getattr(info.value, "status", None) == 502
+    assert info.value.status == 502
+    assert "<html" in info.value.body.lower()
 
 
 def test_malformed_json_is_an_api_response_error(emu: Emulator) -> None:
@@ -203,3 +204,55 @@ def test_nobody_listening_is_a_connection_error() -> None:
     with seedance.Client("sk_test_x", f"http://127.0.0.1:{port}", max_retries=0) as c:
         with pytest.raises(seedance.APIConnectionError):
             c.get_task("sd2_x")
+
+
+def test_a_dropped_connection_is_a_connection_error(emu: Emulator) -> None:
+    emu.inject("get_task", "drop_before")
+    with emu.client(max_retries=0) as c:
+        task = c.submit(prompt=PROMPT)
+        with pytest.raises(seedance.APIConnectionError):
+            c.get_task(task)
+
+
+def test_a_failing_cdn_is_a_download_error(
+    client: seedance.Client, emu: Emulator, tmp_path: Path
+) -> None:
+    task = client.generate(prompt=PROMPT)
+    emu.inject("cdn", "internal_error")
+    with pytest.raises(seedance.DownloadError) as info:
+        client.download(task, tmp_path / "clip.mp4")
+    assert "500" in str(info.value)
+    assert not (tmp_path / "clip.mp4").exists()
+    assert emu.stats()["cdn_requests"] >= 1
+
+
+def test_a_task_without_output_is_a_download_error(
+    client: seedance.Client, tmp_path: Path
+) -> None:
+    task = seedance.Task.from_json({"id": "sd2_x", "status": "processing"})
+    with pytest.raises(seedance.DownloadError):
+        client.download(task, tmp_path / "x.mp4")
+
+
+@pytest.mark.parametrize(
+    "endpoint, kind, cls",
+    [
+        ("submit", "service_busy", seedance.ServiceBusyError),
+        ("submit", "internal_error", seedance.InternalServerError),
+        ("submit", "rate_limited", seedance.RateLimitedError),
+        ("submit", "drop_before", seedance.APIConnectionError),
+        ("submit", "html_bad_gateway", seedance.APIResponseError),
+        ("cdn", "internal_error", seedance.DownloadError),
+    ],
+)
+async def test_the_async_client_raises_the_same_classes(
+    emu: Emulator, tmp_path: Path, endpoint: str, kind: str, cls: type
+) -> None:
+    async with emu.async_client(max_retries=0) as c:
+        done = await c.generate(prompt=PROMPT) if endpoint == "cdn" else None
+        emu.inject(endpoint, kind)
+        with pytest.raises(cls):
+            if done is not None:
+                await c.download(done, tmp_path / "clip.mp4")
+            else:
+                await c.submit(prompt=PROMPT)

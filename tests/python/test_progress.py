@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from pathlib import Path
 from typing import List
 
 import pytest
@@ -90,3 +93,67 @@ def test_retries_are_reported(emu: Emulator) -> None:
     assert retries, [e.kind for e in seen]
     assert retries[0].attempt is not None and retries[0].message
     assert retries[0].task_id == task.id
+
+
+def test_download_reports_bytes_of_each_file(client: seedance.Client, tmp_path: Path) -> None:
+    task = client.generate(prompt=PROMPT)
+    other = client.generate(prompt=PROMPT + " other")
+    seen: List[seedance.ProgressEvent] = []
+    client.download(other, tmp_path)  # not reported: no callback on this call
+    path = client.download(task, tmp_path / "clip.mp4", on_progress=seen.append)
+    assert seen and {e.kind for e in seen} == {"download_progress"}
+    assert {e.task_id for e in seen} == {task.id}
+    by_file = {e.path: e for e in seen}  # the last event of each file
+    assert set(by_file) == {str(path), str(task.last_frame_path)}
+    video = by_file[str(path)]
+    assert video.bytes == video.total_bytes == path.stat().st_size
+    assert all(e.bytes is not None and e.bytes > 0 for e in seen)
+    assert "bytes=" in repr(video)
+
+
+def test_download_into_a_directory_reports_only_its_own_files(
+    client: seedance.Client, tmp_path: Path
+) -> None:
+    a, b = client.generate(prompt=PROMPT), client.generate(prompt=PROMPT + " b")
+    seen: List[seedance.ProgressEvent] = []
+    results = {}
+
+    def download_b() -> None:
+        results["b"] = client.download(b, tmp_path)
+
+    t = threading.Thread(target=download_b)
+    t.start()
+    path = client.download(a, tmp_path, on_progress=seen.append)
+    t.join()
+    assert results["b"].is_file()
+    assert seen and all(e.path is not None and a.id in e.path for e in seen), seen
+    assert any(e.path == str(path) for e in seen)
+
+
+def test_download_progress_true_draws_a_byte_bar(
+    client: seedance.Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("tqdm")
+    task = client.generate(prompt=PROMPT)
+    capsys.readouterr()
+    client.download(task, tmp_path / "clip.mp4", progress=True)
+    err = capsys.readouterr().err
+    assert "clip.mp4" in err and "100%" in err, err
+
+
+async def test_async_download_reports_progress_on_the_loop_thread(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    seen: List[seedance.ProgressEvent] = []
+    threads: List[int] = []
+
+    def on_progress(event: seedance.ProgressEvent) -> None:
+        seen.append(event)
+        threads.append(threading.get_ident())
+
+    async with emu.async_client() as client:
+        task = await client.generate(prompt=PROMPT)
+        path = await client.download(task, tmp_path / "a.mp4", on_progress=on_progress)
+        await asyncio.sleep(0)  # let call_soon_threadsafe deliveries run
+    assert any(e.path == str(path) and e.bytes == path.stat().st_size for e in seen), seen
+    assert set(threads) == {threading.get_ident()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import inspect
 from pathlib import Path
-from typing import Dict, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 import seedance
 from seedance import _seedance
@@ -91,3 +91,66 @@ def test_submit_takes_exactly_the_api_fields() -> None:
         assert params == fields | {"idempotency_key"}
         gen = set(inspect.signature(cls.generate).parameters) - {"self"}
         assert gen == fields | {"idempotency_key", "timeout", "on_progress", "progress"}
+
+
+def _stub_params(fn: ast.FunctionDef) -> List[Tuple[str, str, bool]]:
+    """(name, kind, has default) of a stub function's parameters, `self` left out."""
+    a = fn.args
+    positional = a.posonlyargs + a.args
+    defaults = [False] * (len(positional) - len(a.defaults)) + [True] * len(a.defaults)
+    out = [(p.arg, "positional", d) for p, d in zip(positional, defaults)]
+    if a.vararg is not None:
+        out.append((a.vararg.arg, "var_positional", False))
+    out += [
+        (p.arg, "keyword_only", d is not None) for p, d in zip(a.kwonlyargs, a.kw_defaults)
+    ]
+    if a.kwarg is not None:
+        out.append((a.kwarg.arg, "var_keyword", False))
+    return [p for p in out if p[0] not in ("self", "cls")]
+
+
+def _real_params(obj: object) -> Optional[List[Tuple[str, str, bool]]]:
+    try:
+        sig = inspect.signature(obj)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None  # no text signature (e.g. a getter)
+    kinds = {
+        inspect.Parameter.POSITIONAL_ONLY: "positional",
+        inspect.Parameter.POSITIONAL_OR_KEYWORD: "positional",
+        inspect.Parameter.VAR_POSITIONAL: "var_positional",
+        inspect.Parameter.KEYWORD_ONLY: "keyword_only",
+        inspect.Parameter.VAR_KEYWORD: "var_keyword",
+    }
+    return [
+        (p.name, kinds[p.kind], p.default is not inspect.Parameter.empty)
+        for p in sig.parameters.values()
+        if p.name not in ("self", "cls")
+    ]
+
+
+def test_stub_signatures_match_the_native_signatures() -> None:
+    """Parameter names, kinds and which have defaults: a drifted stub fails here."""
+    tree = ast.parse(STUB.read_text(encoding="utf-8"))
+    checked = 0
+
+    def check(fn: ast.FunctionDef, real_obj: object, where: str) -> None:
+        nonlocal checked
+        if any(isinstance(d, ast.Name) and d.id == "property" for d in fn.decorator_list):
+            return
+        real = _real_params(real_obj)
+        if real is None:
+            return
+        assert _stub_params(fn) == real, where
+        checked += 1
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            check(node, getattr(_seedance, node.name), node.name)
+        elif isinstance(node, ast.ClassDef):
+            cls = getattr(_seedance, node.name)
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and not item.name.startswith("__"):
+                    check(item, getattr(cls, item.name), f"{node.name}.{item.name}")
+                elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                    check(item, cls, f"{node.name}.__init__")
+    assert checked >= 20, checked

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import seedance
+from seedance import _seedance
 from seedance.testing import ENDPOINTS, FAULT_KINDS, Emulator
 
 from conftest import PROMPT
@@ -69,6 +70,12 @@ def test_configure(emu: Emulator, client: seedance.Client) -> None:
         client.generate(prompt=PROMPT)
     with pytest.raises(ValueError):
         emu.configure(colour="red")
+    # the emulator's own checks (the same as POST /_emulator/config), nothing changed
+    for bad in ({"time_scale": -1.0}, {"failure_probability": 2.0}, {"time_scale": "fast"}):
+        with pytest.raises(ValueError):
+            emu.configure(**bad)
+    assert emu.config()["time_scale"] == 1000.0
+    assert emu.config()["failure_probability"] == 1.0
 
 
 def test_fault_injection_controls(emu: Emulator) -> None:
@@ -92,6 +99,34 @@ def test_fault_injection_controls(emu: Emulator) -> None:
         emu.inject("nowhere", "service_busy")
     with pytest.raises(ValueError):
         emu.inject("submit", "delay")  # needs delay=
+    for bad in (
+        {"retry_after": 3},  # belongs to rate_limited
+        {"status": "queued"},  # belongs to unknown_status
+        {"probability": 1.5},
+        {"delay": -1.0},
+        {"delay": float("nan")},
+    ):
+        with pytest.raises(ValueError):
+            emu.inject("submit", "service_busy", **bad)  # type: ignore[arg-type]
+
+
+def test_fault_kinds_are_the_emulators(emu: Emulator) -> None:
+    assert list(FAULT_KINDS) == list(_seedance._Emulator.FAULT_KINDS)
+
+
+def test_delay_and_rate_limited_faults(emu: Emulator) -> None:
+    import time
+
+    emu.inject("get_task", "delay", delay=0.3, nth=1)
+    emu.inject("submit", "rate_limited", retry_after=7, nth=1)
+    with emu.client(max_retries=0) as c:
+        with pytest.raises(seedance.RateLimitedError) as info:
+            c.submit(prompt=PROMPT)
+        assert info.value.retry_after == pytest.approx(7.0)
+        t = c.submit(prompt=PROMPT)
+        started = time.monotonic()
+        c.get_task(t)
+        assert time.monotonic() - started >= 0.29
 
 
 def test_the_rate_limit_is_shared_and_the_client_stays_under_it() -> None:

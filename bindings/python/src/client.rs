@@ -5,7 +5,7 @@
 //! milliseconds), `submit_async` returns an awaitable running on the shared runtime.
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use seedance_core::{Task, TaskId, VideoRequest};
 use seedance_http::{
-    Client, DownloadOptions, Event, GenerateOptions, PollSchedule, SubmitOptions, WaitOptions,
+    Client, DownloadOptions, Downloaded, Event, GenerateOptions, PollSchedule, SubmitOptions,
+    WaitOptions,
 };
 use tokio::sync::broadcast;
 
@@ -72,14 +73,63 @@ fn rate(
 }
 
 /// Keeps the events of one call: those of its task, found by id or (for a submit) by the
-/// idempotency key the call sent.
+/// idempotency key the call sent; for a download, the progress of its own files.
+#[derive(Default)]
 struct CallFilter {
     task_id: Option<String>,
     key: Option<String>,
+    download: Option<PathBuf>,
 }
 
 impl CallFilter {
+    fn task(task_id: String) -> Self {
+        CallFilter {
+            task_id: Some(task_id),
+            ..CallFilter::default()
+        }
+    }
+
+    fn submit(key: String) -> Self {
+        CallFilter {
+            key: Some(key),
+            ..CallFilter::default()
+        }
+    }
+
+    fn download(task_id: String, dest: PathBuf) -> Self {
+        CallFilter {
+            task_id: Some(task_id),
+            download: Some(dest),
+            ..CallFilter::default()
+        }
+    }
+
+    /// Whether `file` is one the download to `dest` writes: `dest` itself (or beside it,
+    /// named after it) when it names a file, `<task id>*` inside it when a directory.
+    fn is_own_file(&self, dest: &Path, file: &Path) -> bool {
+        let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
+            return false;
+        };
+        let name = name.to_string_lossy();
+        let in_dir = dir == dest
+            && self
+                .task_id
+                .as_deref()
+                .is_some_and(|id| name.starts_with(id));
+        let beside = dest.parent().is_some_and(|p| p == dir)
+            && dest
+                .file_stem()
+                .is_some_and(|stem| name.starts_with(&*stem.to_string_lossy()));
+        in_dir || beside
+    }
+
     fn accept(&mut self, event: &Event) -> bool {
+        if let Event::DownloadProgress { path, .. } = event {
+            return self
+                .download
+                .as_deref()
+                .is_some_and(|dest| self.is_own_file(dest, path));
+        }
         if let (
             Event::Submitted {
                 task_id,
@@ -97,8 +147,6 @@ impl CallFilter {
         }
         match (event_task_id(event), &self.task_id) {
             (Some(id), Some(mine)) => id == mine,
-            // Download progress carries no task id; only downloads subscribe to it.
-            (None, _) => matches!(event, Event::DownloadProgress { .. }) && self.key.is_none(),
             _ => false,
         }
     }
@@ -133,7 +181,8 @@ impl Progress {
         if !self.filter.accept(event) {
             return Ok(());
         }
-        let e = PyProgressEvent::from_event(py, event, self.start.elapsed(), self.expected)?;
+        let e = PyProgressEvent::from_event(py, event, self.start.elapsed(), self.expected)?
+            .or_task_id(self.filter.task_id.as_deref());
         self.callback.call1(py, (e,))?;
         Ok(())
     }
@@ -215,11 +264,116 @@ impl PyClient {
             )),
         }
     }
+
+    /// The inputs of a submit (validated first: nothing is sent for a bad request).
+    fn submit_call(
+        &self,
+        py: Python<'_>,
+        params: &Bound<'_, PyDict>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<(Client, VideoRequest, SubmitOptions)> {
+        let req = request_from_params(py, params)?;
+        let mut opts = SubmitOptions::default();
+        if let Some(k) = idempotency_key {
+            opts = opts.idempotency_key(k);
+        }
+        Ok((self.client(py)?, req, opts))
+    }
+
+    /// The inputs of a wait, and its progress listener.
+    fn wait_call(
+        &self,
+        py: Python<'_>,
+        task_id: String,
+        timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<(Client, TaskId, WaitOptions, Option<Progress>)> {
+        let client = self.client(py)?;
+        let opts = wait_options(py, timeout)?;
+        let progress = Progress::new(
+            &client,
+            on_progress,
+            CallFilter::task(task_id.clone()),
+            None,
+        );
+        Ok((client, TaskId::from(task_id), opts, progress))
+    }
+
+    /// The inputs of a generate (submit + wait), and its progress listener.
+    fn generate_call(
+        &self,
+        py: Python<'_>,
+        params: &Bound<'_, PyDict>,
+        idempotency_key: Option<String>,
+        timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<(Client, VideoRequest, GenerateOptions, Option<Progress>)> {
+        let req = request_from_params(py, params)?;
+        let client = self.client(py)?;
+        // A key of our own when none is given, so that this call's events can be told apart.
+        let key = idempotency_key.unwrap_or_else(seedance_http::new_idempotency_key);
+        let opts = GenerateOptions::default()
+            .idempotency_key(key.clone())
+            .wait(wait_options(py, timeout)?);
+        let expected = Some(expected_render(&req));
+        let progress = Progress::new(&client, on_progress, CallFilter::submit(key), expected);
+        Ok((client, req, opts, progress))
+    }
+
+    /// The inputs of a download, and its progress listener.
+    fn download_call(
+        &self,
+        py: Python<'_>,
+        task: &Py<PyTask>,
+        path: PathBuf,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<(Client, Task, PathBuf, Option<Progress>)> {
+        let client = self.client(py)?;
+        let inner = task.get().inner.clone();
+        let filter = CallFilter::download(inner.id.to_string(), path.clone());
+        let progress = Progress::new(&client, on_progress, filter, None);
+        Ok((client, inner, path, progress))
+    }
 }
 
-/// An idempotency key for a call that was given none (so its events can be told apart).
-fn fresh_key() -> String {
-    seedance_http::new_idempotency_key()
+/// Runs a call's future with the GIL released (Ctrl-C checked, progress delivered on
+/// this thread) and converts its error.
+fn run_blocking<T: Send + 'static>(
+    py: Python<'_>,
+    fut: impl Future<Output = Result<T, seedance_http::Error>> + Send + 'static,
+    mut progress: Option<Progress>,
+) -> PyResult<T> {
+    let out = block_on(py, fut, |py| {
+        progress.as_mut().map_or(Ok(()), |p| p.drain(py))
+    })?;
+    out.map_err(|e| errors::http_error(py, e))
+}
+
+/// A call's future as a Python awaitable on the shared runtime (progress delivered as
+/// events come); `finish` turns its result into the Python value.
+fn run_async<'py, T: Send + 'static>(
+    py: Python<'py>,
+    fut: impl Future<Output = Result<T, seedance_http::Error>> + Send + 'static,
+    progress: Option<Progress>,
+    finish: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+) -> PyResult<Bound<'py, PyAny>> {
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        let out = match progress {
+            Some(p) => p.run(fut).await,
+            None => fut.await,
+        };
+        Python::attach(|py| finish(py, out.map_err(|e| errors::http_error(py, e))?))
+    })
+}
+
+fn task_any(py: Python<'_>, task: Task) -> PyResult<Py<PyAny>> {
+    Ok(task_obj(py, task)?.into_any())
+}
+
+/// Records where a download put the files on the task, and returns the video's path.
+fn downloaded(py: Python<'_>, task: &Py<PyTask>, d: Downloaded) -> PyResult<Py<PyAny>> {
+    task.get().set_local(d.video.clone(), d.last_frame.clone());
+    path_obj(py, &d.video)
 }
 
 #[pymethods]
@@ -306,7 +460,7 @@ impl PyClient {
         }
     }
 
-    // ---- blocking ---------------------------------------------------------------------
+    // ---- blocking (GIL released, Ctrl-C raises KeyboardInterrupt) ---------------------
 
     #[pyo3(signature = (params, idempotency_key=None))]
     fn submit(
@@ -315,23 +469,16 @@ impl PyClient {
         params: &Bound<'_, PyDict>,
         idempotency_key: Option<String>,
     ) -> PyResult<Py<PyTask>> {
-        let req = request_from_params(py, params)?;
-        let client = self.client(py)?;
-        let mut opts = SubmitOptions::default();
-        if let Some(k) = idempotency_key {
-            opts = opts.idempotency_key(k);
-        }
-        let out = block_on(py, async move { client.submit(&req, opts).await }, |_| {
-            Ok(())
-        })?;
-        task_obj(py, out.map_err(|e| errors::http_error(py, e))?)
+        let (client, req, opts) = self.submit_call(py, params, idempotency_key)?;
+        let task = run_blocking(py, async move { client.submit(&req, opts).await }, None)?;
+        task_obj(py, task)
     }
 
     fn get_task(&self, py: Python<'_>, task_id: String) -> PyResult<Py<PyTask>> {
         let client = self.client(py)?;
         let id = TaskId::from(task_id);
-        let out = block_on(py, async move { client.get_task(&id).await }, |_| Ok(()))?;
-        task_obj(py, out.map_err(|e| errors::http_error(py, e))?)
+        let task = run_blocking(py, async move { client.get_task(&id).await }, None)?;
+        task_obj(py, task)
     }
 
     #[pyo3(signature = (task_id, timeout=None, on_progress=None))]
@@ -342,18 +489,9 @@ impl PyClient {
         timeout: Option<f64>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyTask>> {
-        let client = self.client(py)?;
-        let opts = wait_options(py, timeout)?;
-        let filter = CallFilter {
-            task_id: Some(task_id.clone()),
-            key: None,
-        };
-        let mut progress = Progress::new(&client, on_progress, filter, None);
-        let id = TaskId::from(task_id);
-        let out = block_on(py, async move { client.wait(&id, opts).await }, |py| {
-            progress.as_mut().map_or(Ok(()), |p| p.drain(py))
-        })?;
-        task_obj(py, out.map_err(|e| errors::http_error(py, e))?)
+        let (client, id, opts, progress) = self.wait_call(py, task_id, timeout, on_progress)?;
+        let task = run_blocking(py, async move { client.wait(&id, opts).await }, progress)?;
+        task_obj(py, task)
     }
 
     #[pyo3(signature = (params, idempotency_key=None, timeout=None, on_progress=None))]
@@ -365,41 +503,35 @@ impl PyClient {
         timeout: Option<f64>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyTask>> {
-        let req = request_from_params(py, params)?;
-        let client = self.client(py)?;
-        let key = idempotency_key.unwrap_or_else(fresh_key);
-        let opts = GenerateOptions::default()
-            .idempotency_key(key.clone())
-            .wait(wait_options(py, timeout)?);
-        let filter = CallFilter {
-            task_id: None,
-            key: Some(key),
-        };
-        let mut progress = Progress::new(&client, on_progress, filter, Some(expected_render(&req)));
-        let out = block_on(py, async move { client.generate(&req, opts).await }, |py| {
-            progress.as_mut().map_or(Ok(()), |p| p.drain(py))
-        })?;
-        task_obj(py, out.map_err(|e| errors::http_error(py, e))?)
-    }
-
-    fn download(&self, py: Python<'_>, task: Py<PyTask>, path: PathBuf) -> PyResult<Py<PyAny>> {
-        let client = self.client(py)?;
-        let inner = task.get().inner.clone();
-        let out = block_on(
+        let (client, req, opts, progress) =
+            self.generate_call(py, params, idempotency_key, timeout, on_progress)?;
+        let task = run_blocking(
             py,
-            async move {
-                client
-                    .download(&inner, &path, DownloadOptions::default())
-                    .await
-            },
-            |_| Ok(()),
+            async move { client.generate(&req, opts).await },
+            progress,
         )?;
-        let d = out.map_err(|e| errors::http_error(py, e))?;
-        task.get().set_local(d.video.clone(), d.last_frame.clone());
-        path_obj(py, &d.video)
+        task_obj(py, task)
     }
 
-    // ---- async ------------------------------------------------------------------------
+    #[pyo3(signature = (task, path, on_progress=None))]
+    fn download(
+        &self,
+        py: Python<'_>,
+        task: Py<PyTask>,
+        path: PathBuf,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let (client, inner, path, progress) = self.download_call(py, &task, path, on_progress)?;
+        let fut = async move {
+            client
+                .download(&inner, &path, DownloadOptions::default())
+                .await
+        };
+        let d = run_blocking(py, fut, progress)?;
+        downloaded(py, &task, d)
+    }
+
+    // ---- async (awaitables on the shared runtime; cancelling one stops its work) --------
 
     #[pyo3(signature = (params, idempotency_key=None))]
     fn submit_async<'py>(
@@ -408,25 +540,24 @@ impl PyClient {
         params: &Bound<'py, PyDict>,
         idempotency_key: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let req = request_from_params(py, params)?;
-        let client = self.client(py)?;
-        let mut opts = SubmitOptions::default();
-        if let Some(k) = idempotency_key {
-            opts = opts.idempotency_key(k);
-        }
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let out = client.submit(&req, opts).await;
-            Python::attach(|py| task_obj(py, out.map_err(|e| errors::http_error(py, e))?))
-        })
+        let (client, req, opts) = self.submit_call(py, params, idempotency_key)?;
+        run_async(
+            py,
+            async move { client.submit(&req, opts).await },
+            None,
+            task_any,
+        )
     }
 
     fn get_task_async<'py>(&self, py: Python<'py>, task_id: String) -> PyResult<Bound<'py, PyAny>> {
         let client = self.client(py)?;
         let id = TaskId::from(task_id);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let out = client.get_task(&id).await;
-            Python::attach(|py| task_obj(py, out.map_err(|e| errors::http_error(py, e))?))
-        })
+        run_async(
+            py,
+            async move { client.get_task(&id).await },
+            None,
+            task_any,
+        )
     }
 
     #[pyo3(signature = (task_id, timeout=None, on_progress=None))]
@@ -437,22 +568,13 @@ impl PyClient {
         timeout: Option<f64>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.client(py)?;
-        let opts = wait_options(py, timeout)?;
-        let filter = CallFilter {
-            task_id: Some(task_id.clone()),
-            key: None,
-        };
-        let progress = Progress::new(&client, on_progress, filter, None);
-        let id = TaskId::from(task_id);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let fut = async { client.wait(&id, opts).await };
-            let out = match progress {
-                Some(p) => p.run(fut).await,
-                None => fut.await,
-            };
-            Python::attach(|py| task_obj(py, out.map_err(|e| errors::http_error(py, e))?))
-        })
+        let (client, id, opts, progress) = self.wait_call(py, task_id, timeout, on_progress)?;
+        run_async(
+            py,
+            async move { client.wait(&id, opts).await },
+            progress,
+            task_any,
+        )
     }
 
     #[pyo3(signature = (params, idempotency_key=None, timeout=None, on_progress=None))]
@@ -464,45 +586,27 @@ impl PyClient {
         timeout: Option<f64>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let req = request_from_params(py, params)?;
-        let client = self.client(py)?;
-        let key = idempotency_key.unwrap_or_else(fresh_key);
-        let opts = GenerateOptions::default()
-            .idempotency_key(key.clone())
-            .wait(wait_options(py, timeout)?);
-        let filter = CallFilter {
-            task_id: None,
-            key: Some(key),
-        };
-        let progress = Progress::new(&client, on_progress, filter, Some(expected_render(&req)));
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let fut = async { client.generate(&req, opts).await };
-            let out = match progress {
-                Some(p) => p.run(fut).await,
-                None => fut.await,
-            };
-            Python::attach(|py| task_obj(py, out.map_err(|e| errors::http_error(py, e))?))
-        })
+        let (client, req, opts, progress) =
+            self.generate_call(py, params, idempotency_key, timeout, on_progress)?;
+        let fut = async move { client.generate(&req, opts).await };
+        run_async(py, fut, progress, task_any)
     }
 
+    #[pyo3(signature = (task, path, on_progress=None))]
     fn download_async<'py>(
         &self,
         py: Python<'py>,
         task: Py<PyTask>,
         path: PathBuf,
+        on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.client(py)?;
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let inner = task.get().inner.clone();
-            let out = client
+        let (client, inner, path, progress) = self.download_call(py, &task, path, on_progress)?;
+        let fut = async move {
+            client
                 .download(&inner, &path, DownloadOptions::default())
-                .await;
-            Python::attach(|py| {
-                let d = out.map_err(|e| errors::http_error(py, e))?;
-                task.get().set_local(d.video.clone(), d.last_frame.clone());
-                path_obj(py, &d.video)
-            })
-        })
+                .await
+        };
+        run_async(py, fut, progress, move |py, d| downloaded(py, &task, d))
     }
 
     fn __repr__(&self) -> String {

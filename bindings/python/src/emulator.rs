@@ -6,7 +6,7 @@ use std::time::Duration;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use seedance_emulator::{Account, Emulator, Endpoint, Fault, FaultKind, RuntimeConfig};
+use seedance_emulator::{Account, ControlError, Emulator, FaultKind};
 
 use crate::convert::{json_to_py, py_to_json};
 use crate::runtime::{block_on, runtime};
@@ -37,48 +37,8 @@ fn rate(v: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<Option<(u32, Durati
     }
 }
 
-fn endpoint(name: &str) -> PyResult<Endpoint> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
-        PyValueError::new_err(format!(
-            "unknown endpoint {name:?}; expected submit, get_task, any or cdn"
-        ))
-    })
-}
-
-fn fault_kind(
-    kind: &str,
-    retry_after: Option<u64>,
-    delay: Option<f64>,
-    status: Option<String>,
-) -> PyResult<FaultKind> {
-    Ok(match kind {
-        "service_busy" => FaultKind::ServiceBusy503,
-        "internal_error" => FaultKind::Internal500,
-        "rate_limited" => FaultKind::RateLimited {
-            retry_after_secs: retry_after.unwrap_or(1),
-        },
-        "drop_before" => FaultKind::DropBeforeHandling,
-        "drop_after" => FaultKind::DropAfterHandling,
-        "delay" => match delay {
-            Some(d) if d.is_finite() && d >= 0.0 => FaultKind::Delay(Duration::from_secs_f64(d)),
-            _ => {
-                return Err(PyValueError::new_err(
-                    "kind \"delay\" needs delay=<seconds>",
-                ))
-            }
-        },
-        "malformed_json" => FaultKind::MalformedJson,
-        "html_bad_gateway" => FaultKind::HtmlBadGateway,
-        "extra_fields" => FaultKind::ExtraFields,
-        "unknown_status" => FaultKind::UnknownStatus(status.unwrap_or_else(|| "queued".to_owned())),
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "unknown fault kind {other:?}; expected one of service_busy, internal_error, \
-                 rate_limited, drop_before, drop_after, delay, malformed_json, html_bad_gateway, \
-                 extra_fields, unknown_status"
-            )))
-        }
-    })
+fn control_error(e: ControlError) -> PyErr {
+    PyValueError::new_err(e.to_string())
 }
 
 impl PyEmulator {
@@ -213,37 +173,18 @@ impl PyEmulator {
         json_to_py(py, &v)
     }
 
-    /// Adds a fault (see `seedance.testing.Emulator.inject`).
-    #[pyo3(signature = (endpoint, kind, *, nth=None, times=None, probability=None, retry_after=None, delay=None, status=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn inject(
-        &self,
-        endpoint: &str,
-        kind: &str,
-        nth: Option<u64>,
-        times: Option<u64>,
-        probability: Option<f64>,
-        retry_after: Option<u64>,
-        delay: Option<f64>,
-        status: Option<String>,
-    ) -> PyResult<()> {
-        let mut f = Fault::new(
-            self::endpoint(endpoint)?,
-            fault_kind(kind, retry_after, delay, status)?,
-        );
-        if let Some(n) = nth {
-            f = f.nth(n);
-        }
-        if let Some(k) = times {
-            f = f.times(k);
-        }
-        if let Some(p) = probability {
-            if !(0.0..=1.0).contains(&p) {
-                return Err(PyValueError::new_err("probability must be in 0..=1"));
-            }
-            f = f.probability(p);
-        }
-        self.with(|e| e.inject(f))
+    /// Every fault kind's name (`seedance_emulator::FaultKind::NAMES`).
+    #[classattr]
+    #[pyo3(name = "FAULT_KINDS")]
+    fn fault_kinds() -> Vec<&'static str> {
+        FaultKind::NAMES.to_vec()
+    }
+
+    /// Adds faults given in the emulator's JSON form (one dict or a list of them; see
+    /// `seedance.testing.Emulator.inject`); read by `seedance_emulator::Fault::from_json`.
+    fn inject(&self, faults: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let v = py_to_json(faults)?;
+        self.with(|e| e.inject_json(&v))?.map_err(control_error)
     }
 
     /// Removes every fault.
@@ -263,26 +204,13 @@ impl PyEmulator {
         json_to_py(py, &v)
     }
 
-    /// Changes runtime configuration fields (names as in `config()`).
+    /// Changes runtime configuration fields (names as in `config()`); read by
+    /// `seedance_emulator::Emulator::configure_json`.
     fn configure(&self, changes: &Bound<'_, PyDict>) -> PyResult<()> {
         let patch = py_to_json(changes.as_any())?;
-        let current = self.with(|e| e.config())?;
-        let mut v =
-            serde_json::to_value(&current).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        if let (Some(obj), Some(patch)) = (v.as_object_mut(), patch.as_object()) {
-            for (k, val) in patch {
-                if !obj.contains_key(k) {
-                    return Err(PyValueError::new_err(format!(
-                        "unknown config field {k:?}; known: {}",
-                        obj.keys().cloned().collect::<Vec<_>>().join(", ")
-                    )));
-                }
-                obj.insert(k.clone(), val.clone());
-            }
-        }
-        let new: RuntimeConfig = serde_json::from_value(v)
-            .map_err(|e| PyValueError::new_err(format!("invalid config: {e}")))?;
-        self.with(|e| e.configure(|c| *c = new))
+        self.with(|e| e.configure_json(&patch))?
+            .map(|_| ())
+            .map_err(control_error)
     }
 
     /// Sets an account's balance.

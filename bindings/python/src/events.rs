@@ -54,6 +54,9 @@ pub struct PyProgressEvent {
     /// Total bytes, when the CDN said (``download_progress``).
     #[pyo3(get)]
     total_bytes: Option<u64>,
+    /// On ``download_progress``: the file being written (its final name).
+    #[pyo3(get)]
+    path: Option<String>,
     task: Option<Py<PyTask>>,
 }
 
@@ -73,6 +76,7 @@ impl PyProgressEvent {
             attempt: None,
             bytes: None,
             total_bytes: None,
+            path: None,
             task: None,
         }
     }
@@ -139,9 +143,12 @@ impl PyProgressEvent {
                 message: Some(message.clone()),
                 ..Self::empty("failed")
             },
-            Event::DownloadProgress { bytes, total, .. } => PyProgressEvent {
+            Event::DownloadProgress {
+                bytes, total, path, ..
+            } => PyProgressEvent {
                 bytes: Some(*bytes),
                 total_bytes: *total,
+                path: Some(final_name(path)),
                 ..Self::empty("download_progress")
             },
             _ => Self::empty("other"),
@@ -150,6 +157,22 @@ impl PyProgressEvent {
         e.expected_secs = expected.map(|d| d.as_secs_f64());
         Ok(e)
     }
+}
+
+impl PyProgressEvent {
+    /// Names the task when the event itself does not (download progress).
+    pub(crate) fn or_task_id(mut self, task_id: Option<&str>) -> Self {
+        if self.task_id.is_none() {
+            self.task_id = task_id.map(str::to_owned);
+        }
+        self
+    }
+}
+
+/// A download's file as the user named it: the client streams into `<name>.part`.
+fn final_name(path: &std::path::Path) -> String {
+    let s = path.to_string_lossy();
+    s.strip_suffix(".part").unwrap_or(&s).to_owned()
 }
 
 /// The task an event is about, if any (to keep only a call's own events).
@@ -182,6 +205,9 @@ impl PyProgressEvent {
         }
         if let Some(p) = self.polls {
             parts.push(format!("polls={p}"));
+        }
+        if let Some(b) = self.bytes {
+            parts.push(format!("bytes={b}"));
         }
         if let Some(e) = self.elapsed_secs {
             parts.push(format!("elapsed_secs={e:.3}"));
