@@ -1,6 +1,8 @@
 //! Downloads: temp file then rename, Range resume, size and content-type checks,
 //! progress, retries; never the key.
 
+use std::sync::{Arc, Mutex};
+
 use seedance_core::{Task, TaskStatus};
 use seedance_emulator::{Endpoint, Fault, FaultKind};
 use seedance_http::{DownloadOptions, Error, Event, GenerateOptions};
@@ -154,4 +156,159 @@ async fn cdn_failures_are_retried_and_bad_content_refused() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), seedance_http::ErrorKind::Download);
+}
+
+/// A CDN stand-in for `/v.mp4` (`len` bytes): the first full GET is cut off after half
+/// the body (the connection drops); ranged GETs are answered with 206. Records the Range
+/// header of every request.
+async fn flaky_cdn(len: usize) -> (String, Vec<u8>, Arc<Mutex<Vec<Option<String>>>>) {
+    use axum::body::Body;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    use futures_util::StreamExt;
+    let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+    let ranges = Arc::new(Mutex::new(Vec::new()));
+    let (d, r) = (data.clone(), ranges.clone());
+    let app = axum::Router::new().route(
+        "/v.mp4",
+        get(move |h: HeaderMap| {
+            let (data, ranges) = (d.clone(), r.clone());
+            async move {
+                let range = h
+                    .get("range")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                ranges.lock().unwrap().push(range.clone());
+                match range.as_deref().and_then(|r| r.strip_prefix("bytes=")) {
+                    None => {
+                        let half = bytes::Bytes::from(data[..len / 2].to_vec());
+                        // half the body goes out; then, a moment later, the connection drops
+                        let s = futures_util::stream::iter([Ok::<_, std::io::Error>(half)]).chain(
+                            futures_util::stream::once(async {
+                                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                                Err(std::io::Error::other("cut"))
+                            }),
+                        );
+                        (
+                            [
+                                ("content-type", "video/mp4".to_owned()),
+                                ("content-length", len.to_string()),
+                            ],
+                            Body::from_stream(s),
+                        )
+                            .into_response()
+                    }
+                    Some(spec) => {
+                        let start: usize = spec.trim_end_matches('-').parse().unwrap();
+                        (
+                            StatusCode::PARTIAL_CONTENT,
+                            [
+                                ("content-type", "video/mp4".to_owned()),
+                                ("content-range", format!("bytes {start}-{}/{len}", len - 1)),
+                            ],
+                            data[start..].to_vec(),
+                        )
+                            .into_response()
+                    }
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), data, ranges)
+}
+
+fn task_with_video(url: &str) -> Task {
+    Task::from_json(
+        serde_json::json!({"id": "sd2_cdn", "status": "completed",
+            "output": {"video_url": url}})
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_interrupted_transfer_is_resumed_with_range_from_where_it_stopped() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    let len = 300_000;
+    let (host, data, ranges) = flaky_cdn(len).await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("cut.mp4");
+    let d = client
+        .download(
+            &task_with_video(&format!("{host}/v.mp4")),
+            &target,
+            DownloadOptions::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?} {:?}", ranges.lock().unwrap()));
+    assert_eq!(d.bytes, len as u64);
+    assert_eq!(std::fs::read(&target).unwrap(), data);
+    let ranges = ranges.lock().unwrap().clone();
+    assert_eq!(ranges.len(), 2, "{ranges:?}");
+    assert_eq!(ranges[0], None);
+    // the part already on disk is kept: the second request asks only for the rest
+    let r = ranges[1].clone().unwrap();
+    let from: usize = r
+        .strip_prefix("bytes=")
+        .and_then(|s| s.strip_suffix('-'))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(from > 0 && from <= len / 2, "{r}");
+    assert!(!dir.path().join("cut.mp4.part").exists());
+}
+
+#[tokio::test]
+async fn a_short_body_fails_the_size_check_and_never_lands_in_place() {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    // a host announcing 1000 bytes and sending 100, every time
+    let app = axum::Router::new().route(
+        "/v.mp4",
+        get(|h: axum::http::HeaderMap| async move {
+            let start: u64 = h
+                .get("range")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("bytes="))
+                .and_then(|v| v.trim_end_matches('-').parse().ok())
+                .unwrap_or(0);
+            (
+                StatusCode::PARTIAL_CONTENT,
+                [
+                    ("content-type", "video/mp4".to_owned()),
+                    (
+                        "content-range",
+                        format!("bytes {start}-{}/1000", start + 99),
+                    ),
+                ],
+                vec![1u8; 100],
+            )
+                .into_response()
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let emu = emulator().await;
+    let client = builder(&emu).max_retries(1).build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("short.mp4");
+    let e = client
+        .download(
+            &task_with_video(&format!("http://{addr}/v.mp4")),
+            &target,
+            DownloadOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), seedance_http::ErrorKind::Download, "{e}");
+    assert!(e.to_string().contains("1000"), "{e}");
+    assert!(!target.exists(), "a short file is never renamed into place");
 }

@@ -225,3 +225,57 @@ async fn preflight_checks_reference_urls_without_the_key() {
     assert_eq!(emu.stats().cdn_auth_headers_seen, 0);
     let _ = DownloadOptions::default();
 }
+
+#[tokio::test]
+async fn a_submit_with_preflight_sends_nothing_when_a_reference_fails() {
+    // A public-looking https reference host, resolved to a local listener that is not
+    // a web server: the preflight reaches it (and fails); the submit never leaves.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(Mutex::new(0u32));
+    let counter = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            *counter.lock().unwrap() += 1;
+            drop(sock);
+        }
+    });
+    let emu = emulator().await;
+    let http = seedance_http::reqwest_client_builder()
+        .resolve(
+            "media.example.com",
+            std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        )
+        .build()
+        .unwrap();
+    let client = builder(&emu).http_client(http).build().unwrap();
+    let req = VideoRequest::builder("The train from the photo crosses the bridge")
+        .mode(Mode::ImageToVideo)
+        .image_url(format!("https://media.example.com:{port}/frame.png"))
+        .build()
+        .unwrap();
+    let e = client
+        .submit(&req, SubmitOptions::default().preflight(true))
+        .await
+        .unwrap_err();
+    match &e {
+        Error::Preflight { field, problem } => {
+            assert_eq!(field, "image_url");
+            assert!(problem.contains("not reachable"), "{problem}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = client
+        .generate(
+            &req,
+            GenerateOptions::default().submit(SubmitOptions::default().preflight(true)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Preflight { .. }), "{e:?}");
+    assert!(*connections.lock().unwrap() >= 2, "the preflight ran");
+    assert_eq!(emu.total_stats().requests, 0, "nothing reached the API");
+    // without the preflight the same request is sent (the check above can fail)
+    client.submit(&req, SubmitOptions::default()).await.unwrap();
+    assert_eq!(emu.stats().tasks_created, 1);
+}
