@@ -44,32 +44,15 @@ fn secs(py: Python<'_>, name: &str, v: f64) -> PyResult<Duration> {
     }
 }
 
-/// A rate limit argument: `None` = the default (or `SEEDANCE_*RATE_LIMIT`), `False` =
-/// off, `(requests, seconds)` = that budget.
+/// A rate limit argument (see `convert::rate_arg`); malformed ones are
+/// `ConfigurationError`s.
 fn rate(
     py: Python<'_>,
     name: &str,
     v: &Bound<'_, PyAny>,
 ) -> PyResult<Option<Option<(u32, Duration)>>> {
-    if v.is_none() {
-        return Ok(None);
-    }
-    if let Ok(false) = v.extract::<bool>() {
-        return Ok(Some(None));
-    }
-    match v.extract::<(u32, f64)>() {
-        Ok((n, w)) if n > 0 && w > 0.0 && w.is_finite() => {
-            Ok(Some(Some((n, Duration::from_secs_f64(w)))))
-        }
-        _ => Err(errors::make(
-            py,
-            "ConfigurationError",
-            (format!(
-                "{name} must be (requests, seconds) with both > 0, or False to turn it off"
-            ),),
-            None,
-        )),
-    }
+    crate::convert::rate_arg(v, name)
+        .map_err(|message| errors::make(py, "ConfigurationError", (message,), None))
 }
 
 /// Keeps the events of one call: those of its task, found by id or (for a submit) by the

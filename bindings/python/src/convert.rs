@@ -96,3 +96,26 @@ pub(crate) fn repr_str(s: &str) -> String {
     out.push('\'');
     out
 }
+
+/// A rate limit argument of `Client(...)` and `Emulator(...)`: `None` = the default,
+/// `False` = no limit, `(requests, seconds)` with both > 0 = that budget. `Err(message)`
+/// for anything else (each caller raises its own exception class).
+pub(crate) fn rate_arg(
+    v: &Bound<'_, PyAny>,
+    name: &str,
+) -> Result<Option<Option<(u32, std::time::Duration)>>, String> {
+    if v.is_none() {
+        return Ok(None);
+    }
+    if let Ok(false) = v.extract::<bool>() {
+        return Ok(Some(None));
+    }
+    match v.extract::<(u32, f64)>() {
+        Ok((n, w)) if n > 0 && w.is_finite() && w > 0.0 => {
+            Ok(Some(Some((n, std::time::Duration::from_secs_f64(w)))))
+        }
+        _ => Err(format!(
+            "{name} must be (requests, seconds) with both > 0, or False to turn it off"
+        )),
+    }
+}

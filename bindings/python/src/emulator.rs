@@ -21,20 +21,7 @@ pub struct PyEmulator {
 }
 
 fn rate(v: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<Option<(u32, Duration)>>> {
-    if v.is_none() {
-        return Ok(None);
-    }
-    if let Ok(false) = v.extract::<bool>() {
-        return Ok(Some(None));
-    }
-    match v.extract::<(u32, f64)>() {
-        Ok((n, w)) if n > 0 && w.is_finite() && w > 0.0 => {
-            Ok(Some(Some((n, Duration::from_secs_f64(w)))))
-        }
-        _ => Err(PyValueError::new_err(format!(
-            "{name} must be (requests, seconds) with both > 0, or False"
-        ))),
-    }
+    crate::convert::rate_arg(v, name).map_err(PyValueError::new_err)
 }
 
 fn control_error(e: ControlError) -> PyErr {
