@@ -5,7 +5,7 @@
 //! milliseconds), `submit_async` returns an awaitable running on the shared runtime.
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -61,7 +61,6 @@ fn rate(
 struct CallFilter {
     task_id: Option<String>,
     key: Option<String>,
-    download: Option<PathBuf>,
 }
 
 impl CallFilter {
@@ -79,40 +78,7 @@ impl CallFilter {
         }
     }
 
-    fn download(task_id: String, dest: PathBuf) -> Self {
-        CallFilter {
-            task_id: Some(task_id),
-            download: Some(dest),
-            ..CallFilter::default()
-        }
-    }
-
-    /// Whether `file` is one the download to `dest` writes: `dest` itself (or beside it,
-    /// named after it) when it names a file, `<task id>*` inside it when a directory.
-    fn is_own_file(&self, dest: &Path, file: &Path) -> bool {
-        let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
-            return false;
-        };
-        let name = name.to_string_lossy();
-        let in_dir = dir == dest
-            && self
-                .task_id
-                .as_deref()
-                .is_some_and(|id| name.starts_with(id));
-        let beside = dest.parent().is_some_and(|p| p == dir)
-            && dest
-                .file_stem()
-                .is_some_and(|stem| name.starts_with(&*stem.to_string_lossy()));
-        in_dir || beside
-    }
-
     fn accept(&mut self, event: &Event) -> bool {
-        if let Event::DownloadProgress { path, .. } = event {
-            return self
-                .download
-                .as_deref()
-                .is_some_and(|dest| self.is_own_file(dest, path));
-        }
         if let (
             Event::Submitted {
                 task_id,
@@ -164,8 +130,7 @@ impl Progress {
         if !self.filter.accept(event) {
             return Ok(());
         }
-        let e = PyProgressEvent::from_event(py, event, self.start.elapsed(), self.expected)?
-            .or_task_id(self.filter.task_id.as_deref());
+        let e = PyProgressEvent::from_event(py, event, self.start.elapsed(), self.expected)?;
         self.callback.call1(py, (e,))?;
         Ok(())
     }
@@ -313,7 +278,7 @@ impl PyClient {
     ) -> PyResult<(Client, Task, PathBuf, Option<Progress>)> {
         let client = self.client(py)?;
         let inner = task.get().inner.clone();
-        let filter = CallFilter::download(inner.id.to_string(), path.clone());
+        let filter = CallFilter::task(inner.id.to_string());
         let progress = Progress::new(&client, on_progress, filter, None);
         Ok((client, inner, path, progress))
     }

@@ -144,11 +144,16 @@ impl PyProgressEvent {
                 ..Self::empty("failed")
             },
             Event::DownloadProgress {
-                bytes, total, path, ..
+                task_id,
+                bytes,
+                total,
+                path,
+                ..
             } => PyProgressEvent {
+                task_id: Some(task_id.to_string()),
                 bytes: Some(*bytes),
                 total_bytes: *total,
-                path: Some(final_name(path)),
+                path: Some(path.to_string_lossy().into_owned()),
                 ..Self::empty("download_progress")
             },
             _ => Self::empty("other"),
@@ -159,22 +164,6 @@ impl PyProgressEvent {
     }
 }
 
-impl PyProgressEvent {
-    /// Names the task when the event itself does not (download progress).
-    pub(crate) fn or_task_id(mut self, task_id: Option<&str>) -> Self {
-        if self.task_id.is_none() {
-            self.task_id = task_id.map(str::to_owned);
-        }
-        self
-    }
-}
-
-/// A download's file as the user named it: the client streams into `<name>.part`.
-fn final_name(path: &std::path::Path) -> String {
-    let s = path.to_string_lossy();
-    s.strip_suffix(".part").unwrap_or(&s).to_owned()
-}
-
 /// The task an event is about, if any (to keep only a call's own events).
 pub(crate) fn event_task_id(event: &Event) -> Option<&str> {
     match event {
@@ -183,6 +172,7 @@ pub(crate) fn event_task_id(event: &Event) -> Option<&str> {
         | Event::Failed { task_id, .. } => Some(task_id.as_str()),
         Event::RetryScheduled { task_id, .. } => task_id.as_ref().map(|t| t.as_str()),
         Event::Completed { task } => Some(task.id.as_str()),
+        Event::DownloadProgress { task_id, .. } => Some(task_id.as_str()),
         _ => None,
     }
 }

@@ -190,7 +190,9 @@ pub fn show_event(ui: &Ui, e: &Event) {
             task_id.as_str(),
             Some(format!("{task_id}: failed: {code}: {message}")),
         ),
-        Event::DownloadProgress { path, bytes, total } => {
+        Event::DownloadProgress {
+            path, bytes, total, ..
+        } => {
             let key = format!("dl:{}", path.display());
             let name = path.file_name().map_or_else(
                 || path.display().to_string(),

@@ -10,7 +10,7 @@ use reqwest::header::{
     USER_AGENT,
 };
 use reqwest::{Method, StatusCode};
-use seedance_core::{Task, VideoRequest};
+use seedance_core::{Task, TaskId, VideoRequest};
 use tokio::io::AsyncWriteExt;
 use url::Url;
 
@@ -81,6 +81,14 @@ fn ext_of(url: &str, default: &str) -> String {
                 .then(|| ext.to_ascii_lowercase())
         })
         .unwrap_or_else(|| default.to_owned())
+}
+
+/// One file being downloaded: whose output it is, where it lands, and the partial file.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    task_id: &'a TaskId,
+    path: &'a Path,
+    part: &'a Path,
 }
 
 fn part_path(path: &Path) -> PathBuf {
@@ -179,7 +187,7 @@ impl Client {
             dest.to_path_buf()
         };
         let mut bytes = self
-            .fetch_to_file(video_url, &video_path, video_kind, &options)
+            .fetch_to_file(&task.id, video_url, &video_path, video_kind, &options)
             .await?;
         let mut last_frame = None;
         if options.last_frame {
@@ -191,7 +199,7 @@ impl Client {
                 let path = video_path
                     .with_file_name(format!("{stem}_last_frame.{}", ext_of(frame_url, "png")));
                 bytes += self
-                    .fetch_to_file(frame_url, &path, Kind::Image, &options)
+                    .fetch_to_file(&task.id, frame_url, &path, Kind::Image, &options)
                     .await?;
                 last_frame = Some(path);
             }
@@ -205,6 +213,7 @@ impl Client {
 
     async fn fetch_to_file(
         &self,
+        task_id: &TaskId,
         url: &str,
         path: &Path,
         kind: Kind,
@@ -227,7 +236,12 @@ impl Client {
                 Ok(m) => m.len(),
                 Err(_) => 0,
             };
-            let once = self.fetch_once(&url, &part, offset, kind);
+            let target = Target {
+                task_id,
+                path,
+                part: &part,
+            };
+            let once = self.fetch_once(&url, target, offset, kind);
             let r = tokio::select! {
                 r = once => r,
                 _ = cancelled(&token, options.cancel.as_ref()) => return Err(Error::Cancelled),
@@ -243,12 +257,15 @@ impl Client {
                     let delay = self.inner.retry.backoff(attempt - 1);
                     self.inner.events.emit(Event::RetryScheduled {
                         operation: "download",
-                        task_id: None,
+                        task_id: Some(task_id.clone()),
                         reason: e.to_string(),
                         delay,
                         attempt,
                     });
-                    tokio::time::sleep(delay).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = cancelled(&token, options.cancel.as_ref()) => return Err(Error::Cancelled),
+                    }
                 }
                 Err(FetchError::Retry(e) | FetchError::Final(e)) => return Err(e),
             }
@@ -258,10 +275,11 @@ impl Client {
     async fn fetch_once(
         &self,
         url: &Url,
-        part: &Path,
+        target: Target<'_>,
         offset: u64,
         kind: Kind,
     ) -> Result<u64, FetchError> {
+        let part = target.part;
         let range = (offset > 0).then(|| format!("bytes={offset}-"));
         let resp = self
             .fetch_response(url, Method::GET, range)
@@ -339,7 +357,8 @@ impl Client {
                     if written - reported >= PROGRESS_STEP {
                         reported = written;
                         self.inner.events.emit(Event::DownloadProgress {
-                            path: part.to_path_buf(),
+                            task_id: target.task_id.clone(),
+                            path: target.path.to_path_buf(),
                             bytes: written,
                             total,
                         });
@@ -375,7 +394,8 @@ impl Client {
             ))));
         }
         self.inner.events.emit(Event::DownloadProgress {
-            path: part.to_path_buf(),
+            task_id: target.task_id.clone(),
+            path: target.path.to_path_buf(),
             bytes: written,
             total: total.or(Some(written)),
         });

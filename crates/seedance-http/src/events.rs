@@ -61,7 +61,9 @@ pub enum Event {
     },
     /// Download progress (throttled to about one event per MiB, plus the last one).
     DownloadProgress {
-        /// The file being written.
+        /// The task whose output this is.
+        task_id: TaskId,
+        /// Where the file lands once complete (it is written beside it as `*.part`).
         path: PathBuf,
         /// Bytes on disk so far.
         bytes: u64,

@@ -42,10 +42,16 @@ async fn video_and_last_frame_land_in_place() {
         .file_name()
         .to_string_lossy()
         .ends_with(".part")));
-    assert!(rec
-        .events()
-        .iter()
-        .any(|e| matches!(e, Event::DownloadProgress { total: Some(t), bytes, .. } if t == bytes)));
+    // the last event of each file names the task and the file's final path, complete
+    for want in [&d.video, &frame] {
+        assert!(
+            rec.events().iter().any(|e| matches!(e,
+                Event::DownloadProgress { task_id, path, total: Some(t), bytes }
+                    if task_id == &task.id && path == want && t == bytes)),
+            "no final progress event for {}",
+            want.display()
+        );
+    }
     // a file path names the video; the frame goes beside it
     let file = dir.path().join("clip/take1.mp4");
     let d = client
