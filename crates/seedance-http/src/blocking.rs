@@ -9,6 +9,7 @@
 //! # Ok::<(), seedance_http::Error>(())
 //! ```
 
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -21,31 +22,80 @@ use crate::error::{Error, Result};
 use crate::options::{DownloadOptions, Downloaded, GenerateOptions, SubmitOptions, WaitOptions};
 use crate::{ClientBuilder, Event};
 
-/// The blocking client. Clones share the runtime and everything the async client shares.
-/// Do not call it from inside an async runtime (it would block that runtime's thread).
+/// The owned runtime. Dropped with `shutdown_background`, so that the last clone of a
+/// blocking client may be dropped anywhere (even inside an async context, where dropping
+/// a runtime the ordinary way panics).
+#[derive(Debug)]
+struct OwnedRuntime(Option<Runtime>);
+
+impl Drop for OwnedRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// The blocking client. One runtime is created by [`Client::new`] and shared by every
+/// clone and every call (never one per call). Calling it from inside an async runtime
+/// would block that runtime's thread: such a call returns [`Error::Config`] instead of
+/// panicking (use [`Client::async_client`] there).
+///
+/// ```
+/// let client = seedance_http::blocking::Client::new(
+///     seedance_http::Client::builder().no_env().api_key("sk_test_x").base_url("http://127.0.0.1:9"),
+/// )?;
+/// // inside an async runtime, a blocking call is refused with a clear error
+/// let rt = tokio::runtime::Runtime::new().unwrap();
+/// let e = rt.block_on(async { client.get_task(&"sd2_1".into()) }).unwrap_err();
+/// assert_eq!(e.kind(), seedance_http::ErrorKind::Config);
+/// # Ok::<(), seedance_http::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Client {
-    rt: Arc<Runtime>,
+    rt: Arc<OwnedRuntime>,
     inner: crate::Client,
 }
 
 impl Client {
-    /// Builds from a [`ClientBuilder`] on a new two-thread runtime.
+    /// Builds from a [`ClientBuilder`] on a new two-thread runtime (the only one this
+    /// client and its clones will use).
     pub fn new(builder: ClientBuilder) -> Result<Client> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("seedance-http")
-            .enable_all()
-            .build()
-            .map_err(Error::Io)?;
-        let inner = {
-            let _g = rt.enter();
-            builder.build()?
+        let rt = OwnedRuntime(Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("seedance-http")
+                .enable_all()
+                .build()
+                .map_err(Error::Io)?,
+        ));
+        // (on an error, `rt` is dropped in the background: safe in an async context)
+        let inner = match &rt.0 {
+            Some(r) => {
+                let _g = r.enter();
+                builder.build()?
+            }
+            None => return Err(Error::Config("the runtime is shut down".into())),
         };
         Ok(Client {
             rt: Arc::new(rt),
             inner,
         })
+    }
+
+    /// Runs `fut` to completion on the owned runtime; refused inside an async context.
+    fn block_on<T>(&self, fut: impl Future<Output = Result<T>>) -> Result<T> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::Config(
+                "the blocking client was called from inside an async runtime, where it would \
+                 block the runtime's thread: use the async client (`async_client()`) there"
+                    .into(),
+            ));
+        }
+        match &self.rt.0 {
+            Some(rt) => rt.block_on(fut),
+            None => Err(Error::Config("the runtime is shut down".into())),
+        }
     }
 
     /// From the `SEEDANCE_*` variables.
@@ -60,19 +110,19 @@ impl Client {
 
     /// See [`crate::Client::submit`].
     pub fn submit(&self, request: &VideoRequest, options: SubmitOptions) -> Result<Task> {
-        self.rt.block_on(self.inner.submit(request, options))
+        self.block_on(self.inner.submit(request, options))
     }
     /// See [`crate::Client::get_task`].
     pub fn get_task(&self, id: &TaskId) -> Result<Task> {
-        self.rt.block_on(self.inner.get_task(id))
+        self.block_on(self.inner.get_task(id))
     }
     /// See [`crate::Client::wait`].
     pub fn wait(&self, id: &TaskId, options: WaitOptions) -> Result<Task> {
-        self.rt.block_on(self.inner.wait(id, options))
+        self.block_on(self.inner.wait(id, options))
     }
     /// See [`crate::Client::generate`].
     pub fn generate(&self, request: &VideoRequest, options: GenerateOptions) -> Result<Task> {
-        self.rt.block_on(self.inner.generate(request, options))
+        self.block_on(self.inner.generate(request, options))
     }
     /// See [`crate::Client::generate_job`].
     pub fn generate_job(
@@ -80,7 +130,7 @@ impl Client {
         request: &VideoRequest,
         options: GenerateOptions,
     ) -> Result<JobOutcome> {
-        self.rt.block_on(self.inner.generate_job(request, options))
+        self.block_on(self.inner.generate_job(request, options))
     }
     /// See [`crate::Client::download`].
     pub fn download(
@@ -89,15 +139,15 @@ impl Client {
         dest: &Path,
         options: DownloadOptions,
     ) -> Result<Downloaded> {
-        self.rt.block_on(self.inner.download(task, dest, options))
+        self.block_on(self.inner.download(task, dest, options))
     }
     /// See [`crate::Client::preflight`].
     pub fn preflight(&self, request: &VideoRequest) -> Result<()> {
-        self.rt.block_on(self.inner.preflight(request))
+        self.block_on(self.inner.preflight(request))
     }
     /// See [`crate::Client::resume`].
     pub fn resume(&self) -> Result<Vec<JobOutcome>> {
-        self.rt.block_on(self.inner.resume())
+        self.block_on(self.inner.resume())
     }
     /// See [`crate::Client::cancel_token`]; cancel it from another thread to stop a
     /// blocking call.

@@ -514,11 +514,12 @@ impl Client {
         let first = schedule.first_delay(expected);
         let scaled_expected = schedule.scaled(expected);
         let started = Instant::now();
+        // The token first: a cancel seen by anyone who saw this wait registered reaches it.
+        let token = self.cancel_token();
         let (guard, rx) =
             self.inner
                 .poller
                 .register(self, id, scaled_expected, first, options.elapsed);
-        let token = self.cancel_token();
         let timeout = async {
             match options.timeout {
                 Some(t) => tokio::time::sleep(t).await,

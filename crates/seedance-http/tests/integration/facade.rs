@@ -36,7 +36,16 @@ fn the_blocking_client_does_everything_on_its_own_runtime() {
             WaitOptions::default().expected_render(std::time::Duration::from_secs(100_000)),
         )
     });
-    std::thread::sleep(std::time::Duration::from_millis(50));
+    // cancel once the wait is in progress (a token cancelled before a call starts is
+    // replaced for that call)
+    let t0 = std::time::Instant::now();
+    while client.async_client().waits_in_progress() == 0 {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(10),
+            "the wait never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
     token.cancel();
     assert!(matches!(
         h.join().unwrap(),
@@ -49,4 +58,28 @@ fn the_blocking_client_does_everything_on_its_own_runtime() {
     assert!(again.is_ok(), "{again:?}");
     drop(client);
     drop(emu);
+}
+
+#[tokio::test]
+async fn inside_an_async_runtime_the_blocking_client_refuses_instead_of_panicking() {
+    let emu = emulator().await;
+    // building one here is fine (and a failed build drops its runtime without a panic)
+    let no_key = blocking::Client::new(seedance_http::Client::builder().no_env());
+    assert_eq!(no_key.unwrap_err().kind(), seedance_http::ErrorKind::Config);
+    let client = blocking::Client::new(builder(&emu)).unwrap();
+    let e = client
+        .submit(&request(), SubmitOptions::default())
+        .unwrap_err();
+    assert_eq!(e.kind(), seedance_http::ErrorKind::Config, "{e}");
+    assert!(e.to_string().contains("async"), "{e}");
+    assert_eq!(emu.stats().requests, 0, "nothing was sent");
+    // the async client underneath works here
+    let task = client
+        .async_client()
+        .submit(&request(), SubmitOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(emu.tasks()[0].id, task.id);
+    // and dropping the last clone (with its runtime) in an async context does not panic
+    drop(client);
 }

@@ -269,7 +269,9 @@ async fn waits_are_bounded_and_cancellable() {
     let c = client.clone();
     let id = t.id.clone();
     let waiting = tokio::spawn(async move { c.wait(&id, WaitOptions::default()).await });
-    tokio::time::sleep(Duration::from_millis(10)).await;
+    while client.waits_in_progress() == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     client.cancel_all();
     assert!(matches!(waiting.await.unwrap(), Err(Error::Cancelled)));
     // the client still works after cancel_all
