@@ -71,13 +71,13 @@ static ASSET_URL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)asset://[^\s,;)\]]*").expect("valid regex"));
 static RAW_ASSET_ID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?:asset[-_:]?(?:id[-_:]?)?[a-z0-9]*[0-9][a-z0-9]{3,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b",
+        r"(?i)\b(?:asset(?:[-_:]?id[-_:]?|[-_:])([a-z0-9]{4,})|asset([a-z0-9]{6,})|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b",
     )
     .expect("valid regex")
 });
 static IN_APP_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)@\s?(?:图片|图像|视频|音频|素材|image|img|picture|pic|video|audio|asset)\s?[0-9]+",
+        r"(?i)@\s?(?:图片|图像|图|视频|音频|素材|image|img|picture|pic|video|audio|asset)\s?[0-9]+",
     )
     .expect("valid regex")
 });
@@ -105,17 +105,30 @@ pub fn lint_prompt(prompt: &str) -> Vec<LintFinding> {
     for m in &asset_urls {
         push(LintKind::AssetUrl, *m);
     }
-    for m in RAW_ASSET_ID.find_iter(prompt) {
-        // An id inside an asset:// URL is already reported with the URL.
-        if !asset_urls
-            .iter()
-            .any(|u| u.start() <= m.start() && m.end() <= u.end())
+    for c in RAW_ASSET_ID.captures_iter(prompt) {
+        let Some(m) = c.get(0) else { continue };
+        // `asset` + a word is an id only if the word has a digit (`asset_9f8e7d6c`, not
+        // `asset_manager`), and an id inside an asset:// URL is reported with the URL.
+        let digitless = c
+            .get(1)
+            .or_else(|| c.get(2))
+            .is_some_and(|w| !w.as_str().bytes().any(|b| b.is_ascii_digit()));
+        if !digitless
+            && !asset_urls
+                .iter()
+                .any(|u| u.start() <= m.start() && m.end() <= u.end())
         {
             push(LintKind::RawAssetId, m);
         }
     }
     for m in IN_APP_LABEL.find_iter(prompt) {
-        if !looks_like_email(prompt, m.range()) {
+        // A label ends at its number: `@pic2go` is a handle, but `@图片1中` is a label
+        // followed by Chinese text.
+        let handle = prompt[m.end()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        if !handle && !looks_like_email(prompt, m.range()) {
             push(LintKind::InAppLabel, m);
         }
     }

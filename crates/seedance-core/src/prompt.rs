@@ -1094,13 +1094,25 @@ fn clean(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// `text` ending with sentence punctuation (adds `.` if it has none).
+/// `text` ending with sentence punctuation: adds `.`, or `。` after Chinese or Japanese
+/// text, if it has none.
 fn sentence(text: &str) -> String {
-    if text.ends_with(['.', '!', '?', '。', '！', '？', '…']) {
-        text.to_owned()
-    } else {
-        format!("{text}.")
+    match text.chars().next_back() {
+        Some('.' | '!' | '?' | '。' | '！' | '？' | '…') => text.to_owned(),
+        Some(c) if is_cjk(c) => format!("{text}。"),
+        _ => format!("{text}."),
     }
+}
+
+/// Whether `c` is a CJK ideograph, kana or full-width form (text that ends with `。`).
+fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30ff}'      // hiragana, katakana
+        | '\u{3400}'..='\u{4dbf}'    // CJK extension A
+        | '\u{4e00}'..='\u{9fff}'    // CJK unified ideographs
+        | '\u{f900}'..='\u{faff}'    // CJK compatibility ideographs
+        | '\u{ff00}'..='\u{ffef}'    // half-width and full-width forms
+        | '\u{20000}'..='\u{2ffff}') // CJK extensions B–F
 }
 
 /// "first supplied reference", …, "twelfth supplied reference", then "supplied reference

@@ -15,6 +15,8 @@
 //!   is a contradiction reported rather than sent; an empty `media_urls` array counts as present.
 //! - R6 unknown request fields are refused by the server (`invalid_request`).
 //! - R7 the 30-per-60-s budget is shared by every request of an account (submits and polls).
+//!   A request refused with 401 (missing, unknown or revoked key) has no account and uses
+//!   no account's budget.
 //! - R8 the same idempotency key with the same body replays the first response.
 //! - R9 `output` is null or absent until `completed`; a failed task carries `error`.
 //! - R10 task ids are opaque (`sd2_…`, `gpt2_…`, `nbp_…`); `output.images[].url` may appear.
@@ -22,18 +24,25 @@
 //!   second limit of 3 per 60 s (reference-media validation).
 //! - R12 statuses that end a task at other providers of this model (`cancelled`, `canceled`,
 //!   `expired`, `aborted`) are terminal failures; any other unknown status is still running.
-//! - R13 a redirect is followed with the key only to the same site over https.
+//! - R13 a redirect is followed with the key only to the same site over https
+//!   ([`redirect_keeps_key`]).
 //! - R14 unknown values in responses never break parsing: enums keep the unknown string.
 //! - R15 prompt lint errors (`asset://` URLs, raw asset ids, in-app labels such as `@图片1`,
-//!   empty shots) are validation errors: the provider's guide says never to send them.
+//!   empty shots) are validation errors: the provider's guide says never to send them
+//!   ([`crate::lint_prompt`]; its patterns live in `lint.rs` because they are regexes).
 //! - R16 `-1` is a valid seed ("random"), and still counts as a seed for the channel/tier rule.
 //! - R17 single-label host names (`https://intranet/x`) and the special-use suffixes
-//!   `.localhost`, `.local`, `.internal`, `.home.arpa` are not public hosts.
+//!   `.localhost`, `.local`, `.internal`, `.home.arpa` are not public hosts. A URL is
+//!   checked as sent: one the URL parser would rewrite (backslashes, `https:/x`,
+//!   `https:///x`, whitespace) or a host with an empty label is refused
+//!   ([`crate::check_public_https_url`] implements R3 and R17).
 //! - R18 a 409 `idempotency_conflict` is retried with the same key only when its message
 //!   does not say the body differs ("different", "mismatch"…) and either this same submit
 //!   was (maybe) sent before — an earlier attempt of this call, or an unfinished journal
 //!   entry under the key — or the message says the first request is still running ("in
-//!   flight", "still", "in progress"…); the retries are bounded in time. Any other 409 is final.
+//!   flight", "still", "in progress"…); the retries are bounded in time. Any other 409 is
+//!   final. The message words are [`CONFLICT_BODY_MISMATCH_WORDS`] and
+//!   [`CONFLICT_IN_FLIGHT_WORDS`], read by [`conflict_reason`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -278,13 +287,32 @@ wire_enum! {
     }
 }
 
+// The per-value tables. Every match below names every known value (no `_` arm), so a
+// value added to an enum above does not compile until each table has decided about it:
+// an API revision stays a change to this file. `Other` (a value this version does not
+// know) is refused by validation; its entries only keep the helpers total.
+
 impl Resolution {
     /// Whether this resolution is allowed only with [`QualityTier::Pro`].
+    ///
+    /// ```
+    /// use seedance_core::Resolution;
+    /// assert!(Resolution::K4.needs_pro() && Resolution::P1080Plus.needs_pro());
+    /// assert!(!Resolution::P1080.needs_pro());
+    /// ```
     pub fn needs_pro(&self) -> bool {
-        matches!(self, Resolution::P1080Plus | Resolution::K4)
+        match self {
+            Resolution::P720 | Resolution::P1080 | Resolution::Other(_) => false,
+            Resolution::P1080Plus | Resolution::K4 => true,
+        }
     }
 
     /// The nominal short side in pixels (used by the emulator and the render-time model).
+    ///
+    /// ```
+    /// use seedance_core::Resolution;
+    /// assert_eq!(Resolution::P1080.short_side(), 1080);
+    /// ```
     pub fn short_side(&self) -> u32 {
         match self {
             Resolution::P720 | Resolution::Other(_) => 720,
@@ -292,10 +320,32 @@ impl Resolution {
             Resolution::K4 => 2160,
         }
     }
+
+    /// How much longer than 720p a clip at this resolution takes to render (the
+    /// render-time model of [`expected_render_secs`]).
+    ///
+    /// ```
+    /// use seedance_core::Resolution;
+    /// assert!(Resolution::K4.render_factor() > Resolution::P720.render_factor());
+    /// ```
+    pub fn render_factor(&self) -> f64 {
+        match self {
+            Resolution::P720 | Resolution::Other(_) => 1.0,
+            Resolution::P1080 => 1.5,
+            Resolution::P1080Plus => 1.8,
+            Resolution::K4 => 2.0,
+        }
+    }
 }
 
 impl AspectRatio {
     /// Width and height of the ratio (`adaptive` is reported as 16:9).
+    ///
+    /// ```
+    /// use seedance_core::AspectRatio;
+    /// assert_eq!(AspectRatio::Portrait9x16.ratio(), (9, 16));
+    /// assert_eq!(AspectRatio::Adaptive.ratio(), (16, 9));
+    /// ```
     pub fn ratio(&self) -> (u32, u32) {
         match self {
             AspectRatio::Square1x1 => (1, 1),
@@ -310,31 +360,102 @@ impl AspectRatio {
 
 impl QualityTier {
     /// Whether a `seed` may be sent with this tier.
+    ///
+    /// ```
+    /// use seedance_core::QualityTier;
+    /// assert!(!QualityTier::Mini.allows_seed());
+    /// assert!(QualityTier::Pro.allows_seed());
+    /// ```
     pub fn allows_seed(&self) -> bool {
-        !matches!(self, QualityTier::Mini)
+        match self {
+            QualityTier::Mini => false,
+            QualityTier::Standard | QualityTier::Pro | QualityTier::Other(_) => true,
+        }
+    }
+
+    /// Whether this tier may render the resolutions that [`Resolution::needs_pro`].
+    ///
+    /// ```
+    /// use seedance_core::QualityTier;
+    /// assert!(QualityTier::Pro.allows_pro_resolutions());
+    /// assert!(!QualityTier::Standard.allows_pro_resolutions());
+    /// ```
+    pub fn allows_pro_resolutions(&self) -> bool {
+        match self {
+            QualityTier::Pro => true,
+            QualityTier::Mini | QualityTier::Standard | QualityTier::Other(_) => false,
+        }
+    }
+
+    /// How much longer than `standard` a clip at this tier takes to render (the
+    /// render-time model of [`expected_render_secs`]).
+    ///
+    /// ```
+    /// use seedance_core::QualityTier;
+    /// assert_eq!(QualityTier::Standard.render_factor(), 1.0);
+    /// ```
+    pub fn render_factor(&self) -> f64 {
+        match self {
+            QualityTier::Mini => 0.7,
+            QualityTier::Standard | QualityTier::Other(_) => 1.0,
+            QualityTier::Pro => 1.3,
+        }
     }
 }
 
 impl Channel {
     /// Whether a `seed` may be sent on this channel.
+    ///
+    /// ```
+    /// use seedance_core::Channel;
+    /// assert!(!Channel::Real.allows_seed());
+    /// assert!(Channel::Wild.allows_seed());
+    /// ```
     pub fn allows_seed(&self) -> bool {
-        !matches!(self, Channel::Real)
+        match self {
+            Channel::Real => false,
+            Channel::Standard | Channel::Wild | Channel::Other(_) => true,
+        }
     }
 }
 
 impl Mode {
-    /// Whether `image_url` is required (and `end_image_url` allowed) in this mode.
+    /// Whether `image_url` is required (and `end_image_url` allowed) in this mode (R4).
+    ///
+    /// ```
+    /// use seedance_core::Mode;
+    /// assert!(Mode::ImageToVideo.uses_frames());
+    /// assert!(!Mode::MediaToVideo.uses_frames());
+    /// ```
     pub fn uses_frames(&self) -> bool {
-        matches!(self, Mode::ImageToVideo)
+        match self {
+            Mode::ImageToVideo => true,
+            Mode::TextToVideo | Mode::MediaToVideo | Mode::Other(_) => false,
+        }
     }
 
-    /// Whether `media_urls` is required (and allowed) in this mode.
+    /// Whether `media_urls` is required (and allowed) in this mode (R5).
+    ///
+    /// ```
+    /// use seedance_core::Mode;
+    /// assert!(Mode::MediaToVideo.uses_media());
+    /// assert!(!Mode::TextToVideo.uses_media());
+    /// ```
     pub fn uses_media(&self) -> bool {
-        matches!(self, Mode::MediaToVideo)
+        match self {
+            Mode::MediaToVideo => true,
+            Mode::TextToVideo | Mode::ImageToVideo | Mode::Other(_) => false,
+        }
     }
 }
 
 /// Whether a task status string ends the task as a failure though it is not `failed` (R12).
+///
+/// ```
+/// use seedance_core::rules::is_terminal_failure_status;
+/// assert!(is_terminal_failure_status("Cancelled"));
+/// assert!(!is_terminal_failure_status("queued"));
+/// ```
 pub fn is_terminal_failure_status(status: &str) -> bool {
     TERMINAL_FAILURE_STATUSES
         .iter()
@@ -358,20 +479,132 @@ pub fn expected_render_secs(
     resolution: &Resolution,
     duration_secs: u32,
 ) -> f64 {
-    let tier_factor = match tier {
-        QualityTier::Mini => 0.7,
-        QualityTier::Standard | QualityTier::Other(_) => 1.0,
-        QualityTier::Pro => 1.3,
-    };
-    let res_factor = match resolution {
-        Resolution::P720 | Resolution::Other(_) => 1.0,
-        Resolution::P1080 => 1.5,
-        Resolution::P1080Plus => 1.8,
-        Resolution::K4 => 2.0,
-    };
-    30.0 + f64::from(duration_secs) * 15.0 * tier_factor * res_factor
+    30.0 + f64::from(duration_secs) * 15.0 * tier.render_factor() * resolution.render_factor()
 }
 
 /// Host-name suffixes that never name a public host (Reading R17: besides the spec's
 /// `localhost`, single-label names and these special-use suffixes are not public).
 pub const NON_PUBLIC_HOST_SUFFIXES: &[&str] = &[".localhost", ".local", ".internal", ".home.arpa"];
+
+/// Words of a 409 `idempotency_conflict` message that say the key was used with another
+/// body (Reading R18: such a 409 is final). Matched case-insensitively.
+pub const CONFLICT_BODY_MISMATCH_WORDS: &[&str] = &[
+    "different",
+    "mismatch",
+    "another body",
+    "other body",
+    "does not match",
+    "doesn't match",
+];
+
+/// Words of a 409 `idempotency_conflict` message that say the first request with the key
+/// is still running (Reading R18: retried with the same key, bounded in time).
+pub const CONFLICT_IN_FLIGHT_WORDS: &[&str] = &[
+    "in flight",
+    "in-flight",
+    "still",
+    "running",
+    "in progress",
+    "processing",
+];
+
+/// What a 409 `idempotency_conflict` is about, read from its message (Reading R18).
+///
+/// ```
+/// use seedance_core::rules::{conflict_reason, ConflictReason};
+/// assert_eq!(conflict_reason("Key reused with a different request body"), ConflictReason::BodyMismatch);
+/// assert_eq!(conflict_reason("The first request is still in flight"), ConflictReason::InFlight);
+/// assert_eq!(conflict_reason("Conflict"), ConflictReason::Unknown);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConflictReason {
+    /// The key was used with another body: final, never retried.
+    BodyMismatch,
+    /// The first request with the key is still running: retry with the same key.
+    InFlight,
+    /// The message says neither: retried only if this same submit may have been sent
+    /// before (an earlier attempt, or an unfinished journal entry under the key).
+    Unknown,
+}
+
+/// Classifies a 409 `idempotency_conflict` by its message (Reading R18). A message that
+/// speaks of another body wins over one that also says "still".
+///
+/// ```
+/// use seedance_core::rules::{conflict_reason, ConflictReason};
+/// assert_eq!(conflict_reason("Still processing a DIFFERENT body"), ConflictReason::BodyMismatch);
+/// ```
+pub fn conflict_reason(message: &str) -> ConflictReason {
+    let m = message.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| m.contains(w));
+    if has(CONFLICT_BODY_MISMATCH_WORDS) {
+        ConflictReason::BodyMismatch
+    } else if has(CONFLICT_IN_FLIGHT_WORDS) {
+        ConflictReason::InFlight
+    } else {
+        ConflictReason::Unknown
+    }
+}
+
+/// Whether a URL's host is loopback: `localhost`, `*.localhost`, 127.0.0.0/8 or `::1`.
+fn is_loopback_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The host with a leading `www.` set aside: apex and `www.` are one site (R13).
+fn site_host(url: &url::Url) -> Option<String> {
+    let h = url.host_str()?.trim_end_matches('.').to_ascii_lowercase();
+    Some(h.strip_prefix("www.").map(str::to_owned).unwrap_or(h))
+}
+
+/// Reading R13: whether a request carrying the API key may follow a redirect from `from`
+/// to `to` with the key. Yes to the same origin, or to the same site (the host equal once
+/// a leading `www.` is set aside: apex → `www.` and back) over https on the same port;
+/// plain http only from loopback to loopback (local emulators). Never to another site,
+/// never from https down to http. The error says why not.
+///
+/// ```
+/// use seedance_core::rules::redirect_keeps_key;
+/// assert!(redirect_keeps_key("https://seedance2ai.io/api/v1/tasks/x", "https://www.seedance2ai.io/api/v1/tasks/x").is_ok());
+/// assert!(redirect_keeps_key("https://seedance2ai.io/a", "https://evil.example.com/a").is_err());
+/// assert!(redirect_keeps_key("https://seedance2ai.io/a", "http://www.seedance2ai.io/a").is_err());
+/// assert!(redirect_keeps_key("http://seedance.localhost:8787/a", "http://www.seedance.localhost:8787/a").is_ok());
+/// ```
+pub fn redirect_keeps_key(from: &str, to: &str) -> Result<(), String> {
+    let parse = |s: &str| {
+        url::Url::parse(s).map_err(|e| format!("redirect URL {s:?} does not parse ({e})"))
+    };
+    let (from, to) = (parse(from)?, parse(to)?);
+    let same_origin = from.scheme() == to.scheme()
+        && from.host_str().map(str::to_ascii_lowercase)
+            == to.host_str().map(str::to_ascii_lowercase)
+        && from.port_or_known_default() == to.port_or_known_default();
+    if same_origin {
+        return Ok(());
+    }
+    let loopback_http = from.scheme() == "http" && is_loopback_host(&from) && is_loopback_host(&to);
+    if to.scheme() != "https" && !loopback_http {
+        return Err(format!(
+            "redirect to {} refused: the API key goes only over https",
+            to.origin().ascii_serialization()
+        ));
+    }
+    let same_site = site_host(&from).is_some() && site_host(&from) == site_host(&to);
+    if same_site && from.port_or_known_default() == to.port_or_known_default() {
+        return Ok(());
+    }
+    Err(format!(
+        "redirect from {} to {} refused: the API key goes only to the API's own site",
+        from.origin().ascii_serialization(),
+        to.origin().ascii_serialization()
+    ))
+}

@@ -224,16 +224,21 @@ pub fn validate(req: &VideoRequest) -> Result<(), ValidationError> {
     // resolution × tier
     let tier = req.effective_quality_tier();
     let resolution = req.effective_resolution();
-    if resolution.needs_pro() && tier != QualityTier::Pro {
+    if resolution.needs_pro() && !tier.allows_pro_resolutions() {
         v.push(Violation::new(
             "resolution",
             Rule::NeedsProTier,
-            format!("\"{resolution}\" needs quality_tier \"pro\" (got \"{tier}\")"),
+            format!(
+                "\"{resolution}\" needs quality_tier {} (got \"{tier}\")",
+                quoted(QualityTier::ALL, QualityTier::allows_pro_resolutions)
+            ),
         ));
     }
 
     // mode × reference fields (R4, R5)
     let mode = req.effective_mode();
+    let frame_modes = quoted(Mode::ALL, Mode::uses_frames);
+    let media_modes = quoted(Mode::ALL, Mode::uses_media);
     if mode.uses_frames() && req.image_url.is_none() {
         v.push(Violation::new(
             "image_url",
@@ -246,14 +251,14 @@ pub fn validate(req: &VideoRequest) -> Result<(), ValidationError> {
             v.push(Violation::new(
                 "image_url",
                 Rule::NotAllowedInMode,
-                format!("is only for mode \"image-to-video\" (got mode \"{mode}\")"),
+                format!("is only for mode {frame_modes} (got mode \"{mode}\")"),
             ));
         }
         if req.end_image_url.is_some() {
             v.push(Violation::new(
                 "end_image_url",
                 Rule::NotAllowedInMode,
-                format!("is only for mode \"image-to-video\" (got mode \"{mode}\")"),
+                format!("is only for mode {frame_modes} (got mode \"{mode}\")"),
             ));
         }
     }
@@ -266,7 +271,7 @@ pub fn validate(req: &VideoRequest) -> Result<(), ValidationError> {
         (Some(_), false) => v.push(Violation::new(
             "media_urls",
             Rule::NotAllowedInMode,
-            format!("is only for mode \"media-to-video\" (got mode \"{mode}\")"),
+            format!("is only for mode {media_modes} (got mode \"{mode}\")"),
         )),
         (Some(urls), true)
             if !(rules::MEDIA_URLS_MIN..=rules::MEDIA_URLS_MAX).contains(&urls.len()) =>
@@ -329,6 +334,15 @@ pub fn validate(req: &VideoRequest) -> Result<(), ValidationError> {
     }
 }
 
+/// The values of `all` for which `keep` holds, quoted and joined: `"pro"`, `"a" or "b"`.
+fn quoted<T: fmt::Display>(all: &[T], keep: fn(&T) -> bool) -> String {
+    all.iter()
+        .filter(|v| keep(v))
+        .map(|v| format!("\"{v}\""))
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
 fn check_known<T: fmt::Display>(
     v: &mut Vec<Violation>,
     value: Option<&T>,
@@ -362,9 +376,17 @@ pub fn check_public_https_url(url: &str) -> Result<(), String> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("contains whitespace or control characters".to_owned());
     }
+    // Likewise backslashes (read as `/`) and a missing or extra `/` after the scheme.
+    if url.contains('\\') {
+        return Err("contains a backslash".to_owned());
+    }
     let parsed = url::Url::parse(url).map_err(|e| format!("does not parse ({e})"))?;
     if parsed.scheme() != "https" {
         return Err(format!("scheme must be https (got {})", parsed.scheme()));
+    }
+    let after_scheme = url.get("https:".len()..).unwrap_or("");
+    if !after_scheme.starts_with("//") || after_scheme[2..].starts_with('/') {
+        return Err("must start with https:// followed by the host".to_owned());
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err("must not carry user-info (user:pass@)".to_owned());
@@ -387,6 +409,9 @@ pub fn check_public_https_url(url: &str) -> Result<(), String> {
             if !host.contains('.') {
                 return Err(format!("single-label host {host} is not public"));
             }
+            if host.split('.').any(str::is_empty) {
+                return Err(format!("host {host} has an empty label"));
+            }
             Ok(())
         }
     }
@@ -399,7 +424,7 @@ fn check_public_ip(ip: IpAddr) -> Result<(), String> {
         IpAddr::V6(v6) => non_global_v6(v6),
     };
     match why {
-        Some(kind) => Err(format!("{ip} is a {kind} address")),
+        Some(kind) => Err(format!("{ip} is not a public address ({kind})")),
         None => Ok(()),
     }
 }
@@ -415,7 +440,7 @@ fn non_global_v4(ip: Ipv4Addr) -> Option<&'static str> {
     } else if ip.is_link_local() {
         Some("link-local")
     } else if o[0] == 100 && (o[1] & 0xc0) == 64 {
-        Some("shared (carrier-grade NAT)")
+        Some("shared, carrier-grade NAT")
     } else if ip.is_documentation() || (o[0] == 198 && (o[1] & 0xfe) == 18) {
         Some("documentation/benchmarking")
     } else if o[0] == 192 && o[1] == 0 && o[2] == 0 {

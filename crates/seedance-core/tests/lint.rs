@@ -252,3 +252,34 @@ fn no_false_positives_on_director_prompts() {
         assert!(validate(&req).is_ok(), "rendered prompt validates: {text}");
     }
 }
+
+#[test]
+fn labels_ids_and_handles_at_their_edges() {
+    // `@图1` is a label too; a label followed by Chinese text still is one.
+    one("参考@图1的女孩跳舞", LintKind::InAppLabel, "@图1");
+    one(
+        "参考@图片1中的人物，让她在海边奔跑",
+        LintKind::InAppLabel,
+        "@图片1",
+    );
+    // A social handle that merely starts like a label is not one.
+    assert_eq!(
+        kinds_and_texts("Follow @pic2go and @image_team for more"),
+        []
+    );
+    // `asset` + a word is an id only when the word has a digit and is long enough.
+    for prose in [
+        "asset4you brand colours",
+        "an asset-heavy scene",
+        "asset_manager_v2 approves it",
+        "the assets3d style",
+        "assetmanagement offices",
+    ] {
+        assert_eq!(kinds_and_texts(prose), [], "{prose}");
+    }
+    one(
+        "Keep asset-000123 as the face",
+        LintKind::RawAssetId,
+        "asset-000123",
+    );
+}

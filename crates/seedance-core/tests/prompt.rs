@@ -90,6 +90,24 @@ fn whitespace_is_collapsed_and_sentences_closed() {
         .render()
         .unwrap();
     assert_eq!(text, "Subject: a kite.");
+    // Chinese text is closed with a full-width full stop, not an ASCII one.
+    let text = DirectorPrompt::new()
+        .subject("一位穿红色外套的女人")
+        .shot(Shot::new("她朝镜头走来").camera("slow dolly in"))
+        .reference(
+            AssetRole::Character,
+            "https://cdn.example.com/a.png",
+            "保持她的脸",
+        )
+        .constraints(Constraints::none())
+        .render()
+        .unwrap();
+    assert_eq!(
+        text,
+        "Use the first supplied reference (media 1) as the character reference: 保持她的脸。\n\
+         Subject: 一位穿红色外套的女人。\n\
+         Shot 1: 她朝镜头走来。 Camera: slow dolly in."
+    );
 }
 
 #[test]

@@ -916,10 +916,24 @@ fn non_public_reasons_name_the_class() {
         ("https://[2002:a00:1::1]/a", "6to4"),
         ("notaurl", "does not parse"),
         (" https://cdn.example.com/a", "whitespace"),
+        // Forms the URL parser would rewrite: checked as sent, so refused.
+        ("https:\\\\cdn.example.com\\a", "backslash"),
+        ("https:///cdn.example.com/a", "followed by the host"),
+        ("https:/cdn.example.com/a", "followed by the host"),
+        ("https://cdn..example.com/a", "empty label"),
     ];
     for (url, reason) in cases {
         let why = check_public_https_url(url).unwrap_err();
         assert!(why.contains(reason), "{url}: {why:?} should say {reason:?}");
+    }
+    // The same URLs written canonically are fine (the refusals above are about the form).
+    for ok in [
+        "https://cdn.example.com/a",
+        "HTTPS://CDN.EXAMPLE.COM/A",
+        "https://cdn.example.com./a",
+        "https://cdn.example.com:8443/a?b=c#d",
+    ] {
+        assert_eq!(check_public_https_url(ok), Ok(()), "{ok}");
     }
     // localhost is named as such, not merely as a single-label host.
     assert_eq!(
