@@ -1,12 +1,17 @@
 //! The durable journal (Promise 4): a JSON-lines append log, each line fsynced before the
 //! step it records goes on; compaction rewrites it through a temporary file, fsync and an
 //! atomic rename. A torn last line (a crash mid-write) is skipped on open.
+//!
+//! Writers: inside one process, every `Journal::open` of the same file shares one
+//! instance (one mutex serialises the appends, one in-memory view). Across processes,
+//! an advisory lock on `<file>.lock` (held while the instance lives) refuses a second
+//! process with [`Error::Journal`] instead of letting two writers interleave.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use seedance_core::{Task, TaskId, VideoRequest};
@@ -108,11 +113,66 @@ struct Inner {
     /// A write failed part-way: the file may end in a partial line, which the next
     /// append must not run on into.
     torn: bool,
+    /// The open `<file>.lock`, locked: released when the last clone is dropped.
+    _lock: Option<File>,
+}
+
+/// The journals open in this process, by canonical path.
+type Registry = Mutex<HashMap<PathBuf, Weak<Mutex<Inner>>>>;
+
+fn registry() -> &'static Registry {
+    static OPEN: OnceLock<Registry> = OnceLock::new();
+    OPEN.get_or_init(Registry::default)
+}
+
+/// The journal's path with its directory made canonical (the file may not exist yet).
+fn canonical(path: &Path) -> Result<PathBuf> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Journal(format!("{} names no file", path.display())))?;
+    Ok(fs::canonicalize(dir)?.join(name))
+}
+
+fn sidecar(path: &Path, ext: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+/// Takes the advisory lock of another process's journal, or says who holds it.
+fn lock(path: &Path) -> Result<Option<File>> {
+    let lock_path = sidecar(path, ".lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)?;
+    match fs4::FileExt::try_lock(&file) {
+        Ok(()) => Ok(Some(file)),
+        Err(fs4::TryLockError::WouldBlock) => Err(Error::Journal(format!(
+            "{} is in use by another process (its lock {} is held): one process at a time \
+             writes a journal; wait for it or use another file",
+            path.display(),
+            lock_path.display()
+        ))),
+        // A file system without locks (some network mounts): go on without one.
+        Err(fs4::TryLockError::Error(e)) => {
+            tracing::warn!(path = %lock_path.display(), error = %e, "journal: cannot lock; another process could write it at the same time");
+            Ok(None)
+        }
+    }
 }
 
 /// A durable record of jobs: key and request before the submit is sent, then the task id,
-/// the result and the downloaded paths. Clones share one file. One process at a time
-/// should write a journal file.
+/// the result and the downloaded paths. Clones share one file; opening the same file
+/// again in the same process returns the same journal. One process at a time writes a
+/// journal: while it is open, [`Journal::open`] in another process fails with
+/// [`Error::Journal`] (an advisory lock on `<file>.lock`); [`Journal::load`] reads it
+/// anyway.
 ///
 /// ```
 /// # fn main() -> Result<(), seedance_http::Error> {
@@ -156,9 +216,10 @@ fn apply(order: &mut Vec<String>, jobs: &mut HashMap<String, JobRecord>, line: L
             download_dir,
             created_ms,
         } => {
-            if !jobs.contains_key(&key) {
-                order.push(key.clone());
+            if jobs.contains_key(&key) {
+                return; // a job's first line wins: a resumed job keeps its record
             }
+            order.push(key.clone());
             jobs.insert(
                 key.clone(),
                 JobRecord {
@@ -251,6 +312,10 @@ fn encode(line: &Line) -> Result<Vec<u8>> {
 impl Journal {
     /// Opens (or creates) a journal file, creating its directory. Lines cut short by a
     /// crash are skipped; a journal with many superseded lines is compacted.
+    ///
+    /// In the same process, opening a file that is open already returns that journal
+    /// (sharing its state). A journal held by another process is refused with
+    /// [`Error::Journal`].
     pub fn open(path: impl AsRef<Path>) -> Result<Journal> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent() {
@@ -258,29 +323,14 @@ impl Journal {
                 fs::create_dir_all(dir)?;
             }
         }
-        let mut order = Vec::new();
-        let mut jobs = HashMap::new();
-        let mut lines = 0usize;
-        let mut skipped = 0usize;
-        match File::open(&path) {
-            Ok(f) => {
-                for raw in BufReader::new(f).split(b'\n') {
-                    let raw = raw?;
-                    if raw.iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    match serde_json::from_slice::<Line>(&raw) {
-                        Ok(line) => {
-                            lines += 1;
-                            apply(&mut order, &mut jobs, line);
-                        }
-                        Err(_) => skipped += 1,
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e.into()),
+        let canonical = canonical(&path)?;
+        let mut open = registry().lock().unwrap_or_else(|e| e.into_inner());
+        open.retain(|_, j| j.strong_count() > 0);
+        if let Some(inner) = open.get(&canonical).and_then(Weak::upgrade) {
+            return Ok(Journal { inner });
         }
+        let lock = lock(&path)?;
+        let (order, jobs, lines, skipped) = read_lines(&path)?;
         if skipped > 0 {
             tracing::warn!(skipped, path = %path.display(), "journal: skipped unreadable lines (a crash mid-write)");
         }
@@ -298,6 +348,7 @@ impl Journal {
                 jobs,
                 lines,
                 torn: false,
+                _lock: lock,
             })),
         };
         let needs_compaction = {
@@ -307,9 +358,56 @@ impl Journal {
         if needs_compaction {
             journal.compact()?;
         }
+        open.insert(canonical, Arc::downgrade(&journal.inner));
         Ok(journal)
     }
 
+    /// Reads the jobs of a journal file without opening it for writing (no lock: it
+    /// may be in use by another process). Oldest first; a missing file has none.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), seedance_http::Error> {
+    /// let dir = std::env::temp_dir().join(format!("seedance-doc-load-{}", std::process::id()));
+    /// assert!(seedance_http::Journal::load(dir.join("none.jsonl"))?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn load(path: impl AsRef<Path>) -> Result<Vec<JobRecord>> {
+        let (order, mut jobs, _, _) = read_lines(path.as_ref())?;
+        Ok(order.iter().filter_map(|k| jobs.remove(k)).collect())
+    }
+}
+
+type Parsed = (Vec<String>, HashMap<String, JobRecord>, usize, usize);
+
+/// Every readable line of the file: (order, jobs, lines read, lines skipped).
+fn read_lines(path: &Path) -> Result<Parsed> {
+    let mut order = Vec::new();
+    let mut jobs = HashMap::new();
+    let mut lines = 0usize;
+    let mut skipped = 0usize;
+    match File::open(path) {
+        Ok(f) => {
+            for raw in BufReader::new(f).split(b'\n') {
+                let raw = raw?;
+                if raw.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                match serde_json::from_slice::<Line>(&raw) {
+                    Ok(line) => {
+                        lines += 1;
+                        apply(&mut order, &mut jobs, line);
+                    }
+                    Err(_) => skipped += 1,
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok((order, jobs, lines, skipped))
+}
+
+impl Journal {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -344,31 +442,44 @@ impl Journal {
     /// Rewrites the file with one line per fact (temporary file, fsync, atomic rename).
     pub fn compact(&self) -> Result<()> {
         let mut g = self.lock();
-        let tmp = g.path.with_extension("jsonl.tmp");
+        let tmp = sidecar(&g.path, ".tmp");
+        match fs::remove_file(&tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        // The new file is written through the handle later appends use: after the
+        // rename there is no moment when appends could go to the replaced file.
+        let mut f = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&tmp)?;
         let mut count = 0;
-        {
-            let mut f = File::create(&tmp)?;
-            for key in &g.order {
-                if let Some(job) = g.jobs.get(key) {
-                    for line in lines_of(job) {
-                        f.write_all(&encode(&line)?)?;
-                        count += 1;
-                    }
+        for key in &g.order {
+            if let Some(job) = g.jobs.get(key) {
+                for line in lines_of(job) {
+                    f.write_all(&encode(&line)?)?;
+                    count += 1;
                 }
             }
-            f.sync_all()?;
         }
+        f.sync_all()?;
         fs::rename(&tmp, &g.path)?;
         sync_dir(&g.path);
-        g.file = OpenOptions::new().append(true).open(&g.path)?;
+        g.file = f;
         g.lines = count;
         g.torn = false;
         Ok(())
     }
 
     fn append(&self, line: Line) -> Result<()> {
-        let mut bytes = encode(&line)?;
         let mut g = self.lock();
+        Self::append_locked(&mut g, line)
+    }
+
+    /// Appends under the caller's lock (so that a check and its write are one step).
+    fn append_locked(g: &mut Inner, line: Line) -> Result<()> {
+        let mut bytes = encode(&line)?;
         if g.torn {
             // End the partial line first: it is skipped on open, this one is kept.
             bytes.insert(0, b'\n');
@@ -380,8 +491,7 @@ impl Journal {
         }
         g.torn = false;
         g.lines += 1;
-        let inner = &mut *g;
-        apply(&mut inner.order, &mut inner.jobs, line);
+        apply(&mut g.order, &mut g.jobs, line);
         Ok(())
     }
 
@@ -391,30 +501,36 @@ impl Journal {
         request: &VideoRequest,
         download_dir: Option<&Path>,
     ) -> Result<()> {
-        if self.lock().jobs.contains_key(key) {
+        let mut g = self.lock();
+        if g.jobs.contains_key(key) {
             return Ok(()); // a resumed job keeps its record
         }
-        self.append(Line::Job {
-            key: key.to_owned(),
-            request: request.clone(),
-            download_dir: download_dir.map(Path::to_path_buf),
-            created_ms: now_ms(),
-        })
+        Self::append_locked(
+            &mut g,
+            Line::Job {
+                key: key.to_owned(),
+                request: request.clone(),
+                download_dir: download_dir.map(Path::to_path_buf),
+                created_ms: now_ms(),
+            },
+        )
     }
 
     pub(crate) fn record_task(&self, key: &str, task_id: &TaskId) -> Result<()> {
-        if self
-            .lock()
-            .jobs
+        let mut g = self.lock();
+        if g.jobs
             .get(key)
             .is_some_and(|j| j.task_id.as_ref() == Some(task_id))
         {
             return Ok(());
         }
-        self.append(Line::Task {
-            key: key.to_owned(),
-            task_id: task_id.clone(),
-        })
+        Self::append_locked(
+            &mut g,
+            Line::Task {
+                key: key.to_owned(),
+                task_id: task_id.clone(),
+            },
+        )
     }
 
     pub(crate) fn record_completed(&self, key: &str, task: &Task) -> Result<()> {
@@ -533,7 +649,7 @@ mod tests {
         drop(j);
         let j = Journal::open(&p).unwrap();
         assert_eq!(j.jobs()[0].task_id, Some(TaskId::from("sd2_9")));
-        assert!(!p.with_extension("jsonl.tmp").exists());
+        assert!(!sidecar(&p, ".tmp").exists());
     }
 
     #[cfg(target_os = "linux")]
@@ -583,5 +699,105 @@ mod tests {
         let j = Journal::open(&p).unwrap();
         assert_eq!(j.jobs(), before);
         assert_eq!(fs::read_to_string(&p).unwrap().lines().count(), 100);
+    }
+
+    #[test]
+    fn a_journal_held_by_another_process_is_refused_but_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        let j = Journal::open(&p).unwrap();
+        j.record_job("k1", &req(), None).unwrap();
+        // another open file description of the lock file stands for another process
+        // (flock/LockFileEx locks belong to it, not to the process)
+        let other = File::options()
+            .write(true)
+            .open(sidecar(&p, ".lock"))
+            .unwrap();
+        assert!(
+            matches!(
+                fs4::FileExt::try_lock(&other),
+                Err(fs4::TryLockError::WouldBlock)
+            ),
+            "the open journal holds its lock"
+        );
+        drop(j);
+        fs4::FileExt::try_lock(&other).unwrap();
+        let e = Journal::open(&p).unwrap_err();
+        assert!(matches!(e, Error::Journal(_)), "{e}");
+        assert!(e.to_string().contains("another process"), "{e}");
+        // reading without the lock still works
+        let jobs = Journal::load(&p).unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].key, "k1");
+        drop(other);
+        assert_eq!(Journal::open(&p).unwrap().jobs().len(), 1);
+    }
+
+    #[test]
+    fn one_process_shares_one_journal_and_concurrent_writers_never_interleave() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        let a = Journal::open(&p).unwrap();
+        // the same file under another spelling is the same journal
+        let b = Journal::open(dir.path().join(".").join("j.jsonl")).unwrap();
+        a.record_job("shared", &req(), None).unwrap();
+        assert!(b.job("shared").is_some(), "one in-memory view");
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let j = if t % 2 == 0 { a.clone() } else { b.clone() };
+                std::thread::spawn(move || {
+                    for i in 0..40 {
+                        let k = format!("t{t}-{i}");
+                        j.record_job(&k, &req(), None).unwrap();
+                        // every thread also races on one key: one record, one line
+                        j.record_job("race", &req(), None).unwrap();
+                        j.record_task(&k, &TaskId::from(format!("sd2_{t}_{i}")))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        drop((a, b));
+        let text = fs::read_to_string(&p).unwrap();
+        // every line whole (no two writes ran into each other), none lost or doubled
+        assert_eq!(text.lines().count(), 2 + 8 * 40 * 2, "{text}");
+        for line in text.lines() {
+            serde_json::from_str::<Line>(line).unwrap();
+        }
+        let j = Journal::open(&p).unwrap();
+        let jobs = j.jobs();
+        assert_eq!(jobs.len(), 2 + 8 * 40);
+        assert!(jobs
+            .iter()
+            .filter(|r| r.key.starts_with('t'))
+            .all(|r| r.state == JobState::Submitted && r.task_id.is_some()));
+    }
+
+    #[test]
+    fn a_repeated_job_line_does_not_reset_the_job() {
+        let mut order = Vec::new();
+        let mut jobs = HashMap::new();
+        let job = || Line::Job {
+            key: "k".into(),
+            request: req(),
+            download_dir: None,
+            created_ms: 1,
+        };
+        apply(&mut order, &mut jobs, job());
+        apply(
+            &mut order,
+            &mut jobs,
+            Line::Task {
+                key: "k".into(),
+                task_id: TaskId::from("sd2_1"),
+            },
+        );
+        apply(&mut order, &mut jobs, job());
+        assert_eq!(order, ["k"]);
+        assert_eq!(jobs["k"].state, JobState::Submitted);
+        assert_eq!(jobs["k"].task_id, Some(TaskId::from("sd2_1")));
     }
 }

@@ -25,9 +25,9 @@ async fn the_job_is_journaled_before_the_submit_is_sent() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), seedance_http::ErrorKind::Transport, "{e}");
-    // a fresh open (as after a crash) sees the job with its key and request
-    let j = Journal::open(&path).unwrap();
-    let job = j.job("job-1").unwrap();
+    // the file (what a crash would leave) holds the job with its key and request
+    let jobs = Journal::load(&path).unwrap();
+    let job = jobs.iter().find(|j| j.key == "job-1").unwrap();
     assert_eq!(job.state, JobState::Pending);
     assert_eq!(job.request, request());
     assert_eq!(emu.stats().tasks_created, 0);
@@ -158,9 +158,10 @@ async fn the_job_is_on_disk_while_its_submit_is_at_the_server() {
     }
     // the server holds the request: what a crash now would leave on disk
     let on_disk = std::fs::read_to_string(&path).unwrap();
-    let j = Journal::open(&path).unwrap();
-    let job = j
-        .job("early")
+    let jobs = Journal::load(&path).unwrap();
+    let job = jobs
+        .iter()
+        .find(|j| j.key == "early")
         .unwrap_or_else(|| panic!("not on disk: {on_disk}"));
     assert_eq!(job.state, JobState::Pending);
     assert_eq!(job.request, request());
