@@ -1,8 +1,9 @@
 //! The client-side request budget (Promise 2): a conservative sliding window shared by
 //! every request of every clone of a client.
 //!
-//! A slot is taken the moment a request is about to be sent and is held until one window
-//! (plus a small margin) after its response arrived. The server counts the request at
+//! A slot is taken before a request is sent and is held until one window (plus a small
+//! margin) after its response arrived. A slot given back before anything was sent
+//! (cancelled while waiting for another budget, connection refused) starts no window. The server counts the request at
 //! some instant between those two, so any two requests that reuse a slot arrive at least
 //! one window apart, and no window of the server's clock can ever see more than `limit`
 //! of our requests, whatever the latency. A 429 caused elsewhere pauses the whole budget
@@ -51,8 +52,8 @@ pub(crate) struct Budget {
     notify: Notify,
 }
 
-/// One admitted request. Dropping it (after the response, or on error) starts the
-/// slot's window.
+/// One admitted request. Dropping it starts the slot's window when the request was
+/// (maybe) sent ([`Permit::sending`]), and frees the slot at once otherwise.
 #[derive(Debug)]
 pub(crate) struct Permit {
     budget: Arc<Budget>,
@@ -60,8 +61,13 @@ pub(crate) struct Permit {
 }
 
 impl Permit {
-    /// Gives the slot back without sending anything (no window starts).
-    pub(crate) fn unused(mut self) {
+    /// The request is about to leave: from now on the server may count it.
+    pub(crate) fn sending(&mut self) {
+        self.used = true;
+    }
+
+    /// Nothing reached the server after all (connection refused).
+    pub(crate) fn not_sent(&mut self) {
         self.used = false;
     }
 }
@@ -116,7 +122,7 @@ impl Budget {
                             s.admitted += 1;
                             return Permit {
                                 budget: Arc::clone(self),
-                                used: true,
+                                used: false,
                             };
                         }
                         // Full: the earliest release, or (all in flight) a completion.
@@ -177,7 +183,8 @@ mod tests {
         let start = Instant::now();
         let mut admitted_at = Vec::new();
         for _ in 0..9 {
-            let p = b.acquire().await;
+            let mut p = b.acquire().await;
+            p.sending();
             admitted_at.push(Instant::now() - start);
             // a request with 1 s of latency
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -204,8 +211,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn in_flight_requests_hold_their_slot() {
         let b = Budget::new(RateLimit::new(2, Duration::from_secs(5)));
-        let p1 = b.acquire().await;
-        let _p2 = b.acquire().await;
+        let mut p1 = b.acquire().await;
+        p1.sending();
+        let mut p2 = b.acquire().await;
+        p2.sending();
         let b2 = Arc::clone(&b);
         let waiter = tokio::spawn(async move {
             let t = Instant::now();
@@ -242,7 +251,7 @@ mod tests {
         for _ in 0..20 {
             let b = Arc::clone(&b);
             handles.push(tokio::spawn(async move {
-                let _p = b.acquire().await;
+                b.acquire().await.sending();
                 Instant::now() - t0
             }));
         }
@@ -256,5 +265,28 @@ mod tests {
         for w in times.windows(6) {
             assert!(w[5] - w[0] >= Duration::from_secs(1), "{times:?}");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_given_back_unsent_starts_no_window() {
+        let b = Budget::new(RateLimit::new(1, Duration::from_secs(60)));
+        let t0 = Instant::now();
+        // taken, then dropped before sending (cancelled while waiting for another budget)
+        drop(b.acquire().await);
+        // taken, "sent", then the connection was refused: nothing reached the server
+        let mut p = b.acquire().await;
+        p.sending();
+        p.not_sent();
+        drop(p);
+        let mut p = b.acquire().await;
+        assert_eq!(Instant::now(), t0, "no window was started");
+        p.sending();
+        drop(p);
+        let _next = b.acquire().await;
+        assert!(
+            Instant::now() - t0 >= Duration::from_secs(60),
+            "a sent one holds it"
+        );
+        assert_eq!(b.admitted(), 2, "only requests that left are counted");
     }
 }

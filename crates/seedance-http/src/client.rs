@@ -384,9 +384,11 @@ impl Client {
         let mut conflict_since: Option<Instant> = None;
         loop {
             let send = async {
-                let _media_permit = match (&inner.media_budget, media) {
-                    (Some(b), true) => Some(b.acquire().await),
-                    _ => None,
+                // The scarce media slot first, then the general one (in `send`): never a
+                // general slot held idle while the media budget is exhausted.
+                let held = match (&inner.media_budget, media) {
+                    (Some(b), true) => vec![b.acquire().await],
+                    _ => Vec::new(),
                 };
                 transport::send(
                     inner,
@@ -394,7 +396,8 @@ impl Client {
                     seedance_core::rules::SUBMIT_PATH,
                     Some(&body),
                     Some(key),
-                    None,
+                    held,
+                    false,
                 )
                 .await
             };
@@ -478,7 +481,7 @@ impl Client {
         let mut retries = 0u32;
         loop {
             let result = tokio::select! {
-                r = transport::send(inner, Method::GET, &path, None, None, None) => r,
+                r = transport::send(inner, Method::GET, &path, None, None, Vec::new(), false) => r,
                 _ = token.cancelled() => return Err(Error::Cancelled),
             };
             let (error, delay) = match transport::classify(inner, result) {

@@ -178,18 +178,24 @@ impl Poller {
                 None => None,
             };
             let Some(id) = self.pick() else {
-                if let Some(p) = permit {
-                    p.unused();
-                }
+                drop(permit); // unsent: no window starts
                 continue;
             };
             let me = Arc::clone(&self);
             let c = client.clone();
             tokio::spawn(async move {
                 let path = format!("{}/{}", seedance_core::rules::TASKS_PATH, id.as_str());
-                let result =
-                    transport::send(&c.inner, reqwest::Method::GET, &path, None, None, permit)
-                        .await;
+                let held = permit.into_iter().collect();
+                let result = transport::send(
+                    &c.inner,
+                    reqwest::Method::GET,
+                    &path,
+                    None,
+                    None,
+                    held,
+                    true,
+                )
+                .await;
                 let attempt = transport::classify(&c.inner, result);
                 me.complete(&c, &id, attempt);
             });

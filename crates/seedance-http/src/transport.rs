@@ -111,33 +111,28 @@ fn transport_error(inner: &Inner, e: &reqwest::Error) -> Error {
 }
 
 /// Sends one request to the API (following allowed redirects) and reads the body.
-/// `permit` is a budget slot already taken (the poller takes it); otherwise one is
-/// taken here. Every redirect hop takes its own slot.
+/// `held` are budget slots already taken: the poller's general slot, or a submit's
+/// reference-media slot (taken before the general one, so that a submit never holds a
+/// general slot idle while it waits for the scarcer media budget). A general slot is
+/// taken here unless `general_held`; every redirect hop takes its own. Slots count as
+/// spent only once the request leaves.
 pub(crate) async fn send(
     inner: &Inner,
     method: Method,
     path: &str,
     body: Option<&[u8]>,
     idempotency_key: Option<&str>,
-    permit: Option<Permit>,
+    mut held: Vec<Permit>,
+    general_held: bool,
 ) -> Result<RawResponse, SendError> {
     let mut url = inner
         .base_url
         .join(path)
         .map_err(|e| SendError::final_(Error::Config(format!("bad path {path:?}: {e}"))))?;
-    let mut permits = Vec::with_capacity(1);
-    match permit {
-        Some(p) => permits.push(p),
-        None => {
-            if let Some(b) = &inner.budget {
-                permits.push(b.acquire().await);
-            }
-        }
-    }
     for hop in 0..=MAX_REDIRECTS {
-        if hop > 0 {
+        if hop > 0 || !general_held {
             if let Some(b) = &inner.budget {
-                permits.push(b.acquire().await);
+                held.push(b.acquire().await);
             }
         }
         let mut req = inner
@@ -161,10 +156,23 @@ pub(crate) async fn send(
                 .body(b.to_vec());
         }
         tracing::debug!(method = %method, url = %url, hop, "seedance request");
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| SendError::retryable(transport_error(inner, &e)))?;
+        for p in &mut held {
+            p.sending();
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                if e.is_connect() {
+                    // Refused or unreachable: nothing reached the server, this hop's
+                    // slots (all of them on the first hop) are not spent.
+                    let unsent = if hop == 0 { held.len() } else { 1 };
+                    for p in held.iter_mut().rev().take(unsent) {
+                        p.not_sent();
+                    }
+                }
+                return Err(SendError::retryable(transport_error(inner, &e)));
+            }
+        };
         let status = resp.status();
         if status.is_redirection() {
             let Some(loc) = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()) else {
@@ -211,7 +219,7 @@ pub(crate) async fn send(
             bytes = body.len(),
             "seedance response"
         );
-        drop(permits);
+        drop(held);
         return Ok(RawResponse {
             status,
             headers,
