@@ -213,7 +213,9 @@ pub(crate) fn redirect(app: &App, headers: &HeaderMap, path_and_query: &str) -> 
     Some(r)
 }
 
-/// Authenticates and counts the request; the answer for a refused key.
+/// Authenticates and counts the request; the answer for a refused key. A refused key
+/// (missing, unknown or revoked) has no account: the 401 is counted only in the totals and
+/// uses no account's rate budget (Reading R7).
 fn authenticate(app: &App, headers: &HeaderMap, endpoint: Endpoint) -> Result<String, Response> {
     let mut inner = app.shared.inner.lock();
     let auth = headers

@@ -326,6 +326,26 @@ mod tests {
         );
     }
 
+    /// The price table is the emulator's own, but which combinations exist is the core's:
+    /// every tier × resolution the rules accept has a price, every other has none. (A new
+    /// tier or resolution in `seedance_core::rules` fails here until it is priced.)
+    #[test]
+    fn every_combination_the_rules_accept_has_a_price() {
+        for tier in QualityTier::ALL {
+            for res in Resolution::ALL {
+                let req = seedance_core::VideoRequest::builder("A glass train on a bridge")
+                    .quality_tier(tier.clone())
+                    .resolution(res.clone())
+                    .build_unchecked();
+                assert_eq!(
+                    credits_per_second(tier, res).is_some(),
+                    seedance_core::validate(&req).is_ok(),
+                    "{tier} × {res}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn price_grows_with_tier_resolution_duration() {
         let p = |t: &QualityTier, r: &Resolution, d| price(t, r, d).unwrap_or(0);

@@ -25,7 +25,8 @@ use crate::timefmt::rfc3339_millis;
 #[non_exhaustive]
 pub struct Stats {
     /// API requests (public endpoints) authenticated as the account, including those
-    /// answered 429 or with an injected fault.
+    /// answered 429 or with an injected fault. A 401 has no account: it is counted only in
+    /// `unauthorized` of the totals.
     pub requests: u64,
     /// Of those, submits (`POST /api/v1/video/seedance2`).
     pub submits: u64,

@@ -14,6 +14,26 @@ async fn submit_answers_202_with_the_spec_fields_and_charges_30() {
     let a = submit(&emu, &body()).await;
     assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
     let v = a.json();
+    // Exactly the fields of the spec's 202 example, no more.
+    let mut keys: Vec<&str> = v
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "channel",
+            "credits_used",
+            "id",
+            "model",
+            "quality_tier",
+            "status"
+        ]
+    );
+    assert_eq!(a.header("content-type"), Some("application/json"));
     assert!(v["id"].as_str().is_some_and(|id| id.starts_with("sd2_")));
     assert_eq!(v["status"], "processing");
     assert_eq!(v["model"], "seedance2");
@@ -103,7 +123,19 @@ async fn keys_of_one_account_share_tasks_and_balance() {
     let b = get_task(&emu, DEFAULT_TEST_KEY_2, &id).await;
     assert_eq!(b.status, StatusCode::OK);
     assert_eq!(b.json()["id"], json!(id));
-    assert_eq!(emu.stats().requests, 2);
+    // A submit with the second key is charged to the same balance.
+    assert_eq!(
+        submit_raw(&emu, DEFAULT_TEST_KEY_2, None, &body())
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    let s = emu.stats();
+    assert_eq!(s.requests, 3);
+    assert_eq!(
+        (s.tasks_created, s.credits_balance),
+        (2, seedance_emulator::DEFAULT_CREDITS - 60)
+    );
 }
 
 #[tokio::test]
@@ -113,10 +145,7 @@ async fn another_accounts_task_and_unknown_ids_are_404() {
         .start()
         .await
         .expect("start");
-    let id = submit(&emu, &body()).await.json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = submit_id(&emu, &body()).await;
     let other = get_task(&emu, "sk_test_other", &id).await;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
     assert_eq!(other.error_code(), "not_found");
@@ -392,23 +421,22 @@ async fn a_task_completes_after_its_render_time_with_outputs_on_the_cdn() {
     assert!(video.starts_with(&emu.cdn_url()) && !video.starts_with(&emu.base_url()));
     assert!(frame.starts_with(&emu.cdn_url()));
     assert!(done["output"]["seed"].is_i64());
-    let ts = |s: &Value| {
-        let s = s.as_str().expect("timestamp").to_owned();
-        let b = s.as_bytes();
-        assert_eq!(s.len(), 24, "{s}");
-        assert!(
-            b[4] == b'-'
-                && b[7] == b'-'
-                && b[10] == b'T'
-                && b[13] == b':'
-                && b[16] == b':'
-                && b[19] == b'.'
-                && b[23] == b'Z',
-            "{s}"
-        );
-        s
-    };
-    assert!(ts(&done["created_at"]) < ts(&done["updated_at"]));
+    // The spec's format, in UTC, now; `updated_at` is the end of the render (105 s at
+    // standard/5 s/720p, here 1000× faster); while processing it is `created_at`.
+    let created = epoch_ms(&done["created_at"]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    assert!(
+        (now - 60_000..=now).contains(&created),
+        "{}",
+        done["created_at"]
+    );
+    let rendered = epoch_ms(&done["updated_at"]) - created;
+    assert!((104..=106).contains(&rendered), "render took {rendered} ms");
+    assert_eq!(first["created_at"], done["created_at"]);
+    assert_eq!(first["updated_at"], first["created_at"]);
     let s = emu.stats();
     assert_eq!((s.tasks_completed, s.tasks_failed), (1, 0));
 }
@@ -417,18 +445,12 @@ async fn a_task_completes_after_its_render_time_with_outputs_on_the_cdn() {
 async fn render_time_follows_the_core_model_and_time_scale() {
     // 105 s / 2000 = 52.5 ms for standard 5 s 720p; pro 4k 15 s: 480 s / 2000 = 240 ms.
     let emu = fast().time_scale(2000.0).start().await.expect("start");
-    let quick = submit(&emu, &body()).await.json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let quick = submit_id(&emu, &body()).await;
     let mut b = body();
     b["quality_tier"] = json!("pro");
     b["resolution"] = json!("4k");
     b["duration"] = json!("15");
-    let slow = submit(&emu, &b).await.json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let slow = submit_id(&emu, &b).await;
     tokio::time::sleep(std::time::Duration::from_millis(130)).await;
     assert_eq!(
         get_task(&emu, emu.api_key(), &quick).await.json()["status"],
@@ -449,10 +471,7 @@ async fn seed_is_echoed() {
     let emu = start().await;
     let mut b = body();
     b["seed"] = json!(123);
-    let id = submit(&emu, &b).await.json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = submit_id(&emu, &b).await;
     assert_eq!(
         wait_done(&emu, emu.api_key(), &id).await["output"]["seed"],
         123
@@ -464,10 +483,7 @@ async fn failure_marker_fails_the_task_and_refunds() {
     let emu = start().await;
     let mut b = body();
     b["prompt"] = json!("A glass train [fail] crossing a bridge");
-    let id = submit(&emu, &b).await.json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = submit_id(&emu, &b).await;
     assert_eq!(
         emu.stats().credits_balance,
         seedance_emulator::DEFAULT_CREDITS - 30
@@ -536,4 +552,30 @@ async fn wrong_methods_and_unknown_paths() {
     .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert_eq!(a.error_code(), "not_found");
+}
+
+/// Milliseconds since the epoch of a `2026-06-03T10:00:00.000Z` timestamp (asserting that
+/// exact shape: UTC, milliseconds, `Z`).
+fn epoch_ms(v: &Value) -> i64 {
+    let s = v.as_str().expect("a timestamp string");
+    let b = s.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:dd.dddZ";
+    assert!(
+        b.len() == shape.len()
+            && b.iter().zip(shape).all(|(c, want)| match want {
+                b'd' => c.is_ascii_digit(),
+                _ => c == want,
+            }),
+        "{s} is not in the spec's format"
+    );
+    let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().expect("digits");
+    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+    // Days from the civil date (H. Hinnant), written independently of the emulator's.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    ((days * 24 + n(11..13)) * 60 + n(14..16)) * 60_000 + n(17..19) * 1000 + n(20..23)
 }

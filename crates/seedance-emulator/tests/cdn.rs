@@ -12,10 +12,7 @@ use serde_json::{json, Value};
 async fn completed(emu: &Emulator, aspect: &str) -> Value {
     let mut b = body();
     b["aspect_ratio"] = json!(aspect);
-    let id = submit(emu, &b).await.json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = submit_id(emu, &b).await;
     wait_done(emu, emu.api_key(), &id).await
 }
 
@@ -191,10 +188,7 @@ async fn range_requests() {
 #[tokio::test]
 async fn outputs_are_404_before_completion_and_for_failed_or_unknown_tasks() {
     let emu = fast().time_scale(1.0).start().await.expect("start");
-    let id = submit(&emu, &body()).await.json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = submit_id(&emu, &body()).await;
     let (s, _, _) = fetch(&format!("{}/v/{id}/video.mp4", emu.cdn_url())).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _, _) = fetch(&format!("{}/v/sd2_nope/video.mp4", emu.cdn_url())).await;

@@ -100,15 +100,14 @@ async fn many_clients_racing_one_key_create_exactly_one_task() {
     for _ in 0..50 {
         let base = emu.base_url();
         handles.push(tokio::spawn(async move {
-            let r = client()
-                .post(format!("{base}{SUBMIT}"))
-                .bearer_auth(seedance_emulator::DEFAULT_TEST_KEY)
-                .header("Idempotency-Key", "one")
-                .json(&body())
-                .send()
-                .await
-                .expect("send");
-            answer(r).await
+            let r = send_submit(
+                &base,
+                seedance_emulator::DEFAULT_TEST_KEY,
+                Some("one"),
+                &body(),
+            )
+            .await;
+            answer(r.expect("send")).await
         }));
     }
     let mut ids = HashSet::new();
@@ -197,10 +196,7 @@ async fn garbage_never_crashes_the_server() {
         let _ = tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut buf)).await;
     }
     // Still serving, state intact.
-    assert_eq!(
-        get_task(&emu, emu.api_key(), "sd2_x").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get_status(&emu, "sd2_x").await, StatusCode::NOT_FOUND);
     let s = emu.stats();
     assert_eq!(
         s.credits_balance,

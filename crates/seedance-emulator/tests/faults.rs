@@ -66,13 +66,7 @@ async fn error_faults_answer_before_handling_and_create_nothing() {
 async fn drop_before_handling_closes_without_a_task() {
     let emu = start().await;
     emu.inject(Fault::new(Endpoint::Submit, FaultKind::DropBeforeHandling).nth(1));
-    let r = client()
-        .post(format!("{}{SUBMIT}", emu.base_url()))
-        .bearer_auth(emu.api_key())
-        .header("Idempotency-Key", "d1")
-        .json(&body())
-        .send()
-        .await;
+    let r = send_submit(&emu.base_url(), emu.api_key(), Some("d1"), &body()).await;
     assert!(r.is_err(), "the connection should close without an answer");
     assert_eq!(emu.stats().tasks_created, 0);
     let a = submit_raw(&emu, emu.api_key(), Some("d1"), &body()).await;
@@ -84,13 +78,7 @@ async fn drop_before_handling_closes_without_a_task() {
 async fn drop_after_handling_creates_and_charges_then_a_retry_with_the_key_replays() {
     let emu = start().await;
     emu.inject(Fault::new(Endpoint::Submit, FaultKind::DropAfterHandling).nth(1));
-    let r = client()
-        .post(format!("{}{SUBMIT}", emu.base_url()))
-        .bearer_auth(emu.api_key())
-        .header("Idempotency-Key", "d2")
-        .json(&body())
-        .send()
-        .await;
+    let r = send_submit(&emu.base_url(), emu.api_key(), Some("d2"), &body()).await;
     assert!(r.is_err(), "the client never hears");
     let s = emu.stats();
     assert_eq!((s.tasks_created, s.credits_charged), (1, 30));
@@ -105,13 +93,7 @@ async fn drop_after_handling_creates_and_charges_then_a_retry_with_the_key_repla
 #[tokio::test]
 async fn a_submit_whose_client_timed_out_is_still_handled_and_charged_once() {
     let emu = start().await;
-    emu.inject(
-        Fault::new(
-            Endpoint::Submit,
-            FaultKind::Delay(Duration::from_millis(600)),
-        )
-        .nth(1),
-    );
+    delay_first_submit(&emu, Duration::from_millis(600));
     let impatient = reqwest::Client::builder()
         .timeout(Duration::from_millis(150))
         .build()
@@ -155,30 +137,17 @@ async fn a_submit_whose_client_timed_out_is_still_handled_and_charged_once() {
 #[tokio::test]
 async fn drop_after_on_get_task() {
     let emu = start().await;
-    let id = submit(&emu, &body()).await.json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = submit_id(&emu, &body()).await;
     emu.inject(Fault::new(Endpoint::GetTask, FaultKind::DropAfterHandling).nth(1));
-    let r = client()
-        .get(format!("{}/api/v1/tasks/{id}", emu.base_url()))
-        .bearer_auth(emu.api_key())
-        .send()
-        .await;
-    assert!(r.is_err());
-    assert_eq!(
-        get_task(&emu, emu.api_key(), &id).await.status,
-        StatusCode::OK
-    );
+    let r = send_get_task(&emu, emu.api_key(), &id).await;
+    assert!(r.is_err(), "the client never hears");
+    assert_eq!(get_status(&emu, &id).await, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn response_shape_faults() {
     let emu = start().await;
-    let id = submit(&emu, &body()).await.json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = submit_id(&emu, &body()).await;
     wait_done(&emu, emu.api_key(), &id).await;
 
     emu.inject(Fault::new(Endpoint::GetTask, FaultKind::MalformedJson).nth(1));
@@ -241,17 +210,14 @@ async fn delay_nth_and_probability() {
     emu.inject(Fault::new(Endpoint::GetTask, FaultKind::Internal500).probability(0.5));
     let mut errors = 0;
     for _ in 0..200 {
-        if get_task(&emu, emu.api_key(), "x").await.status == StatusCode::INTERNAL_SERVER_ERROR {
+        if get_status(&emu, "x").await == StatusCode::INTERNAL_SERVER_ERROR {
             errors += 1;
         }
     }
     assert!((50..=150).contains(&errors), "{errors} of 200 at p=0.5");
     emu.clear_faults();
     emu.inject(Fault::new(Endpoint::GetTask, FaultKind::Internal500).probability(0.0));
-    assert_eq!(
-        get_task(&emu, emu.api_key(), "x").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get_status(&emu, "x").await, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -360,11 +326,21 @@ async fn ctl(
     answer(rb.send().await.expect("send")).await
 }
 
+async fn ctl_post_status(emu: &seedance_emulator::Emulator, path: &str, body: Value) -> StatusCode {
+    ctl(emu, reqwest::Method::POST, path, Some(body))
+        .await
+        .status
+}
+
+async fn ctl_get(emu: &seedance_emulator::Emulator, path: &str) -> Value {
+    ctl(emu, reqwest::Method::GET, path, None).await.json()
+}
+
 #[tokio::test]
 async fn the_http_control_api() {
     use reqwest::Method;
     let emu = start().await;
-    let info = ctl(&emu, Method::GET, "/info", None).await.json();
+    let info = ctl_get(&emu, "/info").await;
     assert_eq!(info["api_key"], emu.api_key());
     assert_eq!(info["cdn_url"], emu.cdn_url());
     assert_eq!(info["keys"]["revoked"], seedance_emulator::REVOKED_TEST_KEY);
@@ -390,53 +366,41 @@ async fn the_http_control_api() {
         (g.status, g.retry_after()),
         (StatusCode::TOO_MANY_REQUESTS, Some(3))
     );
-    let list = ctl(&emu, Method::GET, "/faults", None).await.json();
+    let list = ctl_get(&emu, "/faults").await;
     assert_eq!(list[0]["fired"], 1);
     assert_eq!(list[1]["kind"], "rate_limited");
     assert_eq!(
-        ctl(
+        ctl_post_status(
             &emu,
-            Method::POST,
             "/faults",
-            Some(json!({"endpoint": "submit", "kind": "nope"}))
+            json!({"endpoint": "submit", "kind": "nope"})
         )
-        .await
-        .status,
+        .await,
         StatusCode::BAD_REQUEST
     );
     assert_eq!(
-        ctl(
+        ctl_post_status(
             &emu,
-            Method::POST,
             "/faults",
-            Some(json!({"endpoint": "moon", "kind": "delay"}))
+            json!({"endpoint": "moon", "kind": "delay"})
         )
-        .await
-        .status,
+        .await,
         StatusCode::BAD_REQUEST
     );
     assert_eq!(
         ctl(&emu, Method::DELETE, "/faults", None).await.status,
         StatusCode::NO_CONTENT
     );
-    assert_eq!(
-        ctl(&emu, Method::GET, "/faults", None).await.json(),
-        json!([])
-    );
+    assert_eq!(ctl_get(&emu, "/faults").await, json!([]));
 
     // A task, then stats and tasks.
-    let id = submit(&emu, &body()).await.json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let stats = ctl(&emu, Method::GET, "/stats", None).await.json();
+    let id = submit_id(&emu, &body()).await;
+    let stats = ctl_get(&emu, "/stats").await;
     assert_eq!(stats["accounts"]["acct_test"]["tasks_created"], 1);
     assert_eq!(stats["accounts"]["acct_test"]["credits_charged"], 30);
     assert_eq!(stats["total"]["tasks_created"], 1);
     assert_eq!(stats["accounts"]["acct_test"]["rate_limited"], 1);
-    let one = ctl(&emu, Method::GET, "/stats/acct_test", None)
-        .await
-        .json();
+    let one = ctl_get(&emu, "/stats/acct_test").await;
     assert_eq!(one["requests"], 3);
     assert_eq!(
         ctl(&emu, Method::GET, "/stats/acct_nope", None)
@@ -444,7 +408,7 @@ async fn the_http_control_api() {
             .status,
         StatusCode::NOT_FOUND
     );
-    let tasks = ctl(&emu, Method::GET, "/tasks", None).await.json();
+    let tasks = ctl_get(&emu, "/tasks").await;
     assert_eq!(tasks[0]["id"], json!(id));
     assert_eq!(tasks[0]["account"], "acct_test");
 
@@ -460,49 +424,28 @@ async fn the_http_control_api() {
     assert_eq!(c.json()["time_scale"], 5.0);
     assert_eq!(emu.config().rate_limit.map(|l| l.requests), Some(2));
     assert_eq!(
-        ctl(&emu, Method::POST, "/config", Some(json!({"bogus": 1})))
-            .await
-            .status,
+        ctl_post_status(&emu, "/config", json!({"bogus": 1})).await,
         StatusCode::BAD_REQUEST
     );
     assert_eq!(
-        ctl(
-            &emu,
-            Method::POST,
-            "/config",
-            Some(json!({"time_scale": -1}))
-        )
-        .await
-        .status,
+        ctl_post_status(&emu, "/config", json!({"time_scale": -1})).await,
         StatusCode::BAD_REQUEST
     );
     assert_eq!(
-        ctl(
-            &emu,
-            Method::POST,
-            "/config",
-            Some(json!({"redirect": "apex_to_www"}))
-        )
-        .await
-        .status,
+        ctl_post_status(&emu, "/config", json!({"redirect": "apex_to_www"})).await,
         StatusCode::OK
     );
     assert_eq!(emu.config().redirect, Some(Redirect::ApexToWww));
     assert_eq!(
-        ctl(
+        ctl_post_status(
             &emu,
-            Method::POST,
             "/config",
-            Some(json!({"redirect": null, "rate_limit": null}))
+            json!({"redirect": null, "rate_limit": null})
         )
-        .await
-        .status,
+        .await,
         StatusCode::OK
     );
-    assert_eq!(
-        ctl(&emu, Method::GET, "/config", None).await.json()["rate_limit"],
-        Value::Null
-    );
+    assert_eq!(ctl_get(&emu, "/config").await["rate_limit"], Value::Null);
 
     // Accounts and credits.
     let a = ctl(
@@ -522,14 +465,7 @@ async fn the_http_control_api() {
         StatusCode::PAYMENT_REQUIRED
     );
     assert_eq!(
-        ctl(
-            &emu,
-            Method::POST,
-            "/accounts/acct_py/credits",
-            Some(json!({"credits": 1000}))
-        )
-        .await
-        .status,
+        ctl_post_status(&emu, "/accounts/acct_py/credits", json!({"credits": 1000})).await,
         StatusCode::OK
     );
     assert_eq!(
@@ -537,14 +473,7 @@ async fn the_http_control_api() {
         StatusCode::ACCEPTED
     );
     assert_eq!(
-        ctl(
-            &emu,
-            Method::POST,
-            "/accounts/acct_nope/credits",
-            Some(json!({"credits": 1}))
-        )
-        .await
-        .status,
+        ctl_post_status(&emu, "/accounts/acct_nope/credits", json!({"credits": 1})).await,
         StatusCode::NOT_FOUND
     );
 
@@ -556,9 +485,7 @@ async fn the_http_control_api() {
         .await
         .expect("send");
     assert_eq!(
-        ctl(&emu, Method::GET, "/cdn/auth-headers", None)
-            .await
-            .json(),
+        ctl_get(&emu, "/cdn/auth-headers").await,
         json!(["Bearer leak"])
     );
 
@@ -567,17 +494,14 @@ async fn the_http_control_api() {
         ctl(&emu, Method::POST, "/reset", None).await.status,
         StatusCode::NO_CONTENT
     );
-    let stats = ctl(&emu, Method::GET, "/stats", None).await.json();
+    let stats = ctl_get(&emu, "/stats").await;
     assert_eq!(stats["total"]["tasks_created"], 0);
     assert_eq!(
         stats["accounts"]["acct_test"]["credits_balance"],
         seedance_emulator::DEFAULT_CREDITS
     );
     assert!(stats["accounts"].get("acct_py").is_none());
-    assert_eq!(
-        get_task(&emu, emu.api_key(), &id).await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get_status(&emu, &id).await, StatusCode::NOT_FOUND);
     assert_eq!(emu.config().time_scale, 1000.0);
     assert!(emu.cdn_auth_headers().is_empty());
     // Control paths never go through faults or redirects.

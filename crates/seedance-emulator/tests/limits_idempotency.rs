@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use common::*;
 use reqwest::StatusCode;
-use seedance_emulator::{Emulator, Endpoint, Fault, FaultKind};
+use seedance_core::rules::{conflict_reason, ConflictReason};
+use seedance_emulator::Emulator;
 use serde_json::json;
 
 fn media_body() -> serde_json::Value {
@@ -16,21 +17,10 @@ fn media_body() -> serde_json::Value {
 
 #[tokio::test]
 async fn the_account_limit_counts_every_endpoint_and_429_creates_no_task() {
-    let emu = Emulator::builder()
-        .time_scale(1000.0)
-        .rate_limit(5, Duration::from_secs(2))
-        .start()
-        .await
-        .expect("start");
-    let id = submit(&emu, &body()).await.json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let emu = start_with_rate_limit(5, Duration::from_secs(2)).await;
+    let id = submit_id(&emu, &body()).await;
     for _ in 0..2 {
-        assert_eq!(
-            get_task(&emu, emu.api_key(), &id).await.status,
-            StatusCode::OK
-        );
+        assert_eq!(get_status(&emu, &id).await, StatusCode::OK);
     }
     // The second key of the same account shares the budget.
     assert_eq!(
@@ -71,15 +61,9 @@ async fn retry_after_is_the_real_time_until_a_slot_frees() {
         .start()
         .await
         .expect("start");
-    assert_eq!(
-        get_task(&emu, emu.api_key(), "x").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get_status(&emu, "x").await, StatusCode::NOT_FOUND);
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(
-        get_task(&emu, emu.api_key(), "x").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get_status(&emu, "x").await, StatusCode::NOT_FOUND);
     let a = get_task(&emu, emu.api_key(), "x").await;
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
     // The first request frees its slot 10 s after it was made: about 8.8 s from now → 9.
@@ -92,13 +76,8 @@ async fn retry_after_is_the_real_time_until_a_slot_frees() {
 
 #[tokio::test]
 async fn the_reference_media_limit_applies_only_to_submits_with_media() {
-    let emu = Emulator::builder()
-        .time_scale(1000.0)
-        .rate_limit(100, Duration::from_secs(60))
-        .media_rate_limit(3, Duration::from_secs(60))
-        .start()
-        .await
-        .expect("start");
+    // The media limit is left at the spec's default, 3 per 60 s.
+    let emu = start_with_rate_limit(100, Duration::from_secs(60)).await;
     for _ in 0..3 {
         assert_eq!(
             submit(&emu, &media_body()).await.status,
@@ -133,10 +112,7 @@ async fn limits_can_be_turned_off() {
         .await
         .expect("start");
     for _ in 0..40 {
-        assert_eq!(
-            get_task(&emu, emu.api_key(), "x").await.status,
-            StatusCode::NOT_FOUND
-        );
+        assert_eq!(get_status(&emu, "x").await, StatusCode::NOT_FOUND);
     }
     for _ in 0..5 {
         assert_eq!(
@@ -152,14 +128,8 @@ async fn limits_can_be_turned_off() {
             Duration::from_secs(30),
         ))
     });
-    assert_eq!(
-        get_task(&emu, emu.api_key(), "x").await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        get_task(&emu, emu.api_key(), "x").await.status,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    assert_eq!(get_status(&emu, "x").await, StatusCode::NOT_FOUND);
+    assert_eq!(get_status(&emu, "x").await, StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]
@@ -171,10 +141,7 @@ async fn the_default_limits_are_the_specs() {
     let m = c.media_rate_limit.expect("on");
     assert_eq!((m.requests, m.window), (3, Duration::from_secs(60)));
     for _ in 0..30 {
-        assert_eq!(
-            get_task(&emu, emu.api_key(), "x").await.status,
-            StatusCode::NOT_FOUND
-        );
+        assert_eq!(get_status(&emu, "x").await, StatusCode::NOT_FOUND);
     }
     let a = get_task(&emu, emu.api_key(), "x").await;
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
@@ -226,6 +193,8 @@ async fn same_key_different_body_is_409() {
     let a = submit_raw(&emu, emu.api_key(), Some("k"), &other).await;
     assert_eq!(a.status, StatusCode::CONFLICT);
     assert_eq!(a.error_code(), "idempotency_conflict");
+    // In the words clients read (Reading R18): another body, final.
+    assert_eq!(conflict_reason(&a.message()), ConflictReason::BodyMismatch);
     assert_eq!(emu.stats().tasks_created, 1);
 }
 
@@ -252,30 +221,24 @@ async fn keys_are_per_account() {
 #[tokio::test]
 async fn same_key_while_the_first_is_in_flight_is_409() {
     let emu = start().await;
-    emu.inject(
-        Fault::new(
-            Endpoint::Submit,
-            FaultKind::Delay(Duration::from_millis(600)),
-        )
-        .nth(1),
-    );
+    delay_first_submit(&emu, Duration::from_millis(600));
     let e2 = emu.base_url();
     let first = tokio::spawn(async move {
-        let c = client();
-        let r = c
-            .post(format!("{e2}{SUBMIT}"))
-            .bearer_auth(seedance_emulator::DEFAULT_TEST_KEY)
-            .header("Idempotency-Key", "slow")
-            .json(&body())
-            .send()
-            .await
-            .expect("send");
-        answer(r).await
+        let r = send_submit(
+            &e2,
+            seedance_emulator::DEFAULT_TEST_KEY,
+            Some("slow"),
+            &body(),
+        )
+        .await;
+        answer(r.expect("send")).await
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     let second = submit_raw(&emu, emu.api_key(), Some("slow"), &body()).await;
     assert_eq!(second.status, StatusCode::CONFLICT, "{}", second.text);
     assert_eq!(second.error_code(), "idempotency_conflict");
+    // In the words clients read (Reading R18): the first is still running.
+    assert_eq!(conflict_reason(&second.message()), ConflictReason::InFlight);
     let first = first.await.expect("join");
     assert_eq!(first.status, StatusCode::ACCEPTED);
     // Once finished, the same key replays.
@@ -343,4 +306,25 @@ async fn a_429_does_not_take_the_idempotency_key() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     let b = submit_raw(&emu, emu.api_key(), Some("m"), &media_body()).await;
     assert_eq!(b.status, StatusCode::ACCEPTED, "{}", b.text);
+}
+
+/// Reading R7: a request refused with 401 has no account (its key is missing, unknown or
+/// revoked), so it uses no account's budget, not even the revoked key's former account.
+#[tokio::test]
+async fn refused_keys_use_no_account_budget() {
+    let emu = start_with_rate_limit(2, Duration::from_secs(60)).await;
+    for _ in 0..3 {
+        for key in ["sk_live_unknown", seedance_emulator::REVOKED_TEST_KEY] {
+            assert_eq!(
+                get_task(&emu, key, "x").await.status,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+    }
+    assert_eq!(get_status(&emu, "x").await, StatusCode::NOT_FOUND);
+    assert_eq!(get_status(&emu, "x").await, StatusCode::NOT_FOUND);
+    assert_eq!(get_status(&emu, "x").await, StatusCode::TOO_MANY_REQUESTS);
+    let s = emu.stats();
+    assert_eq!((s.requests, s.rate_limited), (3, 1));
+    assert_eq!(emu.total_stats().unauthorized, 6);
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use reqwest::{Client, Response, StatusCode};
-use seedance_emulator::{Emulator, EmulatorBuilder};
+use seedance_emulator::{Emulator, EmulatorBuilder, Endpoint, Fault, FaultKind};
 use serde_json::{json, Value};
 
 pub const SUBMIT: &str = "/api/v1/video/seedance2";
@@ -20,6 +20,17 @@ pub fn fast() -> EmulatorBuilder {
 
 pub async fn start() -> Emulator {
     fast().start().await.expect("emulator starts")
+}
+
+/// Renders 1000× faster, with this account-wide limit and the spec's 3-per-60-s media
+/// limit left at its default.
+pub async fn start_with_rate_limit(requests: u32, window: Duration) -> Emulator {
+    Emulator::builder()
+        .time_scale(1000.0)
+        .rate_limit(requests, window)
+        .start()
+        .await
+        .expect("emulator starts")
 }
 
 /// Installs rustls' ring provider as the process default, once. Needed because in a
@@ -71,6 +82,18 @@ impl Answer {
         );
         err["code"].as_str().expect("code").to_owned()
     }
+    /// The error message (asserting the error shape).
+    pub fn message(&self) -> String {
+        self.error_code();
+        self.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+    /// A response header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
+    }
     pub fn retry_after(&self) -> Option<u64> {
         self.headers.get("retry-after")?.to_str().ok()?.parse().ok()
     }
@@ -87,29 +110,64 @@ pub async fn answer(r: Response) -> Answer {
     }
 }
 
-pub async fn submit_raw(emu: &Emulator, key: &str, idem: Option<&str>, body: &Value) -> Answer {
+/// Holds the next submit for `delay` while its idempotency key is in flight.
+pub fn delay_first_submit(emu: &Emulator, delay: Duration) {
+    emu.inject(Fault::new(Endpoint::Submit, FaultKind::Delay(delay)).nth(1));
+}
+
+/// A submit as sent, for tests that look at the connection itself (faults that drop it).
+pub async fn send_submit(
+    base_url: &str,
+    key: &str,
+    idem: Option<&str>,
+    body: &Value,
+) -> reqwest::Result<Response> {
     let mut rb = client()
-        .post(format!("{}{SUBMIT}", emu.base_url()))
+        .post(format!("{base_url}{SUBMIT}"))
         .bearer_auth(key)
         .json(body);
     if let Some(k) = idem {
         rb = rb.header("Idempotency-Key", k);
     }
-    answer(rb.send().await.expect("send")).await
+    rb.send().await
+}
+
+pub async fn submit_raw(emu: &Emulator, key: &str, idem: Option<&str>, body: &Value) -> Answer {
+    answer(
+        send_submit(&emu.base_url(), key, idem, body)
+            .await
+            .expect("send"),
+    )
+    .await
 }
 
 pub async fn submit(emu: &Emulator, body: &Value) -> Answer {
     submit_raw(emu, emu.api_key(), Some(&uuidish()), body).await
 }
 
-pub async fn get_task(emu: &Emulator, key: &str, id: &str) -> Answer {
-    let r = client()
+/// Submits `body` with a fresh idempotency key; the new task's id (asserts the 202).
+pub async fn submit_id(emu: &Emulator, body: &Value) -> String {
+    let a = submit(emu, body).await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
+    a.json()["id"].as_str().expect("id").to_owned()
+}
+
+/// A task read as sent, for tests that look at the connection itself.
+pub async fn send_get_task(emu: &Emulator, key: &str, id: &str) -> reqwest::Result<Response> {
+    client()
         .get(format!("{}/api/v1/tasks/{id}", emu.base_url()))
         .bearer_auth(key)
         .send()
         .await
-        .expect("send");
-    answer(r).await
+}
+
+pub async fn get_task(emu: &Emulator, key: &str, id: &str) -> Answer {
+    answer(send_get_task(emu, key, id).await.expect("send")).await
+}
+
+/// The status of a task read with the default key.
+pub async fn get_status(emu: &Emulator, id: &str) -> StatusCode {
+    get_task(emu, emu.api_key(), id).await.status
 }
 
 /// Polls until the task is terminal (bounded).
