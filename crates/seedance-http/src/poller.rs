@@ -177,7 +177,11 @@ impl Poller {
                 Some(b) => Some(b.acquire().await),
                 None => None,
             };
-            let Some(id) = self.pick() else {
+            let starve_after = client
+                .inner
+                .schedule
+                .scaled(client.inner.schedule.max_interval);
+            let Some(id) = self.pick(starve_after) else {
                 drop(permit); // unsent: no window starts
                 continue;
             };
@@ -202,25 +206,23 @@ impl Poller {
         }
     }
 
-    /// Among the due tasks, the one most likely done: the largest share of its expected
-    /// render time elapsed.
-    fn pick(&self) -> Option<TaskId> {
+    /// The due task to poll now (see [`choose`]).
+    fn pick(&self, starve_after: Duration) -> Option<TaskId> {
         let mut s = self.lock();
         let now = Instant::now();
-        let mut best: Option<(f64, (Instant, u64, TaskId))> = None;
-        for entry in s.queue.iter() {
-            if entry.0 > now {
-                break;
-            }
-            let Some(w) = s.tasks.get(&entry.2) else {
-                continue;
-            };
-            let score = (now - w.started).as_secs_f64() / w.expected.as_secs_f64();
-            if best.as_ref().map_or(true, |(b, _)| score > *b) {
-                best = Some((score, entry.clone()));
-            }
-        }
-        let (_, entry) = best?;
+        let due: Vec<(Instant, f64, &(Instant, u64, TaskId))> = s
+            .queue
+            .iter()
+            .take_while(|entry| entry.0 <= now)
+            .filter_map(|entry| {
+                let w = s.tasks.get(&entry.2)?;
+                let score = (now - w.started).as_secs_f64() / w.expected.as_secs_f64();
+                Some((entry.0, score, entry))
+            })
+            .collect();
+        let i = choose(due.iter().map(|(d, sc, _)| (*d, *sc)), now, starve_after)?;
+        let entry = due[i].2.clone();
+        drop(due);
         s.queue.remove(&entry);
         s.in_flight += 1;
         if let Some(w) = s.tasks.get_mut(&entry.2) {
@@ -338,6 +340,29 @@ impl Watch {
     }
 }
 
+/// Which due task to poll, given `(due, score)` in due order (score: the share of its
+/// expected render time elapsed). The one most likely done (highest score), unless one
+/// is overdue by `starve_after` (the longest regular interval) or more: then the most
+/// overdue, so that tasks that never end (ever higher scores) cannot starve the others
+/// when the budget is short. Fair under any load: every due task is polled at most
+/// `starve_after` plus one turn of the overdue queue after it became due.
+fn choose(
+    due: impl Iterator<Item = (Instant, f64)>,
+    now: Instant,
+    starve_after: Duration,
+) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, (at, score)) in due.enumerate() {
+        if i == 0 && now.saturating_duration_since(at) >= starve_after {
+            return Some(0);
+        }
+        if best.map_or(true, |(_, b)| score > b) {
+            best = Some((i, score));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
 /// `failed` (or an R12 status) as an error.
 pub(crate) fn task_failed(task: &Task) -> Error {
     let (code, message) = match &task.error {
@@ -352,5 +377,28 @@ pub(crate) fn task_failed(task: &Task) -> Error {
         code,
         message,
         credits_refunded: task.credits_refunded.unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_task_most_likely_done_goes_first_unless_another_starves() {
+        let now = Instant::now() + Duration::from_secs(60);
+        let ago = |ms| now - Duration::from_millis(ms);
+        let cap = Duration::from_secs(30);
+        // nothing due
+        assert_eq!(choose(std::iter::empty(), now, cap), None);
+        // within the cap: the highest score wins, whatever the due order
+        let due = [(ago(20_000), 1.1), (ago(10_000), 9.0), (ago(5_000), 2.0)];
+        assert_eq!(choose(due.into_iter(), now, cap), Some(1));
+        // the longest-waiting task is overdue by the cap: it goes first, even against
+        // a stuck task with an enormous score
+        let due = [(ago(30_000), 1.02), (ago(1), 500.0)];
+        assert_eq!(choose(due.into_iter(), now, cap), Some(0));
+        let due = [(ago(29_999), 1.02), (ago(1), 500.0)];
+        assert_eq!(choose(due.into_iter(), now, cap), Some(1));
     }
 }

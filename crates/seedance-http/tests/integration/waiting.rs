@@ -198,6 +198,81 @@ async fn slow_api(done_after: Duration) -> (String, Arc<AtomicU64>) {
     (format!("http://{addr}"), polls)
 }
 
+/// A stand-in API whose task `quick_…` is always completed and every other always
+/// `processing`.
+async fn stuck_api() -> String {
+    use axum::extract::Path;
+    use axum::routing::get;
+    let app = axum::Router::new().route(
+        "/api/v1/tasks/{id}",
+        get(|Path(id): Path<String>| async move {
+            let status = if id.starts_with("quick") {
+                "completed"
+            } else {
+                "processing"
+            };
+            axum::Json(serde_json::json!({"id": id, "status": status}))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_that_never_end_cannot_starve_the_others() {
+    // Ten stuck tasks, long overdue (ever higher "most likely done" scores), re-polled
+    // every 2 ms against a budget of 20 per second: the poller is saturated by them.
+    // A new task must still get its poll soon after it comes due.
+    let base = stuck_api().await;
+    let client = seedance_http::Client::builder()
+        .no_env()
+        .api_key("sk_test_stuck")
+        .base_url(&base)
+        .retry_policy(fast_retry())
+        .rate_limit(2, Duration::from_millis(100))
+        .poll_schedule(schedule())
+        .build()
+        .unwrap();
+    let stuck: Vec<_> = (0..10)
+        .map(|i| {
+            let c = client.clone();
+            tokio::spawn(async move {
+                c.wait(
+                    &format!("stuck_{i}").into(),
+                    WaitOptions::default()
+                        .expected_render(Duration::from_secs(1))
+                        .elapsed(Duration::from_secs(10))
+                        .timeout(None),
+                )
+                .await
+            })
+        })
+        .collect();
+    while client.requests_sent().unwrap() < 10 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let quick = client
+        .wait(
+            &"quick_1".into(),
+            WaitOptions::default()
+                .expected_render(Duration::from_secs(100))
+                .timeout(Some(Duration::from_secs(5))),
+        )
+        .await;
+    // due after ~0.1 s, polled within the starvation bound (30 s / 1000) plus one turn
+    // of the overdue queue (~0.5 s): well inside the 5 s bound (without the guard it
+    // is never polled and the wait times out)
+    assert_eq!(quick.unwrap().status, TaskStatus::Completed);
+    for h in &stuck {
+        assert!(!h.is_finished());
+    }
+    for h in stuck {
+        h.abort();
+    }
+}
+
 fn slow_client(base: &str) -> seedance_http::Client {
     seedance_http::Client::builder()
         .no_env()
