@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand, ValueHint};
-use seedance_core::{AspectRatio, Channel, Mode, QualityTier, Resolution};
+use seedance_core::{rules, AspectRatio, Channel, Mode, QualityTier, Resolution};
 
 /// Shown at the end of `seedance --help` (and in the man page).
 pub const EXIT_CODES_HELP: &str = "\
@@ -184,6 +184,38 @@ pub struct ShotArg {
     pub timing: Option<(f64, f64)>,
 }
 
+/// A budget as the flags write it: `30/60s`.
+fn budget(requests: u32, window_secs: u64) -> String {
+    format!("{requests}/{window_secs}s")
+}
+
+/// The API's account budget, from seedance-core's rules.
+pub fn api_rate() -> String {
+    budget(rules::RATE_LIMIT_REQUESTS, rules::RATE_LIMIT_WINDOW_SECS)
+}
+
+/// The API's reference-media budget, from seedance-core's rules.
+pub fn api_media_rate() -> String {
+    budget(
+        rules::MEDIA_RATE_LIMIT_REQUESTS,
+        rules::MEDIA_RATE_LIMIT_WINDOW_SECS,
+    )
+}
+
+/// `1080p-plus and 4k`: the resolutions that need the pro tier.
+fn pro_only_resolutions() -> String {
+    let names: Vec<&str> = Resolution::ALL
+        .iter()
+        .filter(|r| r.needs_pro())
+        .map(Resolution::as_str)
+        .collect();
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => "none".to_owned(),
+    }
+}
+
 fn wire_values<T: 'static>(
     all: &'static [T],
     f: fn(&'static T) -> &'static str,
@@ -246,17 +278,23 @@ pub struct GlobalArgs {
     pub max_retries: Option<u32>,
 
     /// Request budget of the account shared by every request this process makes
-    /// [default: 30/60s, the API's limit]. `off` to disable.
-    #[arg(long, global = true, env = "SEEDANCE_RATE_LIMIT", hide_env_values = true, value_name = "N/WINDOW", value_parser = parse_rate)]
+    /// [default: the API's limit]. `off` to disable.
+    #[arg(long, global = true, env = "SEEDANCE_RATE_LIMIT", hide_env_values = true, value_name = "N/WINDOW", value_parser = parse_rate,
+          help = format!("Request budget of the account shared by every request this process makes [default: {}, the API's limit]. `off` to disable", api_rate()))]
     pub rate_limit: Option<RateArg>,
 
-    /// Budget of submits carrying reference media [default: 3/60s]. `off` to disable.
-    #[arg(long, global = true, env = "SEEDANCE_MEDIA_RATE_LIMIT", hide_env_values = true, value_name = "N/WINDOW", value_parser = parse_rate)]
+    /// Budget of submits carrying reference media [default: the API's limit]. `off` to
+    /// disable.
+    #[arg(long, global = true, env = "SEEDANCE_MEDIA_RATE_LIMIT", hide_env_values = true, value_name = "N/WINDOW", value_parser = parse_rate,
+          help = format!("Budget of submits carrying reference media [default: {}]. `off` to disable", api_media_rate()))]
     pub media_rate_limit: Option<RateArg>,
 
     /// The render time to expect: the first poll comes just after it [default: from the
-    /// request's tier, resolution and duration; 105s for a task known only by id].
-    #[arg(long, global = true, env = "SEEDANCE_EXPECTED_RENDER", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
+    /// request's tier, resolution and duration; the client's default for a task known only
+    /// by id].
+    #[arg(long, global = true, env = "SEEDANCE_EXPECTED_RENDER", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration,
+          help = format!("The render time to expect: the first poll comes just after it [default: from the request's tier, resolution and duration; {} for a task known only by id]",
+                         humantime::format_duration(seedance_http::PollSchedule::default().default_expected)))]
     pub expected_render: Option<Duration>,
 
     /// Shortest pause between polls of one task after the first.
@@ -278,8 +316,11 @@ pub struct GlobalArgs {
     )]
     pub render_time_scale: Option<f64>,
 
-    /// Give up waiting for a task after this long (`none` waits for ever) [default: 30m].
-    #[arg(long, global = true, env = "SEEDANCE_WAIT_TIMEOUT", hide_env_values = true, value_name = "DURATION|none", value_parser = parse_wait_bound)]
+    /// Give up waiting for a task after this long (`none` waits for ever) [default: the
+    /// client's wait bound].
+    #[arg(long, global = true, env = "SEEDANCE_WAIT_TIMEOUT", hide_env_values = true, value_name = "DURATION|none", value_parser = parse_wait_bound,
+          help = format!("Give up waiting for a task after this long (`none` waits for ever) [default: {}]",
+                         humantime::format_duration(seedance_http::DEFAULT_WAIT_TIMEOUT)))]
     pub wait_timeout: Option<WaitBound>,
 
     /// The journal of submitted jobs, a JSON Lines file (on by default) [default:
@@ -377,7 +418,10 @@ pub enum Command {
 const BATCH_HELP: &str = "\
 Render many jobs from a JSON Lines file: one JSON object per line, with the API's request \
 fields (prompt, mode, quality_tier, channel, aspect_ratio, duration, resolution, image_url, \
-end_image_url, media_urls, generate_audio, fixed_lens, seed) and optionally:
+end_image_url, media_urls, generate_audio, fixed_lens, seed; duration may be a number) and \
+optionally:
+  \"director\"        a director prompt instead of \"prompt\" (subject, action, scene, camera,
+                    style, shots, constraints, references, intent)
   \"name\"            a label for the job (also the file name of its outputs)
   \"idempotency_key\" the job's key (default: derived from the line's request and position)
 Blank lines and lines starting with # are skipped.
@@ -406,7 +450,7 @@ pub struct GenerateArgs {
     pub no_wait: bool,
 
     /// Where to save the video (a .mp4 file, or a directory for <task id>.mp4); the last
-    /// frame goes beside it (.png). Without -o nothing is downloaded.
+    /// frame goes beside it (<name>_last_frame.png). Without -o nothing is downloaded.
     #[arg(short, long, value_name = "PATH", help_heading = "Output", value_hint = ValueHint::AnyPath, conflicts_with = "no_wait")]
     pub output: Option<PathBuf>,
 
@@ -424,8 +468,9 @@ pub struct GenerateArgs {
 #[derive(Debug, Args)]
 #[group(multiple = false)]
 pub struct PromptSource {
-    /// The prompt (3–10000 characters).
-    #[arg(short, long, value_name = "TEXT", help_heading = "Prompt")]
+    /// The prompt (its length limits come from seedance-core's rules).
+    #[arg(short, long, value_name = "TEXT", help_heading = "Prompt",
+          help = format!("The prompt ({}–{} characters)", rules::PROMPT_MIN_CHARS, rules::PROMPT_MAX_CHARS))]
     pub prompt: Option<String>,
 
     /// Read the prompt from a file (`-` for stdin).
@@ -454,12 +499,14 @@ pub struct RequestArgs {
     #[arg(long, value_parser = aspect_ratios())]
     pub aspect_ratio: Option<String>,
 
-    /// `duration` in seconds, 4–15 [default: 5].
-    #[arg(long, value_name = "SECONDS")]
+    /// `duration` in seconds (range and default from seedance-core's rules).
+    #[arg(long, value_name = "SECONDS",
+          help = format!("`duration` in seconds, {}–{} [default: {}]", rules::DURATION_MIN_SECS, rules::DURATION_MAX_SECS, rules::DURATION_DEFAULT_SECS))]
     pub duration: Option<u32>,
 
-    /// `resolution` [default: 720p]; 1080p-plus and 4k need --quality-tier pro.
-    #[arg(long, value_parser = resolutions())]
+    /// `resolution` [default: 720p]; some need --quality-tier pro (from seedance-core).
+    #[arg(long, value_parser = resolutions(),
+          help = format!("`resolution` [default: 720p]; {} need --quality-tier pro", pro_only_resolutions()))]
     pub resolution: Option<String>,
 
     /// `image_url`: the opening frame (public https URL; image-to-video).
@@ -470,8 +517,9 @@ pub struct RequestArgs {
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub end_image_url: Option<String>,
 
-    /// One of `media_urls` (repeatable, at most 12; media-to-video).
-    #[arg(long = "media-url", value_name = "URL", value_hint = ValueHint::Url)]
+    /// One of `media_urls` (repeatable, up to seedance-core's maximum; media-to-video).
+    #[arg(long = "media-url", value_name = "URL", value_hint = ValueHint::Url,
+          help = format!("One of `media_urls` (repeatable, at most {}; media-to-video)", rules::MEDIA_URLS_MAX))]
     pub media_urls: Vec<String>,
 
     /// `generate_audio: false` (no soundtrack).
@@ -482,8 +530,9 @@ pub struct RequestArgs {
     #[arg(long)]
     pub fixed_lens: bool,
 
-    /// `seed`: -1 (random) to 4294967295; not on --channel real nor --quality-tier mini.
-    #[arg(long, allow_negative_numbers = true)]
+    /// `seed` (range and where it is refused from seedance-core's rules).
+    #[arg(long, allow_negative_numbers = true,
+          help = format!("`seed`: {} (random) to {}; not on --channel real nor --quality-tier mini", rules::SEED_MIN, rules::SEED_MAX))]
     pub seed: Option<i64>,
 }
 
@@ -645,8 +694,8 @@ pub struct BatchArgs {
     #[arg(value_name = "FILE.jsonl", value_hint = ValueHint::FilePath)]
     pub file: PathBuf,
 
-    /// Directory for the outputs (<name or task id>.mp4 and .png) [default: the current
-    /// directory].
+    /// Directory for the outputs (<name or task id>.mp4 and <name or task id>_last_frame.png)
+    /// [default: the current directory].
     #[arg(short, long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub output: Option<PathBuf>,
 
@@ -707,6 +756,7 @@ pub struct EmulatorArgs {
     /// free port when the API's is 0].
     #[arg(
         long,
+        value_name = "ADDR",
         visible_alias = "cdn-listen",
         env = "SEEDANCE_EMULATOR_CDN_ADDR",
         hide_env_values = true
@@ -717,26 +767,29 @@ pub struct EmulatorArgs {
     /// second).
     #[arg(
         long,
+        value_name = "FACTOR",
         env = "SEEDANCE_EMULATOR_TIME_SCALE",
         hide_env_values = true,
         default_value_t = 1.0
     )]
     pub time_scale: f64,
 
-    /// Turn the account's 30-per-60-s rate limit off.
-    #[arg(long, conflicts_with = "limit")]
+    /// Turn the account's rate limit off (same as `--limit off`).
+    #[arg(long, visible_alias = "no-limit", conflicts_with = "limit")]
     pub no_rate_limit: bool,
 
-    /// The account's rate limit [default: 30/60s].
-    #[arg(long, value_name = "N/WINDOW", value_parser = parse_rate)]
+    /// The account's rate limit, or `off` [default: the API's].
+    #[arg(long, value_name = "N/WINDOW", value_parser = parse_rate,
+          help = format!("The account's rate limit, or `off` [default: {}, the API's]", api_rate()))]
     pub limit: Option<RateArg>,
 
-    /// Turn the 3-per-60-s reference-media limit off.
-    #[arg(long, conflicts_with = "media_limit")]
+    /// Turn the reference-media limit off (same as `--media-limit off`).
+    #[arg(long, visible_alias = "no-media-limit", conflicts_with = "media_limit")]
     pub no_media_rate_limit: bool,
 
-    /// The reference-media limit [default: 3/60s].
-    #[arg(long, value_name = "N/WINDOW", value_parser = parse_rate)]
+    /// The reference-media limit, or `off` [default: the API's].
+    #[arg(long, value_name = "N/WINDOW", value_parser = parse_rate,
+          help = format!("The reference-media limit, or `off` [default: {}, the API's]", api_media_rate()))]
     pub media_limit: Option<RateArg>,
 
     /// Starting credits of the default account.

@@ -112,7 +112,12 @@ impl Ctx {
         b = b.on_event(move |e| show_event(&ui, e));
         b.build().map_err(|e| {
             let mut err = crate::error::from_http(e);
-            if err.kind == "config" && self.g.api_key.is_none() {
+            let no_key = self
+                .g
+                .api_key
+                .as_ref()
+                .map_or(true, |k| k.0.trim().is_empty());
+            if err.kind == "config" && no_key {
                 err.message = "no API key: set SEEDANCE_API_KEY (or pass --api-key). To try \
                                the CLI without a key or network: `seedance demo`"
                     .to_owned();
@@ -125,6 +130,15 @@ impl Ctx {
     pub fn client(&self) -> Result<(Client, Option<Journal>), CliError> {
         let journal = self.open_journal()?;
         Ok((self.client_with(journal.clone())?, journal))
+    }
+
+    /// How long a render of `model` (real-API time) is expected to take here, with
+    /// `--render-time-scale` applied.
+    pub fn scaled(&self, model: Duration) -> Duration {
+        match self.g.render_time_scale {
+            Some(f) if f.is_finite() && f > 0.0 => model.div_f64(f),
+            _ => model,
+        }
     }
 
     /// Wait options from the flags, with the expected render time of the request (model

@@ -188,12 +188,16 @@ pub fn from_http(e: seedance_http::Error) -> CliError {
     }
 }
 
-fn hint(code: &seedance_core::ErrorCode) -> &'static str {
+/// What to do about an API error, appended to its message.
+fn hint(code: &seedance_core::ErrorCode) -> String {
     use seedance_core::ErrorCode as C;
     match code {
-        C::Unauthorized => " (check SEEDANCE_API_KEY)",
-        C::InsufficientCredits => " (top up on the provider's pricing page, then retry)",
-        C::RateLimited => " (the account's 30-per-60-s budget is spent, maybe by another process)",
-        _ => "",
+        C::Unauthorized => " (check SEEDANCE_API_KEY)".to_owned(),
+        C::InsufficientCredits => " (top up on the provider's pricing page, then retry)".to_owned(),
+        C::RateLimited => format!(
+            " (the account's budget of {} is spent, maybe by another process)",
+            crate::cli::api_rate()
+        ),
+        _ => String::new(),
     }
 }

@@ -78,6 +78,30 @@ fn help_documents_exit_codes_and_every_generate_flag() {
     ] {
         assert!(out.contains(flag), "generate --help lacks {flag}");
     }
+    // The limits it quotes are seedance-core's, not a copy.
+    use seedance_core::rules;
+    for quoted in [
+        format!(
+            "({}–{} characters)",
+            rules::PROMPT_MIN_CHARS,
+            rules::PROMPT_MAX_CHARS
+        ),
+        format!(
+            "{}–{} [default: {}]",
+            rules::DURATION_MIN_SECS,
+            rules::DURATION_MAX_SECS,
+            rules::DURATION_DEFAULT_SECS
+        ),
+        format!("at most {}", rules::MEDIA_URLS_MAX),
+        format!("{} (random) to {}", rules::SEED_MIN, rules::SEED_MAX),
+        format!(
+            "[default: {}/{}s,",
+            rules::RATE_LIMIT_REQUESTS,
+            rules::RATE_LIMIT_WINDOW_SECS
+        ),
+    ] {
+        assert!(out.contains(&quoted), "generate --help lacks {quoted:?}");
+    }
 }
 
 #[test]
@@ -123,6 +147,18 @@ fn no_key_is_a_usage_error_that_points_at_the_demo() {
         .as_str()
         .unwrap()
         .contains("seedance demo"));
+
+    // An empty key reads the same.
+    let (code, _, err) = run({
+        let mut c = seedance(dir.path());
+        c.env("SEEDANCE_API_KEY", "").args(["status", "sd2_x"]);
+        c
+    });
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no API key") && err.contains("seedance demo"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -267,6 +303,10 @@ fn demo_renders_end_to_end_offline() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(err.contains("Time is scaled 500"), "{err}");
     assert!(out.contains("demo-out"), "says where: {out}");
+    assert!(
+        err.contains("Next, with a real key") && !out.contains("Next, with a real key"),
+        "hints go to stderr, the result to stdout:\n{out}\n{err}"
+    );
     let mp4 = dir.path().join("demo-out/seedance-demo.mp4");
     assert!(is_mp4(&mp4), "a playable MP4 at {}", mp4.display());
     let pngs: Vec<_> = std::fs::read_dir(dir.path().join("demo-out"))
@@ -276,6 +316,17 @@ fn demo_renders_end_to_end_offline() {
         .collect();
     assert_eq!(pngs.len(), 1);
     assert!(is_png(&pngs[0]));
+
+    // -q: the result only.
+    let (code, out, err) = run({
+        let mut c = seedance(dir.path());
+        c.args(["demo", "--time-scale", "500", "-o", "demo-quiet", "-q"]);
+        c
+    });
+    assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "-q prints no progress or hints: {err}");
+    assert!(out.contains("demo-quiet/seedance-demo.mp4"), "{out}");
+    assert!(!out.contains("Next, with a real key"), "{out}");
 
     let (code, out, err) = run({
         let mut c = seedance(dir.path());

@@ -129,7 +129,7 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
             ui.out(pretty);
             ui.note(format!(
                 "dry run: nothing was sent (valid request; expected render time about {})",
-                human_duration(expected(&req))
+                human_duration(ctx.scaled(expected(&req)))
             ));
         }
         return Ok(());
@@ -164,14 +164,7 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
         req.effective_duration().secs(),
         req.effective_resolution(),
         req.effective_aspect_ratio(),
-        human_duration(
-            expected(&req).div_f64(
-                ctx.g
-                    .render_time_scale
-                    .unwrap_or(1.0)
-                    .max(f64::MIN_POSITIVE)
-            )
-        )
+        human_duration(ctx.scaled(expected(&req)))
     ));
     let mut opts = GenerateOptions::default()
         .idempotency_key(key.clone())

@@ -35,8 +35,14 @@ pub fn parse_jobs(text: &str) -> Result<Vec<Job>, CliError> {
     let mut seen_bodies: HashMap<String, usize> = HashMap::new();
     let mut keys: HashSet<String> = HashSet::new();
     let mut names: HashSet<String> = HashSet::new();
+    // `field` is "line" when the problem is the whole line (not JSON, or a value serde
+    // refused without naming its field).
     let mut problem = |line: usize, field: &str, rule: &str, message: String| {
-        msgs.push(format!("line {line}: {field}: {message}"));
+        msgs.push(if field == "line" {
+            format!("line {line}: {message}")
+        } else {
+            format!("line {line}: {field}: {message}")
+        });
         problems.push(json!({"line": line, "field": field, "rule": rule, "message": message}));
     };
     for (i, raw) in text.lines().enumerate() {
@@ -272,32 +278,8 @@ async fn run_job(
     // Finished in an earlier run: report it, send nothing (download only if missing).
     if let Some(rec) = journal.as_ref().and_then(|j| j.job(&job.key)) {
         if let JobState::Completed { task } = rec.state {
-            let task = *task;
-            let files = match &out {
-                None => None,
-                Some(o) => match journaled_files(journal.as_ref(), &job.key) {
-                    Some(d) => Some(d),
-                    None => match super::api::download_task(&client, &task, o).await {
-                        Ok(d) => Some(d),
-                        Err(e) => {
-                            return Outcome {
-                                job,
-                                task: Some(task),
-                                files: None,
-                                error: Some(e),
-                                reused: true,
-                            }
-                        }
-                    },
-                },
-            };
-            return Outcome {
-                job,
-                task: Some(task),
-                files,
-                error: None,
-                reused: true,
-            };
+            let kept = journaled_files(journal.as_ref(), &job.key);
+            return completed(&client, job, *task, kept, out.as_deref(), true).await;
         }
     }
     let mut opts = GenerateOptions::default()
@@ -321,6 +303,33 @@ async fn run_job(
     finish_outcome(&client, job, outcome, out.as_deref(), false).await
 }
 
+/// A completed job: its files are `downloaded` already, or fetched into `out` now (a
+/// failed download is the job's error), or not wanted (`out` is `None`).
+async fn completed(
+    client: &Client,
+    job: Job,
+    task: Task,
+    downloaded: Option<Downloaded>,
+    out: Option<&Path>,
+    reused: bool,
+) -> Outcome {
+    let (files, error) = match (out, downloaded) {
+        (None, _) => (None, None),
+        (Some(_), Some(d)) => (Some(d), None),
+        (Some(o), None) => match super::api::download_task(client, &task, o).await {
+            Ok(d) => (Some(d), None),
+            Err(e) => (None, Some(e)),
+        },
+    };
+    Outcome {
+        job,
+        task: Some(task),
+        files,
+        error,
+        reused,
+    }
+}
+
 /// Turns a client's job outcome into ours, downloading when asked and not done yet.
 async fn finish_outcome(
     client: &Client,
@@ -330,31 +339,7 @@ async fn finish_outcome(
     reused: bool,
 ) -> Outcome {
     match outcome.result {
-        Ok(task) => {
-            let files = match (out, outcome.downloaded) {
-                (_, Some(d)) => Some(d),
-                (Some(o), None) => match super::api::download_task(client, &task, o).await {
-                    Ok(d) => Some(d),
-                    Err(e) => {
-                        return Outcome {
-                            job,
-                            task: Some(task),
-                            files: None,
-                            error: Some(e),
-                            reused,
-                        }
-                    }
-                },
-                (None, None) => None,
-            };
-            Outcome {
-                job,
-                task: Some(task),
-                files,
-                error: None,
-                reused,
-            }
-        }
+        Ok(task) => completed(client, job, task, outcome.downloaded, out, reused).await,
         Err(e) => {
             let task = outcome.task_id.map(|id| {
                 let mut t = Task::new(id, seedance_core::TaskStatus::Failed);
@@ -512,7 +497,11 @@ mod tests {
         assert_eq!(e.exit, Exit::Usage);
         assert!(e.message.contains("line 1: duration"), "{}", e.message);
         assert!(e.message.contains("line 2: colour"), "{}", e.message);
-        assert!(e.message.contains("line 3: line"), "{}", e.message);
+        assert!(
+            e.message.contains("line 3: is not valid JSON"),
+            "{}",
+            e.message
+        );
         assert!(e.message.contains("line 4: name"), "{}", e.message);
     }
 

@@ -122,8 +122,9 @@ pub async fn run(a: &DemoArgs, ui: &Ui) -> Result<(), CliError> {
         human_bytes(files.bytes),
         a.output.display()
     ));
-    ui.out(
-        "Credits above are the emulator's illustrative price (30 for standard, 5 s, 720p); nothing was charged.\n\
+    // Hints, not the result: on stderr, and not with -q.
+    ui.note(
+        "Credits above are the emulator's illustrative price; nothing was charged.\n\
          Next, with a real key:  export SEEDANCE_API_KEY=sk_live_...\n\
          \x20 seedance generate --subject \"...\" --action \"...\" --style \"...\" -o out/\n\
          Offline again:          seedance emulator --time-scale 100   (then point SEEDANCE_BASE_URL at it)",
