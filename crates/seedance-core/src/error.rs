@@ -79,6 +79,12 @@ impl ErrorCode {
     }
 
     /// The code the spec pairs with an HTTP status, if any.
+    ///
+    /// ```
+    /// use seedance_core::ErrorCode;
+    /// assert_eq!(ErrorCode::from_http_status(402), Some(ErrorCode::InsufficientCredits));
+    /// assert_eq!(ErrorCode::from_http_status(418), None);
+    /// ```
     pub fn from_http_status(status: u16) -> Option<ErrorCode> {
         ErrorCode::ALL
             .iter()
@@ -155,6 +161,16 @@ impl ApiError {
 }
 
 /// The body of every error response: `{"error": {...}}`.
+///
+/// ```
+/// use seedance_core::{ApiError, ErrorBody, ErrorCode};
+/// let body = ErrorBody::new(ApiError::new(ErrorCode::NotFound, "no such task"));
+/// assert_eq!(
+///     serde_json::to_string(&body)?,
+///     r#"{"error":{"code":"not_found","message":"no such task"}}"#
+/// );
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ErrorBody {

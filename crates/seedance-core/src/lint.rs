@@ -7,6 +7,12 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 /// What a [`LintFinding`] found.
+///
+/// ```
+/// use seedance_core::{lint_prompt, LintKind};
+/// assert_eq!(lint_prompt("the hero from asset://a1")[0].kind, LintKind::AssetUrl);
+/// assert_eq!(LintKind::AssetUrl.as_str(), "asset_url");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum LintKind {
@@ -33,6 +39,14 @@ impl LintKind {
 }
 
 /// One problem in a prompt, with where it is (a byte range) and what to do instead.
+///
+/// ```
+/// use seedance_core::lint_prompt;
+/// let prompt = "参考@图片1中的人物";
+/// let f = &lint_prompt(prompt)[0];
+/// assert_eq!(&prompt[f.span.clone()], "@图片1");
+/// assert!(f.to_string().contains("describe the reference in words"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LintFinding {

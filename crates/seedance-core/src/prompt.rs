@@ -98,6 +98,12 @@ impl AssetRole {
     }
 
     /// The mode a request with this role needs.
+    ///
+    /// ```
+    /// use seedance_core::{AssetRole, Mode};
+    /// assert_eq!(AssetRole::ClosingFrame.mode(), Mode::ImageToVideo);
+    /// assert_eq!(AssetRole::Motion.mode(), Mode::MediaToVideo);
+    /// ```
     pub fn mode(self) -> Mode {
         if self.is_frame() {
             Mode::ImageToVideo
@@ -416,6 +422,14 @@ impl Constraints {
     }
 
     /// The phrases to render, in order: the switches that are on, then the custom ones.
+    ///
+    /// ```
+    /// use seedance_core::Constraints;
+    /// let mut c = Constraints::none();
+    /// c.no_logo = true;
+    /// c.custom.push("keep the horizon level.".into());
+    /// assert_eq!(c.phrases(), ["no logo", "keep the horizon level"]);
+    /// ```
     pub fn phrases(&self) -> Vec<String> {
         let mut out: Vec<String> = Constraint::ALL
             .iter()
@@ -460,6 +474,11 @@ impl Intent {
     }
 
     /// The guide's sentence for this intent.
+    ///
+    /// ```
+    /// use seedance_core::Intent;
+    /// assert!(Intent::Extend.sentence().starts_with("Continue from the supplied previous clip"));
+    /// ```
     pub fn sentence(self) -> &'static str {
         match self {
             Intent::Edit => {
@@ -1032,6 +1051,15 @@ impl DirectorPrompt {
 
     /// [`request`](DirectorPrompt::request) with the server's defaults for everything
     /// else, validated ([`crate::validate`]).
+    ///
+    /// ```
+    /// use seedance_core::{DirectorPrompt, PromptError};
+    /// let req = DirectorPrompt::new().subject("a red kite").extend("https://cdn.example.com/prev.mp4").build()?;
+    /// assert!(req.prompt.starts_with("Continue from the supplied previous clip"));
+    /// let err = DirectorPrompt::new().subject("a kite").edit("http://cdn.example.com/src.mp4").build().unwrap_err();
+    /// assert!(matches!(err, PromptError::Invalid(_)));   // not https
+    /// # Ok::<(), PromptError>(())
+    /// ```
     pub fn build(&self) -> Result<VideoRequest, PromptError> {
         Ok(self.request()?.build()?)
     }

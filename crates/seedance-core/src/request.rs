@@ -69,6 +69,13 @@ pub struct VideoRequest {
 
 impl VideoRequest {
     /// Starts a builder with the one required field.
+    ///
+    /// ```
+    /// use seedance_core::VideoRequest;
+    /// let req = VideoRequest::builder("A paper boat drifting down a rainy gutter").build()?;
+    /// assert_eq!(serde_json::to_string(&req)?, r#"{"prompt":"A paper boat drifting down a rainy gutter"}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder(prompt: impl Into<String>) -> VideoRequestBuilder {
         VideoRequestBuilder {
             req: VideoRequest {
@@ -90,11 +97,27 @@ impl VideoRequest {
     }
 
     /// Checks every rule of the spec; see [`crate::validate`].
+    ///
+    /// ```
+    /// use seedance_core::VideoRequest;
+    /// let req: VideoRequest = serde_json::from_str(r#"{"prompt":"A cat","duration":"30"}"#)?;
+    /// assert!(req.validate().unwrap_err().has_field("duration"));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn validate(&self) -> Result<(), ValidationError> {
         validate(self)
     }
 
-    /// `mode`, or the server's default.
+    /// `mode`, or the server's default. (Each `effective_*` accessor reads the same way.)
+    ///
+    /// ```
+    /// use seedance_core::{Mode, Resolution, VideoRequest};
+    /// let req = VideoRequest::builder("A cat").resolution(Resolution::P1080).build_unchecked();
+    /// assert_eq!(req.effective_mode(), Mode::TextToVideo);          // not set: the default
+    /// assert_eq!(req.effective_resolution(), Resolution::P1080);   // set
+    /// assert_eq!(req.effective_duration().secs(), 5);
+    /// assert!(req.effective_generate_audio() && !req.effective_fixed_lens());
+    /// ```
     pub fn effective_mode(&self) -> Mode {
         self.mode.clone().unwrap_or_default()
     }
@@ -130,12 +153,25 @@ impl VideoRequest {
 
     /// Whether the submit carries reference media (`image_url`, `end_image_url` or
     /// `media_urls`) and so also counts against the 3-per-60-s limit (Reading R11).
+    ///
+    /// ```
+    /// use seedance_core::{Mode, VideoRequest};
+    /// let req = VideoRequest::builder("She turns").mode(Mode::ImageToVideo)
+    ///     .image_url("https://cdn.example.com/a.png").build_unchecked();
+    /// assert!(req.has_reference_media());
+    /// assert!(!VideoRequest::builder("A cat").build_unchecked().has_reference_media());
+    /// ```
     pub fn has_reference_media(&self) -> bool {
         self.image_url.is_some() || self.end_image_url.is_some() || self.media_urls.is_some()
     }
 
     /// The expected render time in seconds under the documented model
     /// ([`crate::expected_render_secs`]).
+    ///
+    /// ```
+    /// use seedance_core::VideoRequest;
+    /// assert_eq!(VideoRequest::builder("A cat").build_unchecked().expected_render_secs(), 105.0);
+    /// ```
     pub fn expected_render_secs(&self) -> f64 {
         crate::rules::expected_render_secs(
             &self.effective_quality_tier(),
@@ -146,6 +182,15 @@ impl VideoRequest {
 
     /// Every reference URL of the request, each with the field that carries it
     /// (`image_url`, `end_image_url`, `media_urls[3]`).
+    ///
+    /// ```
+    /// use seedance_core::VideoRequest;
+    /// let req = VideoRequest::builder("A cat")
+    ///     .media_urls(["https://cdn.example.com/a.png", "https://cdn.example.com/b.mp4"])
+    ///     .build_unchecked();
+    /// let fields: Vec<String> = req.reference_urls().into_iter().map(|(f, _)| f).collect();
+    /// assert_eq!(fields, ["media_urls[0]", "media_urls[1]"]);
+    /// ```
     pub fn reference_urls(&self) -> Vec<(String, &str)> {
         let mut out = Vec::new();
         if let Some(u) = &self.image_url {
@@ -267,6 +312,12 @@ impl VideoRequestBuilder {
 
     /// Returns the request without validating it (for tests of servers that must refuse
     /// it, such as the emulator's). Clients validate again before sending.
+    ///
+    /// ```
+    /// use seedance_core::VideoRequest;
+    /// let req = VideoRequest::builder("hi").build_unchecked();
+    /// assert!(req.validate().is_err());
+    /// ```
     pub fn build_unchecked(self) -> VideoRequest {
         self.req
     }

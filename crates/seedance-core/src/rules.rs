@@ -117,7 +117,9 @@ macro_rules! wire_enum {
             /// The request field this enum fills.
             pub const FIELD: &'static str = $field;
 
-            /// The exact wire string.
+            /// The exact wire string (an `Other` value gives back what it holds).
+            ///
+            #[doc = concat!("```\nuse seedance_core::", stringify!($name), ";\nfor v in ", stringify!($name), "::ALL {\n    assert_eq!(&", stringify!($name), "::from(v.as_str()), v);\n}\nassert_eq!(", stringify!($name), "::from(\"new-value\").as_str(), \"new-value\");\n```")]
             pub fn as_str(&self) -> &str {
                 match self {
                     $( $name::$variant => $wire, )+
@@ -126,11 +128,15 @@ macro_rules! wire_enum {
             }
 
             /// Whether this is a value the API is known to accept.
+            ///
+            #[doc = concat!("```\nuse seedance_core::", stringify!($name), ";\nassert!(", stringify!($name), "::default().is_known());\nassert!(!", stringify!($name), "::from(\"new-value\").is_known());\n```")]
             pub fn is_known(&self) -> bool {
                 !matches!(self, $name::Other(_))
             }
 
             /// The allowed wire strings, joined for messages: `"a", "b", "c"`.
+            ///
+            #[doc = concat!("```\nuse seedance_core::", stringify!($name), ";\nlet list = ", stringify!($name), "::allowed_list();\nassert!(list.starts_with('\"') && list.contains(", stringify!($name), "::default().as_str()));\n```")]
             pub fn allowed_list() -> String {
                 Self::ALL
                     .iter()

@@ -125,6 +125,14 @@ impl<'de> Deserialize<'de> for TaskStatus {
 }
 
 /// One image of an image-model task (`output.images[]`, Reading R10).
+///
+/// ```
+/// use seedance_core::Task;
+/// let t = Task::from_json(br#"{"id":"nbp_1","status":"completed",
+///     "output":{"images":[{"url":"https://cdn.example.com/1.png"}]}}"#)?;
+/// assert_eq!(t.output.unwrap().images[0].url, "https://cdn.example.com/1.png");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ImageOutput {
@@ -133,6 +141,15 @@ pub struct ImageOutput {
 }
 
 /// The result of a completed task.
+///
+/// ```
+/// use seedance_core::Task;
+/// let t = Task::from_json(br#"{"id":"sd2_1","status":"completed","output":{
+///     "video_url":"https://cdn.example.com/v.mp4","last_frame_url":"https://cdn.example.com/l.png","seed":123}}"#)?;
+/// assert_eq!(t.video_url(), Some("https://cdn.example.com/v.mp4"));
+/// assert_eq!(t.output.and_then(|o| o.seed), Some(123));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TaskOutput {
@@ -206,6 +223,13 @@ pub struct Task {
 
 impl Task {
     /// A task with only an id and a status (other fields absent); for tests and emulators.
+    ///
+    /// ```
+    /// use seedance_core::{Task, TaskStatus};
+    /// let t = Task::new("sd2_1", TaskStatus::Processing);
+    /// assert_eq!(serde_json::to_string(&t)?, r#"{"id":"sd2_1","status":"processing"}"#);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn new(id: impl Into<TaskId>, status: TaskStatus) -> Self {
         Task {
             id: id.into(),
@@ -237,7 +261,12 @@ impl Task {
         Ok(task)
     }
 
-    /// The video URL, when completed.
+    /// The video URL, when completed (see [`TaskOutput`] for one that is).
+    ///
+    /// ```
+    /// use seedance_core::{Task, TaskStatus};
+    /// assert_eq!(Task::new("sd2_1", TaskStatus::Processing).video_url(), None);
+    /// ```
     pub fn video_url(&self) -> Option<&str> {
         self.output.as_ref()?.video_url.as_deref()
     }

@@ -8,6 +8,13 @@ use crate::request::VideoRequest;
 use crate::rules::{self, AspectRatio, Channel, Mode, QualityTier, Resolution};
 
 /// Which rule a [`Violation`] breaks.
+///
+/// ```
+/// use seedance_core::{Rule, VideoRequest};
+/// let err = VideoRequest::builder("A cat").seed(7).channel("real").build().unwrap_err();
+/// assert_eq!(err.violations()[0].rule, Rule::SeedNotSupported);
+/// assert_eq!(Rule::SeedNotSupported.as_str(), "seed_not_supported");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Rule {
@@ -52,6 +59,14 @@ impl Rule {
 ///
 /// Displays as `field: message`, e.g.
 /// `resolution: "4k" needs quality_tier "pro" (got "standard")`.
+///
+/// ```
+/// use seedance_core::{Rule, VideoRequest};
+/// let err = VideoRequest::builder("A cat").duration(3).build().unwrap_err();
+/// let v = &err.violations()[0];
+/// assert_eq!((v.field.as_str(), v.rule), ("duration", Rule::Range));
+/// assert_eq!(v.to_string(), r#"duration: "3" is outside 4–15 seconds"#);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Violation {
@@ -109,6 +124,14 @@ impl ValidationError {
     }
 
     /// Whether some violation names `field` (exactly, or as `field[i]`).
+    ///
+    /// ```
+    /// use seedance_core::{Mode, VideoRequest};
+    /// let err = VideoRequest::builder("A cat").mode(Mode::MediaToVideo)
+    ///     .media_url("http://cdn.example.com/a.mp4").build().unwrap_err();
+    /// assert!(err.has_field("media_urls"));   // media_urls[0] is not https
+    /// assert!(!err.has_field("media"));
+    /// ```
     pub fn has_field(&self, field: &str) -> bool {
         self.violations.iter().any(|v| {
             v.field == field

@@ -205,6 +205,14 @@ impl Redirect {
 
 /// Settings that can be changed while the emulator runs ([`crate::Emulator::configure`],
 /// `POST /_emulator/config`).
+///
+/// ```
+/// use seedance_emulator::RuntimeConfig;
+/// let c = RuntimeConfig::default();
+/// assert_eq!(c.rate_limit.map(|l| l.requests), Some(seedance_core::rules::RATE_LIMIT_REQUESTS));
+/// assert_eq!(serde_json::to_value(&c)?["max_body_bytes"], 256 * 1024);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RuntimeConfig {

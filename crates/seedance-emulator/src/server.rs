@@ -21,6 +21,15 @@ use crate::media::MediaCache;
 use crate::state::{initial_accounts, Initial, Shared, Stats};
 
 /// Errors of starting or serving the emulator.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let first = seedance_emulator::Emulator::builder().start().await.expect("starts");
+/// let err = seedance_emulator::Emulator::builder().bind(first.api_addr()).start().await.unwrap_err();
+/// assert!(matches!(err, seedance_emulator::Error::Bind { .. }));
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -49,7 +58,27 @@ pub(crate) struct App {
     pub(crate) media: MediaCache,
 }
 
-/// Builds an [`Emulator`]; see the crate docs for an example.
+/// Builds an [`Emulator`]. Defaults: both listeners on `127.0.0.1:0`, realistic render
+/// times, the spec's 30-per-60-s and 3-per-60-s limits, 100 000 credits.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), seedance_emulator::Error> {
+/// use std::time::Duration;
+/// let emu = seedance_emulator::Emulator::builder()
+///     .time_scale(1000.0)                                // renders in ~0.1 s
+///     .rate_limit(30, Duration::from_secs(1))            // the spec's 30, in a 1 s window
+///     .no_media_rate_limit()
+///     .failure_marker(Some("[boom]"))
+///     .default_credits(500)
+///     .start()
+///     .await?;
+/// let config = emu.config();
+/// assert_eq!((config.time_scale, config.media_rate_limit), (1000.0, None));
+/// assert_eq!(emu.stats().credits_balance, 500);
+/// emu.shutdown().await;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct EmulatorBuilder {
@@ -319,6 +348,15 @@ impl Emulator {
         DEFAULT_TEST_KEY
     }
     /// The default account's counters.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), seedance_emulator::Error> {
+    /// let emu = seedance_emulator::Emulator::builder().start().await?;
+    /// let s = emu.stats();
+    /// assert_eq!((s.requests, s.credits_balance), (0, seedance_emulator::DEFAULT_CREDITS));
+    /// # Ok(()) }
+    /// ```
     pub fn stats(&self) -> Stats {
         self.account_stats(DEFAULT_ACCOUNT).unwrap_or_default()
     }
@@ -335,6 +373,14 @@ impl Emulator {
         self.app.shared.inner.lock().cdn_auth_headers.clone()
     }
     /// Every task, oldest first, as `GET /api/v1/tasks/{id}` would answer it now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), seedance_emulator::Error> {
+    /// let emu = seedance_emulator::Emulator::builder().start().await?;
+    /// assert!(emu.tasks().is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn tasks(&self) -> Vec<seedance_core::Task> {
         let mut inner = self.app.shared.inner.lock();
         let now = Instant::now();
@@ -350,7 +396,17 @@ impl Emulator {
             .filter_map(|(_, v)| seedance_core::Task::from_json(v.to_string().as_bytes()).ok())
             .collect()
     }
-    /// Adds a fault.
+    /// Adds a fault ([`Emulator::clear_faults`] removes them all).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), seedance_emulator::Error> {
+    /// use seedance_emulator::{Emulator, Endpoint, Fault, FaultKind};
+    /// let emu = Emulator::builder().start().await?;
+    /// emu.inject(Fault::new(Endpoint::Submit, FaultKind::DropAfterHandling).nth(1));
+    /// emu.clear_faults();
+    /// # Ok(()) }
+    /// ```
     pub fn inject(&self, fault: Fault) {
         self.app.shared.inner.lock().inject(fault);
     }
@@ -360,10 +416,35 @@ impl Emulator {
     }
     /// Back to the state at start: accounts, balances and configuration as built; no
     /// tasks, idempotency keys, rate windows, faults or counters.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), seedance_emulator::Error> {
+    /// use seedance_emulator::{Account, Emulator};
+    /// let emu = Emulator::builder().start().await?;
+    /// emu.add_account(Account::new("acct_late").key("sk_test_late").credits(5));
+    /// assert!(emu.set_credits(seedance_emulator::DEFAULT_ACCOUNT, 1));
+    /// emu.configure(|c| c.failure_probability = 0.5);
+    /// emu.reset();
+    /// assert_eq!(emu.account_stats("acct_late"), None);
+    /// assert_eq!(emu.stats().credits_balance, seedance_emulator::DEFAULT_CREDITS);
+    /// assert_eq!(emu.config().failure_probability, 0.0);
+    /// # Ok(()) }
+    /// ```
     pub fn reset(&self) {
         self.app.shared.reset();
     }
     /// Turns the 307 redirect on (`Some`) or off (`None`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), seedance_emulator::Error> {
+    /// use seedance_emulator::{Emulator, Redirect};
+    /// let emu = Emulator::builder().start().await?;
+    /// emu.set_redirect(Some(Redirect::ApexToWww));
+    /// assert_eq!(emu.config().redirect, Some(Redirect::ApexToWww));
+    /// # Ok(()) }
+    /// ```
     pub fn set_redirect(&self, redirect: Option<Redirect>) {
         self.app.shared.inner.lock().config.redirect = redirect;
     }
