@@ -61,10 +61,19 @@ fn limits_and_codes_match() {
     for code in ErrorCode::ALL {
         assert!(d.contains(code.as_str()), "{code:?}");
     }
-    // The duration pattern accepts exactly 4..=15.
-    assert!(d.contains("pattern: \"^0*([4-9]|1[0-5])$\""));
-    assert_eq!(
-        (rules::DURATION_MIN_SECS, rules::DURATION_MAX_SECS),
-        (4, 15)
-    );
+    // The duration pattern accepts exactly the core's range (as the JSON string it travels as).
+    let start = d.find("\n        duration:").expect("duration field");
+    let pattern = d[start..]
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("pattern: "))
+        .expect("duration pattern")
+        .trim_matches('"');
+    let re = regex::Regex::new(pattern).expect("a valid pattern");
+    for secs in 0..=100u32 {
+        assert_eq!(
+            re.is_match(&secs.to_string()),
+            (rules::DURATION_MIN_SECS..=rules::DURATION_MAX_SECS).contains(&secs),
+            "pattern {pattern} on \"{secs}\""
+        );
+    }
 }
