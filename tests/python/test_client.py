@@ -156,7 +156,14 @@ def test_no_api_key_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("SEEDANCE_API_KEY", raising=False)
     with pytest.raises(seedance.ConfigurationError) as info:
         seedance.Client()
-    assert "SEEDANCE_API_KEY" in str(info.value)
+    # Said in Python's words: the argument to pass, not the Rust builder's method.
+    message = str(info.value)
+    assert "SEEDANCE_API_KEY" in message and "api_key=" in message, message
+    assert ".api_key(" not in message and not message.startswith("configuration:"), message
+    monkeypatch.setenv("SEEDANCE_API_KEY", "  ")
+    with pytest.raises(seedance.ConfigurationError) as info:
+        seedance.Client()
+    assert "api_key=" in str(info.value)
 
 
 def test_bad_settings_are_configuration_errors() -> None:

@@ -132,7 +132,9 @@ pub(crate) fn http_error(py: Python<'_>, err: seedance_http::Error) -> PyErr {
         }
         Error::Transport(_) => make(py, "APIConnectionError", (message,), None),
         Error::Download(_) => make(py, "DownloadError", (message,), None),
-        Error::Config(_) | Error::Journal(_) => make(py, "ConfigurationError", (message,), None),
+        // The bare message: the class already says "configuration".
+        Error::Config(m) => make(py, "ConfigurationError", (m,), None),
+        Error::Journal(_) => make(py, "ConfigurationError", (message,), None),
         Error::Io(e) => PyErr::from(e),
         Error::Preflight { field, problem } => violation_error(py, &field, "preflight", &problem),
         _ => make(py, "SeedanceError", (message,), None),
