@@ -36,6 +36,10 @@ pub(crate) struct Inner {
     pub(crate) budget: Option<Arc<Budget>>,
     pub(crate) media_budget: Option<Arc<Budget>>,
     pub(crate) schedule: PollSchedule,
+    /// The client-wide expected render time (model time), when set.
+    pub(crate) expected_render: Option<Duration>,
+    /// The bound of a wait whose options set none.
+    pub(crate) wait_timeout: Option<Duration>,
     pub(crate) journal: Option<Journal>,
     pub(crate) events: EventBus,
     pub(crate) poller: Arc<Poller>,
@@ -194,6 +198,8 @@ impl Client {
                 budget: s.rate_limit.map(Budget::new),
                 media_budget: s.media_rate_limit.map(Budget::new),
                 schedule: s.poll_schedule,
+                expected_render: s.expected_render,
+                wait_timeout: s.wait_timeout,
                 journal: s.journal,
                 events: EventBus::new(callbacks),
                 poller: Arc::new(Poller::default()),
@@ -513,7 +519,11 @@ impl Client {
     /// concurrent waits share one poller; dropping this future stops its polling.
     pub async fn wait(&self, id: &TaskId, options: WaitOptions) -> Result<Task> {
         let schedule = &self.inner.schedule;
-        let expected = options.expected_render.unwrap_or(schedule.default_expected);
+        let expected = options
+            .expected_render
+            .or(self.inner.expected_render)
+            .unwrap_or(schedule.default_expected);
+        let bound = options.bound(self.inner.wait_timeout);
         let first = schedule.first_delay(expected);
         let scaled_expected = schedule.scaled(expected);
         let started = Instant::now();
@@ -524,7 +534,7 @@ impl Client {
                 .poller
                 .register(self, id, scaled_expected, first, options.elapsed);
         let timeout = async {
-            match options.timeout {
+            match bound {
                 Some(t) => tokio::time::sleep(t).await,
                 None => std::future::pending::<()>().await,
             }
@@ -597,6 +607,7 @@ impl Client {
             expected_render: options
                 .wait
                 .expected_render
+                .or(self.inner.expected_render)
                 .or_else(|| Some(Duration::from_secs_f64(request.expected_render_secs()))),
             ..options.wait.clone()
         };
@@ -671,11 +682,16 @@ impl Client {
 
     async fn resume_job(&self, job: JobRecord) -> JobOutcome {
         let elapsed = Duration::from_millis(now_ms().saturating_sub(job.created_ms));
-        let wait = WaitOptions::default()
-            .expected_render(Duration::from_secs_f64(job.request.expected_render_secs()))
-            .elapsed(Duration::from_secs_f64(
-                elapsed.as_secs_f64() / self.inner.schedule.time_scale.max(f64::MIN_POSITIVE),
-            ));
+        let expected = self
+            .inner
+            .expected_render
+            .unwrap_or_else(|| Duration::from_secs_f64(job.request.expected_render_secs()));
+        let wait =
+            WaitOptions::default()
+                .expected_render(expected)
+                .elapsed(Duration::from_secs_f64(
+                    elapsed.as_secs_f64() / self.inner.schedule.time_scale.max(f64::MIN_POSITIVE),
+                ));
         let now = Instant::now();
         match job.state {
             JobState::Pending => match self.post_submit(&job.request, &job.key, true, None).await {

@@ -32,8 +32,17 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// | `SEEDANCE_MEDIA_RATE_LIMIT` | [`media_rate_limit`](ClientBuilder::media_rate_limit) | `3/60` |
 /// | `SEEDANCE_USER_AGENT` | [`user_agent`](ClientBuilder::user_agent) | `my-app/1.0` |
 /// | `SEEDANCE_TIME_SCALE` | [`PollSchedule::time_scale`] | `1000` |
-/// | `SEEDANCE_POLL_MAX_INTERVAL` | [`PollSchedule::max_interval`], seconds | `30` |
+/// | `SEEDANCE_POLL_INTERVAL` | [`PollSchedule::min_interval`] | `2s` |
+/// | `SEEDANCE_POLL_MAX_INTERVAL` | [`PollSchedule::max_interval`] | `30s` |
+/// | `SEEDANCE_EXPECTED_RENDER` | [`expected_render`](ClientBuilder::expected_render) | `3m` |
+/// | `SEEDANCE_WAIT_TIMEOUT` | [`wait_timeout`](ClientBuilder::wait_timeout), or `none` | `45m` |
 /// | `SEEDANCE_JOURNAL` | [`journal_path`](ClientBuilder::journal_path) | `~/.seedance/journal.jsonl` |
+///
+/// Durations are seconds (`90`, `2.5`) or human forms (`90s`, `5m`, `1h30m`); budgets are
+/// `N/WINDOW` (`30/60s`, `30/1m`) or `off`. One parser reads them all ([`crate::env`]),
+/// the same one the CLI's flags and the Python binding use. A setting given in code wins
+/// over its variable; a [`poll_schedule`](ClientBuilder::poll_schedule) given in code
+/// wins over the three schedule variables.
 ///
 /// Proxies come from the environment as reqwest reads them (`HTTPS_PROXY`, `HTTP_PROXY`,
 /// `ALL_PROXY`, `NO_PROXY`).
@@ -61,6 +70,8 @@ pub struct ClientBuilder {
     pub(crate) rate_limit: Option<Option<RateLimit>>,
     pub(crate) media_rate_limit: Option<Option<RateLimit>>,
     pub(crate) poll_schedule: Option<PollSchedule>,
+    pub(crate) expected_render: Option<Duration>,
+    pub(crate) wait_timeout: Option<Option<Duration>>,
     pub(crate) user_agent: Option<String>,
     pub(crate) http_client: Option<reqwest::Client>,
     pub(crate) journal: Option<Journal>,
@@ -92,39 +103,24 @@ pub(crate) struct Settings {
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) media_rate_limit: Option<RateLimit>,
     pub(crate) poll_schedule: PollSchedule,
+    pub(crate) expected_render: Option<Duration>,
+    pub(crate) wait_timeout: Option<Duration>,
     pub(crate) user_agent: String,
     pub(crate) journal: Option<Journal>,
 }
 
-fn parse_secs(name: &str, v: &str) -> Result<Duration> {
-    let s: f64 = v
-        .trim()
-        .parse()
-        .map_err(|_| Error::Config(format!("{name}={v:?} is not a number of seconds")))?;
-    if !s.is_finite() || s < 0.0 {
-        return Err(Error::Config(format!("{name}={v:?} must be ≥ 0 seconds")));
+/// Reads variable `name` with `parse` (the one parser of [`crate::env`]).
+fn var<T>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    parse: impl Fn(&str) -> std::result::Result<T, String>,
+) -> Result<Option<T>> {
+    match env(name) {
+        None => Ok(None),
+        Some(v) => parse(&v)
+            .map(Some)
+            .map_err(|e| Error::Config(format!("{name}: {e}"))),
     }
-    Ok(Duration::from_secs_f64(s))
-}
-
-/// `30/60` (30 per 60 s), `30/60s`, `30` (per 60 s) or `off`/`none`.
-pub(crate) fn parse_rate(name: &str, v: &str) -> Result<Option<RateLimit>> {
-    let v = v.trim();
-    if matches!(v.to_ascii_lowercase().as_str(), "off" | "none" | "0") {
-        return Ok(None);
-    }
-    let bad = || {
-        Error::Config(format!(
-            "{name}={v:?}: expected N/SECONDS (e.g. 30/60) or off"
-        ))
-    };
-    let (n, w) = v.split_once('/').unwrap_or((v, "60"));
-    let n: u32 = n.trim().parse().map_err(|_| bad())?;
-    let w = parse_secs(name, w.trim().trim_end_matches('s')).map_err(|_| bad())?;
-    if n == 0 || w.is_zero() {
-        return Err(bad());
-    }
-    Ok(Some(RateLimit::new(n, w)))
 }
 
 impl ClientBuilder {
@@ -180,9 +176,23 @@ impl ClientBuilder {
         self.media_rate_limit = Some(None);
         self
     }
-    /// When to poll.
+    /// When to poll (else the defaults, with `SEEDANCE_TIME_SCALE`,
+    /// `SEEDANCE_POLL_INTERVAL` and `SEEDANCE_POLL_MAX_INTERVAL` applied).
     pub fn poll_schedule(mut self, s: PollSchedule) -> Self {
         self.poll_schedule = Some(s);
+        self
+    }
+    /// The expected render time (model time) of every task, instead of the request's
+    /// model (else `SEEDANCE_EXPECTED_RENDER`). A [`crate::WaitOptions::expected_render`]
+    /// wins over it.
+    pub fn expected_render(mut self, d: Duration) -> Self {
+        self.expected_render = Some(d);
+        self
+    }
+    /// The bound of a wait whose [`crate::WaitOptions`] set none (`None`: unbounded;
+    /// else `SEEDANCE_WAIT_TIMEOUT`, else [`crate::DEFAULT_WAIT_TIMEOUT`]).
+    pub fn wait_timeout(mut self, bound: Option<Duration>) -> Self {
+        self.wait_timeout = Some(bound);
         self
     }
     /// The `User-Agent`.
@@ -261,67 +271,77 @@ impl ClientBuilder {
             .or_else(|| env("SEEDANCE_BASE_URL"))
             .unwrap_or_else(|| seedance_core::rules::PRODUCTION_BASE_URL.to_owned());
         let base_url = crate::origin::check_base_url(&base).map_err(Error::Config)?;
+        use crate::env::{parse_duration, parse_rate_limit, parse_wait_timeout};
         let timeout = match self.timeout {
             Some(t) => t,
-            None => match env("SEEDANCE_TIMEOUT") {
-                Some(v) => parse_secs("SEEDANCE_TIMEOUT", &v)?,
-                None => DEFAULT_TIMEOUT,
-            },
+            None => var(env, "SEEDANCE_TIMEOUT", parse_duration)?.unwrap_or(DEFAULT_TIMEOUT),
         };
         let connect_timeout = match self.connect_timeout {
             Some(t) => t,
-            None => match env("SEEDANCE_CONNECT_TIMEOUT") {
-                Some(v) => parse_secs("SEEDANCE_CONNECT_TIMEOUT", &v)?,
-                None => DEFAULT_CONNECT_TIMEOUT,
-            },
+            None => var(env, "SEEDANCE_CONNECT_TIMEOUT", parse_duration)?
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         };
         let mut retry = self.retry.take().unwrap_or_default();
         match self.max_retries {
             Some(n) => retry.max_retries = n,
             None => {
-                if let Some(v) = env("SEEDANCE_MAX_RETRIES") {
-                    retry.max_retries = v.trim().parse().map_err(|_| {
-                        Error::Config(format!("SEEDANCE_MAX_RETRIES={v:?} is not a whole number"))
-                    })?;
+                let whole = |v: &str| {
+                    v.trim()
+                        .parse::<u32>()
+                        .map_err(|_| format!("{v:?} is not a whole number"))
+                };
+                if let Some(n) = var(env, "SEEDANCE_MAX_RETRIES", whole)? {
+                    retry.max_retries = n;
                 }
             }
         }
         let rate_limit = match self.rate_limit {
             Some(r) => r,
-            None => match env("SEEDANCE_RATE_LIMIT") {
-                Some(v) => parse_rate("SEEDANCE_RATE_LIMIT", &v)?,
-                None => Some(RateLimit::new(
+            None => {
+                var(env, "SEEDANCE_RATE_LIMIT", parse_rate_limit)?.unwrap_or(Some(RateLimit::new(
                     seedance_core::rules::RATE_LIMIT_REQUESTS,
                     Duration::from_secs(seedance_core::rules::RATE_LIMIT_WINDOW_SECS),
-                )),
-            },
+                )))
+            }
         };
         let media_rate_limit = match self.media_rate_limit {
             Some(r) => r,
-            None => match env("SEEDANCE_MEDIA_RATE_LIMIT") {
-                Some(v) => parse_rate("SEEDANCE_MEDIA_RATE_LIMIT", &v)?,
-                None => Some(RateLimit::new(
+            None => var(env, "SEEDANCE_MEDIA_RATE_LIMIT", parse_rate_limit)?.unwrap_or(Some(
+                RateLimit::new(
                     seedance_core::rules::MEDIA_RATE_LIMIT_REQUESTS,
                     Duration::from_secs(seedance_core::rules::MEDIA_RATE_LIMIT_WINDOW_SECS),
-                )),
-            },
+                ),
+            )),
         };
-        let mut poll_schedule = self.poll_schedule.take().unwrap_or_default();
-        if let Some(v) = env("SEEDANCE_TIME_SCALE") {
-            let s: f64 = v
-                .trim()
-                .parse()
-                .map_err(|_| Error::Config(format!("SEEDANCE_TIME_SCALE={v:?} is not a number")))?;
-            if !(s.is_finite() && s > 0.0) {
-                return Err(Error::Config(format!(
-                    "SEEDANCE_TIME_SCALE={v:?} must be > 0"
-                )));
+        let poll_schedule = match self.poll_schedule.take() {
+            Some(s) => s,
+            None => {
+                let mut s = PollSchedule::default();
+                let scale = |v: &str| match v.trim().parse::<f64>() {
+                    Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+                    _ => Err(format!("{v:?} is not a number above 0")),
+                };
+                if let Some(x) = var(env, "SEEDANCE_TIME_SCALE", scale)? {
+                    s.time_scale = x;
+                }
+                if let Some(d) = var(env, "SEEDANCE_POLL_INTERVAL", parse_duration)? {
+                    s.min_interval = d;
+                }
+                if let Some(d) = var(env, "SEEDANCE_POLL_MAX_INTERVAL", parse_duration)? {
+                    s.max_interval = d;
+                }
+                s
             }
-            poll_schedule.time_scale = s;
-        }
-        if let Some(v) = env("SEEDANCE_POLL_MAX_INTERVAL") {
-            poll_schedule.max_interval = parse_secs("SEEDANCE_POLL_MAX_INTERVAL", &v)?;
-        }
+        };
+        let expected_render = match self.expected_render {
+            Some(d) => Some(d),
+            None => var(env, "SEEDANCE_EXPECTED_RENDER", parse_duration)?,
+        };
+        let wait_timeout = match self.wait_timeout {
+            Some(b) => b,
+            None => var(env, "SEEDANCE_WAIT_TIMEOUT", parse_wait_timeout)?
+                .unwrap_or(Some(crate::DEFAULT_WAIT_TIMEOUT)),
+        };
         let user_agent = self
             .user_agent
             .take()
@@ -344,6 +364,8 @@ impl ClientBuilder {
             rate_limit,
             media_rate_limit,
             poll_schedule,
+            expected_render,
+            wait_timeout,
             user_agent,
             journal,
         })
@@ -374,6 +396,11 @@ mod tests {
             ("SEEDANCE_MEDIA_RATE_LIMIT", "off"),
             ("SEEDANCE_TIME_SCALE", "1000"),
             ("SEEDANCE_USER_AGENT", "ua/1"),
+            ("SEEDANCE_CONNECT_TIMEOUT", "250ms"),
+            ("SEEDANCE_POLL_INTERVAL", "3s"),
+            ("SEEDANCE_POLL_MAX_INTERVAL", "1m"),
+            ("SEEDANCE_EXPECTED_RENDER", "2m30s"),
+            ("SEEDANCE_WAIT_TIMEOUT", "none"),
         ]);
         let s = ClientBuilder::default().settings(&env).unwrap();
         assert_eq!(s.api_key.expose(), "sk_env");
@@ -387,14 +414,23 @@ mod tests {
         assert_eq!(s.media_rate_limit, None);
         assert_eq!(s.poll_schedule.time_scale, 1000.0);
         assert_eq!(s.user_agent, "ua/1");
+        assert_eq!(s.connect_timeout, Duration::from_millis(250));
+        assert_eq!(s.poll_schedule.min_interval, Duration::from_secs(3));
+        assert_eq!(s.poll_schedule.max_interval, Duration::from_secs(60));
+        assert_eq!(s.expected_render, Some(Duration::from_secs(150)));
+        assert_eq!(s.wait_timeout, None);
 
         // the builder wins over the environment
         let s = ClientBuilder::default()
             .api_key("sk_code")
             .max_retries(1)
             .rate_limit(5, Duration::from_secs(1))
+            .poll_schedule(PollSchedule::default().time_scale(10.0))
+            .wait_timeout(Some(Duration::from_secs(5)))
             .settings(&env)
             .unwrap();
+        assert_eq!(s.poll_schedule, PollSchedule::default().time_scale(10.0));
+        assert_eq!(s.wait_timeout, Some(Duration::from_secs(5)));
         assert_eq!(s.api_key.expose(), "sk_code");
         assert_eq!(s.retry.max_retries, 1);
         assert_eq!(
@@ -419,6 +455,8 @@ mod tests {
             Some(RateLimit::new(3, Duration::from_secs(60)))
         );
         assert_eq!(s.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(s.wait_timeout, Some(crate::DEFAULT_WAIT_TIMEOUT));
+        assert_eq!(s.poll_schedule, PollSchedule::default());
 
         let err =
             |mut b: ClientBuilder, env: &[(&str, &str)]| b.settings(&env_of(env)).unwrap_err();
@@ -444,23 +482,30 @@ mod tests {
     }
 
     #[test]
-    fn rate_forms() {
-        let r = |v| parse_rate("X", v).unwrap();
-        assert_eq!(
-            r("30/60"),
-            Some(RateLimit::new(30, Duration::from_secs(60)))
-        );
-        assert_eq!(
-            r("30/60s"),
-            Some(RateLimit::new(30, Duration::from_secs(60)))
-        );
-        assert_eq!(r("30"), Some(RateLimit::new(30, Duration::from_secs(60))));
-        assert_eq!(
-            r("5/0.5"),
-            Some(RateLimit::new(5, Duration::from_millis(500)))
-        );
-        assert_eq!(r("off"), None);
-        assert!(parse_rate("X", "1/0").is_err());
-        assert!(parse_rate("X", "a/b").is_err());
+    fn every_listed_variable_is_read_and_every_read_one_is_listed() {
+        use std::cell::RefCell;
+        let asked = RefCell::new(Vec::new());
+        let env = |k: &str| {
+            asked.borrow_mut().push(k.to_owned());
+            None
+        };
+        ClientBuilder::default()
+            .api_key("k_123")
+            .settings(&env)
+            .unwrap();
+        let mut asked = asked.into_inner();
+        asked.sort();
+        let mut listed: Vec<String> = crate::env::VARIABLES
+            .iter()
+            .map(|(n, _)| (*n).to_owned())
+            .collect();
+        listed.sort();
+        // (the key is given in code here, so SEEDANCE_API_KEY is not asked for)
+        listed.retain(|n| n != "SEEDANCE_API_KEY");
+        assert_eq!(asked, listed);
+        let readme = include_str!("../README.md");
+        for (name, _) in crate::env::VARIABLES {
+            assert!(readme.contains(name), "{name} missing from the README");
+        }
     }
 }

@@ -43,6 +43,7 @@ mod budget;
 mod client;
 mod config;
 mod download;
+pub mod env;
 mod error;
 mod events;
 mod journal;

@@ -147,8 +147,13 @@ impl SubmitOptions {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct WaitOptions {
-    /// Give up after this long ([`DEFAULT_WAIT_TIMEOUT`]); `None` waits without bound.
+    /// Give up after this long; `None` waits without bound. Unless set (through
+    /// [`WaitOptions::timeout`], or by assigning another value), the client's bound
+    /// applies ([`crate::ClientBuilder::wait_timeout`], `SEEDANCE_WAIT_TIMEOUT`, by
+    /// default [`DEFAULT_WAIT_TIMEOUT`]).
     pub timeout: Option<Duration>,
+    /// Whether `timeout` was set through [`WaitOptions::timeout`].
+    pub(crate) timeout_given: bool,
     /// The expected render time (model time, before [`PollSchedule::time_scale`]).
     pub expected_render: Option<Duration>,
     /// How long the task has already been running (the first poll comes that much sooner).
@@ -161,6 +166,7 @@ impl Default for WaitOptions {
     fn default() -> Self {
         WaitOptions {
             timeout: Some(DEFAULT_WAIT_TIMEOUT),
+            timeout_given: false,
             expected_render: None,
             elapsed: Duration::ZERO,
             cancel: None,
@@ -169,11 +175,21 @@ impl Default for WaitOptions {
 }
 
 impl WaitOptions {
-    /// Sets the bound (`None`: wait forever).
+    /// Sets the bound (`None`: wait forever), over the client's.
     #[must_use]
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
+        self.timeout_given = true;
         self
+    }
+
+    /// The bound in force: this one when set, else the client's.
+    pub(crate) fn bound(&self, client_default: Option<Duration>) -> Option<Duration> {
+        if self.timeout_given || self.timeout != Some(DEFAULT_WAIT_TIMEOUT) {
+            self.timeout
+        } else {
+            client_default
+        }
     }
     /// Sets the expected render time.
     #[must_use]

@@ -417,3 +417,28 @@ async fn dropping_a_wait_stops_its_polling() {
         emu.stats().task_reads
     );
 }
+
+#[tokio::test]
+async fn the_client_wide_wait_bound_applies_unless_the_call_sets_one() {
+    let emu = emulator().await;
+    let client = builder(&emu)
+        .wait_timeout(Some(Duration::from_millis(20)))
+        .build()
+        .unwrap();
+    let t = client
+        .submit(&request(), SubmitOptions::default())
+        .await
+        .unwrap();
+    // the render takes ~0.1 s: the client's 20 ms bound ends a default wait
+    let e = client
+        .wait(&t.id, WaitOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::WaitTimeout { .. }), "{e}");
+    // a call that sets its own bound (here: none) is not cut short
+    let done = client
+        .wait(&t.id, WaitOptions::default().timeout(None))
+        .await
+        .unwrap();
+    assert_eq!(done.status, TaskStatus::Completed);
+}

@@ -1,0 +1,153 @@
+//! The `SEEDANCE_*` settings: their names and the one parser of their values, shared by
+//! [`crate::ClientBuilder`], the CLI (its flags take the same formats) and the bindings.
+//!
+//! ```
+//! use std::time::Duration;
+//! use seedance_http::{env, RateLimit};
+//! assert_eq!(env::parse_duration("90"), Ok(Duration::from_secs(90)));
+//! assert_eq!(env::parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+//! assert_eq!(env::parse_rate_limit("30/1m"), Ok(Some(RateLimit::new(30, Duration::from_secs(60)))));
+//! assert_eq!(env::parse_rate_limit("off"), Ok(None));
+//! assert_eq!(env::parse_wait_timeout("none"), Ok(None));
+//! assert!(env::VARIABLES.iter().any(|(name, _)| *name == "SEEDANCE_RATE_LIMIT"));
+//! ```
+
+use std::time::Duration;
+
+use crate::budget::RateLimit;
+
+/// Every variable [`crate::ClientBuilder::build`] reads, with what it sets. A setting
+/// given in code wins over its variable.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("SEEDANCE_API_KEY", "the API key"),
+    (
+        "SEEDANCE_BASE_URL",
+        "the API origin (plain http only to loopback)",
+    ),
+    ("SEEDANCE_TIMEOUT", "per-request timeout (duration)"),
+    ("SEEDANCE_CONNECT_TIMEOUT", "connect timeout (duration)"),
+    (
+        "SEEDANCE_MAX_RETRIES",
+        "retries after the first attempt (whole number)",
+    ),
+    (
+        "SEEDANCE_RATE_LIMIT",
+        "the request budget: N/WINDOW (30/60s, 30/1m) or off",
+    ),
+    (
+        "SEEDANCE_MEDIA_RATE_LIMIT",
+        "the reference-media submit budget: N/WINDOW or off",
+    ),
+    ("SEEDANCE_USER_AGENT", "the User-Agent"),
+    (
+        "SEEDANCE_TIME_SCALE",
+        "divide every poll delay by this (emulators with scaled time)",
+    ),
+    (
+        "SEEDANCE_POLL_INTERVAL",
+        "shortest interval between two polls of a task (duration)",
+    ),
+    (
+        "SEEDANCE_POLL_MAX_INTERVAL",
+        "longest interval between two polls of a task (duration)",
+    ),
+    (
+        "SEEDANCE_EXPECTED_RENDER",
+        "expected render time of every task, instead of the model's (duration)",
+    ),
+    (
+        "SEEDANCE_WAIT_TIMEOUT",
+        "default bound of a wait (duration, or none)",
+    ),
+    ("SEEDANCE_JOURNAL", "the journal file"),
+];
+
+/// A duration: a number of seconds (`90`, `2.5`) or a human form (`90s`, `5m`,
+/// `1h30m`, `250ms`).
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let s = value.trim();
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+        return Err(format!("{s:?} is not a duration (seconds must be ≥ 0)"));
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{s:?} is not a duration like 90, 90s, 5m or 1h30m ({e})"))
+}
+
+/// A request budget: `N/WINDOW` (`30/60`, `30/60s`, `30/1m`), `N` (per 60 s), or
+/// `off`/`none`/`0` (no budget: `None`).
+pub fn parse_rate_limit(value: &str) -> Result<Option<RateLimit>, String> {
+    let v = value.trim();
+    if matches!(v.to_ascii_lowercase().as_str(), "off" | "none" | "0") {
+        return Ok(None);
+    }
+    let (n, w) = v.split_once('/').unwrap_or((v, "60"));
+    let n: u32 = n.trim().parse().map_err(|_| {
+        format!("{v:?} is not a budget like 30/60s (requests/window) or off: {n:?} is not a number of requests")
+    })?;
+    if n == 0 {
+        return Err(format!(
+            "{v:?}: the number of requests must be at least 1 (or say off)"
+        ));
+    }
+    let w = parse_duration(w)?;
+    if w.is_zero() {
+        return Err(format!("{v:?}: the window must be longer than 0"));
+    }
+    Ok(Some(RateLimit::new(n, w)))
+}
+
+/// A wait bound: a duration, or `none`/`never`/`off`/`0` for no bound (`None`).
+pub fn parse_wait_timeout(value: &str) -> Result<Option<Duration>, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "none" | "never" | "off" | "0" => Ok(None),
+        _ => parse_duration(value).map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration(" 2.5 "), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("-1").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("NaN").is_err());
+    }
+
+    #[test]
+    fn rate_limits() {
+        let r = |v| parse_rate_limit(v).unwrap();
+        let per_min = Some(RateLimit::new(30, Duration::from_secs(60)));
+        for v in ["30/60", "30/60s", "30/1m", "30", " 30 / 60 "] {
+            assert_eq!(r(v), per_min, "{v}");
+        }
+        assert_eq!(
+            r("5/0.5"),
+            Some(RateLimit::new(5, Duration::from_millis(500)))
+        );
+        assert_eq!(r("OFF"), None);
+        assert_eq!(r("none"), None);
+        for bad in ["1/0", "a/b", "0/60", "30/", "lots"] {
+            assert!(parse_rate_limit(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn wait_timeouts() {
+        assert_eq!(parse_wait_timeout("never"), Ok(None));
+        assert_eq!(parse_wait_timeout("0"), Ok(None));
+        assert_eq!(
+            parse_wait_timeout("45m"),
+            Ok(Some(Duration::from_secs(2700)))
+        );
+        assert!(parse_wait_timeout("later").is_err());
+    }
+}
