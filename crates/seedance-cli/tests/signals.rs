@@ -7,32 +7,10 @@ mod common;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{json, run, Emu, SECRET_KEY};
+use common::{files_in, json, run, Emu};
 
 fn mp4s(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .filter(|e| e.path().extension().is_some_and(|x| x == "mp4"))
-                .count()
-        })
-        .unwrap_or(0)
-}
-
-/// `seedance ARGS` as a child process with the hermetic environment of `Emu::cmd`.
-fn command(emu: &Emu, dir: &std::path::Path) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("seedance"));
-    c.env_clear()
-        .env("HOME", dir.join("home"))
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("SEEDANCE_BASE_URL", emu.base_url())
-        .env("SEEDANCE_API_KEY", SECRET_KEY)
-        .env("SEEDANCE_TIME_SCALE", emu.time_scale.to_string())
-        .env("SEEDANCE_RATE_LIMIT", "30/1s")
-        .env("SEEDANCE_JOURNAL", dir.join("journal.jsonl"))
-        .current_dir(dir);
-    c
+    files_in(dir, "mp4").len()
 }
 
 fn sigint(child: &Child) {
@@ -60,7 +38,7 @@ fn reap(child: &mut Child, secs: u64) -> (ExitStatus, Duration) {
 /// Starts `seedance generate ... -o out/` on a render of about 5 s and sends SIGINT
 /// once it is waiting; returns (status, stdout, stderr, time to stop).
 fn interrupt_a_generate(emu: &Emu, dir: &std::path::Path, json: bool) -> (i32, String, String) {
-    let mut c = command(emu, dir);
+    let mut c = emu.process(dir);
     c.args([
         "generate",
         "--prompt",
@@ -106,7 +84,7 @@ fn sigint_while_waiting_exits_130_and_resume_finishes_with_one_charge() {
     assert_eq!(mp4s(&dir.path().join("out")), 0);
 
     // The job is in the journal, submitted and not finished.
-    let mut c = assert_cmd::Command::from_std(command(&emu, dir.path()));
+    let mut c = assert_cmd::Command::from_std(emu.process(dir.path()));
     c.args(["resume", "--list", "--json"]);
     let (code, out, _) = run(c);
     assert_eq!(code, 0);
@@ -114,7 +92,7 @@ fn sigint_while_waiting_exits_130_and_resume_finishes_with_one_charge() {
     assert_eq!(jobs.as_array().map(Vec::len), Some(1), "{out}");
     assert_eq!(jobs[0]["state"], "submitted");
 
-    let mut c = assert_cmd::Command::from_std(command(&emu, dir.path()));
+    let mut c = assert_cmd::Command::from_std(emu.process(dir.path()));
     c.args(["resume", "--json"]);
     let (code, out, err) = run(c);
     assert_eq!(code, 0, "{out}\n{err}");
@@ -152,7 +130,7 @@ fn on_a_tty(emu: &Emu, dir: &std::path::Path, args: &[&str]) -> Option<(i32, Str
         .join(" ");
     let mut cmd = Command::new(script);
     cmd.env_clear();
-    for (k, v) in command(emu, dir).get_envs() {
+    for (k, v) in emu.process(dir).get_envs() {
         if let Some(v) = v {
             cmd.env(k, v);
         }
@@ -191,7 +169,7 @@ fn progress_bars_only_on_a_terminal_and_never_with_json() {
     ];
 
     // Not a terminal: plain lines, no redraws.
-    let mut c = assert_cmd::Command::from_std(command(&emu, dir.path()));
+    let mut c = assert_cmd::Command::from_std(emu.process(dir.path()));
     c.args(args);
     let (code, out, err) = run(c);
     assert_eq!(code, 0, "{err}");
@@ -234,7 +212,7 @@ fn json_prints_nothing_but_the_result() {
     )
     .unwrap();
     let json_run = |args: &[&str], key: Option<&str>| {
-        let mut c = assert_cmd::Command::from_std(command(&emu, dir.path()));
+        let mut c = assert_cmd::Command::from_std(emu.process(dir.path()));
         if let Some(k) = key {
             c.env("SEEDANCE_API_KEY", k);
         }

@@ -71,9 +71,9 @@ impl Emu {
     }
 
     /// `seedance` pointed at this emulator, with the test key, a journal in `dir`, scaled
-    /// polling and budget.
-    pub fn cmd(&self, dir: &Path) -> Command {
-        let mut c = seedance(dir);
+    /// polling and budget, as a process to spawn (kill, signal, read as it runs).
+    pub fn process(&self, dir: &Path) -> std::process::Command {
+        let mut c = process(dir);
         c.env("SEEDANCE_BASE_URL", self.base_url())
             .env("SEEDANCE_API_KEY", SECRET_KEY)
             .env("SEEDANCE_TIME_SCALE", self.time_scale.to_string())
@@ -81,6 +81,18 @@ impl Emu {
             .env("SEEDANCE_MEDIA_RATE_LIMIT", "3/1s")
             .env("SEEDANCE_JOURNAL", dir.join("journal.jsonl"));
         c
+    }
+
+    /// [`Emu::process`] as an `assert_cmd` command (with a time limit).
+    pub fn cmd(&self, dir: &Path) -> Command {
+        with_timeout(self.process(dir))
+    }
+
+    /// Runs `seedance ARGS` against this emulator: (exit code, stdout, stderr).
+    pub fn run(&self, dir: &Path, args: &[&str]) -> (i32, String, String) {
+        let mut c = self.cmd(dir);
+        c.args(args);
+        run(c)
     }
 
     /// Polls until `cond` holds on the account's stats (or panics after `secs`).
@@ -105,16 +117,45 @@ impl Drop for Emu {
 }
 
 /// `seedance` with an empty environment (no SEEDANCE_* from the developer's shell) and a
-/// home/data dir inside `dir`, run from `dir`.
-pub fn seedance(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("seedance").expect("binary built");
+/// home/data dir inside `dir`, run from `dir`, as a process to spawn.
+pub fn process(dir: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("seedance"));
     c.env_clear()
         .env("HOME", dir.join("home"))
         .env("XDG_DATA_HOME", dir.join("data"))
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .current_dir(dir)
-        .timeout(Duration::from_secs(60));
+        .current_dir(dir);
     c
+}
+
+/// [`process`] as an `assert_cmd` command (with a time limit).
+pub fn seedance(dir: &Path) -> Command {
+    with_timeout(process(dir))
+}
+
+fn with_timeout(c: std::process::Command) -> Command {
+    let mut c = Command::from_std(c);
+    c.timeout(Duration::from_secs(60));
+    c
+}
+
+/// The files of `dir` with extension `ext` (none when `dir` does not exist).
+pub fn files_in(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == ext))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Parses stdout as JSON lines (`batch`).
+pub fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l:?}")))
+        .collect()
 }
 
 /// Runs and returns (exit code, stdout, stderr).
@@ -147,6 +188,7 @@ pub fn is_png(p: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// `dir` joined with the path a JSON result names.
 pub fn path(v: &serde_json::Value, dir: &Path) -> PathBuf {
     dir.join(v.as_str().unwrap_or_else(|| panic!("not a path: {v}")))
 }
