@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
 use reqwest::header::{
-    HeaderMap, ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE,
-    USER_AGENT,
+    HeaderMap, ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE,
+    LOCATION, RANGE, USER_AGENT,
 };
 use reqwest::{Method, StatusCode};
 use seedance_core::{Task, TaskId, VideoRequest};
@@ -97,6 +97,44 @@ fn part_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+fn meta_path(part: &Path) -> PathBuf {
+    let mut s = part.as_os_str().to_owned();
+    s.push(".meta");
+    PathBuf::from(s)
+}
+
+/// What a `*.part` file holds the start of (`*.part.meta` beside it): a partial file is
+/// continued only for the same task and source, and, when the server gave a strong
+/// `ETag`, only while it still matches (`If-Range`).
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct PartMeta {
+    task_id: String,
+    /// The URL without query or fragment (signed URLs change their query).
+    source: String,
+    etag: Option<String>,
+}
+
+/// The URL without query and fragment, for messages and for [`PartMeta`]: signed CDN
+/// URLs carry credentials in the query.
+fn without_query(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+async fn read_meta(part: &Path) -> Option<PartMeta> {
+    let bytes = tokio::fs::read(meta_path(part)).await.ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+async fn remove_part(part: &Path) {
+    let _ = tokio::fs::remove_file(part).await;
+    let _ = tokio::fs::remove_file(meta_path(part)).await;
+}
+
 impl Client {
     /// Sends a keyless GET/HEAD to a CDN or reference URL, following redirects (https,
     /// or loopback http) by hand. The API key is never attached.
@@ -105,6 +143,17 @@ impl Client {
         url: &Url,
         method: Method,
         range: Option<String>,
+    ) -> Result<reqwest::Response> {
+        self.fetch_response_if(url, method, range, None).await
+    }
+
+    /// [`Client::fetch_response`] with an `If-Range` validator for the range.
+    async fn fetch_response_if(
+        &self,
+        url: &Url,
+        method: Method,
+        range: Option<String>,
+        if_range: Option<&str>,
     ) -> Result<reqwest::Response> {
         let inner = &self.inner;
         let mut url = url.clone();
@@ -115,13 +164,23 @@ impl Client {
                 .header(USER_AGENT, inner.user_agent.clone());
             if let Some(r) = &range {
                 req = req.header(RANGE, r.as_str());
+                if let Some(v) = if_range {
+                    req = req.header(IF_RANGE, v);
+                }
             }
             let resp = tokio::time::timeout(inner.timeout, req.send())
                 .await
                 .map_err(|_| {
                     Error::Transport(format!("{} timed out", url.origin().ascii_serialization()))
                 })?
-                .map_err(|e| Error::Transport(format!("{e}")))?;
+                .map_err(|e| {
+                    // Not the URL itself: a signed CDN URL's query is a credential.
+                    Error::Transport(crate::transport::scrub_userinfo(&format!(
+                        "{}: {}",
+                        without_query(&url),
+                        e.without_url()
+                    )))
+                })?;
             if resp.status().is_redirection() {
                 let loc = resp
                     .headers()
@@ -227,21 +286,36 @@ impl Client {
         }
         let part = part_path(path);
         if !options.resume {
-            let _ = tokio::fs::remove_file(&part).await;
+            remove_part(&part).await;
         }
         let mut attempt = 0u32;
         let token = self.cancel_token();
+        let source = without_query(&url);
         loop {
-            let offset = match tokio::fs::metadata(&part).await {
+            let mut offset = match tokio::fs::metadata(&part).await {
                 Ok(m) => m.len(),
                 Err(_) => 0,
             };
+            let mut etag = None;
+            if offset > 0 {
+                // Continue only the same file: a `.part` of another task or source (a
+                // reused file name) would splice two files together.
+                match read_meta(&part).await {
+                    Some(m) if m.task_id == task_id.as_str() && m.source == source => {
+                        etag = m.etag;
+                    }
+                    _ => {
+                        remove_part(&part).await;
+                        offset = 0;
+                    }
+                }
+            }
             let target = Target {
                 task_id,
                 path,
                 part: &part,
             };
-            let once = self.fetch_once(&url, target, offset, kind);
+            let once = self.fetch_once(&url, target, offset, etag.as_deref(), kind);
             let r = tokio::select! {
                 r = once => r,
                 _ = cancelled(&token, options.cancel.as_ref()) => return Err(Error::Cancelled),
@@ -249,6 +323,7 @@ impl Client {
             match r {
                 Ok(size) => {
                     tokio::fs::rename(&part, path).await?;
+                    let _ = tokio::fs::remove_file(meta_path(&part)).await;
                     tracing::info!(path = %path.display(), bytes = size, "downloaded");
                     return Ok(size);
                 }
@@ -277,12 +352,13 @@ impl Client {
         url: &Url,
         target: Target<'_>,
         offset: u64,
+        etag: Option<&str>,
         kind: Kind,
     ) -> Result<u64, FetchError> {
         let part = target.part;
         let range = (offset > 0).then(|| format!("bytes={offset}-"));
         let resp = self
-            .fetch_response(url, Method::GET, range)
+            .fetch_response_if(url, Method::GET, range, etag)
             .await
             .map_err(FetchError::Retry)?;
         let status = resp.status();
@@ -293,7 +369,7 @@ impl Client {
                 Some((start, total)) if start == offset => (offset, total),
                 _ => {
                     // A range we did not ask for: start over.
-                    let _ = tokio::fs::remove_file(part).await;
+                    remove_part(part).await;
                     return Err(FetchError::Retry(Error::Download(format!(
                         "{where_} answered an unexpected Content-Range"
                     ))));
@@ -301,7 +377,7 @@ impl Client {
             },
             s if s.is_success() => (0, content_length(&headers)),
             StatusCode::RANGE_NOT_SATISFIABLE if offset > 0 => {
-                let _ = tokio::fs::remove_file(part).await;
+                remove_part(part).await;
                 return Err(FetchError::Retry(Error::Download(format!(
                     "{where_} refused the resume range: starting over"
                 ))));
@@ -330,6 +406,20 @@ impl Client {
             ))));
         }
         let file = if start == 0 {
+            let meta = PartMeta {
+                task_id: target.task_id.as_str().to_owned(),
+                source: without_query(url),
+                // If-Range needs a strong validator
+                etag: headers
+                    .get(ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .filter(|v| !v.starts_with("W/"))
+                    .map(str::to_owned),
+            };
+            let json = serde_json::to_vec(&meta).unwrap_or_default();
+            tokio::fs::write(meta_path(part), json)
+                .await
+                .map_err(|e| FetchError::Final(e.into()))?;
             tokio::fs::File::create(part).await
         } else {
             tokio::fs::OpenOptions::new().append(true).open(part).await
@@ -348,7 +438,7 @@ impl Client {
                     written += chunk.len() as u64;
                     if let Some(t) = total {
                         if written > t {
-                            let _ = tokio::fs::remove_file(part).await;
+                            remove_part(part).await;
                             return Err(FetchError::Final(Error::Download(format!(
                                 "{where_} sent more than the announced {t} bytes"
                             ))));
@@ -486,5 +576,17 @@ impl Client {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_and_part_records_never_keep_a_signed_query() {
+        let u = Url::parse("https://u:p@cdn.example/v/1.mp4?X-Signature=SECRET#t=1").unwrap();
+        let shown = without_query(&u);
+        assert_eq!(shown, "https://cdn.example/v/1.mp4");
     }
 }

@@ -107,7 +107,30 @@ fn transport_error(inner: &Inner, e: &reqwest::Error) -> Error {
         msg.push_str(&format!(": {s}"));
         src = s.source();
     }
-    Error::Transport(inner.key.redact(&msg))
+    Error::Transport(inner.key.redact(&scrub_userinfo(&msg)))
+}
+
+/// Removes the `user:password@` of every URL in `text` (a proxy URL from `HTTPS_PROXY`
+/// may carry credentials, and error chains may quote it).
+pub(crate) fn scrub_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let authority_end = tail
+            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == ')')
+            .unwrap_or(tail.len());
+        match tail[..authority_end].rfind('@') {
+            Some(at) => {
+                out.push_str("[redacted]@");
+                rest = &tail[at + 1..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Sends one request to the API (following allowed redirects) and reads the body.
@@ -361,5 +384,23 @@ pub(crate) fn check_fetch_url(raw: &str) -> Result<Url, String> {
         "https" => Ok(url),
         "http" if crate::origin::is_loopback(&url) => Ok(url),
         s => Err(format!("{s}:// URLs are not fetched (https only)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_scrubbed_from_messages() {
+        assert_eq!(
+            scrub_userinfo("error connecting to proxy http://bob:hunter2@proxy.example:3128/ (x)"),
+            "error connecting to proxy http://[redacted]@proxy.example:3128/ (x)"
+        );
+        assert_eq!(
+            scrub_userinfo("a https://h.example/p@q and socks5://u@p:1"),
+            "a https://h.example/p@q and socks5://[redacted]@p:1"
+        );
+        assert_eq!(scrub_userinfo("no url here"), "no url here");
     }
 }

@@ -80,8 +80,24 @@ async fn a_partial_file_is_continued_with_range() {
     let original = std::fs::read(&full.video).unwrap();
     let n = original.len() / 2;
     // a marked prefix: if the client fetched the whole file again, it would be overwritten
+    // (`*.part.meta` records what the part is the start of: the task and the URL without
+    // its query)
+    let source = {
+        let mut u = url::Url::parse(task.video_url().unwrap()).unwrap();
+        u.set_query(None);
+        u.to_string()
+    };
+    let part = |name: &str, task_id: &str| {
+        std::fs::write(dir.path().join(format!("{name}.part")), vec![0xEEu8; n]).unwrap();
+        let meta = serde_json::json!({"task_id": task_id, "source": source, "etag": null});
+        std::fs::write(
+            dir.path().join(format!("{name}.part.meta")),
+            meta.to_string(),
+        )
+        .unwrap();
+    };
     let target = dir.path().join("resumed.mp4");
-    std::fs::write(dir.path().join("resumed.mp4.part"), vec![0xEEu8; n]).unwrap();
+    part("resumed.mp4", task.id.as_str());
     client
         .download(&task, &target, DownloadOptions::default().last_frame(false))
         .await
@@ -93,8 +109,28 @@ async fn a_partial_file_is_continued_with_range() {
         "the prefix was kept (Range used)"
     );
     assert_eq!(&got[n..], &original[n..]);
+    assert!(!dir.path().join("resumed.mp4.part.meta").exists());
+    // a part of another task (a reused file name), or of unknown origin, is never
+    // spliced onto this one: it starts over
+    for (name, owner) in [("other.mp4", Some("sd2_other")), ("unknown.mp4", None)] {
+        match owner {
+            Some(id) => part(name, id),
+            None => {
+                std::fs::write(dir.path().join(format!("{name}.part")), vec![0xEEu8; n]).unwrap()
+            }
+        }
+        let d = client
+            .download(
+                &task,
+                &dir.path().join(name),
+                DownloadOptions::default().last_frame(false),
+            )
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(&d.video).unwrap(), original, "{name}");
+    }
     // with resume off, it starts over
-    std::fs::write(dir.path().join("fresh.mp4.part"), vec![0xEEu8; n]).unwrap();
+    part("fresh.mp4", task.id.as_str());
     client
         .download(
             &task,

@@ -279,3 +279,28 @@ async fn a_submit_with_preflight_sends_nothing_when_a_reference_fails() {
     client.submit(&req, SubmitOptions::default()).await.unwrap();
     assert_eq!(emu.stats().tasks_created, 1);
 }
+
+#[tokio::test]
+async fn a_failed_download_never_quotes_a_signed_url() {
+    let emu = emulator().await;
+    let client = builder(&emu).max_retries(1).build().unwrap();
+    // a CDN that refuses connections; its URL carries a signature in the query
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut task = seedance_core::Task::new("sd2_sig", seedance_core::TaskStatus::Completed);
+    task.output = serde_json::from_value(serde_json::json!({
+        "video_url": format!("http://127.0.0.1:{port}/v/1.mp4?X-Signature=TOPSECRET")
+    }))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let e = client
+        .download(&task, dir.path(), DownloadOptions::default())
+        .await
+        .unwrap_err();
+    let shown = format!("{e} {e:?}");
+    assert!(shown.contains("/v/1.mp4"), "{shown}");
+    assert!(!shown.contains("TOPSECRET"), "{shown}");
+}
