@@ -575,12 +575,15 @@ impl Client {
         options: GenerateOptions,
     ) -> Result<JobOutcome> {
         request.validate()?;
+        // The key is chosen here, so that an outcome without a task still names it.
+        let key = options
+            .submit
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(new_idempotency_key);
+        let submit = options.submit.clone().idempotency_key(key.clone());
         let (task, key) = match self
-            .submit_job(
-                request,
-                options.submit.clone(),
-                options.download_dir.as_deref(),
-            )
+            .submit_job(request, submit, options.download_dir.as_deref())
             .await
         {
             Ok(x) => x,
@@ -593,7 +596,7 @@ impl Client {
             ) => return Err(e),
             Err(e) => {
                 return Ok(JobOutcome {
-                    key: options.submit.idempotency_key.clone().unwrap_or_default(),
+                    key,
                     task_id: None,
                     result: Err(e),
                     downloaded: None,

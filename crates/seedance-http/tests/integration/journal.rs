@@ -284,3 +284,30 @@ async fn resume_leaves_failed_jobs_alone() {
     assert!(client.resume().await.unwrap().is_empty());
     assert_eq!(emu.stats().requests, before);
 }
+
+#[tokio::test]
+async fn a_job_refused_at_submit_still_names_its_generated_key() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = builder(&emu)
+        .journal_path(dir.path().join("j.jsonl"))
+        .build()
+        .unwrap();
+    let outcome = client
+        .generate_job(
+            &request_with("A train on a bridge [refuse]"),
+            GenerateOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.result.unwrap_err().status(), Some(400));
+    assert!(outcome.task_id.is_none());
+    assert_eq!(
+        outcome.key.len(),
+        36,
+        "the generated key: {:?}",
+        outcome.key
+    );
+    let job = client.journal().unwrap().job(&outcome.key).unwrap();
+    assert!(matches!(job.state, JobState::Failed { .. }), "{job:?}");
+}

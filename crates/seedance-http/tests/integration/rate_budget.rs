@@ -56,7 +56,8 @@ async fn without_the_budget_the_same_burst_is_rate_limited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_from_elsewhere_pauses_every_request() {
     let emu = emulator().await;
-    let client = client(&emu);
+    let rec = Recorder::default();
+    let client = builder(&emu).on_event(rec.hook()).build().unwrap();
     let task = client
         .submit(&request(), SubmitOptions::default())
         .await
@@ -76,8 +77,12 @@ async fn a_429_from_elsewhere_pauses_every_request() {
         let id = task.id.clone();
         async move { c.get_task(&id).await }
     });
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    // calls started during the pause wait for it: they never reach the server early
+    // once the first call has met the 429 (not after a guessed sleep)…
+    while rec.retries().is_empty() {
+        assert!(t0.elapsed() < Duration::from_secs(5), "no 429 met");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    // …calls started during the pause wait for it: they never reach the server early
     let calls = (0..5).map(|_| client.get_task(&task.id));
     for r in futures_util::future::join_all(calls).await {
         r.unwrap();
