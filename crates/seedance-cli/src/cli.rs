@@ -677,8 +677,9 @@ pub struct DownloadArgs {
 /// Arguments of `resume`.
 #[derive(Debug, Args)]
 pub struct ResumeArgs {
-    /// Where to save the videos of jobs that had no output path [default: the current
-    /// directory].
+    /// Where to save the videos of jobs that had no output path (jobs given one are saved
+    /// there). Without -o, those jobs are finished but not downloaded: their URLs are
+    /// printed.
     #[arg(short, long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub output: Option<PathBuf>,
 

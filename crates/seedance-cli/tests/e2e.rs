@@ -376,8 +376,9 @@ fn kill_9_while_waiting_then_resume_delivers_one_task_one_charge() {
     assert_eq!(code, 0);
     assert_eq!(json(&out)["jobs"].as_array().unwrap().len(), 1);
 
-    let (code, out, err) = emu.run(dir.path(), &["resume"]);
+    let (code, out, err) = emu.run(dir.path(), &["resume", "--json"]);
     assert_eq!(code, 0, "{out}\n{err}");
+    let resumed = json(&out);
     let mp4 = files_in(&dir.path().join("out"), "mp4");
     assert_eq!(
         mp4.len(),
@@ -388,7 +389,14 @@ fn kill_9_while_waiting_then_resume_delivers_one_task_one_charge() {
     assert_eq!(files_in(&dir.path().join("out"), "png").len(), 1);
     let s = emu.stats();
     assert_eq!(s.tasks_created, 1, "one task");
-    assert_eq!(s.credits_charged, 30, "one charge (standard, 5 s, 720p)");
+    assert_eq!(
+        s.credits_charged,
+        resumed["jobs"][0]["task"]["credits_used"]
+            .as_u64()
+            .expect("the task's price"),
+        "one charge: {resumed}"
+    );
+    assert_eq!(resumed["jobs"].as_array().map(Vec::len), Some(1));
 
     // Nothing left to do.
     let (code, out, _) = emu.run(dir.path(), &["resume", "--json"]);

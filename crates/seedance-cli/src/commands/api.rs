@@ -72,7 +72,7 @@ pub fn print_task(
         }
         None => {
             if let Some(u) = task.video_url() {
-                ui.out(format!("video URL:  {u}"));
+                ui.out(format!("video URL:      {u}"));
             }
             if let Some(u) = task.last_frame_url() {
                 ui.out(format!("last frame URL: {u}"));
