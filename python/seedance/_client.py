@@ -188,7 +188,10 @@ class Client(_BaseClient):
 
         Parameters are named as in the API; unset ones take the server's defaults.
         ``idempotency_key`` (generated when not given) makes retries safe: the same key
-        with the same body never creates or charges a second task.
+        with the same body never creates or charges a second task. Raises
+        :class:`seedance.ValidationError` listing every broken rule before anything is sent
+        (check without sending with :func:`seedance.validate`), or an
+        :class:`seedance.APIError` subclass for the server's answer.
         """
         task: Task = self._run(_submit(locals()))
         return task
@@ -238,7 +241,14 @@ class Client(_BaseClient):
         on_progress: Optional[ProgressCallback] = None,
         progress: bool = False,
     ) -> Task:
-        """Submits and waits: :meth:`submit` then :meth:`wait`. Returns the completed task."""
+        """Submits and waits: :meth:`submit` then :meth:`wait`. Returns the completed task.
+
+        Takes :meth:`submit`'s parameters and :meth:`wait`'s ``timeout``, ``on_progress``
+        and ``progress``. Raises :class:`seedance.ValidationError` before sending,
+        :class:`seedance.TaskFailedError` when the render fails, and
+        :class:`seedance.WaitTimeoutError` (its ``task_id`` goes on rendering: ``wait`` on
+        it later; never submit again to retry).
+        """
         done: Task = self._run(_generate(locals()))
         return done
 
