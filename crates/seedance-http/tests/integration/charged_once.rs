@@ -143,21 +143,7 @@ async fn a_409_in_flight_is_retried_until_it_resolves() {
     let rec = Recorder::default();
     let client = builder(&emu).on_event(rec.hook()).build().unwrap();
     // the server holds the first submit 500 ms (its key in flight meanwhile)
-    emu.inject(
-        Fault::new(
-            Endpoint::Submit,
-            FaultKind::Delay(Duration::from_millis(500)),
-        )
-        .times(1),
-    );
-    let first = tokio::spawn({
-        let c = client.clone();
-        async move {
-            c.submit(&request(), SubmitOptions::default().idempotency_key("slow"))
-                .await
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let first = held_submit(&emu, &client, "slow", Duration::from_millis(500)).await;
     // a second submit of the same job (another process after a crash, say) meets 409
     // "still in flight" and retries with the same key until the first resolves
     let second = client
@@ -227,21 +213,7 @@ async fn a_first_409_from_someone_else_is_not_retried() {
     // so), but a key another caller holds with another body never is.
     let emu = emulator().await;
     let slow = builder(&emu).build().unwrap();
-    emu.inject(
-        Fault::new(
-            Endpoint::Submit,
-            FaultKind::Delay(Duration::from_millis(400)),
-        )
-        .times(1),
-    );
-    let first = tokio::spawn({
-        let slow = slow.clone();
-        async move {
-            slow.submit(&request(), SubmitOptions::default().idempotency_key("k"))
-                .await
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let first = held_submit(&emu, &slow, "k", Duration::from_millis(400)).await;
     let other = client(&emu);
     let e = other
         .submit(

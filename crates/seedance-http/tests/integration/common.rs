@@ -3,9 +3,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use seedance_core::VideoRequest;
-use seedance_emulator::Emulator;
-use seedance_http::{Client, ClientBuilder, Event, PollSchedule, RetryPolicy};
+use seedance_core::{Task, VideoRequest};
+use seedance_emulator::{Emulator, Endpoint, Fault, FaultKind};
+use seedance_http::{Client, ClientBuilder, Event, PollSchedule, RetryPolicy, SubmitOptions};
 
 /// Simulated time runs this much faster than real time.
 pub const SCALE: f64 = 1000.0;
@@ -81,4 +81,36 @@ impl Recorder {
             })
             .collect()
     }
+}
+
+/// Starts `client.submit(request(), key)` with the server holding it for `hold` (its
+/// key "in flight" meanwhile); returns once the server has it (not after a guessed
+/// sleep).
+pub async fn held_submit(
+    emu: &Emulator,
+    client: &Client,
+    key: &str,
+    hold: Duration,
+) -> tokio::task::JoinHandle<seedance_http::Result<Task>> {
+    emu.inject(Fault::new(Endpoint::Submit, FaultKind::Delay(hold)).times(1));
+    let before = emu.stats().submits;
+    let handle = tokio::spawn({
+        let c = client.clone();
+        let key = key.to_owned();
+        async move {
+            c.submit(&request(), SubmitOptions::default().idempotency_key(key))
+                .await
+        }
+    });
+    let t0 = std::time::Instant::now();
+    while emu.stats().submits == before {
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "the submit never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // counted on arrival; its key is registered right after its (small) body is read
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    handle
 }

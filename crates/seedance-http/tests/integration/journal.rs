@@ -6,24 +6,34 @@ use seedance_http::{GenerateOptions, JobState, Journal, SubmitOptions};
 
 use crate::common::*;
 
+/// A submit under `key` with a journal at `path` that dies of `fault` (no retries): what
+/// a crash at that moment leaves behind. The client is gone afterwards.
+async fn crashed_submit(
+    emu: &seedance_emulator::Emulator,
+    path: &std::path::Path,
+    key: &str,
+    fault: FaultKind,
+) -> seedance_http::Error {
+    let client = builder(emu)
+        .journal(Journal::open(path).unwrap())
+        .max_retries(0)
+        .build()
+        .unwrap();
+    emu.inject(Fault::new(Endpoint::Submit, fault));
+    let e = client
+        .submit(&request(), SubmitOptions::default().idempotency_key(key))
+        .await
+        .unwrap_err();
+    emu.clear_faults();
+    e
+}
+
 #[tokio::test]
 async fn the_job_is_journaled_before_the_submit_is_sent() {
     let emu = emulator().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.jsonl");
-    let client = builder(&emu)
-        .journal(Journal::open(&path).unwrap())
-        .max_retries(0)
-        .build()
-        .unwrap();
-    emu.inject(Fault::new(Endpoint::Submit, FaultKind::DropBeforeHandling));
-    let e = client
-        .submit(
-            &request(),
-            SubmitOptions::default().idempotency_key("job-1"),
-        )
-        .await
-        .unwrap_err();
+    let e = crashed_submit(&emu, &path, "job-1", FaultKind::DropBeforeHandling).await;
     assert_eq!(e.kind(), seedance_http::ErrorKind::Transport, "{e}");
     // the file (what a crash would leave) holds the job with its key and request
     let jobs = Journal::load(&path).unwrap();
@@ -38,21 +48,9 @@ async fn resume_reposts_with_the_same_key_when_the_id_was_never_heard() {
     let emu = emulator().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.jsonl");
-    {
-        let client = builder(&emu)
-            .journal(Journal::open(&path).unwrap())
-            .max_retries(0)
-            .build()
-            .unwrap();
-        // the server creates and charges the task, but the answer is lost ("crash")
-        emu.inject(Fault::new(Endpoint::Submit, FaultKind::DropAfterHandling));
-        assert!(client
-            .submit(&request(), SubmitOptions::default())
-            .await
-            .is_err());
-        assert_eq!(emu.stats().tasks_created, 1);
-        emu.clear_faults();
-    }
+    // the server creates and charges the task, but the answer is lost ("crash")
+    crashed_submit(&emu, &path, "dropped", FaultKind::DropAfterHandling).await;
+    assert_eq!(emu.stats().tasks_created, 1);
     let client = builder(&emu).journal_path(&path).build().unwrap();
     let outcomes = client.resume().await.unwrap();
     assert_eq!(outcomes.len(), 1);
@@ -136,26 +134,13 @@ async fn the_job_is_on_disk_while_its_submit_is_at_the_server() {
         .journal(Journal::open(&path).unwrap())
         .build()
         .unwrap();
-    emu.inject(
-        Fault::new(
-            Endpoint::Submit,
-            FaultKind::Delay(std::time::Duration::from_millis(400)),
-        )
-        .times(1),
-    );
-    let submit = tokio::spawn({
-        let c = client.clone();
-        async move {
-            c.submit(
-                &request(),
-                SubmitOptions::default().idempotency_key("early"),
-            )
-            .await
-        }
-    });
-    while emu.stats().submits == 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    }
+    let submit = held_submit(
+        &emu,
+        &client,
+        "early",
+        std::time::Duration::from_millis(400),
+    )
+    .await;
     // the server holds the request: what a crash now would leave on disk
     let on_disk = std::fs::read_to_string(&path).unwrap();
     let jobs = Journal::load(&path).unwrap();
@@ -178,20 +163,8 @@ async fn resume_after_a_submit_that_never_reached_the_server_creates_one_task() 
     let emu = emulator().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.jsonl");
-    {
-        let client = builder(&emu)
-            .journal(Journal::open(&path).unwrap())
-            .max_retries(0)
-            .build()
-            .unwrap();
-        emu.inject(Fault::new(Endpoint::Submit, FaultKind::DropBeforeHandling));
-        assert!(client
-            .submit(&request(), SubmitOptions::default().idempotency_key("lost"))
-            .await
-            .is_err());
-        assert_eq!(emu.stats().tasks_created, 0);
-        emu.clear_faults();
-    }
+    crashed_submit(&emu, &path, "lost", FaultKind::DropBeforeHandling).await;
+    assert_eq!(emu.stats().tasks_created, 0);
     // a new process with the same journal
     let client = builder(&emu).journal_path(&path).build().unwrap();
     let outcomes = client.resume().await.unwrap();

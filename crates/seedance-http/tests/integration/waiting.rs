@@ -169,27 +169,20 @@ async fn r12_statuses_end_the_wait_other_unknown_ones_do_not() {
     assert!(emu.stats().task_reads >= reads + 9, "{:?}", emu.stats());
 }
 
-/// A stand-in API whose tasks stay `processing` until `done_after` (simulated time), for
-/// tests of long bounds under a paused clock.
-async fn slow_api(done_after: Duration) -> (String, Arc<AtomicU64>) {
+/// A stand-in API answering `GET /api/v1/tasks/{id}` with `status(id)`; counts the polls.
+async fn stand_in_api(
+    status: impl Fn(&str) -> &'static str + Clone + Send + Sync + 'static,
+) -> (String, Arc<AtomicU64>) {
     use axum::extract::Path;
     use axum::routing::get;
     let polls = Arc::new(AtomicU64::new(0));
     let counter = polls.clone();
-    let t0 = tokio::time::Instant::now();
     let app = axum::Router::new().route(
         "/api/v1/tasks/{id}",
         get(move |Path(id): Path<String>| {
-            let counter = counter.clone();
-            async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-                let status = if t0.elapsed() >= done_after {
-                    "completed"
-                } else {
-                    "processing"
-                };
-                axum::Json(serde_json::json!({"id": id, "status": status}))
-            }
+            counter.fetch_add(1, Ordering::SeqCst);
+            let status = status(&id);
+            async move { axum::Json(serde_json::json!({"id": id, "status": status})) }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -198,26 +191,31 @@ async fn slow_api(done_after: Duration) -> (String, Arc<AtomicU64>) {
     (format!("http://{addr}"), polls)
 }
 
-/// A stand-in API whose task `quick_…` is always completed and every other always
-/// `processing`.
+/// Tasks that stay `processing` until `done_after` (simulated time), for tests of long
+/// bounds under a paused clock.
+async fn slow_api(done_after: Duration) -> (String, Arc<AtomicU64>) {
+    let t0 = tokio::time::Instant::now();
+    stand_in_api(move |_| {
+        if t0.elapsed() >= done_after {
+            "completed"
+        } else {
+            "processing"
+        }
+    })
+    .await
+}
+
+/// Task `quick_…` is always completed, every other always `processing`.
 async fn stuck_api() -> String {
-    use axum::extract::Path;
-    use axum::routing::get;
-    let app = axum::Router::new().route(
-        "/api/v1/tasks/{id}",
-        get(|Path(id): Path<String>| async move {
-            let status = if id.starts_with("quick") {
-                "completed"
-            } else {
-                "processing"
-            };
-            axum::Json(serde_json::json!({"id": id, "status": status}))
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    let (base, _) = stand_in_api(|id| {
+        if id.starts_with("quick") {
+            "completed"
+        } else {
+            "processing"
+        }
+    })
+    .await;
+    base
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
