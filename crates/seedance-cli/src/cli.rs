@@ -84,48 +84,23 @@ pub enum WaitBound {
     Never,
 }
 
-/// Parses `90`, `90s`, `1m30s`, `500ms`, `2h`.
+/// Parses `90`, `90s`, `1m30s`, `500ms`, `2h` (the client's parser: flags and
+/// `SEEDANCE_*` variables read the same everywhere).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if let Ok(secs) = s.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Ok(Duration::from_secs_f64(secs));
-        }
-        return Err(format!("{s:?} is not a duration"));
-    }
-    humantime::parse_duration(s)
-        .map_err(|e| format!("{s:?} is not a duration like 90s, 5m or 1h30m ({e})"))
+    seedance_http::env::parse_duration(s)
 }
 
 /// Parses `30m` / `none`.
 pub fn parse_wait_bound(s: &str) -> Result<WaitBound, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "none" | "never" | "off" | "0" => Ok(WaitBound::Never),
-        _ => parse_duration(s).map(WaitBound::After),
-    }
+    seedance_http::env::parse_wait_timeout(s).map(|b| b.map_or(WaitBound::Never, WaitBound::After))
 }
 
-/// Parses `30/60s`, `30/1m`, `3/60` or `off`.
+/// Parses `30/60s`, `30/1m`, `3/60` or `off` (the client's parser).
 pub fn parse_rate(s: &str) -> Result<RateArg, String> {
-    let t = s.trim();
-    if matches!(t.to_ascii_lowercase().as_str(), "off" | "none" | "0") {
-        return Ok(RateArg::Off);
-    }
-    let (n, w) = t
-        .split_once('/')
-        .ok_or_else(|| format!("{t:?} is not a budget like 30/60s (requests/window) or off"))?;
-    let n: u32 = n
-        .trim()
-        .parse()
-        .map_err(|_| format!("{n:?} is not a number of requests"))?;
-    if n == 0 {
-        return Err("the number of requests must be at least 1 (or say off)".to_owned());
-    }
-    let w = parse_duration(w)?;
-    if w.is_zero() {
-        return Err("the window must be longer than 0".to_owned());
-    }
-    Ok(RateArg::Limit(n, w))
+    seedance_http::env::parse_rate_limit(s).map(|r| match r {
+        Some(r) => RateArg::Limit(r.requests, r.window),
+        None => RateArg::Off,
+    })
 }
 
 /// Parses a `--shot` value: `action|camera|0-3` (camera and timing optional).
@@ -874,8 +849,9 @@ mod tests {
             RateArg::Limit(3, Duration::from_secs(60))
         );
         assert_eq!(parse_rate("off").unwrap(), RateArg::Off);
-        assert!(parse_rate("30").is_err());
+        assert!(parse_rate("thirty/60s").is_err());
         assert!(parse_rate("0/60s").is_err());
+        assert!(parse_rate("30/0s").is_err());
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_duration("0.5").unwrap(), Duration::from_millis(500));
