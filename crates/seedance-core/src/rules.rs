@@ -554,7 +554,16 @@ pub fn conflict_reason(message: &str) -> ConflictReason {
 }
 
 /// Whether a URL's host is loopback: `localhost`, `*.localhost`, 127.0.0.0/8 or `::1`.
-fn is_loopback_host(url: &url::Url) -> bool {
+/// Plain http is tolerated only there (local emulators): it never leaves the machine.
+///
+/// ```
+/// use seedance_core::rules::is_loopback_host;
+/// let u = |s: &str| url::Url::parse(s).unwrap();
+/// assert!(is_loopback_host(&u("http://127.0.0.1:8787")));
+/// assert!(is_loopback_host(&u("http://emu.localhost:1")));
+/// assert!(!is_loopback_host(&u("http://localhost.evil.com")));
+/// ```
+pub fn is_loopback_host(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => {
             let d = d.trim_end_matches('.').to_ascii_lowercase();

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 use reqwest::Method;
+use seedance_core::rules::ConflictReason;
 use seedance_core::{Task, TaskId, TaskStatus, VideoRequest};
 use tokio::sync::broadcast;
 use tokio::time::Instant;
@@ -427,8 +428,9 @@ impl Client {
                         // Reading R18: retry a 409 only when it is not about another body
                         // and this same submit was (maybe) sent before, or the server says
                         // the first request is still running.
-                        if transport::conflict_is_body_mismatch(&error)
-                            || !(sent_before || transport::conflict_is_in_flight(&error))
+                        let reason = transport::conflict_reason(&error);
+                        if reason == ConflictReason::BodyMismatch
+                            || !(sent_before || reason == ConflictReason::InFlight)
                         {
                             return Err(error);
                         }

@@ -1,21 +1,12 @@
 //! Where the key may go: the base-URL rule (plain http only on loopback) and the redirect
 //! policy of Reading R13 (the key follows a redirect only to the same site over https).
 
-use std::net::IpAddr;
+use url::Url;
 
-use url::{Host, Url};
-
-/// Whether a URL's host is loopback: `localhost`, `*.localhost`, 127.0.0.0/8 or `::1`.
+/// Whether a URL's host is loopback (the core's rule: `localhost`, `*.localhost`,
+/// 127.0.0.0/8, `::1`).
 pub(crate) fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
-        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
+    seedance_core::rules::is_loopback_host(url)
 }
 
 /// Checks a base URL: https anywhere, http only on loopback; no user-info, query or
@@ -57,40 +48,13 @@ pub(crate) enum RedirectDecision {
     Refuse(String),
 }
 
-fn site_host(url: &Url) -> Option<String> {
-    let h = url.host_str()?.trim_end_matches('.').to_ascii_lowercase();
-    Some(h.strip_prefix("www.").map(str::to_owned).unwrap_or(h))
-}
-
-/// Reading R13: the key follows a redirect only to the same origin, or to the same site
-/// (host equal once a leading `www.` is set aside: apex → `www.` and back) over https on
-/// the same port. Never to another site, never from https down to http.
+/// Reading R13, applied: the key follows a redirect only where the core's rule
+/// ([`seedance_core::rules::redirect_keeps_key`]) allows it.
 pub(crate) fn redirect_decision(from: &Url, to: &Url) -> RedirectDecision {
-    let same_origin = from.scheme() == to.scheme()
-        && from.host_str().map(str::to_ascii_lowercase)
-            == to.host_str().map(str::to_ascii_lowercase)
-        && from.port_or_known_default() == to.port_or_known_default();
-    if same_origin {
-        return RedirectDecision::FollowWithKey;
+    match seedance_core::rules::redirect_keeps_key(from.as_str(), to.as_str()) {
+        Ok(()) => RedirectDecision::FollowWithKey,
+        Err(why) => RedirectDecision::Refuse(why),
     }
-    // Plain http is tolerated only from loopback to loopback (local emulators): it never
-    // leaves the machine.
-    let loopback_http = from.scheme() == "http" && is_loopback(from) && is_loopback(to);
-    if to.scheme() != "https" && !loopback_http {
-        return RedirectDecision::Refuse(format!(
-            "redirect to {} refused: the API key goes only over https",
-            to.origin().ascii_serialization()
-        ));
-    }
-    let same_site = site_host(from).is_some() && site_host(from) == site_host(to);
-    if same_site && from.port_or_known_default() == to.port_or_known_default() {
-        return RedirectDecision::FollowWithKey;
-    }
-    RedirectDecision::Refuse(format!(
-        "redirect from {} to {} refused: the API key goes only to the API's own site",
-        from.origin().ascii_serialization(),
-        to.origin().ascii_serialization()
-    ))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use reqwest::header::{
     HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT,
 };
 use reqwest::{Method, StatusCode};
+use seedance_core::rules::ConflictReason;
 use seedance_core::{ApiError, ErrorBody, ErrorCode, Task};
 use url::Url;
 
@@ -332,40 +333,13 @@ pub(crate) fn classify(inner: &Inner, result: Result<RawResponse, SendError>) ->
     Attempt::Failed { error, retry }
 }
 
-/// Reading R18: a 409 whose message says the key was used with another body is final.
-pub(crate) fn conflict_is_body_mismatch(error: &Error) -> bool {
-    let Error::Api { error, .. } = error else {
-        return false;
-    };
-    let m = error.message.to_ascii_lowercase();
-    [
-        "different",
-        "mismatch",
-        "another body",
-        "other body",
-        "does not match",
-        "doesn't match",
-    ]
-    .iter()
-    .any(|w| m.contains(w))
-}
-
-/// Reading R18: a 409 whose message says the first request is still running.
-pub(crate) fn conflict_is_in_flight(error: &Error) -> bool {
-    let Error::Api { error, .. } = error else {
-        return false;
-    };
-    let m = error.message.to_ascii_lowercase();
-    [
-        "in flight",
-        "in-flight",
-        "still",
-        "running",
-        "in progress",
-        "processing",
-    ]
-    .iter()
-    .any(|w| m.contains(w))
+/// Reading R18: what a 409 is about, read from its message by the core's one rule
+/// (anything that is not an API error reads as [`ConflictReason::Unknown`]).
+pub(crate) fn conflict_reason(error: &Error) -> ConflictReason {
+    match error {
+        Error::Api { error, .. } => seedance_core::rules::conflict_reason(&error.message),
+        _ => ConflictReason::Unknown,
+    }
 }
 
 /// The `Authorization` header, marked sensitive (never shown by reqwest's Debug).
