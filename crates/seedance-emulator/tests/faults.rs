@@ -94,7 +94,7 @@ async fn drop_after_handling_creates_and_charges_then_a_retry_with_the_key_repla
 async fn a_submit_whose_client_timed_out_is_still_handled_and_charged_once() {
     let emu = start().await;
     delay_first_submit(&emu, Duration::from_millis(600));
-    let impatient = reqwest::Client::builder()
+    let impatient = client_builder()
         .timeout(Duration::from_millis(150))
         .build()
         .expect("client");
@@ -252,8 +252,7 @@ async fn redirect_sends_apex_requests_to_www_with_307() {
         .await
         .expect("start");
     let port = emu.api_addr().port();
-    install_tls();
-    let c = reqwest::Client::builder()
+    let c = client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .resolve("seedance.localhost", emu.api_addr())
         .resolve("www.seedance.localhost", emu.api_addr())

@@ -35,13 +35,19 @@ pub async fn start_with_rate_limit(requests: u32, window: Duration) -> Emulator 
 
 /// Installs rustls' ring provider as the process default, once. Needed because in a
 /// workspace build reqwest carries seedance-http's `rustls-no-provider` feature.
-pub fn install_tls() {
+fn install_tls() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-pub fn client() -> Client {
+/// A reqwest client builder that is safe to build in any test (see [`install_tls`]);
+/// tests build every client through it.
+pub fn client_builder() -> reqwest::ClientBuilder {
     install_tls();
     Client::builder()
+}
+
+pub fn client() -> Client {
+    client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(20))
         .build()
