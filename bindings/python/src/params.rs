@@ -6,22 +6,8 @@ use seedance_core::{Duration, VideoRequest};
 
 use crate::errors;
 
-/// The request fields, named as in the API.
-pub(crate) const FIELDS: &[&str] = &[
-    "prompt",
-    "mode",
-    "quality_tier",
-    "channel",
-    "aspect_ratio",
-    "duration",
-    "resolution",
-    "image_url",
-    "end_image_url",
-    "media_urls",
-    "generate_audio",
-    "fixed_lens",
-    "seed",
-];
+/// The request's fields, from the core's one table.
+pub(crate) const FIELDS: &[&str] = seedance_core::rules::REQUEST_FIELDS;
 
 fn get<'py>(params: &Bound<'py, PyDict>, key: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
     Ok(params.get_item(key)?.filter(|v| !v.is_none()))

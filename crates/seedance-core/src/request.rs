@@ -322,3 +322,36 @@ impl VideoRequestBuilder {
         self.req
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_fields_table_names_exactly_the_struct_fields_in_order() {
+        let full = VideoRequest::builder("A glass train")
+            .mode(Mode::ImageToVideo)
+            .quality_tier(QualityTier::Pro)
+            .channel(Channel::Wild)
+            .aspect_ratio(AspectRatio::Wide16x9)
+            .duration(5)
+            .resolution(Resolution::P720)
+            .image_url("https://example.com/a.png")
+            .end_image_url("https://example.com/b.png")
+            .media_url("https://example.com/c.png")
+            .generate_audio(true)
+            .fixed_lens(false)
+            .seed(1)
+            .build_unchecked();
+        let json = serde_json::to_value(&full).expect("serialises");
+        let keys: Vec<&str> = json
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut sorted = crate::rules::REQUEST_FIELDS.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(keys, sorted); // serde_json's map is sorted
+    }
+}

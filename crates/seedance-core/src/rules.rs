@@ -54,6 +54,24 @@ pub const SUBMIT_PATH: &str = "/api/v1/video/seedance2";
 /// Path prefix of the task endpoint (`{TASKS_PATH}/{id}`).
 pub const TASKS_PATH: &str = "/api/v1/tasks";
 
+/// Every field of a submit body, in the spec's order. Nothing else may be sent (R6);
+/// [`crate::VideoRequest`] has exactly these fields (a test keeps the two in step).
+pub const REQUEST_FIELDS: &[&str] = &[
+    "mode",
+    "quality_tier",
+    "channel",
+    "prompt",
+    "aspect_ratio",
+    "duration",
+    "resolution",
+    "image_url",
+    "end_image_url",
+    "media_urls",
+    "generate_audio",
+    "fixed_lens",
+    "seed",
+];
+
 /// Prompt length in code points (R2), inclusive.
 pub const PROMPT_MIN_CHARS: usize = 3;
 /// Prompt length in code points (R2), inclusive.
