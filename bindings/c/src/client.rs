@@ -1,0 +1,664 @@
+//! `seedance_client`: the blocking client of seedance-http, and its calls.
+
+use std::ffi::{c_char, c_void, CString};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use seedance_core::{Task, TaskId};
+use seedance_http::blocking::Client;
+use seedance_http::{
+    ApiKey, CancellationToken, ClientBuilder, DownloadOptions, Event, GenerateOptions, JobRecord,
+    JobState, PollSchedule, SubmitOptions, WaitOptions,
+};
+
+use crate::cancel::seedance_cancel;
+use crate::error::{fail, fail_with, seedance_result, LastError};
+use crate::panic::{
+    arg_ref, arg_str, boundary, call, cstring, give, give_string, opt_str, out_ptr, take,
+};
+use crate::progress::{convert, event_task_id, seedance_progress_callback};
+use crate::request::seedance_request;
+use crate::task::seedance_task;
+
+/// Settings of a new client. All-zero (`seedance_client_options o = {0};`) means every
+/// default; `seedance_client_options_init` sets exactly that. NULL strings and zero
+/// numbers are "not given": the `SEEDANCE_*` variable when `read_env` is true, else the
+/// default.
+#[repr(C)]
+#[derive(Debug)]
+pub struct seedance_client_options {
+    /// The API key (else `SEEDANCE_API_KEY` when `read_env`). Required one way or the other.
+    pub api_key: *const c_char,
+    /// The API origin (else `SEEDANCE_BASE_URL`, else production). Plain `http` only to
+    /// loopback hosts.
+    pub base_url: *const c_char,
+    /// Per-request timeout in milliseconds (0: `SEEDANCE_TIMEOUT`, else 60 s).
+    pub timeout_ms: u64,
+    /// Connect timeout in milliseconds (0: `SEEDANCE_CONNECT_TIMEOUT`, else 10 s).
+    pub connect_timeout_ms: u64,
+    /// Whether `max_retries` is given (else `SEEDANCE_MAX_RETRIES`, else 5).
+    pub max_retries_set: bool,
+    /// Retries after the first attempt, when `max_retries_set`.
+    pub max_retries: u32,
+    /// The client-side request budget: this many requests per `rate_limit_window_ms`
+    /// (0: `SEEDANCE_RATE_LIMIT`, else 30 per 60 s).
+    pub rate_limit_requests: u32,
+    /// The budget's window in milliseconds (used with `rate_limit_requests`).
+    pub rate_limit_window_ms: u64,
+    /// Turns the client-side budget off (tests against an emulator; not recommended).
+    pub no_rate_limit: bool,
+    /// Divides every poll delay (for an emulator with scaled time; 0: 1, or
+    /// `SEEDANCE_TIME_SCALE`).
+    pub time_scale: f64,
+    /// The job store (journal) file (else `SEEDANCE_JOURNAL` when `read_env`, else none).
+    pub job_store_path: *const c_char,
+    /// The `User-Agent` (else `SEEDANCE_USER_AGENT`, else the library's).
+    pub user_agent: *const c_char,
+    /// Read the `SEEDANCE_*` variables for every setting not given here.
+    pub read_env: bool,
+}
+
+/// A client (thread-safe: share one between threads). Every call blocks the calling
+/// thread; many threads may call at once.
+pub struct seedance_client {
+    client: Client,
+    key: Option<ApiKey>,
+    base_url: CString,
+}
+
+impl seedance_client {
+    fn redact(&self, text: &str) -> String {
+        match &self.key {
+            Some(k) => k.redact(text),
+            None => text.to_owned(),
+        }
+    }
+
+    fn fail(&self, e: &seedance_http::Error) -> seedance_result {
+        fail(LastError::from_http(e, &|t| self.redact(t)))
+    }
+}
+
+/// Options of one call. All-zero (or a NULL pointer) means every default;
+/// `seedance_call_options_init` sets exactly that.
+#[repr(C)]
+#[derive(Debug)]
+pub struct seedance_call_options {
+    /// Submit/generate: the `Idempotency-Key` (else a random one). Reused on every retry.
+    pub idempotency_key: *const c_char,
+    /// Submit/generate: check the reference URLs before submitting.
+    pub preflight: bool,
+    /// Wait/generate: give up after this many milliseconds with
+    /// `SEEDANCE_RESULT_WAIT_TIMEOUT` (0: the client's bound, by default 30 minutes).
+    pub timeout_ms: u64,
+    /// Wait/generate: wait without any bound (overrides `timeout_ms`).
+    pub no_timeout: bool,
+    /// Generate: download the outputs into this directory (or file) on completion.
+    pub download_dir: *const c_char,
+    /// Generate/download: do not fetch the last frame.
+    pub skip_last_frame: bool,
+    /// Stops the call with `SEEDANCE_RESULT_CANCELLED` when triggered (may be NULL).
+    pub cancel: *const seedance_cancel,
+    /// Progress callback (may be NULL), called on the calling thread.
+    pub progress: seedance_progress_callback,
+    /// Passed to `progress` as is.
+    pub user_data: *mut c_void,
+}
+
+impl Default for seedance_call_options {
+    fn default() -> Self {
+        seedance_call_options {
+            idempotency_key: std::ptr::null(),
+            preflight: false,
+            timeout_ms: 0,
+            no_timeout: false,
+            download_dir: std::ptr::null(),
+            skip_last_frame: false,
+            cancel: std::ptr::null(),
+            progress: None,
+            user_data: std::ptr::null_mut(),
+        }
+    }
+}
+
+/// Sets `*options` to every default (the same as all-zero). NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn seedance_call_options_init(options: *mut seedance_call_options) {
+    boundary(|| {
+        if !options.is_null() {
+            // SAFETY: non-NULL, caller-owned struct.
+            unsafe { options.write(seedance_call_options::default()) };
+        }
+    })
+}
+
+/// Sets `*options` to every default (the same as all-zero). NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn seedance_client_options_init(options: *mut seedance_client_options) {
+    boundary(|| {
+        if !options.is_null() {
+            // SAFETY: non-NULL, caller-owned struct.
+            unsafe {
+                options.write(seedance_client_options {
+                    api_key: std::ptr::null(),
+                    base_url: std::ptr::null(),
+                    timeout_ms: 0,
+                    connect_timeout_ms: 0,
+                    max_retries_set: false,
+                    max_retries: 0,
+                    rate_limit_requests: 0,
+                    rate_limit_window_ms: 0,
+                    no_rate_limit: false,
+                    time_scale: 0.0,
+                    job_store_path: std::ptr::null(),
+                    user_agent: std::ptr::null(),
+                    read_env: false,
+                })
+            };
+        }
+    })
+}
+
+fn env_key() -> Option<ApiKey> {
+    std::env::var("SEEDANCE_API_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+        .map(ApiKey::new)
+}
+
+fn build(
+    builder: ClientBuilder,
+    key: Option<ApiKey>,
+    out: *mut *mut seedance_client,
+) -> Result<(), seedance_result> {
+    let redact = |t: &str| key.as_ref().map_or_else(|| t.to_owned(), |k| k.redact(t));
+    let client = Client::new(builder).map_err(|e| fail(LastError::from_http(&e, &redact)))?;
+    let base_url = cstring(client.async_client().base_url());
+    give(
+        out,
+        seedance_client {
+            client,
+            key,
+            base_url,
+        },
+    );
+    Ok(())
+}
+
+/// Makes a client from `options` (NULL: every default, which needs `read_env` for a
+/// key, so NULL fails with `SEEDANCE_RESULT_CONFIG`) into `*out`; free it with
+/// `seedance_client_free`. Bad settings give `SEEDANCE_RESULT_CONFIG` or
+/// `SEEDANCE_RESULT_JOB_STORE`.
+#[no_mangle]
+pub extern "C" fn seedance_client_new(
+    options: *const seedance_client_options,
+    out: *mut *mut seedance_client,
+) -> seedance_result {
+    call(|| {
+        out_ptr(out, "out")?;
+        // SAFETY: NULL or a caller-owned struct.
+        let Some(o) = (unsafe { options.as_ref() }) else {
+            return build(ClientBuilder::default().no_env(), None, out);
+        };
+        let mut b = seedance_http::Client::builder();
+        if !o.read_env {
+            b = b.no_env();
+        }
+        let mut key = if o.read_env { env_key() } else { None };
+        if let Some(k) = opt_str(o.api_key, "api_key")? {
+            key = Some(ApiKey::new(k));
+            b = b.api_key(k);
+        }
+        if let Some(u) = opt_str(o.base_url, "base_url")? {
+            b = b.base_url(u);
+        }
+        if o.timeout_ms > 0 {
+            b = b.timeout(Duration::from_millis(o.timeout_ms));
+        }
+        if o.connect_timeout_ms > 0 {
+            b = b.connect_timeout(Duration::from_millis(o.connect_timeout_ms));
+        }
+        if o.max_retries_set {
+            b = b.max_retries(o.max_retries);
+        }
+        if o.no_rate_limit {
+            b = b.no_rate_limit();
+        } else if o.rate_limit_requests > 0 {
+            if o.rate_limit_window_ms == 0 {
+                return Err(fail_with(
+                    seedance_result::InvalidArgument,
+                    "rate_limit_window_ms must be > 0 when rate_limit_requests is given",
+                ));
+            }
+            b = b.rate_limit(
+                o.rate_limit_requests,
+                Duration::from_millis(o.rate_limit_window_ms),
+            );
+        }
+        if o.time_scale != 0.0 {
+            if !(o.time_scale.is_finite() && o.time_scale > 0.0) {
+                return Err(fail_with(
+                    seedance_result::InvalidArgument,
+                    format!("time_scale must be > 0 (got {})", o.time_scale),
+                ));
+            }
+            b = b.poll_schedule(PollSchedule::default().time_scale(o.time_scale));
+        }
+        if let Some(p) = opt_str(o.job_store_path, "job_store_path")? {
+            b = b.journal_path(p);
+        }
+        if let Some(ua) = opt_str(o.user_agent, "user_agent")? {
+            b = b.user_agent(ua);
+        }
+        build(b, key, out)
+    })
+}
+
+/// Makes a client from the `SEEDANCE_*` variables alone (`SEEDANCE_API_KEY`,
+/// `SEEDANCE_BASE_URL`, …) into `*out`.
+#[no_mangle]
+pub extern "C" fn seedance_client_from_env(out: *mut *mut seedance_client) -> seedance_result {
+    call(|| {
+        out_ptr(out, "out")?;
+        build(ClientBuilder::default(), env_key(), out)
+    })
+}
+
+/// The API origin the client talks to (owned by the client); NULL for NULL.
+#[no_mangle]
+pub extern "C" fn seedance_client_base_url(client: *const seedance_client) -> *const c_char {
+    boundary(|| {
+        // SAFETY: NULL or a client of this library.
+        unsafe { client.as_ref() }.map_or(std::ptr::null(), |c| c.base_url.as_ptr())
+    })
+}
+
+/// Frees a client. Calls still running on other threads must have returned. NULL is a
+/// no-op.
+#[no_mangle]
+pub extern "C" fn seedance_client_free(client: *mut seedance_client) {
+    boundary(|| take(client))
+}
+
+/// The per-call options read from C.
+struct Call {
+    key: Option<String>,
+    preflight: bool,
+    wait: WaitOptions,
+    download_dir: Option<PathBuf>,
+    last_frame: bool,
+    cancel: Option<CancellationToken>,
+    progress: seedance_progress_callback,
+    user_data: *mut c_void,
+}
+
+fn call_options(options: *const seedance_call_options) -> Result<Call, seedance_result> {
+    let default = seedance_call_options::default();
+    // SAFETY: NULL or a caller-owned struct.
+    let o = unsafe { options.as_ref() }.unwrap_or(&default);
+    let mut wait = WaitOptions::default();
+    if o.no_timeout {
+        wait = wait.timeout(None);
+    } else if o.timeout_ms > 0 {
+        wait = wait.timeout(Some(Duration::from_millis(o.timeout_ms)));
+    }
+    // SAFETY: NULL or a token of this library, alive during the call.
+    let cancel = unsafe { o.cancel.as_ref() }.map(|c| c.token.clone());
+    if let Some(c) = &cancel {
+        wait = wait.cancel(c.clone());
+    }
+    Ok(Call {
+        key: opt_str(o.idempotency_key, "idempotency_key")?.map(str::to_owned),
+        preflight: o.preflight,
+        wait,
+        download_dir: opt_str(o.download_dir, "download_dir")?.map(PathBuf::from),
+        last_frame: !o.skip_last_frame,
+        cancel,
+        progress: o.progress,
+        user_data: o.user_data,
+    })
+}
+
+impl Call {
+    fn submit(&self) -> SubmitOptions {
+        let mut s = SubmitOptions::default().preflight(self.preflight);
+        if let Some(k) = &self.key {
+            s = s.idempotency_key(k.clone());
+        }
+        if let Some(c) = &self.cancel {
+            s = s.cancel(c.clone());
+        }
+        s
+    }
+
+    fn download(&self) -> DownloadOptions {
+        let mut d = DownloadOptions::default().last_frame(self.last_frame);
+        if let Some(c) = &self.cancel {
+            d = d.cancel(c.clone());
+        }
+        d
+    }
+}
+
+/// Which events belong to one call: those of its task, found by id or (for a submit)
+/// by the idempotency key it sent.
+struct Filter {
+    task_id: Option<String>,
+    key: Option<String>,
+}
+
+impl Filter {
+    fn accept(&mut self, e: &Event) -> bool {
+        if let (
+            Event::Submitted {
+                task_id,
+                idempotency_key,
+                ..
+            },
+            Some(key),
+        ) = (e, &self.key)
+        {
+            if idempotency_key == key {
+                self.task_id = Some(task_id.to_string());
+                return true;
+            }
+            return false;
+        }
+        matches!((event_task_id(e), &self.task_id), (Some(id), Some(mine)) if id == mine)
+    }
+}
+
+/// Runs `f` (a blocking client call). With a progress callback the call runs on a
+/// scoped worker thread while this thread delivers the call's events to the callback,
+/// so the callback always runs on the caller's thread.
+fn run<T: Send>(
+    c: &seedance_client,
+    progress: seedance_progress_callback,
+    user_data: *mut c_void,
+    mut filter: Filter,
+    f: impl FnOnce(&Client) -> seedance_http::Result<T> + Send,
+) -> Result<T, seedance_result> {
+    let client = &c.client;
+    let Some(cb) = progress else {
+        return f(client).map_err(|e| c.fail(&e));
+    };
+    let mut rx = client.events();
+    let start = Instant::now();
+    let mut deliver = |rx: &mut tokio::sync::broadcast::Receiver<Event>| loop {
+        match rx.try_recv() {
+            Ok(e) => {
+                if filter.accept(&e) {
+                    if let Some((_owned, ev)) = convert(&e, start.elapsed()) {
+                        cb(user_data, &ev);
+                    }
+                }
+            }
+            Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => continue,
+            Err(_) => return,
+        }
+    };
+    let out = std::thread::scope(|s| {
+        let (tx, done) = mpsc::channel();
+        let worker = s.spawn(move || {
+            let r = f(client);
+            let _ = tx.send(());
+            r
+        });
+        while let Err(mpsc::RecvTimeoutError::Timeout) =
+            done.recv_timeout(Duration::from_millis(10))
+        {
+            deliver(&mut rx);
+        }
+        match worker.join() {
+            Ok(r) => r,
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    });
+    deliver(&mut rx);
+    out.map_err(|e| c.fail(&e))
+}
+
+fn give_task(out: *mut *mut seedance_task, task: Task) {
+    give(out, seedance_task::new(task, None, None));
+}
+
+/// Submits a request (validated first: an invalid one gives
+/// `SEEDANCE_RESULT_VALIDATION` and sends nothing). Charged once: retries reuse one
+/// idempotency key. The accepted task goes into `*out`.
+#[no_mangle]
+pub extern "C" fn seedance_submit(
+    client: *const seedance_client,
+    request: *const seedance_request,
+    options: *const seedance_call_options,
+    out: *mut *mut seedance_task,
+) -> seedance_result {
+    call(|| {
+        out_ptr(out, "out")?;
+        let c = arg_ref(client, "client")?;
+        let r = arg_ref(request, "request")?;
+        let mut o = call_options(options)?;
+        let key = o
+            .key
+            .get_or_insert_with(seedance_http::new_idempotency_key)
+            .clone();
+        let filter = Filter {
+            task_id: None,
+            key: Some(key),
+        };
+        let submit = o.submit();
+        let task = run(c, o.progress, o.user_data, filter, |cl| {
+            cl.submit(&r.req, submit)
+        })?;
+        give_task(out, task);
+        Ok(())
+    })
+}
+
+/// Reads a task by id (`SEEDANCE_RESULT_NOT_FOUND` when this key's owner has none) into
+/// `*out`.
+#[no_mangle]
+pub extern "C" fn seedance_get_task(
+    client: *const seedance_client,
+    task_id: *const c_char,
+    out: *mut *mut seedance_task,
+) -> seedance_result {
+    call(|| {
+        out_ptr(out, "out")?;
+        let c = arg_ref(client, "client")?;
+        let id = TaskId::from(arg_str(task_id, "task_id")?);
+        let task = c.client.get_task(&id).map_err(|e| c.fail(&e))?;
+        give_task(out, task);
+        Ok(())
+    })
+}
+
+/// Waits until the task ends and puts it into `*out`: `SEEDANCE_RESULT_TASK_FAILED` when
+/// it failed (its id in the last error), `SEEDANCE_RESULT_WAIT_TIMEOUT` past the bound,
+/// `SEEDANCE_RESULT_CANCELLED` when the token was triggered.
+#[no_mangle]
+pub extern "C" fn seedance_wait(
+    client: *const seedance_client,
+    task_id: *const c_char,
+    options: *const seedance_call_options,
+    out: *mut *mut seedance_task,
+) -> seedance_result {
+    call(|| {
+        out_ptr(out, "out")?;
+        let c = arg_ref(client, "client")?;
+        let id = TaskId::from(arg_str(task_id, "task_id")?);
+        let o = call_options(options)?;
+        let filter = Filter {
+            task_id: Some(id.to_string()),
+            key: None,
+        };
+        let wait = o.wait.clone();
+        let task = run(c, o.progress, o.user_data, filter, |cl| cl.wait(&id, wait))?;
+        give_task(out, task);
+        Ok(())
+    })
+}
+
+/// Submit + wait (+ download into `options->download_dir`, journaled so that
+/// `seedance_resume` finishes it after a crash): the finished task into `*out`, with
+/// `seedance_task_video_path` set when downloaded. Errors as `seedance_submit` and
+/// `seedance_wait`.
+#[no_mangle]
+pub extern "C" fn seedance_generate(
+    client: *const seedance_client,
+    request: *const seedance_request,
+    options: *const seedance_call_options,
+    out: *mut *mut seedance_task,
+) -> seedance_result {
+    call(|| {
+        out_ptr(out, "out")?;
+        let c = arg_ref(client, "client")?;
+        let r = arg_ref(request, "request")?;
+        let mut o = call_options(options)?;
+        let key = o
+            .key
+            .get_or_insert_with(seedance_http::new_idempotency_key)
+            .clone();
+        let mut g = GenerateOptions::default()
+            .submit(o.submit())
+            .wait(o.wait.clone());
+        g.download = o.download();
+        if let Some(d) = &o.download_dir {
+            g = g.download_to(d.clone());
+        }
+        let filter = Filter {
+            task_id: None,
+            key: Some(key),
+        };
+        let outcome = run(c, o.progress, o.user_data, filter, |cl| {
+            cl.generate_job(&r.req, g).map(|j| (j.result, j.downloaded))
+        })?;
+        let (task, downloaded) = outcome;
+        let task = task.map_err(|e| c.fail(&e))?;
+        let (video, frame) = match &downloaded {
+            Some(d) => (Some(d.video.as_path()), d.last_frame.as_deref()),
+            None => (None, None),
+        };
+        give(out, seedance_task::new(task, video, frame));
+        Ok(())
+    })
+}
+
+/// Downloads a completed task's video (and its last frame unless
+/// `options->skip_last_frame`) to `dest` (a file, or a directory for the task's own
+/// names). The API key is never sent to the CDN. `*video_path` (may be NULL; free it
+/// with `seedance_string_free`) gets the video file's path.
+#[no_mangle]
+pub extern "C" fn seedance_download(
+    client: *const seedance_client,
+    task: *const seedance_task,
+    dest: *const c_char,
+    options: *const seedance_call_options,
+    video_path: *mut *mut c_char,
+) -> seedance_result {
+    call(|| {
+        if !video_path.is_null() {
+            out_ptr(video_path, "video_path")?;
+        }
+        let c = arg_ref(client, "client")?;
+        let t = arg_ref(task, "task")?;
+        let dest = PathBuf::from(arg_str(dest, "dest")?);
+        let o = call_options(options)?;
+        let filter = Filter {
+            task_id: Some(t.task.id.to_string()),
+            key: None,
+        };
+        let d = o.download();
+        let done = run(c, o.progress, o.user_data, filter, |cl| {
+            cl.download(&t.task, &dest, d)
+        })?;
+        if !video_path.is_null() {
+            give_string(video_path, done.video.to_string_lossy().into_owned());
+        }
+        Ok(())
+    })
+}
+
+fn job_json(j: &JobRecord) -> serde_json::Value {
+    let (state, task, message) = match &j.state {
+        JobState::Pending => ("pending", None, None),
+        JobState::Submitted => ("submitted", None, None),
+        JobState::Completed { task } => ("completed", serde_json::to_value(task).ok(), None),
+        JobState::Failed { message } => ("failed", None, Some(message.clone())),
+        _ => ("unknown", None, None),
+    };
+    serde_json::json!({
+        "key": j.key,
+        "task_id": j.task_id.as_ref().map(|t| t.to_string()),
+        "state": state,
+        "task": task,
+        "message": message,
+        "request": j.request,
+        "download_dir": j.download_dir.as_ref().map(|d| d.to_string_lossy().into_owned()),
+        "downloaded": j.downloaded,
+        "created_ms": j.created_ms,
+        "unfinished": j.is_unfinished(),
+    })
+}
+
+/// The jobs of the client's job store as a JSON array into `*out` (free it with
+/// `seedance_string_free`): `{"key","task_id","state","task","message","request",
+/// "download_dir","downloaded","created_ms","unfinished"}` each, oldest first; `[]`
+/// when the client has no job store.
+#[no_mangle]
+pub extern "C" fn seedance_list_jobs(
+    client: *const seedance_client,
+    out: *mut *mut c_char,
+) -> seedance_result {
+    call(|| {
+        out_ptr(out, "out")?;
+        let c = arg_ref(client, "client")?;
+        let jobs: Vec<serde_json::Value> = c
+            .client
+            .async_client()
+            .journal()
+            .map(|j| j.jobs().iter().map(job_json).collect())
+            .unwrap_or_default();
+        give_string(out, c.redact(&serde_json::Value::Array(jobs).to_string()));
+        Ok(())
+    })
+}
+
+/// Re-attaches to every unfinished job of the job store (re-submitting with the same
+/// key, waiting, downloading) and puts a JSON array of outcomes into `*out` (free it with
+/// `seedance_string_free`): `{"key","task_id","result","message","task","downloaded"}`
+/// each, `result` being a `seedance_result` name. `[]` without a job store.
+#[no_mangle]
+pub extern "C" fn seedance_resume(
+    client: *const seedance_client,
+    out: *mut *mut c_char,
+) -> seedance_result {
+    call(|| {
+        out_ptr(out, "out")?;
+        let c = arg_ref(client, "client")?;
+        let outcomes = c.client.resume().map_err(|e| c.fail(&e))?;
+        let list: Vec<serde_json::Value> = outcomes
+            .iter()
+            .map(|o| {
+                let (result, message, task) = match &o.result {
+                    Ok(t) => (seedance_result::Ok, None, serde_json::to_value(t).ok()),
+                    Err(e) => (
+                        seedance_result::for_error(e),
+                        Some(c.redact(&e.to_string())),
+                        None,
+                    ),
+                };
+                serde_json::json!({
+                    "key": o.key,
+                    "task_id": o.task_id.as_ref().map(|t| t.to_string()),
+                    "result": result.name().to_string_lossy(),
+                    "message": message,
+                    "task": task,
+                    "downloaded": o.downloaded,
+                })
+            })
+            .collect();
+        give_string(out, serde_json::Value::Array(list).to_string());
+        Ok(())
+    })
+}

@@ -1,0 +1,512 @@
+//! `seedance_result`, its names, and the per-thread last error.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr};
+
+use seedance_core::{ErrorCode, ValidationError};
+use seedance_http::{Error, ErrorKind};
+
+use crate::panic::boundary;
+
+/// What a call returned. The numbers are fixed and never reused: a code that is retired
+/// keeps its number unused forever. `SEEDANCE_RESULT_OK` is 0; API error codes are
+/// 1xx, client-side outcomes 2xx, misuse of the C API 3xx.
+///
+/// After any result other than `SEEDANCE_RESULT_OK` the calling thread's last error
+/// (`seedance_last_error_message` and friends) describes it.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum seedance_result {
+    /// Success.
+    Ok = 0,
+    /// HTTP 401 `unauthorized`: missing, invalid or revoked API key.
+    Unauthorized = 101,
+    /// HTTP 400 `invalid_request`: the server refused the input.
+    InvalidRequest = 102,
+    /// HTTP 402 `insufficient_credits`.
+    InsufficientCredits = 103,
+    /// HTTP 429 `rate_limited` (after the client's own retries).
+    RateLimited = 104,
+    /// HTTP 409 `idempotency_conflict`.
+    IdempotencyConflict = 105,
+    /// HTTP 503 `service_busy` (after retries).
+    ServiceBusy = 106,
+    /// HTTP 404 `not_found`: no such task for this key's owner.
+    NotFound = 107,
+    /// HTTP 500 `internal_error` (after retries).
+    InternalError = 108,
+    /// An API error with a code this version does not know (the code is in the message).
+    ApiError = 199,
+    /// The request breaks rules of the spec; nothing was sent. Every violation is in the
+    /// last error's details (field and message).
+    Validation = 201,
+    /// The task ended without a result (`failed`); its id is the last error's task id.
+    TaskFailed = 202,
+    /// A wait gave up before the task ended (the task may still complete: wait again).
+    WaitTimeout = 203,
+    /// Connection, TLS, timeout or a refused redirect (after retries).
+    Network = 204,
+    /// The server answered something that is not the documented JSON.
+    ResponseInvalid = 205,
+    /// A file-system error.
+    Io = 206,
+    /// The job store (journal) is unusable.
+    JobStore = 207,
+    /// Cancelled through a `seedance_cancel` token.
+    Cancelled = 208,
+    /// Bad client settings (no key, plain http to a non-loopback host, bad variable).
+    Config = 209,
+    /// A download failed (status, content type, size).
+    Download = 210,
+    /// An argument has a value the call cannot take (malformed JSON, unknown field…).
+    InvalidArgument = 301,
+    /// A required pointer argument was NULL.
+    NullParameter = 302,
+    /// A string argument is not valid UTF-8.
+    InvalidUtf8 = 303,
+    /// The caller's buffer is too small; the text was truncated.
+    BufferTooSmall = 304,
+    /// A bug: the library panicked. The call had no effect on the caller's memory.
+    Panic = 305,
+    /// An error this version of the C API cannot classify (the message says what).
+    Unknown = 399,
+}
+
+impl seedance_result {
+    /// Every result, in number order.
+    pub const ALL: &'static [seedance_result] = &[
+        seedance_result::Ok,
+        seedance_result::Unauthorized,
+        seedance_result::InvalidRequest,
+        seedance_result::InsufficientCredits,
+        seedance_result::RateLimited,
+        seedance_result::IdempotencyConflict,
+        seedance_result::ServiceBusy,
+        seedance_result::NotFound,
+        seedance_result::InternalError,
+        seedance_result::ApiError,
+        seedance_result::Validation,
+        seedance_result::TaskFailed,
+        seedance_result::WaitTimeout,
+        seedance_result::Network,
+        seedance_result::ResponseInvalid,
+        seedance_result::Io,
+        seedance_result::JobStore,
+        seedance_result::Cancelled,
+        seedance_result::Config,
+        seedance_result::Download,
+        seedance_result::InvalidArgument,
+        seedance_result::NullParameter,
+        seedance_result::InvalidUtf8,
+        seedance_result::BufferTooSmall,
+        seedance_result::Panic,
+        seedance_result::Unknown,
+    ];
+
+    /// The name as in the header (`SEEDANCE_RESULT_TASK_FAILED`), NUL-terminated.
+    pub fn name(self) -> &'static CStr {
+        match self {
+            seedance_result::Ok => c"SEEDANCE_RESULT_OK",
+            seedance_result::Unauthorized => c"SEEDANCE_RESULT_UNAUTHORIZED",
+            seedance_result::InvalidRequest => c"SEEDANCE_RESULT_INVALID_REQUEST",
+            seedance_result::InsufficientCredits => c"SEEDANCE_RESULT_INSUFFICIENT_CREDITS",
+            seedance_result::RateLimited => c"SEEDANCE_RESULT_RATE_LIMITED",
+            seedance_result::IdempotencyConflict => c"SEEDANCE_RESULT_IDEMPOTENCY_CONFLICT",
+            seedance_result::ServiceBusy => c"SEEDANCE_RESULT_SERVICE_BUSY",
+            seedance_result::NotFound => c"SEEDANCE_RESULT_NOT_FOUND",
+            seedance_result::InternalError => c"SEEDANCE_RESULT_INTERNAL_ERROR",
+            seedance_result::ApiError => c"SEEDANCE_RESULT_API_ERROR",
+            seedance_result::Validation => c"SEEDANCE_RESULT_VALIDATION",
+            seedance_result::TaskFailed => c"SEEDANCE_RESULT_TASK_FAILED",
+            seedance_result::WaitTimeout => c"SEEDANCE_RESULT_WAIT_TIMEOUT",
+            seedance_result::Network => c"SEEDANCE_RESULT_NETWORK",
+            seedance_result::ResponseInvalid => c"SEEDANCE_RESULT_RESPONSE_INVALID",
+            seedance_result::Io => c"SEEDANCE_RESULT_IO",
+            seedance_result::JobStore => c"SEEDANCE_RESULT_JOB_STORE",
+            seedance_result::Cancelled => c"SEEDANCE_RESULT_CANCELLED",
+            seedance_result::Config => c"SEEDANCE_RESULT_CONFIG",
+            seedance_result::Download => c"SEEDANCE_RESULT_DOWNLOAD",
+            seedance_result::InvalidArgument => c"SEEDANCE_RESULT_INVALID_ARGUMENT",
+            seedance_result::NullParameter => c"SEEDANCE_RESULT_NULL_PARAMETER",
+            seedance_result::InvalidUtf8 => c"SEEDANCE_RESULT_INVALID_UTF8",
+            seedance_result::BufferTooSmall => c"SEEDANCE_RESULT_BUFFER_TOO_SMALL",
+            seedance_result::Panic => c"SEEDANCE_RESULT_PANIC",
+            seedance_result::Unknown => c"SEEDANCE_RESULT_UNKNOWN",
+        }
+    }
+
+    /// The result for an API error code.
+    pub fn for_api_code(code: &ErrorCode) -> seedance_result {
+        match code {
+            ErrorCode::Unauthorized => seedance_result::Unauthorized,
+            ErrorCode::InvalidRequest => seedance_result::InvalidRequest,
+            ErrorCode::InsufficientCredits => seedance_result::InsufficientCredits,
+            ErrorCode::RateLimited => seedance_result::RateLimited,
+            ErrorCode::IdempotencyConflict => seedance_result::IdempotencyConflict,
+            ErrorCode::ServiceBusy => seedance_result::ServiceBusy,
+            ErrorCode::NotFound => seedance_result::NotFound,
+            ErrorCode::InternalError => seedance_result::InternalError,
+            _ => seedance_result::ApiError,
+        }
+    }
+
+    /// The result for a client error, from its kind (and, for API errors, its code).
+    pub fn for_error(e: &Error) -> seedance_result {
+        match e.kind() {
+            ErrorKind::Validation | ErrorKind::Preflight => seedance_result::Validation,
+            ErrorKind::Api => e
+                .code()
+                .map_or(seedance_result::ApiError, seedance_result::for_api_code),
+            ErrorKind::TaskFailed => seedance_result::TaskFailed,
+            ErrorKind::WaitTimeout => seedance_result::WaitTimeout,
+            ErrorKind::Transport => seedance_result::Network,
+            ErrorKind::Decode => seedance_result::ResponseInvalid,
+            ErrorKind::Config => seedance_result::Config,
+            ErrorKind::Io => seedance_result::Io,
+            ErrorKind::Download => seedance_result::Download,
+            ErrorKind::Journal => seedance_result::JobStore,
+            ErrorKind::Cancelled => seedance_result::Cancelled,
+            _ => seedance_result::Unknown,
+        }
+    }
+}
+
+/// One detail of the last error: a violated field and what is wrong with it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Detail {
+    pub(crate) field: String,
+    pub(crate) message: String,
+}
+
+/// The last error of this thread.
+#[derive(Clone, Debug)]
+pub(crate) struct LastError {
+    pub(crate) result: seedance_result,
+    pub(crate) message: String,
+    pub(crate) details: Vec<Detail>,
+    pub(crate) task_id: Option<String>,
+    pub(crate) http_status: u16,
+}
+
+impl LastError {
+    /// An error with a message and nothing else.
+    pub(crate) fn new(result: seedance_result, message: impl Into<String>) -> LastError {
+        LastError {
+            result,
+            message: message.into(),
+            details: Vec::new(),
+            task_id: None,
+            http_status: 0,
+        }
+    }
+
+    /// With the violations of a validation error as details.
+    pub(crate) fn validation(v: &ValidationError) -> LastError {
+        let mut e = LastError::new(seedance_result::Validation, v.to_string());
+        e.details = v
+            .violations()
+            .iter()
+            .map(|x| Detail {
+                field: x.field.clone(),
+                message: x.message.clone(),
+            })
+            .collect();
+        e
+    }
+
+    /// From a client error; `redact` scrubs the key from every text.
+    pub(crate) fn from_http(err: &Error, redact: &dyn Fn(&str) -> String) -> LastError {
+        let result = seedance_result::for_error(err);
+        let mut e = match err {
+            Error::Validation(v) => LastError::validation(v),
+            _ => LastError::new(result, err.to_string()),
+        };
+        match err {
+            Error::Preflight { field, problem } => e.details.push(Detail {
+                field: field.clone(),
+                message: problem.clone(),
+            }),
+            Error::TaskFailed { task_id, .. } | Error::WaitTimeout { task_id, .. } => {
+                e.task_id = Some(task_id.to_string());
+            }
+            _ => {}
+        }
+        e.http_status = err.status().unwrap_or(0);
+        e.message = redact(&e.message);
+        for d in &mut e.details {
+            d.message = redact(&d.message);
+        }
+        e
+    }
+}
+
+thread_local! {
+    static LAST: RefCell<Option<LastError>> = const { RefCell::new(None) };
+}
+
+/// Records `e` as this thread's last error and returns its result.
+pub(crate) fn fail(e: LastError) -> seedance_result {
+    let r = e.result;
+    LAST.with(|l| *l.borrow_mut() = Some(e));
+    r
+}
+
+/// Records a plain error.
+pub(crate) fn fail_with(result: seedance_result, message: impl Into<String>) -> seedance_result {
+    fail(LastError::new(result, message))
+}
+
+/// Clears this thread's last error (at the start of every call that returns a result).
+pub(crate) fn clear() {
+    // (`try_with`: never panics, even while the thread is being torn down)
+    let _ = LAST.try_with(|l| l.borrow_mut().take());
+}
+
+fn with_last<T>(f: impl FnOnce(Option<&LastError>) -> T) -> T {
+    LAST.with(|l| f(l.borrow().as_ref()))
+}
+
+/// Copies `text` into the caller's buffer `buf` of `len` bytes, NUL-terminated. On
+/// success `*written` is the number of bytes copied (without the NUL). When it does not
+/// fit, the longest prefix that fits (cut on a character boundary) is copied and
+/// `SEEDANCE_RESULT_BUFFER_TOO_SMALL` is returned with `*written` set to the length
+/// needed (without the NUL): `buf` NULL with `len` 0 asks for that length.
+pub(crate) fn copy_out(
+    text: &str,
+    buf: *mut c_char,
+    len: usize,
+    written: *mut usize,
+) -> seedance_result {
+    let needed = text.len();
+    let fits = needed < len;
+    let mut n = if fits { needed } else { len.saturating_sub(1) };
+    while n > 0 && !text.is_char_boundary(n) {
+        n -= 1;
+    }
+    if len > 0 {
+        if buf.is_null() {
+            return fail_with(
+                seedance_result::NullParameter,
+                "buf is NULL but len is not 0",
+            );
+        }
+        // SAFETY: the caller gives `len` writable bytes at `buf`; n < len.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n);
+            *buf.add(n) = 0;
+        }
+    }
+    if !written.is_null() {
+        // SAFETY: non-NULL out-pointer from the caller.
+        unsafe { *written = if fits { n } else { needed } };
+    }
+    if fits {
+        seedance_result::Ok
+    } else {
+        seedance_result::BufferTooSmall
+    }
+}
+
+/// The name of a result as in the header (`"SEEDANCE_RESULT_TASK_FAILED"`); a static
+/// string the caller must not free. An unknown number gives `"SEEDANCE_RESULT_UNKNOWN"`.
+#[no_mangle]
+pub extern "C" fn seedance_result_name(result: u32) -> *const c_char {
+    boundary(|| {
+        seedance_result::ALL
+            .iter()
+            .find(|r| **r as u32 == result)
+            .copied()
+            .unwrap_or(seedance_result::Unknown)
+            .name()
+            .as_ptr()
+    })
+}
+
+/// The result of this thread's last failed call (`SEEDANCE_RESULT_OK` when the last call
+/// succeeded or none failed yet).
+#[no_mangle]
+pub extern "C" fn seedance_last_error_result() -> seedance_result {
+    boundary(|| with_last(|e| e.map_or(seedance_result::Ok, |e| e.result)))
+}
+
+/// Copies the full message of this thread's last error (empty when there is none) into
+/// `buf` (`len` bytes, NUL-terminated); `*written` (may be NULL) gets the bytes copied.
+/// Returns `SEEDANCE_RESULT_BUFFER_TOO_SMALL` when truncated, with `*written` set to the
+/// length needed; `buf` NULL and `len` 0 asks only for that length. The API key never
+/// appears in it. Reading the last error does not clear it.
+#[no_mangle]
+pub extern "C" fn seedance_last_error_message(
+    buf: *mut c_char,
+    len: usize,
+    written: *mut usize,
+) -> seedance_result {
+    boundary(|| {
+        let text = with_last(|e| e.map(|e| e.message.clone()).unwrap_or_default());
+        copy_out(&text, buf, len, written)
+    })
+}
+
+/// How many details (field + message, e.g. one per violated rule) the last error has.
+#[no_mangle]
+pub extern "C" fn seedance_last_error_detail_count() -> usize {
+    boundary(|| with_last(|e| e.map_or(0, |e| e.details.len())))
+}
+
+/// Copies the field of detail `index` of the last error (`prompt`, `media_urls[2]`…);
+/// as `seedance_last_error_message`. `SEEDANCE_RESULT_INVALID_ARGUMENT` past the end.
+#[no_mangle]
+pub extern "C" fn seedance_last_error_detail_field(
+    index: usize,
+    buf: *mut c_char,
+    len: usize,
+    written: *mut usize,
+) -> seedance_result {
+    boundary(|| detail(index, |d| d.field.clone(), buf, len, written))
+}
+
+/// Copies the message of detail `index` of the last error; as
+/// `seedance_last_error_message`. `SEEDANCE_RESULT_INVALID_ARGUMENT` past the end.
+#[no_mangle]
+pub extern "C" fn seedance_last_error_detail_message(
+    index: usize,
+    buf: *mut c_char,
+    len: usize,
+    written: *mut usize,
+) -> seedance_result {
+    boundary(|| detail(index, |d| d.message.clone(), buf, len, written))
+}
+
+fn detail(
+    index: usize,
+    pick: impl Fn(&Detail) -> String,
+    buf: *mut c_char,
+    len: usize,
+    written: *mut usize,
+) -> seedance_result {
+    match with_last(|e| e.and_then(|e| e.details.get(index)).map(&pick)) {
+        Some(text) => copy_out(&text, buf, len, written),
+        // not recorded as the last error: that would replace the error being read
+        None => seedance_result::InvalidArgument,
+    }
+}
+
+/// Copies the task id of the last error (a failed task, a wait that timed out); empty
+/// when it names no task. As `seedance_last_error_message`.
+#[no_mangle]
+pub extern "C" fn seedance_last_error_task_id(
+    buf: *mut c_char,
+    len: usize,
+    written: *mut usize,
+) -> seedance_result {
+    boundary(|| {
+        let text = with_last(|e| e.and_then(|e| e.task_id.clone()).unwrap_or_default());
+        copy_out(&text, buf, len, written)
+    })
+}
+
+/// The HTTP status of the last error when it came from a response (401, 402…), else 0.
+#[no_mangle]
+pub extern "C" fn seedance_last_error_http_status() -> u16 {
+    boundary(|| with_last(|e| e.map_or(0, |e| e.http_status)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The numbers are part of the ABI: this table may only grow.
+    #[test]
+    fn numbers_are_fixed() {
+        let pinned: &[(seedance_result, u32)] = &[
+            (seedance_result::Ok, 0),
+            (seedance_result::Unauthorized, 101),
+            (seedance_result::InvalidRequest, 102),
+            (seedance_result::InsufficientCredits, 103),
+            (seedance_result::RateLimited, 104),
+            (seedance_result::IdempotencyConflict, 105),
+            (seedance_result::ServiceBusy, 106),
+            (seedance_result::NotFound, 107),
+            (seedance_result::InternalError, 108),
+            (seedance_result::ApiError, 199),
+            (seedance_result::Validation, 201),
+            (seedance_result::TaskFailed, 202),
+            (seedance_result::WaitTimeout, 203),
+            (seedance_result::Network, 204),
+            (seedance_result::ResponseInvalid, 205),
+            (seedance_result::Io, 206),
+            (seedance_result::JobStore, 207),
+            (seedance_result::Cancelled, 208),
+            (seedance_result::Config, 209),
+            (seedance_result::Download, 210),
+            (seedance_result::InvalidArgument, 301),
+            (seedance_result::NullParameter, 302),
+            (seedance_result::InvalidUtf8, 303),
+            (seedance_result::BufferTooSmall, 304),
+            (seedance_result::Panic, 305),
+            (seedance_result::Unknown, 399),
+        ];
+        assert_eq!(pinned.len(), seedance_result::ALL.len());
+        for (r, n) in pinned {
+            assert_eq!(*r as u32, *n, "{r:?}");
+            assert!(seedance_result::ALL.contains(r));
+        }
+    }
+
+    #[test]
+    fn every_api_code_has_its_own_result() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let r = seedance_result::for_api_code(code);
+            assert_ne!(r, seedance_result::ApiError, "{code}");
+            assert!(seen.insert(r), "{code} shares a result");
+            let name = r.name().to_str().unwrap_or_default().to_owned();
+            assert_eq!(
+                name,
+                format!("SEEDANCE_RESULT_{}", code.as_str().to_ascii_uppercase())
+            );
+        }
+    }
+
+    #[test]
+    fn names_follow_the_variants() {
+        for r in seedance_result::ALL {
+            let name = r.name().to_str().unwrap_or_default().to_owned();
+            let variant: String = format!("{r:?}")
+                .chars()
+                .flat_map(|c| {
+                    if c.is_ascii_uppercase() {
+                        vec!['_', c]
+                    } else {
+                        vec![c.to_ascii_uppercase()]
+                    }
+                })
+                .collect();
+            assert_eq!(name, format!("SEEDANCE_RESULT{variant}"));
+        }
+    }
+
+    #[test]
+    fn copy_out_truncates_on_a_char_boundary() {
+        let mut buf = [0x7f as c_char; 4];
+        let mut n = 0usize;
+        assert_eq!(
+            copy_out("aé€", buf.as_mut_ptr(), buf.len(), &mut n),
+            seedance_result::BufferTooSmall
+        );
+        assert_eq!(n, 6);
+        // SAFETY: NUL-terminated by copy_out.
+        let s = unsafe { CStr::from_ptr(buf.as_ptr()) };
+        assert_eq!(s.to_str().ok(), Some("aé"));
+        assert_eq!(
+            copy_out("ab", buf.as_mut_ptr(), buf.len(), &mut n),
+            seedance_result::Ok
+        );
+        assert_eq!(n, 2);
+        assert_eq!(
+            copy_out("abc", std::ptr::null_mut(), 0, &mut n),
+            seedance_result::BufferTooSmall
+        );
+        assert_eq!(n, 3);
+    }
+}
