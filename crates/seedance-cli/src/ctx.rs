@@ -116,7 +116,7 @@ impl Ctx {
                 .g
                 .api_key
                 .as_ref()
-                .map_or(true, |k| k.0.trim().is_empty());
+                .is_none_or(|k| k.0.trim().is_empty());
             if err.kind == "config" && no_key {
                 err.message = "no API key: set SEEDANCE_API_KEY (or pass --api-key). To try \
                                the CLI without a key or network: `seedance demo`"

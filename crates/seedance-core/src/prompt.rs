@@ -947,7 +947,7 @@ impl DirectorPrompt {
         let mut previous_end = 0.0_f64;
         for (i, shot) in self.shots.iter().enumerate() {
             let n = i + 1;
-            let camera_empty = shot.camera.as_deref().map_or(true, |c| clean(c).is_empty());
+            let camera_empty = shot.camera.as_deref().is_none_or(|c| clean(c).is_empty());
             if clean(&shot.action).is_empty() && camera_empty {
                 return Err(PromptError::EmptyShot { shot: n });
             }

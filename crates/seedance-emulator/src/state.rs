@@ -359,7 +359,7 @@ impl Inner {
     /// Removes expired idempotency keys now and then.
     pub(crate) fn sweep_idempotency(&mut self, now: Instant) {
         self.idem_inserts += 1;
-        if self.idem_inserts % 1024 == 0 {
+        if self.idem_inserts.is_multiple_of(1024) {
             let keep = self.config.idempotency_retention;
             self.idem
                 .retain(|_, e| e.response.is_none() || now.duration_since(e.at) < keep);

@@ -160,7 +160,7 @@ impl Budget {
     pub(crate) fn pause_until(&self, until: Instant) {
         {
             let mut s = self.lock();
-            if s.paused_until.map_or(true, |p| p < until) {
+            if s.paused_until.is_none_or(|p| p < until) {
                 s.paused_until = Some(until);
             }
         }

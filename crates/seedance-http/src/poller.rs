@@ -356,7 +356,7 @@ fn choose(
         if i == 0 && now.saturating_duration_since(at) >= starve_after {
             return Some(0);
         }
-        if best.map_or(true, |(_, b)| score > b) {
+        if best.is_none_or(|(_, b)| score > b) {
             best = Some((i, score));
         }
     }
