@@ -84,8 +84,13 @@ pub enum WaitBound {
     Never,
 }
 
+/// Parses a time scale, `0.001` to `1000000` (the client's parser, Reading R21).
+pub fn parse_time_scale(s: &str) -> Result<f64, String> {
+    seedance_http::env::parse_time_scale(s)
+}
+
 /// Parses `90`, `90s`, `1m30s`, `500ms`, `2h` (the client's parser: flags and
-/// `SEEDANCE_*` variables read the same everywhere).
+/// `SEEDANCE_*` variables read the same everywhere; range-checked, Reading R21).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     seedance_http::env::parse_duration(s)
 }
@@ -287,7 +292,8 @@ pub struct GlobalArgs {
         global = true,
         env = "SEEDANCE_TIME_SCALE",
         hide_env_values = true,
-        value_name = "FACTOR"
+        value_name = "FACTOR",
+        value_parser = parse_time_scale
     )]
     pub render_time_scale: Option<f64>,
 
@@ -746,7 +752,8 @@ pub struct EmulatorArgs {
         value_name = "FACTOR",
         env = "SEEDANCE_EMULATOR_TIME_SCALE",
         hide_env_values = true,
-        default_value_t = 1.0
+        default_value_t = 1.0,
+        value_parser = parse_time_scale
     )]
     pub time_scale: f64,
 
@@ -790,7 +797,7 @@ pub struct DemoArgs {
 
     /// Divide the simulated render time by this (the real API takes minutes; 60 turns
     /// 1m 45s into under 2 s).
-    #[arg(long, default_value_t = 60.0, value_name = "FACTOR")]
+    #[arg(long, default_value_t = 60.0, value_name = "FACTOR", value_parser = parse_time_scale)]
     pub time_scale: f64,
 }
 

@@ -123,6 +123,46 @@ fn usage_errors_exit_2() {
     assert!(err.contains("--shot"), "{err}");
 }
 
+/// Issue 10, item 6: absurd local values are usage errors naming the setting (they
+/// panicked with exit 101 before Reading R21), and nothing is sent.
+#[test]
+fn absurd_durations_rates_and_scales_exit_2_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--timeout", "1e300"], "--timeout"),
+        (&["--wait-timeout", "1e20"], "--wait-timeout"),
+        (&["--expected-render", "1e300"], "--expected-render"),
+        (&["--rate-limit", "1/1e300"], "--rate-limit"),
+        (&["--render-time-scale", "1e-300"], "--render-time-scale"),
+        (&["--connect-timeout", "100000000h"], "--connect-timeout"),
+    ];
+    for (flags, name) in cases {
+        let (code, out, err) = run({
+            let mut c = seedance(dir.path());
+            c.env("SEEDANCE_API_KEY", "sk_test_x")
+                .env("SEEDANCE_BASE_URL", "http://127.0.0.1:9")
+                .args(["generate", "--prompt", "A glass train crossing a bridge"])
+                .args(*flags);
+            c
+        });
+        assert_eq!(code, 2, "{flags:?}: {out}{err}");
+        assert!(err.contains(name), "{flags:?}: {err}");
+        assert!(!err.contains("panicked"), "{flags:?}: {err}");
+    }
+    let (code, _, err) = run({
+        let mut c = seedance(dir.path());
+        c.env("SEEDANCE_TIME_SCALE", "1e-300")
+            .env("SEEDANCE_API_KEY", "sk_test_x")
+            .args(["status", "sd2_x"]);
+        c
+    });
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("render-time-scale") || err.contains("SEEDANCE_TIME_SCALE"),
+        "{err}"
+    );
+}
+
 #[test]
 fn no_key_is_a_usage_error_that_points_at_the_demo() {
     let dir = tempfile::tempdir().unwrap();

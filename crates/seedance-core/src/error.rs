@@ -143,10 +143,12 @@ impl<'de> Deserialize<'de> for ErrorCode {
 #[error("{code}: {message}")]
 #[non_exhaustive]
 pub struct ApiError {
-    /// The code.
+    /// The code (a code that is not text reads as its JSON text).
+    #[serde(deserialize_with = "code_or_text")]
     pub code: ErrorCode,
-    /// A human-readable message (`null` or absent reads as empty).
-    #[serde(default, deserialize_with = "crate::task::null_as_default")]
+    /// A human-readable message (`null` or absent reads as empty; other non-text values
+    /// as their JSON text).
+    #[serde(default, deserialize_with = "text_or_json")]
     pub message: String,
 }
 
@@ -158,6 +160,47 @@ impl ApiError {
             message: message.into(),
         }
     }
+
+    /// The error as it may be shown (Reading R22): the key, `Bearer` tokens and
+    /// key-shaped text removed from an unknown code and from the message, **then** the
+    /// message cut to [`crate::rules::MESSAGE_MAX_CHARS`] characters and control
+    /// characters turned into spaces. Every client path applies it to what the server sent.
+    ///
+    /// ```
+    /// use seedance_core::{ApiError, ErrorCode};
+    /// let key = "sk_live_abcdefgh1234";
+    /// let e = ApiError::new(ErrorCode::from("sk_live_abcdefgh1234"), "your key sk_live_abcdefgh1234\n")
+    ///     .redacted(Some(key));
+    /// assert_eq!(e.to_string(), "[redacted]: your key [redacted]");
+    /// ```
+    pub fn redacted(&self, key: Option<&str>) -> ApiError {
+        let code = match &self.code {
+            ErrorCode::Other(c) => ErrorCode::Other(crate::rules::excerpt(c, key, 100)),
+            known => known.clone(),
+        };
+        ApiError {
+            code,
+            message: crate::rules::excerpt(&self.message, key, crate::rules::MESSAGE_MAX_CHARS),
+        }
+    }
+}
+
+fn json_text(v: serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+fn text_or_json<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(json_text(serde_json::Value::deserialize(d)?))
+}
+
+fn code_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ErrorCode, D::Error> {
+    Ok(ErrorCode::from(
+        json_text(serde_json::Value::deserialize(d)?).as_str(),
+    ))
 }
 
 /// The body of every error response: `{"error": {...}}`.

@@ -47,6 +47,7 @@ mod prompt;
 mod request;
 pub mod rules;
 mod task;
+mod untrusted;
 mod validate;
 
 pub use duration::Duration;

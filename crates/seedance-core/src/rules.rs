@@ -43,9 +43,39 @@
 //!   flight", "still", "in progress"…); the retries are bounded in time. Any other 409 is
 //!   final. The message words are [`CONFLICT_BODY_MISMATCH_WORDS`] and
 //!   [`CONFLICT_IN_FLIGHT_WORDS`], read by [`conflict_reason`].
+//!
+//! Readings about what arrives from the network (untrusted: the API, a proxy, the CDN)
+//! and about local values; their code is in `untrusted.rs`, re-exported here:
+//! - R19 a task id is 1 to [`TASK_ID_MAX_LEN`] characters of `A-Z a-z 0-9 _ -`; it is
+//!   checked where it is parsed ([`check_task_id`]; [`crate::TaskId`] deserialises only
+//!   valid ids), and anything else is a response error. A response about another task
+//!   than the one asked for is an error too. File names are never built from anything
+//!   else the server sends (no extension from a URL).
+//! - R20 `Retry-After` is delta-seconds or an HTTP date, capped at [`RETRY_AFTER_MAX`]
+//!   (1 h; larger values are treated as the cap and reported) ([`parse_retry_after`]).
+//! - R21 every duration, rate and scale from a user (flags, variables, arguments) is
+//!   range-checked where it is parsed: durations at most [`SETTING_DURATION_MAX`]
+//!   ([`duration_from_secs_f64`], [`check_duration`]), scales in [`TIME_SCALE_RANGE`]
+//!   ([`check_time_scale`]); deadlines derived from them never overflow.
+//! - R22 secrets are removed from every server string (code, message, body excerpt)
+//!   before it is truncated, shown or stored: the key, `Bearer` tokens, `sk_live_…`
+//!   shapes ([`redact_secrets`], [`excerpt`]).
+//! - R23 server strings printed for humans have their control characters and bidi
+//!   overrides escaped ([`escape_controls`]); JSON output is left to the JSON encoder.
+//! - R24 sizes: API bodies are read up to [`API_BODY_MAX_BYTES`], downloads up to
+//!   [`DOWNLOAD_MAX_BYTES`] within [`DOWNLOAD_DEADLINE`] (all configurable in the
+//!   client); optional numeric task fields that are malformed read as absent (the raw
+//!   JSON keeps them), statuses match case-insensitively, unknown fields are ignored.
 
 use std::fmt;
 use std::str::FromStr;
+
+pub use crate::untrusted::{
+    check_duration, check_task_id, check_time_scale, duration_from_secs_f64, escape_controls,
+    excerpt, parse_retry_after, redact_secrets, scale_duration, InvalidTaskId, RetryAfter,
+    API_BODY_MAX_BYTES, DOWNLOAD_DEADLINE, DOWNLOAD_MAX_BYTES, MESSAGE_MAX_CHARS, REDACTED,
+    RETRY_AFTER_MAX, SETTING_DURATION_MAX, TASK_ID_MAX_LEN, TIME_SCALE_RANGE,
+};
 
 /// Production base URL of the API.
 pub const PRODUCTION_BASE_URL: &str = "https://seedance2ai.io";

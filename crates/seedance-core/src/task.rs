@@ -8,14 +8,20 @@ use crate::error::ApiError;
 use crate::rules::{self, Channel, QualityTier};
 
 /// A task id. Opaque: `sd2_…` for this video model, but `gpt2_…` and `nbp_…` exist too
-/// (Reading R10), so nothing may assume a prefix.
+/// (Reading R10), so nothing may assume a prefix. Ids that arrive from the network are
+/// checked (Reading R19): deserialising accepts only 1 to 128 characters of
+/// `A-Z a-z 0-9 _ -`, and [`TaskId::parse`] does the same for ids a user types. `From`
+/// does not check (ids the program made itself); [`TaskId::check`] tells.
 ///
 /// ```
 /// use seedance_core::TaskId;
-/// let id = TaskId::from("nbp_42");
+/// let id = TaskId::parse("nbp_42")?;
 /// assert_eq!(id.as_str(), "nbp_42");
+/// assert!(TaskId::parse("../escaped").is_err());
+/// assert!(serde_json::from_str::<TaskId>(r#""/etc/passwd""#).is_err());
+/// # Ok::<(), seedance_core::rules::InvalidTaskId>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct TaskId(String);
 
@@ -23,6 +29,31 @@ impl TaskId {
     /// The id as sent on the wire.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// An id checked by Reading R19 (what a user or a file gives).
+    pub fn parse(s: &str) -> Result<TaskId, rules::InvalidTaskId> {
+        rules::check_task_id(s)?;
+        Ok(TaskId(s.to_owned()))
+    }
+
+    /// Whether this id passes Reading R19 (ids made with `From` are not checked).
+    ///
+    /// ```
+    /// use seedance_core::TaskId;
+    /// assert!(TaskId::from("sd2_1").check().is_ok());
+    /// assert!(TaskId::from("a/b").check().is_err());
+    /// ```
+    pub fn check(&self) -> Result<(), rules::InvalidTaskId> {
+        rules::check_task_id(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for TaskId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        rules::check_task_id(&s).map_err(serde::de::Error::custom)?;
+        Ok(TaskId(s))
     }
 }
 
@@ -94,14 +125,24 @@ impl TaskStatus {
     }
 }
 
+/// Statuses match case-insensitively (Reading R24): `COMPLETED` is `completed`.
+///
+/// ```
+/// use seedance_core::TaskStatus;
+/// assert_eq!(TaskStatus::from("COMPLETED"), TaskStatus::Completed);
+/// assert_eq!(TaskStatus::from("Queued").as_str(), "Queued");
+/// ```
 impl From<&str> for TaskStatus {
     fn from(s: &str) -> Self {
-        match s {
-            "processing" => TaskStatus::Processing,
-            "completed" => TaskStatus::Completed,
-            "failed" => TaskStatus::Failed,
-            other => TaskStatus::Other(other.to_owned()),
-        }
+        let known = [
+            TaskStatus::Processing,
+            TaskStatus::Completed,
+            TaskStatus::Failed,
+        ];
+        known
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+            .unwrap_or_else(|| TaskStatus::Other(s.to_owned()))
     }
 }
 
@@ -154,25 +195,50 @@ pub struct ImageOutput {
 #[non_exhaustive]
 pub struct TaskOutput {
     /// The MP4, on a CDN host (never send the API key there). Expires (about 24 h elsewhere).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::task::lenient"
+    )]
     pub video_url: Option<String>,
     /// The last frame as an image, on the CDN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::task::lenient"
+    )]
     pub last_frame_url: Option<String>,
-    /// The seed that was used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The seed that was used (a malformed value reads as absent, Reading R24).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::task::lenient_int"
+    )]
     pub seed: Option<i64>,
     /// Images, for image-model tasks (`gpt2_…`, `nbp_…`). `null` reads as empty.
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::task::null_as_default"
+        deserialize_with = "crate::task::lenient_list"
     )]
     pub images: Vec<ImageOutput>,
 }
 
 /// A task as the API reports it. Unknown fields are ignored (the raw JSON is kept by the
-/// client); every field but `id` and `status` may be absent.
+/// client); every field but `id` and `status` may be absent. Reading R24: an optional
+/// field of the wrong shape (`credits_used: -5`, `"seed": "x"`) reads as absent instead
+/// of making the task unreadable; `30.0` reads as 30. The id must pass Reading R19.
+///
+/// ```
+/// use seedance_core::Task;
+/// let t = Task::from_json(br#"{"id":"sd2_1","status":"COMPLETED","credits_used":30.0,
+///     "credits_refunded":-5,"model":7,"output":{"seed":"x","video_url":"https://c.example/v"}}"#)?;
+/// assert!(t.status.is_terminal());
+/// assert_eq!((t.credits_used, t.credits_refunded, t.model), (Some(30), None, None));
+/// assert_eq!(t.raw.unwrap()["credits_refunded"], -5);
+/// assert!(Task::from_json(br#"{"id":"../x","status":"completed"}"#).is_err());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 ///
 /// ```
 /// use seedance_core::{Task, TaskStatus};
@@ -189,31 +255,67 @@ pub struct Task {
     /// The status.
     pub status: TaskStatus,
     /// `seedance2` for this model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::task::lenient"
+    )]
     pub model: Option<String>,
     /// The tier it was rendered at.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::task::lenient"
+    )]
     pub quality_tier: Option<QualityTier>,
     /// The channel it was rendered on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::task::lenient"
+    )]
     pub channel: Option<Channel>,
     /// Credits charged at submit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::task::lenient_int"
+    )]
     pub credits_used: Option<u64>,
     /// Credits given back (on failure).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::task::lenient_int"
+    )]
     pub credits_refunded: Option<u64>,
     /// The result; null or absent until `completed` (Reading R9).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::task::lenient"
+    )]
     pub output: Option<TaskOutput>,
     /// Why it failed, on `failed`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::task::lenient"
+    )]
     pub error: Option<ApiError>,
     /// Creation time, e.g. `2026-06-03T10:00:00.000Z`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::task::lenient"
+    )]
     pub created_at: Option<String>,
     /// Last update time, same format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::task::lenient"
+    )]
     pub updated_at: Option<String>,
     /// The whole response object as received, unknown fields included (the API adds
     /// fields over time). Set by [`Task::from_json`]; not serialised.
@@ -277,11 +379,52 @@ impl Task {
     }
 }
 
-/// Reads `null` as the type's default (the API may send `null` for an empty list or text).
-pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+/// Reads an optional field leniently (Reading R24): a value of the wrong shape is `None`.
+pub(crate) fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
-    T: Default + Deserialize<'de>,
+    T: serde::de::DeserializeOwned,
 {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(v.and_then(|v| serde_json::from_value(v).ok()))
+}
+
+/// Reads an optional whole number leniently (Reading R24): `30` and `30.0` are 30; a
+/// fraction, a value out of range (`-5` for a count), text or anything else is `None`.
+pub(crate) fn lenient_int<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64> + TryFrom<u64>,
+{
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    let Some(serde_json::Value::Number(n)) = v else {
+        return Ok(None);
+    };
+    if let Some(u) = n.as_u64() {
+        return Ok(T::try_from(u).ok());
+    }
+    if let Some(i) = n.as_i64() {
+        return Ok(T::try_from(i).ok());
+    }
+    Ok(n.as_f64()
+        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+        // exact: |f| < 2^53
+        .and_then(|f| T::try_from(f as i64).ok()))
+}
+
+/// Reads a list leniently: `null` or a value of the wrong shape is empty, and so is
+/// each item that is not readable (it is skipped).
+pub(crate) fn lenient_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(match v {
+        Some(serde_json::Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|i| serde_json::from_value(i).ok())
+            .collect(),
+        _ => Vec::new(),
+    })
 }

@@ -411,7 +411,12 @@ pub fn check_public_https_url(url: &str) -> Result<(), String> {
     if !after_scheme.starts_with("//") || after_scheme[2..].starts_with('/') {
         return Err("must start with https:// followed by the host".to_owned());
     }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
+    // `https://:@host/` parses to an empty user and no password: look at the text too.
+    let authority = after_scheme[2..]
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    if authority.contains('@') || !parsed.username().is_empty() || parsed.password().is_some() {
         return Err("must not carry user-info (user:pass@)".to_owned());
     }
     match parsed.host() {
@@ -496,6 +501,14 @@ fn non_global_v6(ip: Ipv6Addr) -> Option<&'static str> {
         Some("site-local (deprecated)")
     } else if (s[0] == 0x2001 && s[1] == 0x0db8) || (s[0] & 0xfff0) == 0x3ff0 {
         Some("documentation")
+    } else if s[0] == 0x2001 && s[1] == 0 {
+        // Teredo (RFC 4380): tunnels to an address the URL does not show.
+        Some("Teredo")
+    } else if s[0] == 0x2001 && s[1] < 0x0200 {
+        // 2001::/23, IETF protocol assignments (benchmarking, ORCHID, AMT…).
+        Some("IETF protocol assignment")
+    } else if s[0] == 0x5f00 {
+        Some("SRv6 segment identifier")
     } else if s[0] == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0 {
         Some("discard-only")
     } else if s[0] == 0x0064 && s[1] == 0xff9b && s[2] == 0x0001 {

@@ -58,6 +58,19 @@ const URLS: &[(&str, bool)] = &[
     ("asset://abc", false),
     ("not a url", false),
     ("", false),
+    // Reading R3/R17: an empty user-info is still user-info; Teredo and the rest of
+    // 2001::/23 (IETF protocol assignments), SRv6 SIDs and 3fff::/20 are not public.
+    ("https://:@cdn.example.com/a.png", false),
+    ("https://@cdn.example.com/a.png", false),
+    ("https://[2001::1]/a.png", false),
+    (
+        "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/a.png",
+        false,
+    ),
+    ("https://[2001:2::1]/a.png", false),
+    ("https://[5f00::1]/a.png", false),
+    ("https://[3fff::1]/a.png", false),
+    ("https://[2001:4860:4860::8888]/a.png", true),
 ];
 
 fn url_is_public(url: &str) -> bool {
@@ -529,6 +542,50 @@ proptest! {
             prop_assert_eq!(slice.map(str::trim), Some(f.text.as_str()));
             prop_assert!(!f.to_string().is_empty());
         }
+    }
+
+    #[test]
+    fn retry_after_never_panics_and_is_capped(s in prop_oneof![
+        any::<String>(),
+        "[0-9]{1,40}",
+        "[0-9]{0,25}\\.[0-9]{0,25}",
+        "[0-9.eE+-]{1,30}",
+        "(Mon|Tue|Sun), [0-9]{1,2} (Jan|Oct|Dec) [0-9]{1,6} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT",
+    ]) {
+        let now = std::time::SystemTime::now();
+        if let Some(r) = seedance_core::rules::parse_retry_after(&s, now) {
+            prop_assert!(r.delay <= seedance_core::rules::RETRY_AFTER_MAX);
+            // the delay can always be added to a clock
+            prop_assert!(std::time::Instant::now().checked_add(r.delay).is_some());
+        }
+    }
+
+    #[test]
+    fn untrusted_text_helpers_never_panic(s in any::<String>(), key in "sk_live_[a-z0-9]{4,20}", max in 0usize..300) {
+        use seedance_core::rules::{check_task_id, escape_controls, excerpt, redact_secrets};
+        let text = format!("{s}{key}{s}");
+        prop_assert!(!redact_secrets(&text, Some(&key)).contains(&key));
+        let ex = excerpt(&text, Some(&key), max);
+        prop_assert!(!ex.contains(&key));
+        prop_assert!(ex.chars().count() <= max + 1);
+        prop_assert!(!ex.chars().any(char::is_control));
+        prop_assert!(!escape_controls(&s).chars().any(char::is_control));
+        if check_task_id(&s).is_ok() {
+            prop_assert!(s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+            prop_assert!(!s.is_empty() && s.len() <= 128);
+        }
+    }
+
+    #[test]
+    fn local_durations_never_panic(secs in prop_oneof![any::<f64>(), 0.0..1e12f64], scale in any::<f64>()) {
+        use seedance_core::rules::{duration_from_secs_f64, check_time_scale, scale_duration, SETTING_DURATION_MAX};
+        if let Ok(d) = duration_from_secs_f64("x", secs, SETTING_DURATION_MAX) {
+            prop_assert!(d <= SETTING_DURATION_MAX);
+            if check_time_scale("s", scale).is_ok() {
+                prop_assert!(std::time::Instant::now().checked_add(scale_duration(d, scale)).is_some());
+            }
+        }
+        let _ = scale_duration(std::time::Duration::MAX, scale);
     }
 
     #[test]

@@ -59,24 +59,31 @@ impl RetryPolicy {
     }
 }
 
-/// Parses a `Retry-After` header: delta-seconds (integer, or decimal as some servers
-/// send) or an HTTP date.
+/// Parses a `Retry-After` header by Reading R20 (the core's one parser): delta-seconds
+/// (integer, or decimal as some servers send) or an HTTP date, capped at
+/// [`seedance_core::rules::RETRY_AFTER_MAX`] (a capped value is logged), never overflowing.
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
-    let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    let r = seedance_core::rules::parse_retry_after(value, SystemTime::now())?;
+    if r.capped {
+        tracing::warn!(
+            retry_after = %seedance_core::rules::excerpt(value, None, 64),
+            cap_secs = r.delay.as_secs(),
+            "the server asked to wait longer than the cap; waiting the cap"
+        );
     }
-    if let Ok(secs) = v.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Some(Duration::from_secs_f64(secs));
-        }
-        return None;
-    }
-    let when = httpdate::parse_http_date(v).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    Some(r.delay)
+}
+
+/// `Instant::now() + d`, saturating far in the future instead of panicking on overflow.
+pub(crate) fn instant_after(d: Duration) -> tokio::time::Instant {
+    checked_after(tokio::time::Instant::now(), d)
+}
+
+/// `at + d`, saturating far in the future (30 days on) instead of panicking on overflow.
+pub(crate) fn checked_after(at: tokio::time::Instant, d: Duration) -> tokio::time::Instant {
+    at.checked_add(d)
+        .or_else(|| at.checked_add(seedance_core::rules::SETTING_DURATION_MAX))
+        .unwrap_or(at)
 }
 
 #[cfg(test)]
@@ -114,6 +121,11 @@ mod tests {
         assert_eq!(parse_retry_after("1.5"), Some(Duration::from_millis(1500)));
         assert_eq!(parse_retry_after("soon"), None);
         assert_eq!(parse_retry_after("-3"), None);
+        // Reading R20: absurd values are capped, never a panic or a months-long wait
+        let cap = seedance_core::rules::RETRY_AFTER_MAX;
+        for v in ["1e300", "99999999999999999999", "1e19", "10000000000000"] {
+            assert_eq!(parse_retry_after(v), Some(cap), "{v}");
+        }
         let past = "Wed, 21 Oct 2015 07:28:00 GMT";
         assert_eq!(parse_retry_after(past), Some(Duration::ZERO));
         let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(100));

@@ -147,7 +147,8 @@ impl Budget {
             let mut s = self.lock();
             s.in_flight = s.in_flight.saturating_sub(1);
             if used {
-                let free_at = Instant::now() + self.limit.window + self.margin;
+                let free_at =
+                    crate::backoff::instant_after(self.limit.window.saturating_add(self.margin));
                 s.releases.push(Reverse(free_at));
             } else {
                 s.admitted = s.admitted.saturating_sub(1);

@@ -454,7 +454,7 @@ impl Client {
                     Retry::After(d) => {
                         if media && error.status() == Some(429) {
                             if let Some(b) = &inner.media_budget {
-                                b.pause_until(Instant::now() + d);
+                                b.pause_until(crate::backoff::instant_after(d));
                             }
                         }
                         (error, d, true)
@@ -691,12 +691,9 @@ impl Client {
             .inner
             .expected_render
             .unwrap_or_else(|| Duration::from_secs_f64(job.request.expected_render_secs()));
-        let wait =
-            WaitOptions::default()
-                .expected_render(expected)
-                .elapsed(Duration::from_secs_f64(
-                    elapsed.as_secs_f64() / self.inner.schedule.time_scale.max(f64::MIN_POSITIVE),
-                ));
+        let wait = WaitOptions::default().expected_render(expected).elapsed(
+            seedance_core::rules::scale_duration(elapsed, self.inner.schedule.time_scale),
+        );
         let now = Instant::now();
         match job.state {
             JobState::Pending => match self.post_submit(&job.request, &job.key, true, None).await {

@@ -317,11 +317,7 @@ impl ClientBuilder {
             Some(s) => s,
             None => {
                 let mut s = PollSchedule::default();
-                let scale = |v: &str| match v.trim().parse::<f64>() {
-                    Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-                    _ => Err(format!("{v:?} is not a number above 0")),
-                };
-                if let Some(x) = var(env, "SEEDANCE_TIME_SCALE", scale)? {
+                if let Some(x) = var(env, "SEEDANCE_TIME_SCALE", crate::env::parse_time_scale)? {
                     s.time_scale = x;
                 }
                 if let Some(d) = var(env, "SEEDANCE_POLL_INTERVAL", parse_duration)? {

@@ -63,17 +63,40 @@ pub const VARIABLES: &[(&str, &str)] = &[
 ];
 
 /// A duration: a number of seconds (`90`, `2.5`) or a human form (`90s`, `5m`,
-/// `1h30m`, `250ms`).
+/// `1h30m`, `250ms`), at most [`seedance_core::rules::SETTING_DURATION_MAX`] (30 days,
+/// Reading R21): `1e300` is an error, never a panic.
+///
+/// ```
+/// assert!(seedance_http::env::parse_duration("1e300").is_err());
+/// assert!(seedance_http::env::parse_duration("100000000h").is_err());
+/// ```
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let s = value.trim();
+    let max = seedance_core::rules::SETTING_DURATION_MAX;
     if let Ok(secs) = s.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {
-            return Ok(Duration::from_secs_f64(secs));
+            return seedance_core::rules::duration_from_secs_f64(&format!("{s:?}"), secs, max);
         }
         return Err(format!("{s:?} is not a duration (seconds must be ≥ 0)"));
     }
-    humantime::parse_duration(s)
-        .map_err(|e| format!("{s:?} is not a duration like 90, 90s, 5m or 1h30m ({e})"))
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("{s:?} is not a duration like 90, 90s, 5m or 1h30m ({e})"))?;
+    seedance_core::rules::check_duration(&format!("{s:?}"), d, max)
+}
+
+/// A time scale (emulated time runs this many times faster): a number from `0.001` to
+/// `1000000` (Reading R21).
+///
+/// ```
+/// assert_eq!(seedance_http::env::parse_time_scale("1000"), Ok(1000.0));
+/// assert!(seedance_http::env::parse_time_scale("1e-300").is_err());
+/// ```
+pub fn parse_time_scale(value: &str) -> Result<f64, String> {
+    let v = value.trim();
+    let x: f64 = v
+        .parse()
+        .map_err(|_| format!("{v:?} is not a number above 0"))?;
+    seedance_core::rules::check_time_scale(&format!("{v:?}"), x)
 }
 
 /// A request budget: `N/WINDOW` (`30/60`, `30/60s`, `30/1m`), `N` (per 60 s), or
@@ -120,6 +143,14 @@ mod tests {
         assert!(parse_duration("-1").is_err());
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("NaN").is_err());
+        // Reading R21: absurd values are errors, never panics
+        for absurd in ["1e300", "1e20", "2592001", "100000000h", "inf"] {
+            assert!(parse_duration(absurd).is_err(), "{absurd}");
+        }
+        assert!(parse_rate_limit("1/1e300").is_err());
+        assert!(parse_wait_timeout("1e20").is_err());
+        assert!(parse_time_scale("1e-300").is_err());
+        assert!(parse_time_scale("0").is_err());
     }
 
     #[test]

@@ -73,27 +73,35 @@ impl PollSchedule {
         } else {
             1.0
         };
-        Duration::from_secs_f64(d.as_secs_f64() / s)
+        seedance_core::rules::scale_duration(d, s)
     }
 
     /// Delay from the submit to the first poll.
     pub fn first_delay(&self, expected: Duration) -> Duration {
-        self.scaled(expected.mul_f64(self.first_poll_factor.max(0.0)))
+        self.scaled(mul_saturating(expected, self.first_poll_factor))
     }
 
     /// Delay after poll number `polls` (1-based) that found the task still running.
     pub fn interval_after(&self, expected: Duration, polls: u32) -> Duration {
-        let first = expected
-            .mul_f64(self.interval_factor.max(0.0))
-            .max(self.min_interval);
+        let first = mul_saturating(expected, self.interval_factor).max(self.min_interval);
         let grown = first.as_secs_f64()
             * self
                 .backoff
                 .max(1.0)
                 .powi(i32::try_from(polls.saturating_sub(1).min(64)).unwrap_or(64));
         let capped = grown.min(self.max_interval.as_secs_f64()).max(0.0);
-        self.scaled(Duration::from_secs_f64(capped))
+        self.scaled(Duration::try_from_secs_f64(capped).unwrap_or(self.max_interval))
     }
+}
+
+/// `d × factor`, saturating (a negative or NaN factor is 0), never panicking.
+fn mul_saturating(d: Duration, factor: f64) -> Duration {
+    let f = if factor.is_nan() {
+        0.0
+    } else {
+        factor.max(0.0)
+    };
+    Duration::try_from_secs_f64(d.as_secs_f64() * f).unwrap_or(Duration::MAX)
 }
 
 /// Options of [`crate::Client::submit`].

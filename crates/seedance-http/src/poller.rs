@@ -90,7 +90,7 @@ impl Poller {
             if let Some(w) = s.tasks.get_mut(id) {
                 w.waiters.push((waiter, tx));
             } else {
-                let due = now + first_delay.saturating_sub(elapsed);
+                let due = crate::backoff::checked_after(now, first_delay.saturating_sub(elapsed));
                 let seq = s.seq;
                 s.queue.insert((due, seq, id.clone()));
                 s.tasks.insert(
@@ -303,7 +303,7 @@ impl Poller {
                 if w.waiters.is_empty() {
                     s.tasks.remove(id);
                 } else {
-                    let due = now + d;
+                    let due = crate::backoff::checked_after(now, d);
                     w.due = due;
                     let seq = w.seq;
                     s.queue.insert((due, seq, id.clone()));

@@ -315,7 +315,7 @@ pub(crate) fn classify(inner: &Inner, result: Result<RawResponse, SendError>) ->
         // Whoever caused it, the account is over its limit: pause every request.
         if let Some(b) = &inner.budget {
             let pause = retry_after.unwrap_or(inner.retry.base);
-            b.pause_until(tokio::time::Instant::now() + pause);
+            b.pause_until(crate::backoff::instant_after(pause));
         }
     }
     let retry = match status {
