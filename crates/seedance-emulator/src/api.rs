@@ -145,13 +145,20 @@ pub(crate) fn pre_fault(app: &App, plan: &Plan, account: Option<&str>) -> Option
             r
         }
         FaultKind::DropBeforeHandling => return Some(drop_connection()),
-        _ => return None,
+        other => return crate::hostile::pre(other),
     };
     Some(resp)
 }
 
 /// Applies an after-handling fault to a finished JSON answer.
 fn finish(status: StatusCode, body: Bytes, plan: &Plan) -> Response {
+    if let Some(r) = plan
+        .action
+        .as_ref()
+        .and_then(|k| crate::hostile::after(k, status, &body))
+    {
+        return r;
+    }
     match &plan.action {
         Some(FaultKind::DropAfterHandling) => drop_connection(),
         Some(FaultKind::MalformedJson) => {
@@ -718,10 +725,14 @@ async fn get_task(app: &Arc<App>, req: Request) -> Response {
     };
     match body {
         Some(b) => finish(StatusCode::OK, b, &plan),
-        None => error_response(
-            ErrorCode::NotFound,
-            format!("Task {id:?} does not exist or does not belong to this key's owner"),
-        )
-        .into_response(),
+        None => {
+            let message =
+                format!("Task {id:?} does not exist or does not belong to this key's owner");
+            if matches!(plan.action, Some(FaultKind::ControlChars)) {
+                let body = json!({"error": {"code": "not_found", "message": message}});
+                return finish(StatusCode::NOT_FOUND, Bytes::from(body.to_string()), &plan);
+            }
+            error_response(ErrorCode::NotFound, message).into_response()
+        }
     }
 }

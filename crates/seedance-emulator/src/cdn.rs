@@ -247,7 +247,16 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, req: Request) -> Respons
                             (media.png.clone(), "image/png")
                         };
                         let len = data.len() as u64;
-                        ranged(&method, headers, len, ct, |s, e| bytes_body(data, s, e))
+                        match plan
+                            .action
+                            .as_ref()
+                            .and_then(|k| crate::hostile::cdn(k, ct))
+                        {
+                            Some(r) => r,
+                            None => {
+                                ranged(&method, headers, len, ct, |s, e| bytes_body(data, s, e))
+                            }
+                        }
                     }
                 },
             }

@@ -71,7 +71,37 @@ pub enum FaultKind {
     ExtraFields,
     /// Handle the request, then answer with this value in `status`.
     UnknownStatus(String),
+    /// A hostile server for your own tests (issue 10): the answer is valid JSON of this
+    /// many bytes (API; a huge `x_padding` field), or this many bytes of the file with a
+    /// matching `Content-Length` (CDN).
+    HugeBody {
+        /// Size of the body in bytes.
+        bytes: u64,
+    },
+    /// A body that never ends (API: a JSON string that never closes; CDN: file bytes
+    /// forever, without `Content-Length`).
+    EndlessBody,
+    /// 429 `rate_limited` with this raw `Retry-After` value (`1e300`, a date in the year
+    /// 9999, `18446744073709551615`…), before the request is handled.
+    AbsurdRetryAfter(String),
+    /// Handle the request, then answer about another task: `id` replaced by this one.
+    ForeignTaskId(String),
+    /// Handle the request, then put terminal escape sequences (title change, screen
+    /// clear, a fake line) into the answer's text: `model`, `error.message`, and
+    /// `error.code` of error answers.
+    ControlChars,
 }
+
+/// The default size of a [`FaultKind::HugeBody`]: 2 MiB, twice the client's default limit
+/// of API bodies.
+pub const HUGE_BODY_DEFAULT_BYTES: u64 = 2 << 20;
+/// The default value of a [`FaultKind::AbsurdRetryAfter`].
+pub const ABSURD_RETRY_AFTER_DEFAULT: &str = "1e300";
+/// The default id of a [`FaultKind::ForeignTaskId`].
+pub const FOREIGN_TASK_ID_DEFAULT: &str = "sd2_someone_elses_task";
+/// What [`FaultKind::ControlChars`] writes into text fields: a title change, a screen
+/// clear and a carriage return that overwrites the line with a fake success.
+pub const CONTROL_CHARS_TEXT: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\r\u{1b}[32m✔ all good\u{1b}[0m";
 
 impl FaultKind {
     /// Every kind's wire name, in declaration order (the `"kind"` values of the fault
@@ -92,6 +122,11 @@ impl FaultKind {
         "html_bad_gateway",
         "extra_fields",
         "unknown_status",
+        "huge_body",
+        "endless_body",
+        "absurd_retry_after",
+        "foreign_task_id",
+        "control_chars",
     ];
 
     /// The kind's wire name in the `/_emulator/faults` JSON.
@@ -107,6 +142,11 @@ impl FaultKind {
             FaultKind::HtmlBadGateway => "html_bad_gateway",
             FaultKind::ExtraFields => "extra_fields",
             FaultKind::UnknownStatus(_) => "unknown_status",
+            FaultKind::HugeBody { .. } => "huge_body",
+            FaultKind::EndlessBody => "endless_body",
+            FaultKind::AbsurdRetryAfter(_) => "absurd_retry_after",
+            FaultKind::ForeignTaskId(_) => "foreign_task_id",
+            FaultKind::ControlChars => "control_chars",
         }
     }
 }
@@ -195,6 +235,12 @@ pub(crate) struct FaultWire {
     pub(crate) delay_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) size_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) retry_after: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) task_id: Option<String>,
     /// Read-only in listings: matching requests seen.
     #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub(crate) seen: Option<u64>,
@@ -221,6 +267,15 @@ impl TryFrom<FaultWire> for Fault {
         if w.status.is_some() && w.kind != "unknown_status" {
             return Err(misplaced("status", "unknown_status"));
         }
+        if w.size_bytes.is_some() && w.kind != "huge_body" {
+            return Err(misplaced("size_bytes", "huge_body"));
+        }
+        if w.retry_after.is_some() && w.kind != "absurd_retry_after" {
+            return Err(misplaced("retry_after", "absurd_retry_after"));
+        }
+        if w.task_id.is_some() && w.kind != "foreign_task_id" {
+            return Err(misplaced("task_id", "foreign_task_id"));
+        }
         let kind = match w.kind.as_str() {
             "service_busy" => FaultKind::ServiceBusy503,
             "internal_error" => FaultKind::Internal500,
@@ -239,6 +294,26 @@ impl TryFrom<FaultWire> for Fault {
             "unknown_status" => {
                 FaultKind::UnknownStatus(w.status.unwrap_or_else(|| "queued".to_owned()))
             }
+            "huge_body" => FaultKind::HugeBody {
+                bytes: w.size_bytes.unwrap_or(HUGE_BODY_DEFAULT_BYTES),
+            },
+            "endless_body" => FaultKind::EndlessBody,
+            "absurd_retry_after" => {
+                let v = w
+                    .retry_after
+                    .unwrap_or_else(|| ABSURD_RETRY_AFTER_DEFAULT.to_owned());
+                if axum::http::HeaderValue::from_str(&v).is_err() {
+                    return Err(ControlError::new(format!(
+                        "retry_after {v:?} is not a valid header value"
+                    )));
+                }
+                FaultKind::AbsurdRetryAfter(v)
+            }
+            "foreign_task_id" => FaultKind::ForeignTaskId(
+                w.task_id
+                    .unwrap_or_else(|| FOREIGN_TASK_ID_DEFAULT.to_owned()),
+            ),
+            "control_chars" => FaultKind::ControlChars,
             other => {
                 return Err(ControlError::new(format!(
                     "unknown fault kind {other:?}; expected one of {}",
@@ -269,8 +344,10 @@ impl Fault {
     /// Reads a fault from its JSON form, the README's `FaultJson` (what
     /// `POST /_emulator/faults` takes): `{"endpoint": "submit"|"get_task"|"any"|"cdn",
     /// "kind": K, "nth"?, "times"?, "probability"?}` plus `"retry_after_secs"` (kind
-    /// `rate_limited`, default 1), `"delay_ms"` (kind `delay`, required) or `"status"`
-    /// (kind `unknown_status`, default `"queued"`). Unknown fields, kinds and endpoints,
+    /// `rate_limited`, default 1), `"delay_ms"` (kind `delay`, required), `"status"`
+    /// (kind `unknown_status`, default `"queued"`), `"size_bytes"` (kind `huge_body`,
+    /// default 2 MiB), `"retry_after"` (kind `absurd_retry_after`, default `"1e300"`) or
+    /// `"task_id"` (kind `foreign_task_id`). Unknown fields, kinds and endpoints,
     /// a probability outside 0..=1, and a parameter given to a kind it does not belong to
     /// are errors.
     ///
@@ -337,7 +414,16 @@ impl Fault {
             FaultKind::UnknownStatus(s) => (None, None, Some(s.clone())),
             _ => (None, None, None),
         };
+        let (size_bytes, retry_after, task_id) = match &self.kind {
+            FaultKind::HugeBody { bytes } => (Some(*bytes), None, None),
+            FaultKind::AbsurdRetryAfter(v) => (None, Some(v.clone()), None),
+            FaultKind::ForeignTaskId(id) => (None, None, Some(id.clone())),
+            _ => (None, None, None),
+        };
         FaultWire {
+            size_bytes,
+            retry_after,
+            task_id,
             endpoint: self.endpoint,
             kind: self.kind.name().to_owned(),
             nth: self.nth,

@@ -32,6 +32,7 @@ mod cdn;
 mod config;
 mod control;
 mod faults;
+mod hostile;
 mod media;
 mod server;
 mod state;
@@ -45,6 +46,9 @@ pub use config::{
     NO_CREDITS_ACCOUNT, NO_CREDITS_TEST_KEY, REVOKED_TEST_KEY,
 };
 pub use control::ControlError;
-pub use faults::{Endpoint, Fault, FaultKind};
+pub use faults::{
+    Endpoint, Fault, FaultKind, ABSURD_RETRY_AFTER_DEFAULT, CONTROL_CHARS_TEXT,
+    FOREIGN_TASK_ID_DEFAULT, HUGE_BODY_DEFAULT_BYTES,
+};
 pub use server::{serve, Emulator, EmulatorBuilder, Error};
 pub use state::Stats;

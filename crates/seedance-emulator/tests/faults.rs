@@ -186,6 +186,115 @@ async fn response_shape_faults() {
     assert!(a.json().get("queue_position").is_some());
 }
 
+/// The hostile kinds (issue 10), for users' own tests of their clients.
+#[tokio::test]
+async fn hostile_faults() {
+    use futures_util::StreamExt;
+    let emu = start().await;
+    let id = submit_id(&emu, &body()).await;
+    let video = wait_done(&emu, emu.api_key(), &id).await["output"]["video_url"]
+        .as_str()
+        .expect("video_url")
+        .to_owned();
+
+    // huge_body: valid JSON of exactly size_bytes, announced
+    emu.inject_json(
+        &json!({"endpoint": "get_task", "kind": "huge_body", "size_bytes": 3_000_000, "nth": 1}),
+    )
+    .expect("fault");
+    let a = get_task(&emu, emu.api_key(), &id).await;
+    assert_eq!(a.text.len(), 3_000_000);
+    let v = a.json();
+    assert_eq!(v["id"], id.as_str());
+    assert_eq!(a.header("content-length"), Some("3000000"));
+
+    // endless_body: more than any limit, without an end (read 4 MiB and stop)
+    emu.inject(Fault::new(Endpoint::GetTask, FaultKind::EndlessBody).nth(1));
+    let r = send_get_task(&emu, emu.api_key(), &id).await.expect("send");
+    assert!(r.headers().get("content-length").is_none());
+    let mut stream = r.bytes_stream();
+    let mut got = 0usize;
+    while let Some(Ok(chunk)) = stream.next().await {
+        got += chunk.len();
+        if got > 4 << 20 {
+            break;
+        }
+    }
+    assert!(got > 4 << 20, "the body ended after {got} bytes");
+    drop(stream);
+
+    // absurd_retry_after: a 429 with the raw header
+    emu.inject_json(&json!({"endpoint": "any", "kind": "absurd_retry_after", "retry_after": "99999999999999999999", "nth": 1}))
+        .expect("fault");
+    let a = get_task(&emu, emu.api_key(), &id).await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(a.header("retry-after"), Some("99999999999999999999"));
+    assert_eq!(a.error_code(), "rate_limited");
+
+    // foreign_task_id: the answer is about another task
+    emu.inject(
+        Fault::new(
+            Endpoint::GetTask,
+            FaultKind::ForeignTaskId(seedance_emulator::FOREIGN_TASK_ID_DEFAULT.into()),
+        )
+        .nth(1),
+    );
+    let v = get_task(&emu, emu.api_key(), &id).await.json();
+    assert_eq!(v["id"], seedance_emulator::FOREIGN_TASK_ID_DEFAULT);
+    assert_eq!(v["status"], "completed");
+
+    // control_chars: escape sequences in text fields of tasks and of errors
+    emu.inject(Fault::new(Endpoint::Any, FaultKind::ControlChars).times(2));
+    let v = get_task(&emu, emu.api_key(), &id).await.json();
+    assert!(v["model"].as_str().unwrap().contains('\u{1b}'), "{v}");
+    let a = get_task(&emu, emu.api_key(), "sd2_missing").await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(
+        a.message().contains(seedance_emulator::CONTROL_CHARS_TEXT),
+        "{}",
+        a.text
+    );
+
+    // on the CDN: a huge file with its length, and an endless one
+    emu.inject_json(
+        &json!({"endpoint": "cdn", "kind": "huge_body", "size_bytes": 5_000_000, "nth": 1}),
+    )
+    .expect("fault");
+    let r = client().get(&video).send().await.expect("send");
+    assert_eq!(r.headers()["content-type"], "video/mp4");
+    assert_eq!(r.bytes().await.expect("body").len(), 5_000_000);
+    emu.inject(Fault::new(Endpoint::Cdn, FaultKind::EndlessBody).nth(1));
+    let r = client().get(&video).send().await.expect("send");
+    let mut stream = r.bytes_stream();
+    let mut got = 0usize;
+    while let Some(Ok(chunk)) = stream.next().await {
+        got += chunk.len();
+        if got > 8 << 20 {
+            break;
+        }
+    }
+    assert!(got > 8 << 20);
+
+    // parameters belong to their kinds
+    for (v, needle) in [
+        (
+            json!({"endpoint": "any", "kind": "service_busy", "size_bytes": 1}),
+            "huge_body",
+        ),
+        (
+            json!({"endpoint": "any", "kind": "delay", "delay_ms": 1, "task_id": "x"}),
+            "foreign_task_id",
+        ),
+        (
+            json!({"endpoint": "any", "kind": "absurd_retry_after", "retry_after": "a\nb"}),
+            "header value",
+        ),
+    ] {
+        let e = Fault::from_json(&v).unwrap_err().to_string();
+        assert!(e.contains(needle), "{v}: {e}");
+    }
+}
+
 #[tokio::test]
 async fn delay_nth_and_probability() {
     let emu = start().await;
