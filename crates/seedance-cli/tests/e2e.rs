@@ -1,4 +1,5 @@
 //! End to end: the `seedance` binary against the emulator on 127.0.0.1:0.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Commands that need no API: help, exit-code docs, prompt lint/build, completions, man,
 //! and the demo (which embeds its own emulator).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 mod common;
 

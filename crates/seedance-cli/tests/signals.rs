@@ -1,5 +1,6 @@
 //! Ctrl-C while waiting, and what reaches the terminal: progress bars only on a TTY,
 //! nothing but the result with `--json`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 #![cfg(unix)]
 
 mod common;

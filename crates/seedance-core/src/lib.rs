@@ -37,7 +37,6 @@
 //! assert!(request.prompt.contains("as the style reference: match its cold blue palette."));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod duration;

@@ -81,14 +81,17 @@ impl fmt::Display for LintFinding {
 
 // These patterns are the rules of Reading R15; they live here because they are regexes,
 // and `rules.rs` points at them.
+#[allow(clippy::expect_used)] // a constant pattern: a test compiles every one
 static ASSET_URL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)asset://[^\s,;)\]]*").expect("valid regex"));
+#[allow(clippy::expect_used)] // a constant pattern: a test compiles every one
 static RAW_ASSET_ID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i)\b(?:asset(?:[-_:]?id[-_:]?|[-_:])([a-z0-9]{4,})|asset([a-z0-9]{6,})|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b",
     )
     .expect("valid regex")
 });
+#[allow(clippy::expect_used)] // a constant pattern: a test compiles every one
 static IN_APP_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i)@\s?(?:图片|图像|图|视频|音频|素材|image|img|picture|pic|video|audio|asset)\s?[0-9]+",
@@ -176,6 +179,7 @@ fn looks_like_email(prompt: &str, span: Range<usize>) -> bool {
     local_part && domain_goes_on
 }
 
+#[allow(clippy::expect_used)] // a constant pattern: a test compiles every one
 static SHOT_HEADINGS_INLINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:\bshot|镜头|分镜)[ \t]*[0-9]+[ \t]*(?:\([^)\n]*\))?[ \t]*[:：]")
         .expect("valid regex")

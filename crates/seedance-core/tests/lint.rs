@@ -1,5 +1,6 @@
 //! The prompt linter: each finding kind, spans, and no false positives on ordinary
 //! cinematic prompts (the spec's examples and prompts rendered by `DirectorPrompt`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use seedance_core::{
     lint_prompt, validate, AssetRole, DirectorPrompt, Intent, LintKind, Shot, VideoRequest,

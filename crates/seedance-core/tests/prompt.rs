@@ -1,4 +1,5 @@
 //! `DirectorPrompt`: rendering, role → field mapping, intents, constraints, errors, serde.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use seedance_core::{
     lint_prompt, rules, AssetRole, Constraint, Constraints, DirectorPrompt, Intent, Mode,

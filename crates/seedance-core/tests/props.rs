@@ -1,5 +1,6 @@
 //! Property tests: parsing, validation, linting and rendering never panic on arbitrary
 //! input, and every request that validates serialises to JSON the spec allows.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use proptest::prelude::*;
 use proptest::sample::select;

@@ -1,6 +1,7 @@
 //! The Readings that are predicates rather than validation rules: R12 (terminal failure
 //! statuses), R13 (where a redirect may take the key) and R18 (what a 409 is about), and
 //! the per-value tables every API revision goes through.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use seedance_core::rules::{
     conflict_reason, is_terminal_failure_status, redirect_keeps_key, ConflictReason,

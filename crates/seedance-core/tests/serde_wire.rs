@@ -1,5 +1,6 @@
 //! Serde round trips of the spec's exact JSON examples, and tolerance of what the API may
 //! add later (unknown fields ignored, unknown status/code/tier kept).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use seedance_core::{
     ApiError, AspectRatio, Channel, Duration, ErrorBody, ErrorCode, Mode, QualityTier, Resolution,

@@ -1,6 +1,7 @@
 //! Table-driven tests for every rule of `validate()`: each allowed value accepted, each
 //! boundary ±1, each contradiction, every non-public URL class. Each case asserts the
 //! exact list of (field, rule) pairs, so removing any one rule fails at least one case.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use seedance_core::{
     check_public_https_url, validate, AspectRatio, Channel, Mode, QualityTier, Resolution, Rule,

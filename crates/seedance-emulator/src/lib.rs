@@ -23,7 +23,6 @@
 //! emu.shutdown().await;
 //! # Ok(()) }
 //! ```
-#![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod api;

@@ -1,4 +1,5 @@
 //! The public API, tested from the spec: keys, credits, validation, policy, lifecycle.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The `seedance-emulator` binary: starts, prints its URLs and test key, serves.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -1,4 +1,5 @@
 //! The CDN origin: real MP4 and PNG outputs, Range support, and Authorization tracking.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 mod common;
 

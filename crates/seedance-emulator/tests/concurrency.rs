@@ -1,4 +1,5 @@
 //! Consistency under many concurrent clients, and robustness against bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Fault injection, redirects, and the /_emulator HTTP control API.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 mod common;
 

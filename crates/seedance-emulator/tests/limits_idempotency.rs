@@ -1,4 +1,5 @@
 //! Rate limits (account-wide and reference-media) and idempotency, from the spec.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `spec/openapi.yaml` stays in step with the rule tables of seedance-core. (The
 //! document is checked against the running emulator by tests/openapi/run_schemathesis.sh.)
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use seedance_core::{rules, AspectRatio, Channel, ErrorCode, Mode, QualityTier, Resolution};
 

@@ -2,6 +2,7 @@
 //! client (a fixed 5 s poll per task, 2 retries, no shared budget: how the existing
 //! Seedance Python clients work). Time is scaled; every figure is reported in model time
 //! where it matters. Run: `cargo run -p seedance-http --release --example bench`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -34,7 +34,6 @@
 //!     .await?;
 //! # Ok(()) }
 //! ```
-#![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod backoff;

@@ -1,5 +1,6 @@
 //! Downloads: memory does not grow with the file. A test binary of its own so that no
 //! other test shares the process whose peak memory it reads.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 #![cfg(target_os = "linux")]
 
 use seedance_core::Task;

@@ -1,5 +1,6 @@
 //! Promise 5, logs: the key never appears in tracing output (all levels), Debug, Display,
 //! errors or events. A test binary of its own so that it can own the global subscriber.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
