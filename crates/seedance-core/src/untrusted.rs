@@ -218,9 +218,9 @@ pub fn scale_duration(d: Duration, scale: f64) -> Duration {
 /// `d` as a short human text (`90 s`, `30 days`).
 fn human_duration(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 86_400 && s % 86_400 == 0 {
+    if s >= 86_400 && s.is_multiple_of(86_400) {
         format!("{} days", s / 86_400)
-    } else if s >= 3600 && s % 3600 == 0 {
+    } else if s >= 3600 && s.is_multiple_of(3600) {
         format!("{} h", s / 3600)
     } else if d.subsec_nanos() == 0 {
         format!("{s} s")
