@@ -786,6 +786,20 @@ pub struct EmulatorArgs {
     /// Answer API requests with a 307 to `www.` + host, as the production apex does.
     #[arg(long)]
     pub redirect_www: bool,
+
+    /// How render times spread around the model: `none` (exact), `realistic` (p5 0.75×,
+    /// median 1×, p95 2.4×, a long tail) or `P5,MEDIAN,P95` factors.
+    #[arg(long, value_name = "SPREAD", default_value = "realistic",
+          value_parser = seedance_emulator::parse_spread)]
+    pub render_spread: seedance_emulator::RenderSpread,
+
+    /// Seed of the render-time draws [default: random].
+    #[arg(long, value_name = "N")]
+    pub render_seed: Option<u64>,
+
+    /// Render at most N tasks of one account at once; later ones queue [default: no queue].
+    #[arg(long, value_name = "N")]
+    pub render_queue: Option<u32>,
 }
 
 /// Arguments of `demo`.

@@ -594,9 +594,9 @@ async fn submit(app: &Arc<App>, req: Request) -> Response {
     } else {
         1.0
     };
-    let render_secs = seedance_core::expected_render_secs(&tier, &resolution, duration) / scale;
+    let model_secs = seedance_core::expected_render_secs(&tier, &resolution, duration) / scale;
     // At most 30 days, whatever the scale.
-    let render = Duration::try_from_secs_f64(render_secs.min(30.0 * 86_400.0))
+    let model = Duration::try_from_secs_f64(model_secs.min(30.0 * 86_400.0))
         .unwrap_or(Duration::from_secs(86_400));
     let seed = match request.seed {
         Some(s) if s >= 0 => s,
@@ -619,6 +619,7 @@ async fn submit(app: &Arc<App>, req: Request) -> Response {
         })
         .to_string(),
     );
+    let render;
     {
         let mut inner = app.shared.inner.lock();
         let balance = inner.accounts.get(&account).map_or(0, |a| a.balance);
@@ -632,6 +633,9 @@ async fn submit(app: &Arc<App>, req: Request) -> Response {
         if let Some(a) = inner.accounts.get_mut(&account) {
             a.balance -= cost;
         }
+        let created = Instant::now();
+        let timing = inner.plan_render(&account, model, created);
+        render = timing.done_after();
         inner.tasks.insert(
             id.clone(),
             TaskRecord {
@@ -643,8 +647,9 @@ async fn submit(app: &Arc<App>, req: Request) -> Response {
                 credits_used: cost,
                 credits_refunded: 0,
                 created_at: SystemTime::now(),
-                created: Instant::now(),
+                created,
                 render,
+                timing,
                 will_fail,
                 seed,
                 settled: false,
@@ -718,7 +723,9 @@ async fn get_task(app: &Arc<App>, req: Request) -> Response {
         inner.settle(&id, now);
         match inner.tasks.get(&id) {
             Some(t) if t.account == account => {
-                Some(Bytes::from(t.to_json(now, &app.cdn_url).to_string()))
+                let body = Bytes::from(t.to_json(now, &app.cdn_url).to_string());
+                inner.note_poll(&id, now);
+                Some(body)
             }
             _ => None,
         }

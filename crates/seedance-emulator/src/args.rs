@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::config::Redirect;
+use crate::render::RenderSpread;
 use crate::server::EmulatorBuilder;
 
 /// Flags of `seedance-emulator` / `seedance emulator`.
@@ -54,6 +55,26 @@ pub struct EmulatorArgs {
     /// Answer API requests with 307 to `www.` + host (as the production apex does).
     #[arg(long)]
     pub redirect_www: bool,
+    /// How render times spread around the model: `none` (exact), `realistic` (p5 0.75x,
+    /// median 1x, p95 2.4x, long tail) or P5,MEDIAN,P95 factors.
+    #[arg(long, default_value = "realistic", value_parser = parse_spread)]
+    pub render_spread: RenderSpread,
+    /// Seed of the render-time draws [default: random].
+    #[arg(long, value_name = "N")]
+    pub render_seed: Option<u64>,
+    /// Render at most N tasks of one account at once; later ones queue [default: no queue].
+    #[arg(long, value_name = "N")]
+    pub render_queue: Option<u32>,
+}
+
+/// `--render-spread`'s parser (also used by the CLI's `seedance emulator`).
+///
+/// ```
+/// assert!(seedance_emulator::parse_spread("realistic").is_ok());
+/// assert!(seedance_emulator::parse_spread("fast").is_err());
+/// ```
+pub fn parse_spread(s: &str) -> Result<RenderSpread, String> {
+    RenderSpread::parse(s).map_err(|e| e.to_string())
 }
 
 impl EmulatorArgs {
@@ -64,7 +85,10 @@ impl EmulatorArgs {
             .cdn_bind(self.cdn_listen)
             .time_scale(self.time_scale)
             .failure_probability(self.failure_probability)
-            .default_credits(self.credits);
+            .default_credits(self.credits)
+            .render_spread(self.render_spread)
+            .render_seed(self.render_seed)
+            .render_queue(self.render_queue);
         let window =
             Duration::try_from_secs_f64(self.rate_window_secs).unwrap_or(Duration::from_secs(60));
         b = if self.no_rate_limit {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::control::ControlError;
+use crate::render::RenderSpread;
 
 /// The documented default test key (account [`DEFAULT_ACCOUNT`], 100 000 credits).
 pub const DEFAULT_TEST_KEY: &str = "sk_test_seedance";
@@ -237,6 +238,18 @@ pub struct RuntimeConfig {
     pub max_body_bytes: usize,
     /// Answer API requests with a 307 to another host of the same site.
     pub redirect: Option<Redirect>,
+    /// How render times spread around the core's model (default [`RenderSpread::None`]:
+    /// exact; the front doors use [`RenderSpread::Realistic`]).
+    #[serde(default)]
+    pub render_spread: RenderSpread,
+    /// Seed of the render-time draws (`None`: a random seed). The same seed and the same
+    /// sequence of submits give the same render times.
+    #[serde(default)]
+    pub render_seed: Option<u64>,
+    /// Queueing under load: each account renders at most this many tasks at once, later
+    /// ones wait for a free slot (first come, first served). `None`: no queue.
+    #[serde(default)]
+    pub render_queue: Option<u32>,
 }
 
 impl RuntimeConfig {
@@ -281,6 +294,7 @@ impl RuntimeConfig {
                 "failure_probability must be between 0 and 1",
             ));
         }
+        c.render_spread.check()?;
         Ok(c)
     }
 }
@@ -304,6 +318,9 @@ impl Default for RuntimeConfig {
             real_person_marker: Some(DEFAULT_REAL_PERSON_MARKER.to_owned()),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             redirect: None,
+            render_spread: RenderSpread::None,
+            render_seed: None,
+            render_queue: None,
         }
     }
 }

@@ -251,6 +251,18 @@ async fn tasks(State(app): AppState) -> Response {
             let mut v = t.to_json(now, &app.cdn_url);
             if let Some(o) = v.as_object_mut() {
                 o.insert("account".into(), json!(t.account));
+                let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+                o.insert(
+                    "timing".into(),
+                    json!({
+                        "model_ms": ms(t.timing.model),
+                        "render_ms": ms(t.timing.render),
+                        "queued_ms": ms(t.timing.queued),
+                        "done_ms": ms(t.timing.done_after()),
+                        "first_seen_done_ms": t.timing.first_seen_done.map(ms),
+                        "polls": t.timing.polls,
+                    }),
+                );
             }
             (t.created_at, v)
         })

@@ -33,11 +33,12 @@ mod control;
 mod faults;
 mod hostile;
 mod media;
+mod render;
 mod server;
 mod state;
 mod timefmt;
 
-pub use args::EmulatorArgs;
+pub use args::{parse_spread, EmulatorArgs};
 pub use config::{
     credits_per_second, price, Account, RateLimit, Redirect, RuntimeConfig, DEFAULT_ACCOUNT,
     DEFAULT_CREDITS, DEFAULT_FAILURE_MARKER, DEFAULT_IDEMPOTENCY_RETENTION, DEFAULT_MAX_BODY_BYTES,
@@ -49,5 +50,6 @@ pub use faults::{
     Endpoint, Fault, FaultKind, ABSURD_RETRY_AFTER_DEFAULT, CONTROL_CHARS_TEXT,
     FOREIGN_TASK_ID_DEFAULT, HUGE_BODY_DEFAULT_BYTES,
 };
+pub use render::{describe as describe_spread, RenderSpread, TaskTiming, MAX_RENDER_FACTOR};
 pub use server::{serve, Emulator, EmulatorBuilder, Error};
 pub use state::Stats;

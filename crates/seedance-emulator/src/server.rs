@@ -18,6 +18,7 @@ use crate::config::{
 };
 use crate::faults::Fault;
 use crate::media::MediaCache;
+use crate::render::RenderSpread;
 use crate::state::{initial_accounts, Initial, Shared, Stats};
 
 /// Errors of starting or serving the emulator.
@@ -58,8 +59,9 @@ pub(crate) struct App {
     pub(crate) media: MediaCache,
 }
 
-/// Builds an [`Emulator`]. Defaults: both listeners on `127.0.0.1:0`, realistic render
-/// times, the spec's 30-per-60-s and 3-per-60-s limits, 100 000 credits.
+/// Builds an [`Emulator`]. Defaults: both listeners on `127.0.0.1:0`, render times of
+/// realistic length (time scale 1) exactly as the core's model says (spread
+/// [`RenderSpread::None`]; see [`EmulatorBuilder::render_spread`]), the spec's 30-per-60-s and 3-per-60-s limits, 100 000 credits.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -174,6 +176,30 @@ impl EmulatorBuilder {
     /// Answers API requests with a 307 to another host of the same site.
     pub fn redirect(mut self, redirect: Option<Redirect>) -> Self {
         self.config.redirect = redirect;
+        self
+    }
+    /// How render times spread around the core's model (default [`RenderSpread::None`]:
+    /// exactly the model, for deterministic tests; `seedance emulator`, `seedance demo` and
+    /// the `seedance-emulator` binary use [`RenderSpread::Realistic`]).
+    ///
+    /// ```
+    /// use seedance_emulator::{Emulator, RenderSpread};
+    /// let b = Emulator::builder().render_spread(RenderSpread::Realistic).render_seed(Some(42)).render_queue(Some(4));
+    /// # let _ = b;
+    /// ```
+    pub fn render_spread(mut self, spread: RenderSpread) -> Self {
+        self.config.render_spread = spread;
+        self
+    }
+    /// Seeds the render-time draws (`None`, the default: a random seed).
+    pub fn render_seed(mut self, seed: Option<u64>) -> Self {
+        self.config.render_seed = seed;
+        self
+    }
+    /// Each account renders at most `n` tasks at once, later ones wait their turn
+    /// (default `None`: no queue).
+    pub fn render_queue(mut self, n: Option<u32>) -> Self {
+        self.config.render_queue = n.filter(|n| *n > 0);
         self
     }
     /// Replaces the whole runtime configuration.
@@ -396,6 +422,12 @@ impl Emulator {
             .filter_map(|(_, v)| seedance_core::Task::from_json(v.to_string().as_bytes()).ok())
             .collect()
     }
+    /// Every task's render timing, oldest first: the drawn render time, the time queued,
+    /// when a read first saw it done and how many reads it took (the `timing` field of
+    /// `GET /_emulator/tasks`). Detection delay = `first_seen_done_ms - done_ms`.
+    pub fn task_timings(&self) -> Vec<crate::TaskTiming> {
+        self.app.shared.inner.lock().timings()
+    }
     /// Adds a fault ([`Emulator::clear_faults`] removes them all).
     ///
     /// ```
@@ -505,6 +537,13 @@ pub async fn serve(builder: EmulatorBuilder) -> Result<(), Error> {
         config.time_scale,
         describe(config.rate_limit),
         describe(config.media_rate_limit)
+    );
+    println!(
+        "  render spread: {}  seed: {}",
+        crate::render::describe(&config.render_spread),
+        config
+            .render_seed
+            .map_or_else(|| "random".to_owned(), |s| s.to_string())
     );
     println!("  control:  {}/_emulator/stats", emu.base_url());
     println!(

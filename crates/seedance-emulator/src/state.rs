@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::config::{builtin_accounts, Account, RateLimit, RuntimeConfig};
 use crate::faults::{self, Endpoint, Fault, FaultSlot, Plan};
+use crate::render::{Planner, TaskTiming, Timing};
 use crate::timefmt::rfc3339_millis;
 
 /// Counters of one account (or of the whole emulator in `total`).
@@ -80,7 +81,9 @@ pub(crate) struct TaskRecord {
     pub(crate) credits_refunded: u64,
     pub(crate) created_at: SystemTime,
     pub(crate) created: Instant,
+    /// From creation to the end (queue + render): `timing.done_after()`.
     pub(crate) render: Duration,
+    pub(crate) timing: Timing,
     pub(crate) will_fail: bool,
     pub(crate) seed: i64,
     pub(crate) settled: bool,
@@ -197,6 +200,8 @@ pub(crate) struct Inner {
     pub(crate) faults: Vec<FaultSlot>,
     pub(crate) total: Stats,
     pub(crate) cdn_auth_headers: Vec<String>,
+    pub(crate) planner: Planner,
+    pub(crate) planner_seed: Option<u64>,
 }
 
 /// Everything shared by the handlers.
@@ -227,6 +232,8 @@ impl Inner {
             faults: Vec::new(),
             total: Stats::default(),
             cdn_auth_headers: Vec::new(),
+            planner: Planner::new(initial.config.render_seed),
+            planner_seed: initial.config.render_seed,
         };
         for a in &initial.accounts {
             inner.add_account(a);
@@ -297,6 +304,46 @@ impl Inner {
             seen: 0,
             fired: 0,
         });
+    }
+
+    /// Plans the render of a task of `account` created now whose model time (scaled) is
+    /// `model`: draws it from the configured spread, queues it when configured.
+    pub(crate) fn plan_render(&mut self, account: &str, model: Duration, now: Instant) -> Timing {
+        if self.planner_seed != self.config.render_seed {
+            self.planner = Planner::new(self.config.render_seed);
+            self.planner_seed = self.config.render_seed;
+        }
+        let (spread, queue) = (&self.config.render_spread, self.config.render_queue);
+        self.planner.plan(spread, queue, account, model, now)
+    }
+
+    /// Counts a read of task `id` by its owner and notes when one first saw it done.
+    pub(crate) fn note_poll(&mut self, id: &str, now: Instant) {
+        if let Some(t) = self.tasks.get_mut(id) {
+            t.timing.polls += 1;
+            if t.timing.first_seen_done.is_none() && t.phase(now) != Phase::Processing {
+                t.timing.first_seen_done = Some(now.duration_since(t.created));
+            }
+        }
+    }
+
+    /// The timing records of every task, oldest first.
+    pub(crate) fn timings(&self) -> Vec<TaskTiming> {
+        let mut list: Vec<&TaskRecord> = self.tasks.values().collect();
+        list.sort_by_key(|t| t.created);
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        list.into_iter()
+            .map(|t| TaskTiming {
+                id: t.id.clone(),
+                account: t.account.clone(),
+                model_ms: ms(t.timing.model),
+                render_ms: ms(t.timing.render),
+                queued_ms: ms(t.timing.queued),
+                done_ms: ms(t.timing.done_after()),
+                first_seen_done_ms: t.timing.first_seen_done.map(ms),
+                polls: t.timing.polls,
+            })
+            .collect()
     }
 
     /// Settles every task whose render time is over (refunds failed ones).

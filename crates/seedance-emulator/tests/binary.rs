@@ -71,4 +71,16 @@ fn the_default_address_is_8787() {
     assert_eq!(args.listen.to_string(), "127.0.0.1:8787");
     assert_eq!(args.time_scale, 1.0);
     assert!(!args.no_rate_limit);
+    // a person's emulator renders with the realistic spread; tests choose `none`
+    assert_eq!(args.render_spread, seedance_emulator::RenderSpread::Realistic);
+    let b = <seedance_emulator::EmulatorArgs as clap::Parser>::try_parse_from([
+        "seedance-emulator",
+        "--render-spread",
+        "none",
+        "--render-seed",
+        "5",
+    ])
+    .expect("parse");
+    assert_eq!(b.render_spread, seedance_emulator::RenderSpread::None);
+    assert_eq!(b.render_seed, Some(5));
 }

@@ -50,11 +50,12 @@ pub async fn run(a: &DemoArgs, ui: &Ui) -> Result<(), CliError> {
     ui.note("Seedance demo: an embedded emulator stands in for the API (no key, no network; nothing is charged).");
     let emu = Emulator::builder()
         .time_scale(a.time_scale)
+        .render_spread(seedance_emulator::RenderSpread::Realistic)
         .start()
         .await
         .map_err(|e| CliError::local(format!("the embedded emulator could not start: {e}")))?;
     ui.note(format!(
-        "Time is scaled {}×: a render that takes about {} on the real API takes about {} here.",
+        "Time is scaled {}×: a render that takes about {} on the real API (it varies) takes about {} here.",
         a.time_scale,
         human_duration(Duration::from_secs_f64(model_secs)),
         human_duration(Duration::from_secs_f64(model_secs / a.time_scale))

@@ -35,7 +35,10 @@ pub fn builder(a: &EmulatorArgs) -> Result<EmulatorBuilder, CliError> {
         .bind(a.addr)
         .cdn_bind(cdn)
         .time_scale(a.time_scale)
-        .failure_probability(a.failure_probability);
+        .failure_probability(a.failure_probability)
+        .render_spread(a.render_spread.clone())
+        .render_seed(a.render_seed)
+        .render_queue(a.render_queue);
     if let Some(c) = a.credits {
         b = b.default_credits(c);
     }
@@ -75,6 +78,7 @@ pub async fn run(a: &EmulatorArgs, ui: &Ui) -> Result<(), CliError> {
             "account": seedance_emulator::DEFAULT_ACCOUNT, "time_scale": cfg.time_scale,
             "rate_limit": describe(cfg.rate_limit), "media_rate_limit": describe(cfg.media_rate_limit),
             "control": format!("{}/_emulator/stats", emu.base_url()),
+            "render_spread": cfg.render_spread,
         }));
     } else {
         let scale = cfg.time_scale;
@@ -93,6 +97,10 @@ pub async fn run(a: &EmulatorArgs, ui: &Ui) -> Result<(), CliError> {
                 "  time scale: {scale}  rate limit: {}  media limit: {}",
                 describe(cfg.rate_limit),
                 describe(cfg.media_rate_limit)
+            ),
+            format!(
+                "  renders:    {}",
+                seedance_emulator::describe_spread(&cfg.render_spread)
             ),
             format!("  control:    {}/_emulator/stats", emu.base_url()),
             format!(
