@@ -3,8 +3,8 @@
 //! ([`RuntimeConfig::render_queue`](crate::RuntimeConfig::render_queue)), and the per-task
 //! record that tests and benchmarks read back ([`TaskTiming`]).
 
-use std::collections::{BinaryHeap, HashMap};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -347,7 +347,11 @@ mod tests {
         assert!(f[0] >= 0.69, "min {}", f[0]);
         assert!(f[f.len() - 1] <= MAX_RENDER_FACTOR);
         assert!((r.quantile(0.99) - 4.2).abs() < 0.1, "{}", r.quantile(0.99));
-        assert!((r.quantile(0.999) - 8.4).abs() < 0.2, "{}", r.quantile(0.999));
+        assert!(
+            (r.quantile(0.999) - 8.4).abs() < 0.2,
+            "{}",
+            r.quantile(0.999)
+        );
     }
 
     #[test]
@@ -377,15 +381,24 @@ mod tests {
         let s = Duration::from_secs;
         assert_eq!(q, [s(0), s(0), s(10), s(10), s(20)]);
         // another account has its own slots
-        assert_eq!(p.plan(&RenderSpread::None, Some(2), "b", m, now).queued, s(0));
+        assert_eq!(
+            p.plan(&RenderSpread::None, Some(2), "b", m, now).queued,
+            s(0)
+        );
         // a slot freed by then: no wait
         let later = now + s(100);
-        assert_eq!(p.plan(&RenderSpread::None, Some(2), "a", m, later).queued, s(0));
+        assert_eq!(
+            p.plan(&RenderSpread::None, Some(2), "a", m, later).queued,
+            s(0)
+        );
     }
 
     #[test]
     fn quantiles_parse_and_refuse_bad_shapes() {
-        assert_eq!(RenderSpread::parse("realistic").ok(), Some(RenderSpread::Realistic));
+        assert_eq!(
+            RenderSpread::parse("realistic").ok(),
+            Some(RenderSpread::Realistic)
+        );
         let s = RenderSpread::parse("0.9, 1, 1.5").unwrap();
         assert!((s.quantile(0.95) - 1.5).abs() < 1e-6);
         for bad in ["", "1,2", "a,b,c", "0.5,1,1.2", "1,1,2", "0,1,3", "2,1,3"] {

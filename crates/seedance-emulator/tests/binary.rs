@@ -72,7 +72,10 @@ fn the_default_address_is_8787() {
     assert_eq!(args.time_scale, 1.0);
     assert!(!args.no_rate_limit);
     // a person's emulator renders with the realistic spread; tests choose `none`
-    assert_eq!(args.render_spread, seedance_emulator::RenderSpread::Realistic);
+    assert_eq!(
+        args.render_spread,
+        seedance_emulator::RenderSpread::Realistic
+    );
     let b = <seedance_emulator::EmulatorArgs as clap::Parser>::try_parse_from([
         "seedance-emulator",
         "--render-spread",
