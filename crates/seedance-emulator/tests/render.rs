@@ -1,4 +1,5 @@
 //! Render times: drawn from a seeded spread around the model, queued under load, and
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 //! recorded per task (render time, when first seen done, polls) in the control API.
 
 mod common;
