@@ -75,6 +75,7 @@ static seedance_request *request(const char *prompt) {
     return r;
 }
 
+static uint64_t counter(seedance_emulator *e, const char *name);
 static uint64_t counter(seedance_emulator *e, const char *name) {
     uint64_t v = 0;
     CHECK_RESULT(seedance_emulator_stat(e, name, &v), SEEDANCE_RESULT_OK);
@@ -247,6 +248,9 @@ static void test_calls(seedance_client *c) {
     CHECK(t && strcmp(seedance_task_status(t), "completed") == 0 && seedance_task_is_terminal(t));
     CHECK(seedance_task_video_url(t) && strncmp(seedance_task_video_url(t), "http://127.0.0.1", 16) == 0);
     CHECK(seedance_task_error_code(t) == NULL && seedance_task_video_path(t) == NULL);
+    CHECK(seedance_task_last_frame_url(t) != NULL);
+    uint64_t refunded = 99;
+    CHECK(!seedance_task_credits_refunded(t, &refunded) || refunded == 0);
     CHECK(strstr(seedance_task_json(t), id) != NULL);
 
     char dest[300];
@@ -321,6 +325,15 @@ static void test_api_errors(void) {
     CHECK_RESULT(seedance_last_error_task_id(task_id, sizeof task_id, &n), SEEDANCE_RESULT_OK);
     CHECK(n > 4 && strncmp(task_id, "sd2_", 4) == 0);
     seedance_request_free(f);
+    seedance_task *ft = NULL;
+    CHECK_RESULT(seedance_get_task(c, task_id, &ft), SEEDANCE_RESULT_OK);
+    CHECK(ft && strcmp(seedance_task_status(ft), "failed") == 0 && seedance_task_is_terminal(ft));
+    CHECK(seedance_task_error_code(ft) != NULL && seedance_task_error_message(ft) != NULL);
+    uint64_t used = 0, refunded = 0;
+    CHECK(seedance_task_credits_used(ft, &used) && seedance_task_credits_refunded(ft, &refunded));
+    CHECK(refunded == used && used > 0);
+    CHECK(seedance_task_video_url(ft) == NULL);
+    seedance_task_free(ft);
 
     /* a wait that gives up */
     CHECK_RESULT(seedance_submit(c, r, NULL, &t), SEEDANCE_RESULT_OK);
@@ -457,6 +470,91 @@ static void test_four_threads_one_client(seedance_client *c) {
     }
 }
 
+static void test_client_from_env(void) {
+    setenv("SEEDANCE_API_KEY", seedance_emulator_api_key(emu), 1);
+    setenv("SEEDANCE_BASE_URL", seedance_emulator_base_url(emu), 1);
+    setenv("SEEDANCE_TIME_SCALE", "1000", 1);
+    seedance_client *c = NULL;
+    CHECK_RESULT(seedance_client_from_env(&c), SEEDANCE_RESULT_OK);
+    CHECK(c && strncmp(seedance_client_base_url(c), seedance_emulator_base_url(emu), 16) == 0);
+    seedance_request *r = request(PROMPT);
+    seedance_task *t = NULL;
+    CHECK_RESULT(seedance_submit(c, r, NULL, &t), SEEDANCE_RESULT_OK);
+    seedance_task_free(t);
+    seedance_client_free(c);
+    /* read_env: the variables fill what the options leave out */
+    seedance_client_options o;
+    seedance_client_options_init(&o);
+    o.read_env = true;
+    o.no_rate_limit = true;
+    c = NULL;
+    CHECK_RESULT(seedance_client_new(&o, &c), SEEDANCE_RESULT_OK);
+    t = NULL;
+    CHECK_RESULT(seedance_generate(c, r, NULL, &t), SEEDANCE_RESULT_OK);
+    CHECK(t && strcmp(seedance_task_status(t), "completed") == 0);
+    seedance_task_free(t);
+    seedance_client_free(c);
+    seedance_request_free(r);
+    unsetenv("SEEDANCE_API_KEY");
+    unsetenv("SEEDANCE_BASE_URL");
+    unsetenv("SEEDANCE_TIME_SCALE");
+    c = NULL;
+    CHECK_RESULT(seedance_client_from_env(&c), SEEDANCE_RESULT_CONFIG);
+    CHECK(c == NULL);
+}
+
+static void *cancel_now(void *arg) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    seedance_cancel_trigger(arg);
+    return NULL;
+}
+
+/* A job cut short (cancelled mid-wait) is finished by seedance_resume from the job store. */
+static void test_resume_finishes_an_unfinished_job(void) {
+    seedance_emulator_options eo = {0};
+    eo.time_scale = 100.0; /* a render of about a second */
+    eo.no_rate_limit = true;
+    seedance_emulator *e = NULL;
+    CHECK_RESULT(seedance_emulator_start(&eo, &e), SEEDANCE_RESULT_OK);
+    char journal[300];
+    snprintf(journal, sizeof journal, "%s/resume.jsonl", dir);
+    seedance_client_options o;
+    seedance_client_options_init(&o);
+    o.api_key = seedance_emulator_api_key(e);
+    o.base_url = seedance_emulator_base_url(e);
+    o.time_scale = 100.0;
+    o.no_rate_limit = true;
+    o.job_store_path = journal;
+    seedance_client *c = NULL;
+    CHECK_RESULT(seedance_client_new(&o, &c), SEEDANCE_RESULT_OK);
+    seedance_request *r = request(PROMPT);
+    seedance_cancel *k = NULL;
+    CHECK_RESULT(seedance_cancel_new(&k), SEEDANCE_RESULT_OK);
+    seedance_call_options co;
+    seedance_call_options_init(&co);
+    co.cancel = k;
+    co.idempotency_key = "c-test-resume-1";
+    pthread_t th;
+    pthread_create(&th, NULL, cancel_now, k);
+    seedance_task *t = NULL;
+    CHECK_RESULT(seedance_generate(c, r, &co, &t), SEEDANCE_RESULT_CANCELLED);
+    pthread_join(th, NULL);
+    char *jobs = NULL;
+    CHECK_RESULT(seedance_list_jobs(c, &jobs), SEEDANCE_RESULT_OK);
+    CHECK(jobs && strstr(jobs, "c-test-resume-1") && strstr(jobs, "\"unfinished\":true"));
+    seedance_string_free(jobs);
+    char *resumed = NULL;
+    CHECK_RESULT(seedance_resume(c, &resumed), SEEDANCE_RESULT_OK);
+    CHECK(resumed && strstr(resumed, "c-test-resume-1") && strstr(resumed, "\"result\":\"SEEDANCE_RESULT_OK\""));
+    seedance_string_free(resumed);
+    CHECK(counter(e, "tasks_created") == 1); /* re-attached, not submitted again */
+    seedance_cancel_free(k);
+    seedance_request_free(r);
+    seedance_client_free(c);
+    seedance_emulator_free(e);
+}
+
 static void test_jobs_and_resume(void) {
     char journal[300];
     snprintf(journal, sizeof journal, "%s/jobs.jsonl", dir);
@@ -500,6 +598,8 @@ int main(void) {
     test_charged_once_after_a_dropped_connection(c);
     test_four_threads_one_client(c);
     test_jobs_and_resume();
+    test_client_from_env();
+    test_resume_finishes_an_unfinished_job();
     seedance_client_free(c);
     seedance_emulator_free(emu);
 
