@@ -1,0 +1,262 @@
+// XCTest tests of the Swift client against the embedded emulator (time scaled ×1000),
+// mirroring bindings/kotlin/src/test/kotlin/io/seedance/ClientTest.kt.
+import Foundation
+import XCTest
+@testable import Seedance
+
+final class Recorder: ProgressListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _events: [ProgressEvent] = []
+    var events: [ProgressEvent] { lock.lock(); defer { lock.unlock() }; return _events }
+    var submittedTaskId: String? {
+        for case let .submitted(taskId, _, _, _) in events { return taskId }
+        return nil
+    }
+    func onEvent(event: ProgressEvent) {
+        lock.lock(); _events.append(event); lock.unlock()
+    }
+}
+
+final class ClientTests: XCTestCase {
+    var emu: Emulator!
+    var client: Client!
+    var dir: URL!
+    let prompt = "A glass train crossing a snowy mountain bridge at dawn"
+
+    override func setUpWithError() throws {
+        emu = try Emulator.start(options: EmulatorOptions(timeScale: 1000))
+        client = try Client.fromSettings(settings: settings())
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        emu.stop()
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    func settings(key: String? = nil) -> ClientSettings {
+        ClientSettings(apiKey: key ?? emu.apiKey(), baseUrl: emu.baseUrl(), timeScale: 1000)
+    }
+
+    func until(_ seconds: Double = 5, _ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            if Date() > deadline { XCTFail("condition not met in \(seconds) s"); return }
+            try await _Concurrency.Task.sleep(nanoseconds: 5_000_000)
+        }
+    }
+
+    // MARK: every method
+
+    func testSubmitGetTaskWaitDownload() async throws {
+        let submitted = try await client.submit(VideoRequest(prompt: prompt, duration: 5))
+        XCTAssertEqual(submitted.status, .processing)
+        let read = try await client.getTask(submitted.id)
+        XCTAssertEqual(read.id, submitted.id)
+        let done = try await client.wait(submitted.id)
+        XCTAssertEqual(done.status, .completed)
+        XCTAssertNotNil(done.output?.videoUrl)
+        let files = try await client.download(done, to: dir.path)
+        XCTAssertGreaterThan(files.bytes, 0)
+        XCTAssertNotNil(files.lastFrame)
+        XCTAssertEqual(try emu.cdnAuthHeaders(), [])
+    }
+
+    func testGenerateWithDownloadAndKey() async throws {
+        let request = VideoRequest(prompt: prompt, qualityTier: .pro, resolution: .p1080)
+        let out = dir.appendingPathComponent("out").path + "/"
+        let task = try await client.generate(request, options: GenerateOptions(idempotencyKey: "order-42", downloadTo: out))
+        XCTAssertEqual(task.status, .completed)
+        XCTAssertEqual(task.qualityTier, .pro)
+        _ = try await client.generate(request, options: GenerateOptions(idempotencyKey: "order-42"))
+        XCTAssertEqual(try emu.stats().tasksCreated, 1)
+    }
+
+    func testJobStoreJobsAndResume() async throws {
+        var s = settings()
+        s.jobStore = dir.appendingPathComponent("jobs.jsonl").path
+        let c = try Client.fromSettings(settings: s)
+        let task = try await c.generate(VideoRequest(prompt: prompt), options: GenerateOptions(idempotencyKey: "job-1"))
+        let jobs = try await c.jobs()
+        XCTAssertEqual(jobs.count, 1)
+        XCTAssertEqual(jobs[0].key, "job-1")
+        XCTAssertEqual(jobs[0].taskId, task.id)
+        XCTAssertFalse(jobs[0].unfinished)
+        let outcomes = try await c.resumeJobs()
+        XCTAssertEqual(outcomes, [])
+    }
+
+    func testValidationReturnsEveryViolation() async throws {
+        let bad = VideoRequest(prompt: "hi", duration: 30, resolution: .k4)
+        let violations = validateRequest(request: bad)
+        XCTAssertTrue(Set(violations.map(\.field)).isSuperset(of: ["prompt", "duration", "resolution"]))
+        do {
+            _ = try await client.submit(bad)
+            XCTFail("sent an invalid request")
+        } catch let SeedanceError.Validation(got, _) {
+            XCTAssertEqual(got, violations)
+        }
+        XCTAssertEqual(try emu.stats().requests, 0)
+    }
+
+    func testUnknownValuesKeepTheirString() {
+        let v = validateRequest(request: VideoRequest(prompt: prompt, mode: .other(value: "sound-to-video")))
+        XCTAssertEqual(v.map(\.field), ["mode"])
+    }
+
+    func testDirectorPromptAndLinter() throws {
+        let p = DirectorPrompt()
+            .subject(text: "a glass train")
+            .shot(shot: Shot(action: "it bursts out of a tunnel", camera: "low angle", startSecs: 0, endSecs: 3))
+            .reference(role: .style, url: "https://cdn.example.com/palette.jpg", note: "match its cold blue palette")
+            .duration(secs: 6)
+        XCTAssertTrue(try p.render().contains("style reference: match its cold blue palette"))
+        XCTAssertEqual(try p.request().mode, .mediaToVideo)
+        XCTAssertThrowsError(try DirectorPrompt().render())
+        XCTAssertEqual(lintPrompt(prompt: "the hero from asset://a1").map(\.kind), ["asset_url"])
+    }
+
+    // MARK: every error case
+
+    func testApiErrors() async throws {
+        let revoked = try Client.fromSettings(settings: settings(key: emu.revokedKey()))
+        do {
+            _ = try await revoked.submit(VideoRequest(prompt: prompt))
+            XCTFail("accepted a revoked key")
+        } catch let SeedanceError.Api(code, status, detail, _) {
+            XCTAssertEqual(code, "unauthorized")
+            XCTAssertEqual(status, 401)
+            XCTAssertFalse(detail.contains(emu.revokedKey()))
+        }
+        let poor = try Client.fromSettings(settings: settings(key: emu.noCreditsKey()))
+        do {
+            _ = try await poor.submit(VideoRequest(prompt: prompt))
+            XCTFail("charged an empty balance")
+        } catch let SeedanceError.Api(code, status, _, _) {
+            XCTAssertEqual(code, "insufficient_credits")
+            XCTAssertEqual(status, 402)
+        }
+    }
+
+    func testTaskFailed() async throws {
+        do {
+            _ = try await client.generate(VideoRequest(prompt: "\(prompt) \(emu.failureMarker())"))
+            XCTFail("the task did not fail")
+        } catch let SeedanceError.TaskFailed(taskId, _, _, refunded) {
+            XCTAssertFalse(taskId.isEmpty)
+            XCTAssertGreaterThan(refunded, 0)
+        }
+    }
+
+    func testWaitTimeout() async throws {
+        let slow = try Emulator.start(options: EmulatorOptions(timeScale: 1))
+        let c = try Client.fromSettings(settings: ClientSettings(apiKey: slow.apiKey(), baseUrl: slow.baseUrl()))
+        let task = try await c.submit(VideoRequest(prompt: prompt))
+        do {
+            _ = try await c.wait(task.id, options: WaitOptions(timeout: 0.05))
+            XCTFail("did not time out")
+        } catch let SeedanceError.WaitTimeout(taskId, _) {
+            XCTAssertEqual(taskId, task.id)
+        }
+        slow.stop()
+    }
+
+    func testNetworkError() async throws {
+        let url = emu.baseUrl()
+        emu.stop()
+        let c = try Client.fromSettings(settings: ClientSettings(apiKey: "sk_test_seedance", baseUrl: url, maxRetries: 0))
+        do {
+            _ = try await c.getTask("sd2_x")
+            XCTFail("reached a stopped server")
+        } catch SeedanceError.Network {}
+    }
+
+    func testConfigurationErrors() async throws {
+        XCTAssertThrowsError(try Client.fromSettings(settings: ClientSettings(baseUrl: emu.baseUrl())))
+        do {
+            _ = try await client.jobs()
+            XCTFail("jobs without a job store")
+        } catch SeedanceError.Configuration {}
+    }
+
+    // MARK: progress
+
+    func testProgressListenerGetsTheCallsEvents() async throws {
+        let rec = Recorder()
+        let task = try await client.generate(VideoRequest(prompt: prompt), options: GenerateOptions(downloadTo: dir.path), listener: rec)
+        guard case .submitted = rec.events.first else { return XCTFail("\(rec.events)") }
+        XCTAssertTrue(rec.events.contains { if case .completed(let t) = $0 { return t.id == task.id }; return false })
+        XCTAssertTrue(rec.events.contains { if case .downloadProgress = $0 { return true }; return false })
+    }
+
+    func testGenerateStreamEndsWithCompleted() async throws {
+        var events: [ProgressEvent] = []
+        for try await e in client.generateStream(VideoRequest(prompt: prompt)) { events.append(e) }
+        guard case .completed = events.last else { return XCTFail("\(events)") }
+    }
+
+    // MARK: cancellation
+
+    func testSwiftTaskCancellationReachesRust() async throws {
+        let slow = try Emulator.start(options: EmulatorOptions(timeScale: 1))
+        let c = try Client.fromSettings(settings: ClientSettings(apiKey: slow.apiKey(), baseUrl: slow.baseUrl()))
+        let task = try await c.submit(VideoRequest(prompt: prompt))
+        let work = _Concurrency.Task { try await c.wait(task.id) }
+        try await until { c.waitsInProgress() == 1 }
+        work.cancel()
+        do {
+            _ = try await work.value
+            XCTFail("not cancelled")
+        } catch SeedanceError.Cancelled {}
+        try await until { c.waitsInProgress() == 0 }
+        slow.stop()
+    }
+
+    func testCancelTokenStopsTheCall() async throws {
+        let slow = try Emulator.start(options: EmulatorOptions(timeScale: 1))
+        let c = try Client.fromSettings(settings: ClientSettings(apiKey: slow.apiKey(), baseUrl: slow.baseUrl()))
+        let token = CancelToken()
+        let rec = Recorder()
+        let work = _Concurrency.Task {
+            try await c.generate(request: VideoRequest(prompt: self.prompt), listener: rec, cancel: token)
+        }
+        try await until { rec.submittedTaskId != nil }
+        token.cancel()
+        do {
+            _ = try await work.value
+            XCTFail("not cancelled")
+        } catch SeedanceError.Cancelled {}
+        try await until { c.waitsInProgress() == 0 }
+        slow.stop()
+    }
+
+    // MARK: the promises
+
+    func testFourConcurrentTasksShareOneBudget() async throws {
+        emu.stop()
+        emu = try Emulator.start(options: EmulatorOptions(timeScale: 1000, rateLimit: .limit(requests: 6, window: 1)))
+        var s = settings()
+        s.rateLimit = .limit(requests: 5, window: 1)
+        let c = try Client.fromSettings(settings: s)
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for i in 1...4 {
+                group.addTask { try await c.generate(VideoRequest(prompt: "\(self.prompt), take \(i)")).id }
+            }
+            var ids: Set<String> = []
+            for try await id in group { ids.insert(id) }
+            return ids
+        }
+        XCTAssertEqual(ids.count, 4)
+        XCTAssertEqual(try emu.stats().rateLimited, 0)
+    }
+
+    func testChargedOnceAfterADroppedConnection() async throws {
+        XCTAssertEqual(try emu.injectFaults(json: #"{"endpoint":"submit","kind":"drop_after","nth":1}"#), 1)
+        let task = try await client.generate(VideoRequest(prompt: prompt))
+        XCTAssertEqual(task.status, .completed)
+        let stats = try emu.stats()
+        XCTAssertEqual(stats.submits, 2)
+        XCTAssertEqual(stats.tasksCreated, 1)
+    }
+}
