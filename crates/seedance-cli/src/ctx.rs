@@ -21,10 +21,7 @@ pub struct Ctx {
 /// The default journal file: `$XDG_DATA_HOME/seedance/journal.jsonl` (the platform's data
 /// directory elsewhere), or `./.seedance/journal.jsonl` when there is no home.
 pub fn default_journal_path() -> PathBuf {
-    match dirs::data_dir() {
-        Some(d) => d.join("seedance").join("journal.jsonl"),
-        None => PathBuf::from(".seedance").join("journal.jsonl"),
-    }
+    seedance_http::default_data_dir_path().join("journal.jsonl")
 }
 
 impl Ctx {

@@ -41,6 +41,7 @@ pub mod blocking;
 mod budget;
 mod client;
 mod config;
+mod datadir;
 mod download;
 pub mod env;
 mod error;
@@ -59,6 +60,7 @@ pub use client::{
     JobOutcome,
 };
 pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use datadir::{data_dir, default_data_dir_path, ensure_private_dir};
 pub use error::{Error, ErrorKind, Result};
 pub use events::Event;
 pub use journal::{JobRecord, JobState, Journal};
