@@ -33,6 +33,11 @@ pub(crate) struct Inner {
     pub(crate) auth_header: HeaderValue,
     pub(crate) user_agent: HeaderValue,
     pub(crate) timeout: Duration,
+    /// Reading R24: the largest API body read.
+    pub(crate) max_body_bytes: u64,
+    /// Reading R24: the largest download, and the longest one file may take.
+    pub(crate) max_download_bytes: u64,
+    pub(crate) download_deadline: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) budget: Option<Arc<Budget>>,
     pub(crate) media_budget: Option<Arc<Budget>>,
@@ -181,6 +186,8 @@ impl Client {
             Some(c) => c,
             None => reqwest_client_builder()
                 .connect_timeout(s.connect_timeout)
+                .no_proxy()
+                .proxy(crate::origin::env_proxy())
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
@@ -195,6 +202,9 @@ impl Client {
                 auth_header,
                 user_agent,
                 timeout: s.timeout,
+                max_body_bytes: s.max_body_bytes,
+                max_download_bytes: s.max_download_bytes,
+                download_deadline: s.download_deadline,
                 retry: s.retry,
                 budget: s.rate_limit.map(Budget::new),
                 media_budget: s.media_rate_limit.map(Budget::new),
@@ -481,8 +491,11 @@ impl Client {
         }
     }
 
-    /// Reads a task once (retrying transient failures). `Task::raw` holds the JSON.
+    /// Reads a task once (retrying transient failures). `Task::raw` holds the JSON. An id
+    /// that is not a task id (Reading R19) is refused before anything is sent; an answer
+    /// about another task is an error.
     pub async fn get_task(&self, id: &TaskId) -> Result<Task> {
+        id.check().map_err(|e| Error::Config(e.to_string()))?;
         let inner = &self.inner;
         let path = format!("{}/{}", seedance_core::rules::TASKS_PATH, id.as_str());
         let token = self.cancel_token();
@@ -492,14 +505,15 @@ impl Client {
                 r = transport::send(inner, Method::GET, &path, None, None, Vec::new(), false) => r,
                 _ = token.cancelled() => return Err(Error::Cancelled),
             };
-            let (error, delay) = match transport::classify(inner, result) {
-                Attempt::Task(t) => return Ok(t),
-                Attempt::Failed { error, retry } => match retry {
-                    Retry::No | Retry::Conflict => return Err(error),
-                    Retry::After(d) => (error, d),
-                    Retry::Backoff => (error, inner.retry.backoff(retries)),
-                },
-            };
+            let (error, delay) =
+                match transport::expect_task(id, transport::classify(inner, result)) {
+                    Attempt::Task(t) => return Ok(t),
+                    Attempt::Failed { error, retry } => match retry {
+                        Retry::No | Retry::Conflict => return Err(error),
+                        Retry::After(d) => (error, d),
+                        Retry::Backoff => (error, inner.retry.backoff(retries)),
+                    },
+                };
             if retries >= inner.retry.max_retries {
                 return Err(error);
             }
@@ -520,6 +534,7 @@ impl Client {
     /// keep waiting. Bounded by [`WaitOptions::timeout`] (30 minutes by default). All
     /// concurrent waits share one poller; dropping this future stops its polling.
     pub async fn wait(&self, id: &TaskId, options: WaitOptions) -> Result<Task> {
+        id.check().map_err(|e| Error::Config(e.to_string()))?;
         let schedule = &self.inner.schedule;
         let expected = options
             .expected_render

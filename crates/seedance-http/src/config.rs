@@ -73,6 +73,9 @@ pub struct ClientBuilder {
     pub(crate) expected_render: Option<Duration>,
     pub(crate) wait_timeout: Option<Option<Duration>>,
     pub(crate) user_agent: Option<String>,
+    pub(crate) max_body_bytes: Option<u64>,
+    pub(crate) max_download_bytes: Option<u64>,
+    pub(crate) download_deadline: Option<Duration>,
     pub(crate) http_client: Option<reqwest::Client>,
     pub(crate) journal: Option<Journal>,
     pub(crate) journal_path: Option<PathBuf>,
@@ -98,6 +101,9 @@ pub(crate) struct Settings {
     pub(crate) api_key: ApiKey,
     pub(crate) base_url: url::Url,
     pub(crate) timeout: Duration,
+    pub(crate) max_body_bytes: u64,
+    pub(crate) max_download_bytes: u64,
+    pub(crate) download_deadline: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limit: Option<RateLimit>,
@@ -193,6 +199,25 @@ impl ClientBuilder {
     /// else `SEEDANCE_WAIT_TIMEOUT`, else [`crate::DEFAULT_WAIT_TIMEOUT`]).
     pub fn wait_timeout(mut self, bound: Option<Duration>) -> Self {
         self.wait_timeout = Some(bound);
+        self
+    }
+    /// The largest API response body read (default
+    /// [`seedance_core::rules::API_BODY_MAX_BYTES`], 1 MiB; Reading R24). A larger body
+    /// is an error naming this limit.
+    pub fn max_body_bytes(mut self, n: u64) -> Self {
+        self.max_body_bytes = Some(n);
+        self
+    }
+    /// The largest file a download writes (default
+    /// [`seedance_core::rules::DOWNLOAD_MAX_BYTES`], 4 GiB; Reading R24).
+    pub fn max_download_bytes(mut self, n: u64) -> Self {
+        self.max_download_bytes = Some(n);
+        self
+    }
+    /// The longest one file's download may take, besides the idle timeout between two
+    /// chunks (default [`seedance_core::rules::DOWNLOAD_DEADLINE`], 1 h; Reading R24).
+    pub fn download_deadline(mut self, d: Duration) -> Self {
+        self.download_deadline = Some(d);
         self
     }
     /// The `User-Agent`.
@@ -351,10 +376,34 @@ impl ClientBuilder {
                 None => None,
             },
         };
+        let max = seedance_core::rules::SETTING_DURATION_MAX;
+        let checked = |name: &str, d: Duration| {
+            seedance_core::rules::check_duration(name, d, max).map_err(Error::Config)
+        };
+        let timeout = checked("timeout", timeout)?;
+        let connect_timeout = checked("connect timeout", connect_timeout)?;
+        if let Some(d) = expected_render {
+            checked("expected render", d)?;
+        }
+        if let Some(d) = wait_timeout {
+            checked("wait timeout", d)?;
+        }
+        let download_deadline = checked(
+            "download deadline",
+            self.download_deadline
+                .unwrap_or(seedance_core::rules::DOWNLOAD_DEADLINE),
+        )?;
         Ok(Settings {
             api_key,
             base_url,
             timeout,
+            max_body_bytes: self
+                .max_body_bytes
+                .unwrap_or(seedance_core::rules::API_BODY_MAX_BYTES),
+            max_download_bytes: self
+                .max_download_bytes
+                .unwrap_or(seedance_core::rules::DOWNLOAD_MAX_BYTES),
+            download_deadline,
             connect_timeout,
             retry,
             rate_limit,

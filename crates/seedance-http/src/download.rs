@@ -71,16 +71,24 @@ fn content_range(h: &HeaderMap) -> Option<(u64, Option<u64>)> {
     Some((start.trim().parse().ok()?, total.trim().parse().ok()))
 }
 
-fn ext_of(url: &str, default: &str) -> String {
-    Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            let p = u.path().rsplit('/').next()?.to_owned();
-            let (_, ext) = p.rsplit_once('.')?;
-            (!ext.is_empty() && ext.len() <= 5 && ext.chars().all(|c| c.is_ascii_alphanumeric()))
-                .then(|| ext.to_ascii_lowercase())
-        })
-        .unwrap_or_else(|| default.to_owned())
+/// Reading R19: the file name of a task's output in a directory: the checked id and a
+/// fixed extension chosen by what is downloaded, never anything else from the server (a
+/// URL's extension could be `.pth`; an id could be `../x`). The result is one plain file
+/// name, so the path stays inside the directory.
+fn output_file_name(task_id: &TaskId, suffix_and_ext: &str) -> Result<String> {
+    task_id.check().map_err(|e| {
+        Error::Download(format!(
+            "refusing to name a file after the server's task id: {e}"
+        ))
+    })?;
+    let name = format!("{}{suffix_and_ext}", task_id.as_str());
+    let mut parts = Path::new(&name).components();
+    match (parts.next(), parts.next()) {
+        (Some(std::path::Component::Normal(_)), None) => Ok(name),
+        _ => Err(Error::Download(format!(
+            "refusing the file name {name:?}: it would leave the directory"
+        ))),
+    }
 }
 
 /// One file being downloaded: whose output it is, where it lands, and the partial file.
@@ -233,15 +241,12 @@ impl Client {
             Kind::Image
         };
         let video_path = if is_dir {
-            let ext = ext_of(
-                video_url,
-                if video_kind == Kind::Video {
-                    "mp4"
-                } else {
-                    "png"
-                },
-            );
-            dest.join(format!("{}.{ext}", task.id.as_str()))
+            let ext = if video_kind == Kind::Video {
+                ".mp4"
+            } else {
+                ".png"
+            };
+            dest.join(output_file_name(&task.id, ext)?)
         } else {
             dest.to_path_buf()
         };
@@ -251,12 +256,14 @@ impl Client {
         let mut last_frame = None;
         if options.last_frame {
             if let Some(frame_url) = task.last_frame_url() {
-                let stem = video_path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| task.id.to_string());
-                let path = video_path
-                    .with_file_name(format!("{stem}_last_frame.{}", ext_of(frame_url, "png")));
+                let path = match video_path.file_stem() {
+                    Some(stem) if !is_dir => {
+                        let mut name = stem.to_owned();
+                        name.push("_last_frame.png");
+                        video_path.with_file_name(name)
+                    }
+                    _ => dest.join(output_file_name(&task.id, "_last_frame.png")?),
+                };
                 bytes += self
                     .fetch_to_file(&task.id, frame_url, &path, Kind::Image, &options)
                     .await?;
@@ -284,6 +291,25 @@ impl Client {
                 tokio::fs::create_dir_all(dir).await?;
             }
         }
+        let deadline = self.inner.download_deadline;
+        let where_ = url.origin().ascii_serialization();
+        match tokio::time::timeout(deadline, self.fetch_with_retries(task_id, &url, path, kind, options)).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Download(format!(
+                "{where_}: the download did not finish within the {deadline:?} deadline (ClientBuilder::download_deadline)"
+            ))),
+        }
+    }
+
+    async fn fetch_with_retries(
+        &self,
+        task_id: &TaskId,
+        url: &Url,
+        path: &Path,
+        kind: Kind,
+        options: &DownloadOptions,
+    ) -> Result<u64> {
+        let url = url.clone();
         let part = part_path(path);
         if !options.resume {
             remove_part(&part).await;
@@ -393,6 +419,15 @@ impl Client {
             ))))
             }
         };
+        let max = self.inner.max_download_bytes;
+        let too_big = || {
+            FetchError::Final(Error::Download(format!(
+                "{where_}: the file is larger than the {max}-byte limit (ClientBuilder::max_download_bytes)"
+            )))
+        };
+        if total.is_some_and(|t| t > max) {
+            return Err(too_big());
+        }
         let ct = content_type(&headers);
         if !kind.accepts(ct.as_deref()) {
             return Err(FetchError::Final(Error::Download(format!(
@@ -434,6 +469,11 @@ impl Client {
         loop {
             match tokio::time::timeout(idle, stream.next()).await {
                 Ok(Some(Ok(chunk))) => {
+                    if written.saturating_add(chunk.len() as u64) > max {
+                        drop(out);
+                        remove_part(part).await;
+                        return Err(too_big());
+                    }
                     out.write_all(&chunk).await.map_err(io)?;
                     written += chunk.len() as u64;
                     if let Some(t) = total {

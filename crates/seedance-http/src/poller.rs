@@ -200,7 +200,7 @@ impl Poller {
                     true,
                 )
                 .await;
-                let attempt = transport::classify(&c.inner, result);
+                let attempt = transport::expect_task(&id, transport::classify(&c.inner, result));
                 me.complete(&c, &id, attempt);
             });
         }

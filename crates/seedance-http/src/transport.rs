@@ -8,7 +8,7 @@ use reqwest::header::{
 };
 use reqwest::{Method, StatusCode};
 use seedance_core::rules::ConflictReason;
-use seedance_core::{ApiError, ErrorBody, ErrorCode, Task};
+use seedance_core::{ApiError, ErrorBody, ErrorCode, Task, TaskId};
 use url::Url;
 
 use crate::backoff::parse_retry_after;
@@ -75,20 +75,66 @@ impl SendError {
     }
 }
 
+/// The start of a body for messages (Reading R22): secrets redacted **before** the cut
+/// to 200 characters, control characters blanked.
 pub(crate) fn snippet(inner: &Inner, body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
-    let one_line: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let mut s = inner.key.redact(one_line.trim());
-    if body.len() > 200 {
-        s.push('…');
-    }
+    // Redaction needs the text around the cut: take a little more than shown.
+    let head = &body[..body.len().min(4096)];
+    let text = String::from_utf8_lossy(head);
+    let s = seedance_core::rules::excerpt(&text, Some(inner.key.expose()), 200);
     if s.is_empty() {
-        s = "(empty body)".to_owned();
+        "(empty body)".to_owned()
+    } else if body.len() > head.len() && !s.ends_with('…') {
+        format!("{s}…")
+    } else {
+        s
     }
-    s
+}
+
+/// Reading R19: an answer about another task than the one asked for is an error (a
+/// confused proxy or cache, or a hostile server), never taken as this task's state.
+pub(crate) fn expect_task(id: &TaskId, attempt: Attempt) -> Attempt {
+    match attempt {
+        Attempt::Task(task) if task.id != *id => Attempt::Failed {
+            error: Error::Decode {
+                status: 200,
+                snippet: format!(
+                    "the answer is about task {:?}, not the {:?} asked for",
+                    task.id.as_str(),
+                    id.as_str()
+                ),
+            },
+            retry: Retry::No,
+        },
+        other => other,
+    }
+}
+
+/// Reads a body up to `max` bytes (Reading R24): a larger one (announced or not) is an
+/// error naming the limit, and reading stops there.
+async fn read_limited(
+    inner: &Inner,
+    resp: reqwest::Response,
+    max: u64,
+) -> Result<bytes::Bytes, SendError> {
+    let too_big = || {
+        SendError::final_(Error::Transport(format!(
+            "the response body is larger than the {max}-byte limit (ClientBuilder::max_body_bytes)"
+        )))
+    };
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(too_big());
+    }
+    let mut buf = bytes::BytesMut::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        let chunk = chunk.map_err(|e| SendError::retryable(transport_error(inner, &e)))?;
+        if buf.len() as u64 + chunk.len() as u64 > max {
+            return Err(too_big());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
 }
 
 fn transport_error(inner: &Inner, e: &reqwest::Error) -> Error {
@@ -234,10 +280,7 @@ pub(crate) async fn send(
             }
         }
         let headers = resp.headers().clone();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| SendError::retryable(transport_error(inner, &e)))?;
+        let body = read_limited(inner, resp, inner.max_body_bytes).await?;
         tracing::debug!(
             status = status.as_u16(),
             bytes = body.len(),
@@ -272,13 +315,25 @@ pub(crate) fn classify(inner: &Inner, result: Result<RawResponse, SendError>) ->
         .and_then(parse_retry_after);
     if resp.status.is_success() {
         return match Task::from_json(&resp.body) {
-            Ok(task) => Attempt::Task(task),
+            Ok(mut task) => {
+                // Reading R22: what the server says about a failure is shown: redact it.
+                task.error = task.error.map(|e| e.redacted(Some(inner.key.expose())));
+                Attempt::Task(task)
+            }
             // A 2xx we cannot read (truncated, HTML): the same request (same key) is safe
             // to send again.
-            Err(_) => Attempt::Failed {
+            Err(e) => Attempt::Failed {
                 error: Error::Decode {
                     status,
-                    snippet: snippet(inner, &resp.body),
+                    snippet: format!(
+                        "not a task ({}): {}",
+                        seedance_core::rules::excerpt(
+                            &e.to_string(),
+                            Some(inner.key.expose()),
+                            200
+                        ),
+                        snippet(inner, &resp.body)
+                    ),
                 },
                 retry: Retry::Backoff,
             },
@@ -288,8 +343,8 @@ pub(crate) fn classify(inner: &Inner, result: Result<RawResponse, SendError>) ->
         .ok()
         .map(|b| b.error);
     let error = match api_error {
-        Some(mut e) => {
-            e.message = inner.key.redact(&e.message);
+        Some(e) => {
+            let e = e.redacted(Some(inner.key.expose()));
             Error::Api {
                 status,
                 error: e,
