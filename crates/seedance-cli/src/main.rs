@@ -57,7 +57,7 @@ fn report(ui: &Ui, e: CliError) -> ExitCode {
             ui.json(&e.to_json());
         }
     } else {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", ui::for_terminal(&e));
     }
     ExitCode::from(e.exit.code())
 }

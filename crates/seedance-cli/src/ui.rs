@@ -75,6 +75,7 @@ impl Ui {
 
     /// A progress message on stderr (not in `--json` or `--quiet`).
     pub fn note(&self, msg: impl Display) {
+        let msg = for_terminal(msg);
         match self.0.mode {
             UiMode::Json | UiMode::Quiet => {}
             UiMode::Plain => eprintln!("{msg}"),
@@ -88,6 +89,7 @@ impl Ui {
 
     /// A warning on stderr (shown in every mode but `--json`).
     pub fn warn(&self, msg: impl Display) {
+        let msg = for_terminal(msg);
         match self.0.mode {
             UiMode::Json => {}
             UiMode::Tty => {
@@ -101,6 +103,7 @@ impl Ui {
 
     /// A line of the result on stdout (not in `--json`).
     pub fn out(&self, line: impl Display) {
+        let line = for_terminal(line);
         if self.0.mode != UiMode::Json {
             self.suspend(|| println!("{line}"));
         }
@@ -142,7 +145,7 @@ impl Ui {
     /// Starts (or renames) a spinner for `key` showing `msg` and the elapsed time; in plain
     /// mode prints `msg` once.
     pub fn spinner(&self, key: &str, msg: impl Display) {
-        let msg = msg.to_string();
+        let msg = for_terminal(msg);
         match self.0.mode {
             UiMode::Tty => {
                 let mut bars = self.bars();
@@ -210,6 +213,18 @@ impl Ui {
     }
 }
 
+/// Reading R23: text for a human on a terminal: every control character but the line
+/// breaks our own messages use, and every bidi override, is shown escaped (`\u{1b}`), so
+/// a server string cannot retitle the window, clear the screen or overwrite a line.
+/// (`--json` output is left to the JSON encoder.)
+pub fn for_terminal(text: impl Display) -> String {
+    text.to_string()
+        .split('\n')
+        .map(seedance_core::rules::escape_controls)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// `1m 45s`, `3.2s`, `850ms`.
 pub fn human_duration(d: Duration) -> String {
     let secs = d.as_secs_f64();
@@ -236,6 +251,17 @@ pub fn human_bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_cannot_drive_the_terminal() {
+        let shown = for_terminal("sd2_1 \u{1b}]0;pwned\u{7}\u{1b}[2J\r✔ ok\nline two\u{202e}");
+        assert!(
+            !shown.chars().any(|c| c.is_control() && c != '\n'),
+            "{shown}"
+        );
+        assert_eq!(shown.lines().count(), 2);
+        assert!(shown.contains("\\u{1b}]0;pwned"), "{shown}");
+    }
 
     #[test]
     fn durations_read_well() {

@@ -687,3 +687,46 @@ fn api_key_on_the_command_line_warns_but_is_never_echoed() {
     assert!(err.contains("prefer the SEEDANCE_API_KEY"), "{err}");
     assert!(!out.contains(SECRET_KEY) && !err.contains(SECRET_KEY));
 }
+
+/// Issue 10, item 5: server strings cannot drive the terminal. Escape sequences in a
+/// status and in an error message are shown escaped for humans; `--json` stays valid
+/// JSON (the encoder escapes them). Before Reading R23 the ESC bytes reached stdout raw.
+#[test]
+fn control_characters_from_the_server_are_escaped_for_humans() {
+    use seedance_emulator::{Endpoint, Fault, FaultKind, CONTROL_CHARS_TEXT};
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = emu.run(
+        dir.path(),
+        &[
+            "generate",
+            "--prompt",
+            "A red kite over a windy beach",
+            "--no-wait",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let id = json(&out)["task"]["id"].as_str().unwrap().to_owned();
+    let hostile = format!("queued{CONTROL_CHARS_TEXT}");
+    emu.emu()
+        .inject(Fault::new(Endpoint::GetTask, FaultKind::UnknownStatus(hostile.clone())).times(2));
+    let (_, out, err) = emu.run(dir.path(), &["status", &id]);
+    assert!(
+        !out.contains('\u{1b}') && !err.contains('\u{1b}'),
+        "{out:?} {err:?}"
+    );
+    assert!(!out.contains('\r'), "{out:?}");
+    assert!(out.contains("\\u{1b}"), "{out:?}");
+    let (_, out, _) = emu.run(dir.path(), &["status", &id, "--json"]);
+    assert_eq!(json(&out)["task"]["status"], hostile.as_str());
+    emu.emu().clear_faults();
+    emu.emu()
+        .inject(Fault::new(Endpoint::GetTask, FaultKind::ControlChars).times(1));
+    let (code, out, err) = emu.run(dir.path(), &["status", "sd2_missing"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(
+        !out.contains('\u{1b}') && !err.contains('\u{1b}'),
+        "{out:?} {err:?}"
+    );
+}

@@ -1,6 +1,7 @@
 //! Readings R19–R24: what arrives from the network is read with limits (ids, Retry-After,
 //! secrets, control characters, sizes, tolerant task fields) and local durations are
 //! range-checked. Each case here was accepted, panicked or leaked before these readings.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use std::time::{Duration, SystemTime};
 

@@ -57,6 +57,53 @@ pub(crate) fn redirect_decision(from: &Url, to: &Url) -> RedirectDecision {
     }
 }
 
+/// The proxies of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and their
+/// lower-case forms, `NO_PROXY`), except that a loopback host never goes through a proxy:
+/// a local emulator's requests, the key included, stay on the machine.
+pub(crate) fn env_proxy() -> reqwest::Proxy {
+    let var = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+    };
+    let https = var(&["HTTPS_PROXY", "https_proxy"]);
+    let http = var(&["HTTP_PROXY", "http_proxy"]);
+    let all = var(&["ALL_PROXY", "all_proxy"]);
+    let no_proxy: Vec<String> = var(&["NO_PROXY", "no_proxy"])
+        .unwrap_or_default()
+        .split(',')
+        .map(|e| e.trim().trim_start_matches('.').to_ascii_lowercase())
+        .filter(|e| !e.is_empty())
+        .collect();
+    reqwest::Proxy::custom(move |url| {
+        if is_loopback(url) || bypassed(&no_proxy, url) {
+            return None;
+        }
+        match url.scheme() {
+            "https" => https.clone().or_else(|| all.clone()),
+            "http" => http.clone().or_else(|| all.clone()),
+            _ => all.clone(),
+        }
+    })
+}
+
+/// Whether `NO_PROXY` (its entries, lower-case, without a leading dot) names the host:
+/// `*`, the host itself, a parent domain, or the address.
+fn bypassed(no_proxy: &[String], url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    no_proxy.iter().any(|e| {
+        let e = e.split(':').next().unwrap_or(e); // `host:port` entries: the host
+        e == "*" || host == e || host.ends_with(&format!(".{e}"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,51 +179,4 @@ mod tests {
             Refuse(_)
         ));
     }
-}
-
-/// The proxies of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and their
-/// lower-case forms, `NO_PROXY`), except that a loopback host never goes through a proxy:
-/// a local emulator's requests, the key included, stay on the machine.
-pub(crate) fn env_proxy() -> reqwest::Proxy {
-    let var = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
-    };
-    let https = var(&["HTTPS_PROXY", "https_proxy"]);
-    let http = var(&["HTTP_PROXY", "http_proxy"]);
-    let all = var(&["ALL_PROXY", "all_proxy"]);
-    let no_proxy: Vec<String> = var(&["NO_PROXY", "no_proxy"])
-        .unwrap_or_default()
-        .split(',')
-        .map(|e| e.trim().trim_start_matches('.').to_ascii_lowercase())
-        .filter(|e| !e.is_empty())
-        .collect();
-    reqwest::Proxy::custom(move |url| {
-        if is_loopback(url) || bypassed(&no_proxy, url) {
-            return None;
-        }
-        match url.scheme() {
-            "https" => https.clone().or_else(|| all.clone()),
-            "http" => http.clone().or_else(|| all.clone()),
-            _ => all.clone(),
-        }
-    })
-}
-
-/// Whether `NO_PROXY` (its entries, lower-case, without a leading dot) names the host:
-/// `*`, the host itself, a parent domain, or the address.
-fn bypassed(no_proxy: &[String], url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    no_proxy.iter().any(|e| {
-        let e = e.split(':').next().unwrap_or(e); // `host:port` entries: the host
-        e == "*" || host == e || host.ends_with(&format!(".{e}"))
-    })
 }

@@ -1,6 +1,7 @@
 //! Issue 10, item 7: a loopback API never goes through `HTTP_PROXY` (the key would
 //! travel in clear to the proxy); other hosts still do, unless `NO_PROXY` names them.
 //! Its own test binary: it sets process-wide proxy variables.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

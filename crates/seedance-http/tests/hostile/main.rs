@@ -3,6 +3,7 @@
 //! or escapes what it sends: ids choosing file names, absurd `Retry-After`, huge and
 //! endless bodies, echoed keys, answers about other tasks, sloppy fields, redirects,
 //! invalid UTF-8, deep nesting, `Content-Length` lies, truncated and slow bodies.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -419,7 +420,7 @@ async fn invalid_utf8_deep_nesting_and_truncation_are_errors_not_panics() {
     let bodies: Vec<Vec<u8>> = vec![
         b"{\"id\":\"sd2_1\",\"status\":\"\xff\xfe\xfd\"}".to_vec(),
         format!("{}{}", "[".repeat(200_000), "]".repeat(200_000)).into_bytes(),
-        format!("{}", "{\"a\":".repeat(50_000)).into_bytes(),
+        "{\"a\":".repeat(50_000).into_bytes(),
         br#"{"id":"sd2_1","status":"proc"#.to_vec(),
         vec![0xff; 300],
     ];
