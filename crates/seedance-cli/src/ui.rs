@@ -80,7 +80,7 @@ impl Ui {
             UiMode::Json | UiMode::Quiet => {}
             UiMode::Plain => eprintln!("{msg}"),
             UiMode::Tty => {
-                if self.0.multi.println(msg.to_string()).is_err() {
+                if self.0.multi.println(&msg).is_err() {
                     eprintln!("{msg}");
                 }
             }
