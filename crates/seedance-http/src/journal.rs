@@ -137,16 +137,6 @@ fn canonical(path: &Path) -> Result<PathBuf> {
     Ok(fs::canonicalize(dir)?.join(name))
 }
 
-/// Files the journal creates are the user's alone (0600 on Unix): they hold signed URLs.
-fn private(o: &mut OpenOptions) -> &mut OpenOptions {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o
-}
-
 fn sidecar(path: &Path, ext: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(ext);
@@ -330,7 +320,7 @@ impl Journal {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
-                crate::datadir::ensure_private_dir(dir)?;
+                fs::create_dir_all(dir)?;
             }
         }
         let canonical = canonical(&path)?;
@@ -345,7 +335,7 @@ impl Journal {
             tracing::warn!(skipped, path = %path.display(), "journal: skipped unreadable lines (a crash mid-write)");
         }
         let existed = path.exists();
-        let file = private(OpenOptions::new().create(true).append(true)).open(&path)?;
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
         if !existed {
             file.sync_all()?;
             sync_dir(&path);
@@ -460,7 +450,10 @@ impl Journal {
         }
         // The new file is written through the handle later appends use: after the
         // rename there is no moment when appends could go to the replaced file.
-        let mut f = private(OpenOptions::new().create_new(true).append(true)).open(&tmp)?;
+        let mut f = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&tmp)?;
         let mut count = 0;
         for key in &g.order {
             if let Some(job) = g.jobs.get(key) {
@@ -632,21 +625,6 @@ mod tests {
             JobState::Completed { task } => assert_eq!(task.credits_used, Some(30)),
             s => panic!("{s:?}"),
         }
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn the_journal_and_its_compacted_copy_are_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("new/j.jsonl");
-        let j = Journal::open(&p).unwrap();
-        j.record_job("k1", &req(), None).unwrap();
-        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&p), 0o600);
-        assert_eq!(mode(&dir.path().join("new")), 0o700);
-        j.compact().unwrap();
-        assert_eq!(mode(&p), 0o600);
     }
 
     #[test]
