@@ -23,6 +23,7 @@ Exit codes:
 
 Environment: every global flag is also a SEEDANCE_* variable (shown in [env: ...]).
 Put the key in SEEDANCE_API_KEY rather than on the command line; it is never printed.
+`-h` shows a command's own options; `--help` also lists every global option.
 Try it without a key or network: `seedance demo`.";
 
 /// Generate videos with the Seedance 2 Video API: from a terminal, in batches, with a
@@ -93,6 +94,40 @@ pub fn parse_time_scale(s: &str) -> Result<f64, String> {
 /// `SEEDANCE_*` variables read the same everywhere; range-checked, Reading R21).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     seedance_http::env::parse_duration(s)
+}
+
+/// Parses a video length: `5` or `5s` (whole seconds; the range is checked by the core's rules).
+pub fn parse_seconds(s: &str) -> Result<u32, String> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("seconds")
+        .or_else(|| t.strip_suffix("secs"))
+        .or_else(|| t.strip_suffix("sec"))
+        .or_else(|| t.strip_suffix('s'))
+        .unwrap_or(t)
+        .trim();
+    t.parse().map_err(|_| {
+        format!(
+            "expected whole seconds, {}–{} (e.g. 5 or 5s)",
+            rules::DURATION_MIN_SECS,
+            rules::DURATION_MAX_SECS
+        )
+    })
+}
+
+/// Parses a boolean flag's variable the way shells and CI systems write it:
+/// `1/0`, `yes/no`, `on/off`, `true/false` (any case, empty is false); errors name the
+/// variable.
+pub fn bool_var(
+    var: &'static str,
+) -> impl Fn(&str) -> Result<bool, String> + Clone + Send + Sync + 'static {
+    move |s: &str| match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "yes" | "y" | "on" | "true" => Ok(true),
+        "" | "0" | "no" | "n" | "off" | "false" => Ok(false),
+        _ => Err(format!(
+            "{var} (or the flag) takes 1/0, yes/no, on/off or true/false"
+        )),
+    }
 }
 
 /// Parses `30m` / `none`.
@@ -228,6 +263,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
+        hide_short_help = true,
         env = "SEEDANCE_API_KEY",
         hide_env_values = true,
         value_name = "KEY"
@@ -235,15 +271,15 @@ pub struct GlobalArgs {
     pub api_key: Option<Secret>,
 
     /// API origin [default: https://seedance2ai.io].
-    #[arg(long, global = true, env = "SEEDANCE_BASE_URL", hide_env_values = true, value_name = "URL", value_hint = ValueHint::Url)]
+    #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_BASE_URL", hide_env_values = true, value_name = "URL", value_hint = ValueHint::Url)]
     pub base_url: Option<String>,
 
     /// Timeout of one HTTP request (e.g. 30s).
-    #[arg(long, global = true, env = "SEEDANCE_TIMEOUT", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_TIMEOUT", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
 
     /// Timeout for opening a connection (e.g. 10s).
-    #[arg(long, global = true, env = "SEEDANCE_CONNECT_TIMEOUT", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_CONNECT_TIMEOUT", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
 
     /// Retries of a failed request (connection errors, 429, 500, 503); submits are retried
@@ -251,6 +287,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
+        hide_short_help = true,
         env = "SEEDANCE_MAX_RETRIES",
         hide_env_values = true,
         value_name = "N"
@@ -259,37 +296,37 @@ pub struct GlobalArgs {
 
     /// Request budget of the account shared by every request this process makes
     /// [default: the API's limit]. `off` to disable.
-    #[arg(long, global = true, env = "SEEDANCE_RATE_LIMIT", hide_env_values = true, value_name = "N/WINDOW", value_parser = parse_rate,
+    #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_RATE_LIMIT", hide_env_values = true, value_name = "N/WINDOW", value_parser = parse_rate,
           help = format!("Request budget of the account shared by every request this process makes [default: {}, the API's limit]. `off` to disable", api_rate()))]
     pub rate_limit: Option<RateArg>,
 
     /// Budget of submits carrying reference media [default: the API's limit]. `off` to
     /// disable.
-    #[arg(long, global = true, env = "SEEDANCE_MEDIA_RATE_LIMIT", hide_env_values = true, value_name = "N/WINDOW", value_parser = parse_rate,
+    #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_MEDIA_RATE_LIMIT", hide_env_values = true, value_name = "N/WINDOW", value_parser = parse_rate,
           help = format!("Budget of submits carrying reference media [default: {}]. `off` to disable", api_media_rate()))]
     pub media_rate_limit: Option<RateArg>,
 
     /// The render time to expect: the first poll comes just after it [default: from the
     /// request's tier, resolution and duration; the client's default for a task known only
     /// by id].
-    #[arg(long, global = true, env = "SEEDANCE_EXPECTED_RENDER", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration,
+    #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_EXPECTED_RENDER", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration,
           help = format!("The render time to expect: the first poll comes just after it [default: from the request's tier, resolution and duration; {} for a task known only by id]",
                          humantime::format_duration(seedance_http::PollSchedule::default().default_expected)))]
     pub expected_render: Option<Duration>,
 
     /// Shortest pause between polls of one task after the first.
-    #[arg(long, global = true, env = "SEEDANCE_POLL_INTERVAL", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_POLL_INTERVAL", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
     pub poll_interval: Option<Duration>,
 
     /// Longest pause between polls of one task (the backoff cap).
-    #[arg(long, global = true, env = "SEEDANCE_POLL_MAX_INTERVAL", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_POLL_MAX_INTERVAL", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
     pub poll_max_interval: Option<Duration>,
 
     /// Divide the expected render times by this factor (for an emulator started with
     /// `--time-scale`).
     #[arg(
         long,
-        global = true,
+        global = true, hide_short_help = true,
         env = "SEEDANCE_TIME_SCALE",
         hide_env_values = true,
         value_name = "FACTOR",
@@ -299,28 +336,29 @@ pub struct GlobalArgs {
 
     /// Give up waiting for a task after this long (`none` waits for ever) [default: the
     /// client's wait bound].
-    #[arg(long, global = true, env = "SEEDANCE_WAIT_TIMEOUT", hide_env_values = true, value_name = "DURATION|none", value_parser = parse_wait_bound,
+    #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_WAIT_TIMEOUT", hide_env_values = true, value_name = "DURATION|none", value_parser = parse_wait_bound,
           help = format!("Give up waiting for a task after this long (`none` waits for ever) [default: {}]",
                          humantime::format_duration(seedance_http::DEFAULT_WAIT_TIMEOUT)))]
     pub wait_timeout: Option<WaitBound>,
 
     /// The journal of submitted jobs, a JSON Lines file (on by default) [default:
     /// $XDG_DATA_HOME/seedance/journal.jsonl, i.e. ~/.local/share/seedance/journal.jsonl].
-    #[arg(long, global = true, env = "SEEDANCE_JOURNAL", hide_env_values = true, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_JOURNAL", hide_env_values = true, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub journal: Option<PathBuf>,
 
     /// Do not keep a journal (a crash then loses track of a paid render); wins over
     /// --journal.
     #[arg(
         long,
-        global = true,
+        global = true, hide_short_help = true,
         env = "SEEDANCE_NO_JOURNAL",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = bool_var("SEEDANCE_NO_JOURNAL")
     )]
     pub no_journal: bool,
 
     /// Print only the result, as JSON, on stdout (no progress, no messages).
-    #[arg(long, global = true, env = "SEEDANCE_JSON", hide_env_values = true)]
+    #[arg(long, global = true, env = "SEEDANCE_JSON", hide_env_values = true, value_parser = bool_var("SEEDANCE_JSON"))]
     pub json: bool,
 
     /// Print only the result (no progress).
@@ -329,7 +367,8 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = "SEEDANCE_QUIET",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = bool_var("SEEDANCE_QUIET")
     )]
     pub quiet: bool,
 
@@ -481,7 +520,7 @@ pub struct RequestArgs {
     pub aspect_ratio: Option<String>,
 
     /// `duration` in seconds (range and default from seedance-core's rules).
-    #[arg(long, value_name = "SECONDS",
+    #[arg(long, value_parser = parse_seconds, value_name = "SECONDS",
           help = format!("`duration` in seconds, {}–{} [default: {}]", rules::DURATION_MIN_SECS, rules::DURATION_MAX_SECS, rules::DURATION_DEFAULT_SECS))]
     pub duration: Option<u32>,
 

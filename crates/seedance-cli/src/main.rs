@@ -21,10 +21,13 @@ use crate::error::CliError;
 use crate::ui::Ui;
 
 fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => usage_error(e),
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
-        Err(e) => e.exit(),
+        Err(e) => usage_error(e),
     };
     init_tracing(cli.global.verbose);
     let ui = Ui::new(cli.global.json, cli.global.quiet);
@@ -62,6 +65,50 @@ fn report(ui: &Ui, e: CliError) -> ExitCode {
     ExitCode::from(e.exit.code())
 }
 
+/// A usage error: clap's text on stderr, or with `--json` / `SEEDANCE_JSON` the README's
+/// `{"error":…}` on stdout (exit 2). Help and version output stay as they are.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let wants_json = std::env::args_os().skip(1).any(|a| a == "--json")
+        || std::env::var("SEEDANCE_JSON")
+            .ok()
+            .and_then(|v| (cli::bool_var("SEEDANCE_JSON"))(&v).ok())
+            .unwrap_or(false);
+    let is_output = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if !wants_json || is_output {
+        e.exit()
+    }
+    let message = e.render().to_string();
+    let message = message
+        .trim()
+        .trim_start_matches("error: ")
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let err = CliError::new(error::Exit::Usage, "usage", message.trim().to_owned());
+    println!("{}", err.to_json());
+    std::process::exit(i32::from(err.exit.code()))
+}
+
+/// Colour on stderr: `CLICOLOR_FORCE` (not `0`) forces it, `NO_COLOR` (not empty) turns it
+/// off, otherwise only when stderr is a terminal.
+fn stderr_colour() -> bool {
+    use std::io::IsTerminal;
+    if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
+        return true;
+    }
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    std::io::stderr().is_terminal()
+}
+
 /// Logs go to stderr: `-v` info, `-vv` debug, `-vvv` trace; `RUST_LOG` overrides.
 fn init_tracing(verbose: u8) {
     use tracing_subscriber::EnvFilter;
@@ -79,6 +126,7 @@ fn init_tracing(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(stderr_colour())
         .with_target(verbose >= 2)
         .try_init();
 }

@@ -321,6 +321,7 @@ fn completions_and_man_pages() {
     });
     assert_eq!(code, 0);
     assert!(out.contains(".TH seedance 1"));
+    assert!(out.contains(".SH \"EXIT STATUS\"") && !out.contains("EXTRA"));
     let (code, _, _) = run({
         let mut c = seedance(dir.path());
         c.args(["man", "--out-dir", "man"]);
@@ -379,4 +380,121 @@ fn demo_renders_end_to_end_offline() {
     assert_eq!(v["emulated"], true);
     assert!(is_mp4(&path(&v["video"], dir.path())));
     assert!(is_png(&path(&v["last_frame"], dir.path())));
+}
+
+fn run_with(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let mut c = seedance(dir);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.args(args);
+    run(c)
+}
+
+#[test]
+fn short_help_shows_own_options_and_long_help_every_global() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in [
+        &["status", "-h"][..],
+        &["prompt", "lint", "-h"],
+        &["demo", "-h"],
+    ] {
+        let (code, out, _) = run_with(dir.path(), &[], cmd);
+        assert_eq!(code, 0);
+        assert!(!out.contains("--api-key"), "{cmd:?}: {out}");
+        assert!(out.contains("--json"), "{cmd:?}");
+        assert!(out.lines().count() < 30, "{cmd:?}: {out}");
+    }
+    let (_, out, _) = run_with(dir.path(), &[], &["status", "--help"]);
+    assert!(out.contains("--api-key") && out.contains("SEEDANCE_BASE_URL"));
+}
+
+#[test]
+fn boolean_variables_accept_shell_spellings_and_errors_name_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "generate",
+        "--prompt",
+        "A red fox trots through fresh snow",
+        "--dry-run",
+    ];
+    for v in ["1", "yes", "on", "TRUE"] {
+        let (code, out, _) = run_with(dir.path(), &[("SEEDANCE_JSON", v)], &args);
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(out.trim().lines().count(), 1, "{v}: compact JSON: {out}");
+    }
+    for v in ["0", "no", "off"] {
+        let (code, out, _) = run_with(dir.path(), &[("SEEDANCE_JSON", v)], &args);
+        assert_eq!(code, 0, "{v}");
+        assert!(out.trim().lines().count() > 1, "{v}: pretty output: {out}");
+    }
+    let (code, _, err) = run_with(dir.path(), &[("SEEDANCE_QUIET", "maybe")], &args);
+    assert_eq!(code, 2);
+    assert!(err.contains("SEEDANCE_QUIET"), "{err}");
+}
+
+#[test]
+fn json_usage_errors_are_json_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = run_with(dir.path(), &[], &["--json", "status", "--bogus"]);
+    assert_eq!(code, 2);
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "usage");
+    assert!(v["error"]["message"].as_str().unwrap().contains("--bogus"));
+    let (code, out, _) = run_with(dir.path(), &[("SEEDANCE_JSON", "1")], &["nope"]);
+    assert_eq!(code, 2);
+    assert_eq!(json(&out)["error"]["exit_code"], 2);
+}
+
+#[test]
+fn duration_takes_a_seconds_suffix_and_says_the_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = [
+        "generate",
+        "--prompt",
+        "A red fox trots through fresh snow",
+        "--dry-run",
+        "--json",
+    ];
+    let (code, out, _) = run_with(
+        dir.path(),
+        &[],
+        &[&base[..], &["--duration", "6s"]].concat(),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("\"duration\":\"6\""), "{out}");
+    let (code, _, err) = run_with(
+        dir.path(),
+        &[],
+        &[&base[..4], &["--duration", "six"]].concat(),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("seconds, 4–15"), "{err}");
+}
+
+#[test]
+fn log_colours_only_when_forced_or_on_a_terminal() {
+    // stderr is a pipe here: no escape codes unless CLICOLOR_FORCE, and NO_COLOR loses to it.
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "-vv",
+        "status",
+        "sd2_nothere",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--max-retries",
+        "1",
+    ];
+    let (_, _, err) = run_with(dir.path(), &[("SEEDANCE_API_KEY", "sk_test_x")], &args);
+    assert!(!err.contains('\u{1b}'), "{err}");
+    let (_, _, err) = run_with(
+        dir.path(),
+        &[
+            ("SEEDANCE_API_KEY", "sk_test_x"),
+            ("CLICOLOR_FORCE", "1"),
+            ("RUST_LOG", "warn"),
+        ],
+        &args,
+    );
+    assert!(err.contains('\u{1b}'), "forced colour: {err}");
 }
