@@ -1,7 +1,7 @@
 //! Render times: drawn from a seeded spread around the model, queued under load, and
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 //! recorded per task (render time, when first seen done, polls) in the control API.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 mod common;
 
 use common::{body, client, fast, get_task, submit_id, wait_done};
