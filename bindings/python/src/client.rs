@@ -342,10 +342,6 @@ impl PyClient {
         time_scale: Option<f64>,
     ) -> PyResult<Self> {
         let mut b = Client::builder();
-        let api_key_given = api_key
-            .as_deref()
-            .filter(|k| !k.trim().is_empty())
-            .map(|_| ());
         if let Some(k) = api_key {
             b = b.api_key(k);
         }
@@ -391,11 +387,9 @@ impl PyClient {
         }
         // Building a reqwest client needs no runtime, but keep it on ours to be safe.
         let _guard = crate::runtime::runtime().enter();
-        let no_key = api_key_given.is_none()
-            && std::env::var("SEEDANCE_API_KEY").map_or(true, |v| v.trim().is_empty());
         let client = b.build().map_err(|e| match e {
             // Say it in Python's words (the Rust message names the Rust builder).
-            seedance_http::Error::Config(_) if no_key => errors::make(
+            seedance_http::Error::NoApiKey => errors::make(
                 py,
                 "ConfigurationError",
                 ("no API key: pass api_key=... or set the SEEDANCE_API_KEY environment variable",),

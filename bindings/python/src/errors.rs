@@ -130,13 +130,11 @@ pub(crate) fn http_error(py: Python<'_>, err: seedance_http::Error) -> PyErr {
             };
             build().unwrap_or_else(|e| e)
         }
-        Error::Transport(_) => make(py, "APIConnectionError", (message,), None),
-        Error::Download(_) => make(py, "DownloadError", (message,), None),
         // The bare message: the class already says "configuration".
         Error::Config(m) => make(py, "ConfigurationError", (m,), None),
-        Error::Journal(_) => make(py, "ConfigurationError", (message,), None),
         Error::Io(e) => PyErr::from(e),
         Error::Preflight { field, problem } => violation_error(py, &field, "preflight", &problem),
-        _ => make(py, "SeedanceError", (message,), None),
+        // Everything else: the class named by the one table (`ErrorClass`).
+        other => make(py, other.class().python_exception(), (message,), None),
     }
 }

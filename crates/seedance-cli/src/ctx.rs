@@ -107,20 +107,7 @@ impl Ctx {
         }
         let ui = self.ui.clone();
         b = b.on_event(move |e| show_event(&ui, e));
-        b.build().map_err(|e| {
-            let mut err = crate::error::from_http(e);
-            let no_key = self
-                .g
-                .api_key
-                .as_ref()
-                .is_none_or(|k| k.0.trim().is_empty());
-            if err.kind == "config" && no_key {
-                err.message = "no API key: set SEEDANCE_API_KEY (or pass --api-key). To try \
-                               the CLI without a key or network: `seedance demo`"
-                    .to_owned();
-            }
-            err
-        })
+        b.build().map_err(crate::error::from_http)
     }
 
     /// A client with the journal (unless `--no-journal`).

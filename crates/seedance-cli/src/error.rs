@@ -30,6 +30,20 @@ impl Exit {
     pub fn code(self) -> u8 {
         self as u8
     }
+
+    /// The exit code of a client error, read from the one table of error classes
+    /// ([`seedance_http::ErrorClass::exit_code`]).
+    pub fn for_class(class: seedance_http::ErrorClass) -> Exit {
+        match class.exit_code() {
+            0 => Exit::Ok,
+            2 => Exit::Usage,
+            3 => Exit::Api,
+            4 => Exit::TaskFailed,
+            5 => Exit::TimedOut,
+            130 => Exit::Interrupted,
+            _ => Exit::Local,
+        }
+    }
 }
 
 /// An error of a command: the exit code, a stable kind, a message, and details for `--json`.
@@ -129,6 +143,7 @@ impl From<std::io::Error> for CliError {
 pub fn from_http(e: seedance_http::Error) -> CliError {
     use seedance_http::Error as E;
     let kind = e.kind().as_str();
+    let exit = Exit::for_class(e.class());
     match e {
         E::Validation(v) => v.into(),
         E::Api {
@@ -137,7 +152,7 @@ pub fn from_http(e: seedance_http::Error) -> CliError {
             retry_after,
         } => {
             let mut err = CliError::new(
-                Exit::Api,
+                exit,
                 "api",
                 format!("the API answered HTTP {status}: {}: {}{}", error.code, error.message, hint(&error.code)),
             )
@@ -155,7 +170,7 @@ pub fn from_http(e: seedance_http::Error) -> CliError {
             message,
             credits_refunded,
         } => CliError::new(
-            Exit::TaskFailed,
+            exit,
             "task_failed",
             format!("task {task_id} failed: {code}: {message} ({credits_refunded} credits refunded)"),
         )
@@ -164,7 +179,7 @@ pub fn from_http(e: seedance_http::Error) -> CliError {
         .with("api_message", message)
         .with("credits_refunded", credits_refunded),
         E::WaitTimeout { task_id, waited } => CliError::new(
-            Exit::TimedOut,
+            exit,
             "wait_timeout",
             format!(
                 "task {task_id} did not finish within {}; it may still complete: `seedance wait {task_id}` or `seedance resume` (no second charge)",
@@ -174,17 +189,20 @@ pub fn from_http(e: seedance_http::Error) -> CliError {
         .with("task_id", task_id.to_string())
         .with("waited_secs", waited.as_secs_f64()),
         E::Preflight { field, problem } => CliError::new(
-            Exit::Usage,
+            exit,
             "preflight",
             format!("{field}: {problem} (nothing was sent)"),
         )
         .with("field", field),
-        E::Config(m) => CliError::new(Exit::Usage, "config", m),
-        E::Transport(_) | E::Decode { .. } | E::Download(_) => {
-            CliError::new(Exit::Api, kind, e.to_string())
-        }
-        E::Cancelled => CliError::new(Exit::Interrupted, "interrupted", "cancelled"),
-        other => CliError::new(Exit::Local, kind, other.to_string()),
+        E::Config(m) => CliError::new(exit, "config", m),
+        E::NoApiKey => CliError::new(
+            exit,
+            "config",
+            "no API key: set SEEDANCE_API_KEY (or pass --api-key). To try the CLI without a \
+             key or network: `seedance demo`",
+        ),
+        E::Cancelled => CliError::new(exit, "interrupted", "cancelled"),
+        other => CliError::new(exit, kind, other.to_string()),
     }
 }
 

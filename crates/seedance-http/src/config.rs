@@ -278,12 +278,12 @@ impl ClientBuilder {
     pub(crate) fn settings(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings> {
         let api_key = match self.api_key.take() {
             Some(k) => k,
-            None => env("SEEDANCE_API_KEY").map(ApiKey::new).ok_or_else(|| {
-                Error::Config("no API key: call .api_key(..) or set SEEDANCE_API_KEY".into())
-            })?,
+            None => env("SEEDANCE_API_KEY")
+                .map(ApiKey::new)
+                .ok_or(Error::NoApiKey)?,
         };
         if api_key.is_blank() {
-            return Err(Error::Config("the API key is empty".into()));
+            return Err(Error::NoApiKey);
         }
         if api_key.expose().chars().any(|c| c.is_control() || c == ' ') {
             return Err(Error::Config(
@@ -507,7 +507,11 @@ mod tests {
             |mut b: ClientBuilder, env: &[(&str, &str)]| b.settings(&env_of(env)).unwrap_err();
         assert!(matches!(
             err(ClientBuilder::default(), &[]),
-            Error::Config(_)
+            Error::NoApiKey
+        ));
+        assert!(matches!(
+            err(ClientBuilder::default(), &[("SEEDANCE_API_KEY", "  ")]),
+            Error::NoApiKey
         ));
         let e = err(
             ClientBuilder::default().api_key("sk_secret_value"),
@@ -522,7 +526,7 @@ mod tests {
         assert!(e.to_string().contains("SEEDANCE_RATE_LIMIT"), "{e}");
         assert!(matches!(
             err(ClientBuilder::default().api_key("  "), &[]),
-            Error::Config(_)
+            Error::NoApiKey
         ));
     }
 

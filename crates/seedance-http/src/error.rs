@@ -60,9 +60,13 @@ pub enum Error {
         /// The start of the body, for diagnosis.
         snippet: String,
     },
-    /// Bad client settings (no key, plain http to a non-loopback host, bad variable…).
+    /// Bad client settings (plain http to a non-loopback host, bad variable…).
     #[error("configuration: {0}")]
     Config(String),
+    /// No API key: none given and `SEEDANCE_API_KEY` unset, or a blank one. Each front
+    /// end says how to give one in its own words (`--api-key`, `api_key=...`).
+    #[error("no API key: call .api_key(..) or set SEEDANCE_API_KEY")]
+    NoApiKey,
     /// A file-system error (journal, download).
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
@@ -85,7 +89,8 @@ pub enum Error {
     Cancelled,
 }
 
-/// A flat classification of [`Error`], for bindings to map onto their own exceptions.
+/// A flat classification of [`Error`]. The finer, numbered table that bindings derive
+/// their errors from is [`crate::ErrorClass`] ([`Error::class`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -101,7 +106,7 @@ pub enum ErrorKind {
     Transport,
     /// [`Error::Decode`].
     Decode,
-    /// [`Error::Config`].
+    /// [`Error::Config`] and [`Error::NoApiKey`].
     Config,
     /// [`Error::Io`].
     Io,
@@ -145,7 +150,7 @@ impl Error {
             Error::WaitTimeout { .. } => ErrorKind::WaitTimeout,
             Error::Transport(_) => ErrorKind::Transport,
             Error::Decode { .. } => ErrorKind::Decode,
-            Error::Config(_) => ErrorKind::Config,
+            Error::Config(_) | Error::NoApiKey => ErrorKind::Config,
             Error::Io(_) => ErrorKind::Io,
             Error::Download(_) => ErrorKind::Download,
             Error::Preflight { .. } => ErrorKind::Preflight,
@@ -213,6 +218,7 @@ impl Error {
                 snippet: snippet.clone(),
             },
             Error::Config(s) => Error::Config(s.clone()),
+            Error::NoApiKey => Error::NoApiKey,
             Error::Io(e) => Error::Io(std::io::Error::new(e.kind(), e.to_string())),
             Error::Download(s) => Error::Download(s.clone()),
             Error::Preflight { field, problem } => Error::Preflight {

@@ -45,6 +45,7 @@ mod datadir;
 mod download;
 pub mod env;
 mod error;
+mod error_class;
 mod events;
 mod journal;
 mod options;
@@ -62,6 +63,7 @@ pub use client::{
 pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use datadir::{data_dir, default_data_dir_path, ensure_private_dir};
 pub use error::{Error, ErrorKind, Result};
+pub use error_class::ErrorClass;
 pub use events::Event;
 pub use journal::{JobRecord, JobState, Journal};
 pub use options::{
