@@ -103,6 +103,7 @@ class _BaseClient:
         media_rate_limit: RateLimit = None,
         user_agent: Optional[str] = None,
         time_scale: Optional[float] = None,
+        budget: Optional[str] = None,
     ) -> None:
         # Unset settings fall back to SEEDANCE_* variables, then the defaults, in Rust.
         self._native = _seedance._Client(
@@ -115,6 +116,7 @@ class _BaseClient:
             media_rate_limit=media_rate_limit,
             user_agent=user_agent,
             time_scale=time_scale,
+            budget=budget,
         )
 
     @property
@@ -136,10 +138,14 @@ class Client(_BaseClient):
     ``max_retries`` how often a retryable failure is retried (429, 503, 500, dropped
     connections; a submit always reuses its idempotency key), ``rate_limit`` the
     account's budget as ``(requests, seconds)`` (default 30 per 60 s; ``False`` for none),
-    ``time_scale`` divides the poll schedule (for emulators that render faster). Every call
+    ``time_scale`` divides the poll schedule (for emulators that render faster), ``budget``
+    who shares that budget: ``"machine"`` (the default: every process of this machine,
+    kept in the data dir), ``"process"`` (this client alone), or
+    ``"redis://HOST:PORT/DB"`` (``rediss://`` for TLS) for several machines (else
+    ``SEEDANCE_BUDGET``). Every call
     validates first (raising :class:`seedance.ValidationError` with all violations before
     anything is sent), stays within the account's rate budget (30 requests per 60 s,
-    shared by all clients of this process), retries what is safe to retry, and releases
+    shared by all processes of the machine by default), retries what is safe to retry, and releases
     the GIL while it waits. Ctrl-C interrupts a wait promptly.
 
     Use it as a context manager, or call :meth:`close`::

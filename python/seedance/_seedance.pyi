@@ -181,6 +181,7 @@ class _Client:
         media_rate_limit: _RateArg = None,
         user_agent: Optional[str] = None,
         time_scale: Optional[float] = None,
+        budget: Optional[str] = None,
     ) -> None: ...
     @property
     def base_url(self) -> str: ...

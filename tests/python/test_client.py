@@ -186,3 +186,20 @@ def test_the_api_key_is_not_in_reprs(emu: Emulator) -> None:
     c = emu.client()
     assert emu.api_key not in repr(c)
     assert emu.api_key not in repr(c._native)
+
+
+def test_the_budget_is_shared_by_the_machine_unless_said_otherwise(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SEEDANCE_BUDGET", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "machine"))
+    with emu.client() as c:
+        assert c.submit(prompt=PROMPT).status == "processing"
+    assert (tmp_path / "machine" / "seedance" / "budget.sqlite3").exists()
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "other"))
+    with emu.client(budget="process") as c:
+        assert c.submit(prompt=PROMPT).status == "processing"
+    assert not (tmp_path / "other").exists()
+    with pytest.raises(seedance.ConfigurationError) as info:
+        emu.client(budget="memcached://cache:11211")
+    assert "budget" in str(info.value)

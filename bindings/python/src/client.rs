@@ -327,7 +327,7 @@ fn downloaded(py: Python<'_>, task: &Py<PyTask>, d: Downloaded) -> PyResult<Py<P
 #[pymethods]
 impl PyClient {
     #[new]
-    #[pyo3(signature = (*, api_key=None, base_url=None, timeout=None, connect_timeout=None, max_retries=None, rate_limit=None, media_rate_limit=None, user_agent=None, time_scale=None))]
+    #[pyo3(signature = (*, api_key=None, base_url=None, timeout=None, connect_timeout=None, max_retries=None, rate_limit=None, media_rate_limit=None, user_agent=None, time_scale=None, budget=None))]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
         py: Python<'_>,
@@ -340,8 +340,28 @@ impl PyClient {
         media_rate_limit: Option<Bound<'_, PyAny>>,
         user_agent: Option<String>,
         time_scale: Option<f64>,
+        budget: Option<String>,
     ) -> PyResult<Self> {
         let mut b = Client::builder();
+        // Who shares the budget: the machine's processes unless said otherwise (here or
+        // in SEEDANCE_BUDGET, which the builder reads).
+        match budget {
+            Some(v) => match seedance_http::BudgetScope::parse(&v) {
+                Ok(scope) => b = b.budget(scope),
+                Err(msg) => {
+                    return Err(errors::make(
+                        py,
+                        "ConfigurationError",
+                        (format!("budget: {msg}"),),
+                        None,
+                    ))
+                }
+            },
+            None if std::env::var("SEEDANCE_BUDGET").map_or(true, |v| v.trim().is_empty()) => {
+                b = b.budget(seedance_http::BudgetScope::Machine(None));
+            }
+            None => {}
+        }
         if let Some(k) = api_key {
             b = b.api_key(k);
         }

@@ -143,6 +143,11 @@ pub fn parse_rate(s: &str) -> Result<RateArg, String> {
     })
 }
 
+/// Parses `machine`, `process`, `machine:DIR`, `redis://…` (the client's parser).
+pub fn parse_budget_scope(s: &str) -> Result<seedance_http::BudgetScope, String> {
+    seedance_http::BudgetScope::parse(s)
+}
+
 /// Parses a `--shot` value: `action|camera|0-3` (camera and timing optional).
 pub fn parse_shot(s: &str) -> Result<ShotArg, String> {
     let mut parts = s.splitn(3, '|');
@@ -306,6 +311,13 @@ pub struct GlobalArgs {
           help = format!("Budget of submits carrying reference media [default: {}]. `off` to disable", api_media_rate()))]
     pub media_rate_limit: Option<RateArg>,
 
+    /// Who shares the request budget of the account: `machine` (every process of this
+    /// machine, kept in the data dir), `process` (this process only), `machine:DIR`, or
+    /// `redis://[:PASSWORD@]HOST:PORT/DB` (`rediss://` for TLS) for several machines
+    /// [default: machine].
+    #[arg(long, global = true, env = "SEEDANCE_BUDGET", hide_env_values = true, value_name = "SCOPE", value_parser = parse_budget_scope)]
+    pub budget: Option<seedance_http::BudgetScope>,
+
     /// The render time to expect: the first poll comes just after it [default: from the
     /// request's tier, resolution and duration; the client's default for a task known only
     /// by id].
@@ -424,6 +436,13 @@ pub enum Command {
 
     /// Render a director prompt end to end against an embedded emulator: no key, no network.
     Demo(DemoArgs),
+
+    /// Show the account's use of its request budget (slots in flight and in their window,
+    /// the next free slot, any pause after a 429), from the backend in use.
+    #[command(
+        after_help = "Examples:\n  seedance budget\n  seedance budget --budget redis://10.0.0.5:6379/0 --json"
+    )]
+    Budget,
 
     /// Print a shell completion script.
     #[command(

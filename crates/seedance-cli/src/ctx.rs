@@ -102,6 +102,12 @@ impl Ctx {
             Some(RateArg::Off) => b = b.no_media_rate_limit(),
             None => {}
         }
+        b = b.budget(
+            self.g
+                .budget
+                .clone()
+                .unwrap_or(seedance_http::BudgetScope::Machine(None)),
+        );
         if let Some(j) = journal {
             b = b.journal(j);
         }
@@ -188,6 +194,22 @@ pub fn show_event(ui: &Ui, e: &Event) {
             task_id.as_str(),
             Some(format!("{task_id}: failed: {code}: {message}")),
         ),
+        Event::BudgetWait {
+            budget,
+            reason,
+            wait,
+        } => {
+            let which = if *budget == "media" {
+                "the reference-media budget"
+            } else {
+                "the request budget"
+            };
+            ui.note(format!(
+                "waiting for {which}: {reason}; next look in {}",
+                human_duration(*wait)
+            ));
+        }
+        Event::BudgetNotice { message } => ui.warn(message),
         Event::DownloadProgress {
             path, bytes, total, ..
         } => {

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::budget::{Budget, RateLimit};
+use crate::budget::{self, Budget, BudgetStatus, Pool, RateLimit};
 use crate::config::{ClientBuilder, Settings};
 use crate::error::{Error, Result};
 use crate::events::{Callback, Event, EventBus};
@@ -159,6 +159,10 @@ pub(crate) async fn cancelled(a: &CancellationToken, b: Option<&CancellationToke
     }
 }
 
+fn budget_error(e: budget::BackendError) -> Error {
+    Error::Config(format!("the request budget: {e}"))
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -194,6 +198,24 @@ impl Client {
         let auth_header = transport::auth_header(s.api_key.expose())?;
         let user_agent = HeaderValue::from_str(&s.user_agent)
             .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
+        let events = EventBus::new(callbacks);
+        let fingerprint = budget::account_fingerprint(
+            &s.base_url.origin().ascii_serialization(),
+            s.api_key.expose(),
+        );
+        let backend = (s.rate_limit.is_some() || s.media_rate_limit.is_some())
+            .then(|| budget::open_backend(&s.budget, &fingerprint, &events));
+        let make = |limit: Option<RateLimit>, pool: Pool| {
+            let backend = backend.clone()?;
+            Some(Budget::with_backend(
+                limit?,
+                pool,
+                backend,
+                Some(events.clone()),
+            ))
+        };
+        let general = make(s.rate_limit, Pool::General);
+        let media = make(s.media_rate_limit, Pool::Media);
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -206,13 +228,13 @@ impl Client {
                 max_download_bytes: s.max_download_bytes,
                 download_deadline: s.download_deadline,
                 retry: s.retry,
-                budget: s.rate_limit.map(Budget::new),
-                media_budget: s.media_rate_limit.map(Budget::new),
+                budget: general,
+                media_budget: media,
                 schedule: s.poll_schedule,
                 expected_render: s.expected_render,
                 wait_timeout: s.wait_timeout,
                 journal: s.journal,
-                events: EventBus::new(callbacks),
+                events,
                 poller: Arc::new(Poller::default()),
                 cancel: Mutex::new(CancellationToken::new()),
             }),
@@ -284,6 +306,36 @@ impl Client {
     /// Requests this client (and its clones) has sent to the API so far.
     pub fn requests_sent(&self) -> Option<u64> {
         self.inner.budget.as_ref().map(|b| b.admitted())
+    }
+
+    /// The account's current use of its budgets, from the backend in use (in-process,
+    /// machine-wide or Redis): slots in flight and in their window, the next free slot,
+    /// any pause after a 429, processes waiting.
+    pub async fn budget_status(&self) -> Result<BudgetStatus> {
+        let general = self.inner.budget.as_ref();
+        let media = self.inner.media_budget.as_ref();
+        let Some(any) = general.or(media) else {
+            return Ok(BudgetStatus {
+                backend: "off".to_owned(),
+                degraded: None,
+                requests: None,
+                media: None,
+            });
+        };
+        let requests = match general {
+            Some(b) => Some(b.usage().await.map_err(budget_error)?),
+            None => None,
+        };
+        let media = match media {
+            Some(b) => Some(b.usage().await.map_err(budget_error)?),
+            None => None,
+        };
+        Ok(BudgetStatus {
+            backend: any.backend().describe(),
+            degraded: any.backend().degraded(),
+            requests,
+            media,
+        })
     }
 
     /// Tasks being watched by the poller right now.

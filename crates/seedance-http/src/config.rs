@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::budget::RateLimit;
+use crate::budget::{BudgetScope, RateLimit};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::{Callback, Event};
@@ -30,6 +30,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// | `SEEDANCE_MAX_RETRIES` | [`max_retries`](ClientBuilder::max_retries) | `5` |
 /// | `SEEDANCE_RATE_LIMIT` | [`rate_limit`](ClientBuilder::rate_limit), `N/SECONDS` or `off` | `30/60` |
 /// | `SEEDANCE_MEDIA_RATE_LIMIT` | [`media_rate_limit`](ClientBuilder::media_rate_limit) | `3/60` |
+/// | `SEEDANCE_BUDGET` | [`budget`](ClientBuilder::budget): `process`, `machine` or `redis://…` | `redis://10.0.0.5:6379/0` |
 /// | `SEEDANCE_USER_AGENT` | [`user_agent`](ClientBuilder::user_agent) | `my-app/1.0` |
 /// | `SEEDANCE_TIME_SCALE` | [`PollSchedule::time_scale`] | `1000` |
 /// | `SEEDANCE_POLL_INTERVAL` | [`PollSchedule::min_interval`] | `2s` |
@@ -69,6 +70,7 @@ pub struct ClientBuilder {
     pub(crate) retry: Option<RetryPolicy>,
     pub(crate) rate_limit: Option<Option<RateLimit>>,
     pub(crate) media_rate_limit: Option<Option<RateLimit>>,
+    pub(crate) budget: Option<BudgetScope>,
     pub(crate) poll_schedule: Option<PollSchedule>,
     pub(crate) expected_render: Option<Duration>,
     pub(crate) wait_timeout: Option<Option<Duration>>,
@@ -108,6 +110,7 @@ pub(crate) struct Settings {
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) media_rate_limit: Option<RateLimit>,
+    pub(crate) budget: BudgetScope,
     pub(crate) poll_schedule: PollSchedule,
     pub(crate) expected_render: Option<Duration>,
     pub(crate) wait_timeout: Option<Duration>,
@@ -180,6 +183,23 @@ impl ClientBuilder {
     /// Turns the reference-media budget off.
     pub fn no_media_rate_limit(mut self) -> Self {
         self.media_rate_limit = Some(None);
+        self
+    }
+    /// Who shares the budgets (else `SEEDANCE_BUDGET`, else [`BudgetScope::Process`]):
+    /// this process only, every process of the machine (the default of the CLI, Python
+    /// and the bindings), or every machine through Redis.
+    ///
+    /// ```
+    /// use seedance_http::{BudgetScope, Client};
+    /// let client = Client::builder()
+    ///     .no_env()
+    ///     .api_key("k_1")
+    ///     .budget(BudgetScope::Process)
+    ///     .build()?;
+    /// # Ok::<(), seedance_http::Error>(())
+    /// ```
+    pub fn budget(mut self, scope: BudgetScope) -> Self {
+        self.budget = Some(scope);
         self
     }
     /// When to poll (else the defaults, with `SEEDANCE_TIME_SCALE`,
@@ -338,6 +358,12 @@ impl ClientBuilder {
                 ),
             )),
         };
+        let budget = match self.budget.take() {
+            Some(b) => b,
+            None => {
+                var(env, "SEEDANCE_BUDGET", BudgetScope::parse)?.unwrap_or(BudgetScope::Process)
+            }
+        };
         let poll_schedule = match self.poll_schedule.take() {
             Some(s) => s,
             None => {
@@ -408,6 +434,7 @@ impl ClientBuilder {
             retry,
             rate_limit,
             media_rate_limit,
+            budget,
             poll_schedule,
             expected_render,
             wait_timeout,

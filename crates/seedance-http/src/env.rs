@@ -38,6 +38,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "SEEDANCE_MEDIA_RATE_LIMIT",
         "the reference-media submit budget: N/WINDOW or off",
     ),
+    (
+        "SEEDANCE_BUDGET",
+        "who shares the budget: process, machine (the data dir), machine:DIR, redis://HOST:PORT/DB or rediss://",
+    ),
     ("SEEDANCE_USER_AGENT", "the User-Agent"),
     (
         "SEEDANCE_TIME_SCALE",

@@ -59,6 +59,22 @@ pub enum Event {
         /// Its message.
         message: String,
     },
+    /// A request waits for the account's request budget (announced once per request,
+    /// when the wait is expected to last half a second or more).
+    BudgetWait {
+        /// Which budget: `requests` or `media`.
+        budget: &'static str,
+        /// Why (`all 30 slots of the account are in use`, a 429 pause…).
+        reason: String,
+        /// How long it waits at most before looking again.
+        wait: Duration,
+    },
+    /// The shared budget changed backend (Redis unreachable: the machine-wide one at a
+    /// conservative share; back again; the data dir not writable: in-process).
+    BudgetNotice {
+        /// What happened, for people.
+        message: String,
+    },
     /// Download progress (throttled to about one event per MiB, plus the last one).
     DownloadProgress {
         /// The task whose output this is.
@@ -75,7 +91,8 @@ pub enum Event {
 /// A progress callback.
 pub(crate) type Callback = Arc<dyn Fn(&Event) + Send + Sync>;
 
-/// Callback plus broadcast channel.
+/// Callback plus broadcast channel (clones share both).
+#[derive(Clone)]
 pub(crate) struct EventBus {
     callbacks: Vec<Callback>,
     tx: broadcast::Sender<Event>,

@@ -55,7 +55,7 @@ mod secret;
 mod transport;
 
 pub use backoff::RetryPolicy;
-pub use budget::RateLimit;
+pub use budget::{BudgetScope, BudgetStatus, PoolUsage, RateLimit};
 pub use client::{
     continue_from, install_crypto_provider, new_idempotency_key, reqwest_client_builder, Client,
     JobOutcome,

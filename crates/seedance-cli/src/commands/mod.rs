@@ -2,6 +2,7 @@
 
 mod api;
 mod batch;
+mod budget;
 mod demo;
 mod emulator;
 mod meta;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli, ui: Ui) -> Result<(), CliError> {
         Command::Prompt(PromptCommand::Build(a)) => prompt::build(a, &ctx.ui),
         Command::Emulator(a) => emulator::run(a, &ctx.ui).await,
         Command::Demo(a) => demo::run(a, &ctx.ui).await,
+        Command::Budget => budget::show(&ctx).await,
         Command::Completions(a) => meta::completions(a),
         Command::Man(a) => meta::man(a),
     }
