@@ -97,7 +97,8 @@ impl Backend for Local {
         let mut s = self.lock(pool);
         s.in_flight = s.in_flight.saturating_sub(1);
         if sent {
-            s.releases.push(Reverse(crate::backoff::instant_after(hold)));
+            s.releases
+                .push(Reverse(crate::backoff::instant_after(hold)));
         }
     }
 
