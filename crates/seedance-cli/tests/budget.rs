@@ -3,6 +3,8 @@
 //! machine-wide file or a real `redis-server` (started here on a random loopback port,
 //! killed at the end). Every run must see 0 × 429 and charge every job once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
+
 mod common;
 
 use std::io::Read;

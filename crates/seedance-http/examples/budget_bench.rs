@@ -7,6 +7,8 @@
 //!
 //! Run: `cargo run -p seedance-http --release --example budget_bench`
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -182,10 +184,7 @@ async fn overhead(scope: BudgetScope) -> Duration {
     let bare = client(emu.base_url(), emu.api_key(), BudgetScope::Process, false);
     let with = client(emu.base_url(), emu.api_key(), scope, true);
     // 30 per 2 s would throttle: the same backend with a limit never reached
-    let task = bare
-        .submit(&req, Default::default())
-        .await
-        .expect("submit");
+    let task = bare.submit(&req, Default::default()).await.expect("submit");
     let n = 25; // under the limit of one window: no waiting, only the backend's cost
     let mut best = Duration::MAX;
     for _ in 0..4 {
