@@ -134,7 +134,7 @@ async fn run(backend: &str, n: usize, redis: Option<&Redis>, root: &Path) -> Run
                 root.join(format!("{backend}-{n}-{i}"))
             };
             Command::new(&exe)
-                .args(["worker", emu.base_url(), emu.api_key(), &budget])
+                .args(["worker", &emu.base_url(), emu.api_key(), &budget])
                 .arg(JOBS_PER_PROCESS.to_string())
                 .env("XDG_DATA_HOME", data)
                 .stdout(Stdio::piped())
@@ -181,8 +181,8 @@ async fn overhead(scope: BudgetScope) -> Duration {
     let req = VideoRequest::builder("A kite over a windy beach")
         .build()
         .expect("request");
-    let bare = client(emu.base_url(), emu.api_key(), BudgetScope::Process, false);
-    let with = client(emu.base_url(), emu.api_key(), scope, true);
+    let bare = client(&emu.base_url(), emu.api_key(), BudgetScope::Process, false);
+    let with = client(&emu.base_url(), emu.api_key(), scope, true);
     // 30 per 2 s would throttle: the same backend with a limit never reached
     let task = bare.submit(&req, Default::default()).await.expect("submit");
     let n = 25; // under the limit of one window: no waiting, only the backend's cost
