@@ -240,7 +240,6 @@ fn a_killed_process_leaks_no_slot() {
 }
 
 #[test]
-#[ignore = "flaky: a process sometimes stops polling after the fallback (being fixed)"]
 fn redis_stopping_mid_run_loses_no_job() {
     let Some(mut redis) = RedisServer::start() else {
         return;

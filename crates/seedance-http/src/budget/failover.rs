@@ -156,7 +156,8 @@ impl Failover {
     fn granted(&self, pool: Pool, limit: RateLimit, v: Verdict, via: u8) -> Verdict {
         match v {
             Verdict::Granted(mut slot) => {
-                slot.via = via;
+                // one bit per level of failover (they nest: Redis -> machine -> local)
+                slot.via = (slot.via << 1) | via;
                 let mut s = self.lock();
                 s.in_flight[pool.index()] += 1;
                 s.hold[pool.index()] = limit.hold();
@@ -264,10 +265,15 @@ impl Backend for Failover {
                 s.ledger[i].push(now + hold);
             }
         }
-        if slot.via == 0 {
-            self.primary.release(pool, slot, sent, hold);
+        let mine = slot.via & 1;
+        let inner = Slot {
+            via: slot.via >> 1,
+            ..slot
+        };
+        if mine == 0 {
+            self.primary.release(pool, inner, sent, hold);
         } else {
-            self.fallback.release(pool, slot, sent, hold);
+            self.fallback.release(pool, inner, sent, hold);
         }
     }
 
@@ -324,5 +330,78 @@ impl Backend for Failover {
 
     fn peers(&self) -> u32 {
         self.primary.peers()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budget::local::Local;
+    use crate::budget::machine::Machine;
+    use crate::budget::BackendError;
+
+    /// A shared backend that is down.
+    #[derive(Debug)]
+    struct Down;
+
+    impl Backend for Down {
+        fn describe(&self) -> String {
+            "down".into()
+        }
+        fn try_acquire<'a>(
+            &'a self,
+            _: Pool,
+            _: RateLimit,
+            _: &'a mut Ticket,
+        ) -> BoxFuture<'a, BackendResult<Verdict>> {
+            Box::pin(async { Err(BackendError("unreachable".into())) })
+        }
+        fn release(&self, _: Pool, _: Slot, _: bool, _: Duration) {
+            panic!("a slot went back to a backend that never granted it");
+        }
+        fn leave(&self, _: Pool, _: u64) {}
+        fn pause(&self, _: Pool, _: Duration) {}
+        fn seed(&self, _: Pool, _: &[Duration]) {}
+        fn usage(&self, _: Pool, _: RateLimit) -> BoxFuture<'_, BackendResult<PoolUsage>> {
+            Box::pin(async { Err(BackendError("unreachable".into())) })
+        }
+    }
+
+    #[tokio::test]
+    async fn nested_fallbacks_give_each_slot_back_where_it_came_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let machine = Machine::open(dir.path(), "acct").unwrap();
+        let events = EventBus::new(Vec::new());
+        let mut notices = events.subscribe();
+        let inner = Failover::wrap(
+            machine.clone(),
+            Arc::new(Local::new()),
+            false,
+            events.clone(),
+        );
+        let outer = Failover::wrap(Arc::new(Down), inner, true, events);
+        let l = RateLimit::new(4, Duration::from_secs(60));
+        for _ in 0..2 {
+            let v = outer
+                .try_acquire(Pool::General, l, &mut None)
+                .await
+                .unwrap();
+            let Verdict::Granted(slot) = v else {
+                panic!("{v:?}")
+            };
+            outer.release(Pool::General, slot, true, l.hold());
+        }
+        // granted by the machine-wide file (at a share: 4 / 2), and given back there
+        let u = machine.usage(Pool::General, l).await.unwrap();
+        assert_eq!((u.in_flight, u.in_window), (0, 2), "{u:?}");
+        let v = outer
+            .try_acquire(Pool::General, l, &mut None)
+            .await
+            .unwrap();
+        assert!(matches!(v, Verdict::Wait { .. }), "{v:?}");
+        // warned once
+        assert!(matches!(notices.try_recv(), Ok(Event::BudgetNotice { .. })));
+        assert!(notices.try_recv().is_err());
+        assert!(outer.degraded().is_some());
     }
 }

@@ -182,7 +182,8 @@ impl Pool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Slot {
     pub(crate) id: u64,
-    /// Which backend of a [`failover::Failover`] granted it.
+    /// Which backend of each (nested) [`failover::Failover`] granted it: one bit per
+    /// level, the outermost lowest.
     pub(crate) via: u8,
 }
 
