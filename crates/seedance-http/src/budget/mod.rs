@@ -497,7 +497,7 @@ pub(crate) fn open_backend(
 ) -> Arc<dyn Backend> {
     let local = || -> Arc<dyn Backend> { Arc::new(local::Local::new()) };
     let machine = |dir: Option<&PathBuf>| -> Arc<dyn Backend> {
-        let dir = dir.cloned().unwrap_or_else(crate::default_data_dir);
+        let dir = dir.cloned().unwrap_or_else(crate::default_data_dir_path);
         match machine::Machine::open(&dir, fingerprint) {
             Ok(m) => failover::Failover::wrap(m, local(), false, events.clone()),
             Err(e) => {
