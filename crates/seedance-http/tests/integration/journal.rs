@@ -67,18 +67,41 @@ async fn resume_reposts_with_the_same_key_when_the_id_was_never_heard() {
 
 #[tokio::test]
 async fn resume_reattaches_to_submitted_jobs_and_downloads_on_completion() {
-    let emu = emulator().await;
+    // About 1 s renders: the submit is seen journaled well before the task completes,
+    // even on a loaded machine.
+    let emu = seedance_emulator::Emulator::builder()
+        .time_scale(100.0)
+        .rate_limit(30, WINDOW)
+        .media_rate_limit(3, WINDOW)
+        .start()
+        .await
+        .expect("emulator starts");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.jsonl");
     let out = dir.path().join("out");
     let key;
     {
         let client = builder(&emu).journal_path(&path).build().unwrap();
-        // generate with a download dir, interrupted ("Ctrl-C") right after the submit
+        // generate with a download dir, interrupted ("Ctrl-C") right after the submit:
+        // polled until the journal says submitted, then dropped
         let opts = GenerateOptions::default().download_to(&out);
         let req = request();
-        let gen = client.generate(&req, opts);
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(20), gen).await;
+        let mut gen = std::pin::pin!(client.generate(&req, opts));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            tokio::select! {
+                r = &mut gen => panic!("generate ended before it was interrupted: {r:?}"),
+                () = tokio::time::sleep(std::time::Duration::from_millis(2)) => {}
+            }
+            let jobs = client.journal().unwrap().jobs();
+            if jobs.first().is_some_and(|j| j.state == JobState::Submitted) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never submitted: {jobs:?}"
+            );
+        }
         let jobs = client.journal().unwrap().jobs();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].state, JobState::Submitted);
