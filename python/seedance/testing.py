@@ -41,6 +41,11 @@ FAULT_KINDS = (
     "html_bad_gateway",  # 502 with an HTML page, as a proxy would
     "extra_fields",  # unknown fields added to the JSON
     "unknown_status",  # this status value (default "queued") in the task
+    "huge_body",  # a JSON answer of size_bytes bytes (default 2 MiB)
+    "endless_body",  # a body that never ends (API and CDN)
+    "absurd_retry_after",  # 429 with this Retry-After header text (default "1e300")
+    "foreign_task_id",  # the answer names another task id (task_id)
+    "control_chars",  # terminal escape sequences inside server strings
 )
 
 RateArg = Union[Tuple[int, float], Literal[False], None]
@@ -185,12 +190,17 @@ class Emulator:
         retry_after: Optional[int] = None,
         delay: Optional[float] = None,
         status: Optional[str] = None,
+        size_bytes: Optional[int] = None,
+        retry_after_header: Optional[str] = None,
+        task_id: Optional[str] = None,
     ) -> None:
         """Injects a fault: ``endpoint`` in :data:`ENDPOINTS`, ``kind`` in
         :data:`FAULT_KINDS`. Without ``nth``/``times``/``probability`` it fires on every
         matching request; ``nth=n`` fires on the n-th only; ``times=k`` stops after k.
         ``retry_after`` (seconds) belongs to ``rate_limited``, ``delay`` (seconds, required)
-        to ``delay`` and ``status`` to ``unknown_status``. Raises ``ValueError`` for what
+        to ``delay``, ``status`` to ``unknown_status``, ``size_bytes`` to ``huge_body``,
+        ``retry_after_header`` (the header's raw text) to ``absurd_retry_after`` and
+        ``task_id`` to ``foreign_task_id``. Raises ``ValueError`` for what
         the emulator cannot apply."""
         fault: Dict[str, Any] = {"endpoint": endpoint, "kind": kind}
         for name, value in (
@@ -199,6 +209,9 @@ class Emulator:
             ("probability", probability),
             ("retry_after_secs", retry_after),
             ("status", status),
+            ("size_bytes", size_bytes),
+            ("retry_after", retry_after_header),
+            ("task_id", task_id),
         ):
             if value is not None:
                 fault[name] = value

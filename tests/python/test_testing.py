@@ -114,6 +114,20 @@ def test_fault_kinds_are_the_emulators(emu: Emulator) -> None:
     assert list(FAULT_KINDS) == list(_seedance._Emulator.FAULT_KINDS)
 
 
+def test_hostile_faults_take_their_parameters(emu: Emulator) -> None:
+    with emu.client(max_retries=0) as c:
+        task = c.submit(prompt=PROMPT)
+        emu.inject("get_task", "foreign_task_id", task_id="sd2_someone_else", nth=1)
+        with pytest.raises(seedance.SeedanceError):
+            c.get_task(task.id)
+        emu.inject("get_task", "huge_body", size_bytes=3 * 1024 * 1024, nth=1)
+        with pytest.raises(seedance.SeedanceError):
+            c.get_task(task.id)
+        assert c.get_task(task.id).id == task.id
+    with pytest.raises(ValueError):
+        emu.inject("get_task", "delay", task_id="sd2_x")
+
+
 def test_delay_and_rate_limited_faults(emu: Emulator) -> None:
     import time
 
