@@ -143,6 +143,9 @@ impl SeedanceError {
             http::Error::Cancelled => SeedanceError::Cancelled,
             http::Error::Journal(s) => SeedanceError::JobStore { detail: scrub(s) },
             http::Error::Config(s) => SeedanceError::Configuration { detail: scrub(s) },
+            e @ http::Error::NoApiKey => SeedanceError::Configuration {
+                detail: e.to_string(),
+            },
             http::Error::Io(e) => SeedanceError::Io {
                 detail: scrub(e.to_string()),
             },
@@ -188,6 +191,8 @@ mod tests {
 
     #[test]
     fn kinds_map_to_variants() {
+        let e = SeedanceError::from_http(http::Error::NoApiKey, None);
+        assert!(matches!(e, SeedanceError::Configuration { .. }), "{e}");
         let e = SeedanceError::from_http(http::Error::Journal("locked".into()), None);
         assert!(matches!(e, SeedanceError::JobStore { .. }));
         assert_eq!(
