@@ -48,8 +48,14 @@ async fn none_renders_exactly_the_model_and_records_polls_and_first_seen_done() 
         let got = v.as_f64().expect("a number");
         (got - want).abs() <= 1e-9 * want.abs().max(1.0)
     };
-    assert!(close(&timing["render_ms"], t.render_ms), "{timing} vs {t:?}");
-    assert!(close(&timing["first_seen_done_ms"], seen), "{timing} vs {t:?}");
+    assert!(
+        close(&timing["render_ms"], t.render_ms),
+        "{timing} vs {t:?}"
+    );
+    assert!(
+        close(&timing["first_seen_done_ms"], seen),
+        "{timing} vs {t:?}"
+    );
 }
 
 async fn renders(spread: RenderSpread, seed: u64, n: usize) -> Vec<f64> {
