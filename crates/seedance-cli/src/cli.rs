@@ -21,9 +21,12 @@ Exit codes:
      `seedance resume`)
   130 interrupted (Ctrl-C); the job stays in the journal for `seedance resume`
 
-Environment: every global flag is also a SEEDANCE_* variable (shown in [env: ...]).
+Environment: every global flag is also a SEEDANCE_* variable (shown in [env: ...]); a
+profile of $XDG_CONFIG_HOME/seedance/config.toml can set them too (flag > variable >
+profile > default; `seedance config show`).
 Put the key in SEEDANCE_API_KEY rather than on the command line; it is never printed.
-`-h` shows a command's own options; `--help` also lists every global option.
+`-h` shows a command's own options; `--help` also the global options that apply to it;
+`seedance help globals` lists every global option.
 Try it without a key or network: `seedance demo`.";
 
 /// Generate videos with the Seedance 2 Video API: from a terminal, in batches, with a
@@ -40,6 +43,7 @@ Try it without a key or network: `seedance demo`.";
         Start here (no key, no network): `seedance demo`.",
     after_help = EXIT_CODES_HELP,
     propagate_version = true,
+    disable_help_subcommand = true,
     max_term_width = 100
 )]
 pub struct Cli {
@@ -263,6 +267,16 @@ fn resolutions() -> PossibleValuesParser {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
+    /// The profile of the config file to use ($XDG_CONFIG_HOME/seedance/config.toml;
+    /// `seedance config show` shows what it sets) [default: its `default_profile`, or a
+    /// profile named `default`].
+    #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Where every setting came from (filled in after parsing).
+    #[arg(skip)]
+    pub provenance: crate::config::Provenance,
+
     /// API key (prefer the SEEDANCE_API_KEY variable: flags are visible to other users in
     /// `ps`). Never printed.
     #[arg(
@@ -452,6 +466,32 @@ pub enum Command {
 
     /// Print the man page (or write one page per command into a directory).
     Man(ManArgs),
+
+    /// Show the config file's profile in use and where every setting comes from (flag,
+    /// variable, profile or default); never the key.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+
+    /// Print the help of a command (`seedance help prompt lint`), or of every global
+    /// option (`seedance help globals`).
+    Help(HelpArgs),
+}
+
+/// `config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Every setting with its value and where it came from (never the key).
+    Show,
+    /// Print the config file's path.
+    Path,
+}
+
+/// Arguments of `help`.
+#[derive(Debug, Args)]
+pub struct HelpArgs {
+    /// `globals`, or a command (`generate`, `prompt lint`, …) [default: the overview].
+    #[arg(value_name = "TOPIC")]
+    pub topic: Vec<String>,
 }
 
 const BATCH_HELP: &str = "\

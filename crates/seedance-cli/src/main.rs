@@ -8,26 +8,70 @@ mod cli;
 mod commands;
 mod ctx;
 mod director;
+mod config;
 mod error;
+mod help;
 mod request;
 mod ui;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 use crate::cli::Cli;
 use crate::error::CliError;
 use crate::ui::Ui;
 
 fn main() -> ExitCode {
-    let matches = match Cli::command().try_get_matches() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cmd = help::command();
+    let matches = match cmd.clone().try_get_matches_from(&args) {
         Ok(m) => m,
         Err(e) => usage_error(e),
     };
-    let cli = match Cli::from_arg_matches(&matches) {
+    let first = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
         Err(e) => usage_error(e),
+    };
+    // The config file's profile fills what no flag or variable set: parse again with its
+    // values as flags (the same parsers, the same messages).
+    let (matches, cli) = match config::plan(&cmd, &matches) {
+        Err(e) => {
+            return report(&Ui::new(first.global.json, first.global.quiet), e);
+        }
+        Ok(plan) if plan.adds_args() => {
+            let reparsed = cmd
+                .clone()
+                .try_get_matches_from(plan.args(&args))
+                .and_then(|m| Cli::from_arg_matches(&m).map(|c| (m, c)));
+            match reparsed {
+                Ok((m, mut c)) => {
+                    c.global.provenance = plan.provenance(&cmd, &m);
+                    (m, c)
+                }
+                Err(e) => {
+                    let ui = Ui::new(first.global.json, first.global.quiet);
+                    let message = clap_message(&e);
+                    let name = plan.profile_name().unwrap_or_default().to_owned();
+                    return report(
+                        &ui,
+                        CliError::new(
+                            error::Exit::Usage,
+                            "config",
+                            format!(
+                                "{message} (set by profile {name} of {})",
+                                config::config_path().display()
+                            ),
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(plan) => {
+            let mut c = first;
+            c.global.provenance = plan.provenance(&cmd, &matches);
+            (matches, c)
+        }
     };
     init_tracing(cli.global.verbose);
     let ui = Ui::new(cli.global.json, cli.global.quiet);
@@ -83,17 +127,23 @@ fn usage_error(e: clap::Error) -> ! {
     if !wants_json || is_output {
         e.exit()
     }
+    let err = CliError::new(error::Exit::Usage, "usage", clap_message(&e));
+    println!("{}", err.to_json());
+    std::process::exit(i32::from(err.exit.code()))
+}
+
+/// clap's message without its `error: ` prefix and usage lines.
+fn clap_message(e: &clap::Error) -> String {
     let message = e.render().to_string();
-    let message = message
+    message
         .trim()
         .trim_start_matches("error: ")
         .lines()
         .take_while(|l| !l.starts_with("Usage:"))
         .collect::<Vec<_>>()
-        .join("\n");
-    let err = CliError::new(error::Exit::Usage, "usage", message.trim().to_owned());
-    println!("{}", err.to_json());
-    std::process::exit(i32::from(err.exit.code()))
+        .join("\n")
+        .trim()
+        .to_owned()
 }
 
 /// Colour on stderr: `CLICOLOR_FORCE` (not `0`) forces it, `NO_COLOR` (not empty) turns it

@@ -1,20 +1,19 @@
 //! `seedance completions` and `seedance man`.
 
-use clap::CommandFactory;
-
-use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::cli::{CompletionsArgs, ManArgs};
 use crate::error::CliError;
 
-/// Prints a completion script for the shell.
+/// Prints a completion script for the shell (each command completes only the global
+/// options that apply to it).
 pub fn completions(args: &CompletionsArgs) -> Result<(), CliError> {
-    let mut cmd = Cli::command();
+    let mut cmd = crate::help::completion_command();
     clap_complete::generate(args.shell, &mut cmd, "seedance", &mut std::io::stdout());
     Ok(())
 }
 
 /// Prints `seedance.1`, or writes every page into a directory.
 pub fn man(args: &ManArgs) -> Result<(), CliError> {
-    let cmd = Cli::command();
+    let cmd = crate::help::command();
     match &args.out_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)

@@ -9,7 +9,7 @@ mod meta;
 mod prompt;
 mod resume;
 
-use crate::cli::{Cli, Command, PromptCommand};
+use crate::cli::{Cli, Command, ConfigCommand, PromptCommand};
 use crate::ctx::Ctx;
 use crate::error::CliError;
 use crate::ui::Ui;
@@ -32,5 +32,11 @@ pub async fn run(cli: Cli, ui: Ui) -> Result<(), CliError> {
         Command::Budget => budget::show(&ctx).await,
         Command::Completions(a) => meta::completions(a),
         Command::Man(a) => meta::man(a),
+        Command::Help(a) => crate::help::run(a),
+        Command::Config(ConfigCommand::Show) => crate::config::show(&ctx.g.provenance, &ctx.ui),
+        Command::Config(ConfigCommand::Path) => {
+            ctx.ui.out(crate::config::config_path().display());
+            Ok(())
+        }
     }
 }

@@ -1,0 +1,220 @@
+//! Which global options each command shows (in `-h`, `--help`, completions and man pages),
+//! and `seedance help [globals | COMMAND…]`.
+//!
+//! The global options are clap globals, so they are accepted anywhere on the command line;
+//! but an offline command (`prompt lint`, `demo`, …) has no use for `--api-key`, so its help
+//! and its completions leave out every global that does not apply to it.
+
+use clap::{Arg, Args, Command, CommandFactory};
+
+use crate::cli::{Cli, GlobalArgs, HelpArgs};
+use crate::error::CliError;
+
+/// How results are printed: every command.
+const OUTPUT: &[&str] = &["json", "quiet", "verbose"];
+/// Reaching the API: the commands that send requests.
+const CONNECT: &[&str] = &[
+    "profile",
+    "api_key",
+    "base_url",
+    "timeout",
+    "connect_timeout",
+    "max_retries",
+    "rate_limit",
+    "media_rate_limit",
+    "budget",
+];
+/// Waiting for renders.
+const WAIT: &[&str] = &[
+    "expected_render",
+    "poll_interval",
+    "poll_max_interval",
+    "render_time_scale",
+    "wait_timeout",
+];
+/// The journal of submitted jobs.
+const JOURNAL: &[&str] = &["journal", "no_journal"];
+
+/// The groups of global options a command (`prompt lint`) takes: every one for
+/// `generate`, `wait`, `resume`, `batch`, `config`, and commands added later.
+fn groups(path: &str) -> &'static [&'static [&'static str]] {
+    match path {
+        "status" | "download" | "budget" => &[OUTPUT, CONNECT],
+        "prompt" | "prompt lint" | "prompt build" | "demo" | "emulator" | "completions"
+        | "man" | "help" => &[OUTPUT],
+        _ => &[OUTPUT, CONNECT, WAIT, JOURNAL],
+    }
+}
+
+/// Whether the global option `id` applies to the command at `path`.
+pub fn applies(path: &str, id: &str) -> bool {
+    groups(path).iter().any(|g| g.contains(&id))
+}
+
+/// The command tree used for parsing and help: clap's, where a command that a global does
+/// not apply to holds a hidden, inert copy of it (clap then does not propagate the global
+/// there, so its help leaves it out). Built.
+pub fn command() -> Command {
+    let cmd = Cli::command();
+    let inert: Vec<Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .map(|a| a.clone().global(false).hide(true).env(None))
+        .collect();
+    let mut cmd = shadow_foreign_globals(cmd, "", &inert);
+    cmd.build();
+    cmd
+}
+
+fn shadow_foreign_globals(mut cmd: Command, parent: &str, inert: &[Arg]) -> Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    for name in names {
+        let path = if parent.is_empty() {
+            name.clone()
+        } else {
+            format!("{parent} {name}")
+        };
+        let foreign: Vec<Arg> = inert
+            .iter()
+            .filter(|a| !applies(&path, a.get_id().as_str()))
+            .cloned()
+            .collect();
+        cmd = cmd.mut_subcommand(&name, |s| {
+            shadow_foreign_globals(s.args(foreign), &path, inert)
+        });
+    }
+    cmd
+}
+
+/// The command tree for completion scripts: the same commands, but each subcommand owns
+/// copies of only the globals that apply to it (some shells' generators list hidden
+/// options), so `seedance prompt <TAB>` offers no `--api-key`.
+pub fn completion_command() -> Command {
+    let cmd = Cli::command();
+    let globals: Vec<Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .map(|a| a.clone().global(false))
+        .collect();
+    let cmd = cmd.mut_args(|a| a.global(false));
+    give_globals(cmd, "", &globals)
+}
+
+fn give_globals(mut cmd: Command, parent: &str, globals: &[Arg]) -> Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    for name in names {
+        let path = if parent.is_empty() {
+            name.clone()
+        } else {
+            format!("{parent} {name}")
+        };
+        let mine: Vec<Arg> = globals
+            .iter()
+            .filter(|a| applies(&path, a.get_id().as_str()))
+            .cloned()
+            .collect();
+        cmd = cmd.mut_subcommand(&name, |s| give_globals(s.args(mine), &path, globals));
+    }
+    cmd
+}
+
+/// `seedance help globals`: every global option, with what it applies to.
+pub fn globals_help() -> String {
+    let cmd = GlobalArgs::augment_args(
+        Command::new("seedance")
+            .about(
+                "Global options: accepted before or after the command; each is also a \
+                 SEEDANCE_* variable (flag > variable > profile > default).",
+            )
+            .after_help(
+                "Which commands take which:\n  \
+                 --json, --quiet, --verbose          every command\n  \
+                 --profile, --api-key, --base-url, --timeout, --connect-timeout,\n  \
+                 --max-retries, --rate-limit, --media-rate-limit, --budget\n                                      \
+                 generate, status, wait, download, resume, batch, budget, config\n  \
+                 --expected-render, --poll-interval, --poll-max-interval,\n  \
+                 --render-time-scale, --wait-timeout, --journal, --no-journal\n                                      \
+                 generate, wait, resume, batch, config\n\
+                 `prompt`, `demo`, `emulator`, `completions` and `man` need no network: they \
+                 take only the first line.",
+            )
+            .help_template("{about}\n\n{all-args}{after-help}")
+            .disable_help_flag(true)
+            .max_term_width(100),
+    );
+    let mut cmd = cmd;
+    cmd.render_long_help().to_string()
+}
+
+/// `seedance help [TOPIC…]`: the long help of the root, of a command, or of the globals.
+pub fn run(args: &HelpArgs) -> Result<(), CliError> {
+    if args.topic.len() == 1 && args.topic[0] == "globals" {
+        print!("{}", globals_help());
+        return Ok(());
+    }
+    let mut cmd = command();
+    let mut at = &mut cmd;
+    for name in &args.topic {
+        let next = at.get_subcommands_mut().find(|s| {
+            s.get_name() == name.as_str() || s.get_all_aliases().any(|a| a == name.as_str())
+        });
+        match next {
+            Some(s) => at = s,
+            None => {
+                return Err(CliError::usage(format!(
+                    "no help topic {:?}: try `seedance help globals` or a command name \
+                     (`seedance help generate`)",
+                    args.topic.join(" ")
+                )))
+            }
+        }
+    }
+    print!("{}", at.render_long_help());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trees_are_consistent() {
+        command().debug_assert();
+        completion_command().debug_assert();
+    }
+
+    #[test]
+    fn offline_commands_take_no_network_globals() {
+        for path in ["prompt lint", "prompt build", "demo", "emulator", "completions"] {
+            assert!(!applies(path, "api_key"), "{path}");
+            assert!(applies(path, "json"), "{path}");
+        }
+        assert!(applies("status", "api_key") && !applies("status", "journal"));
+        assert!(applies("generate", "journal") && applies("batch", "wait_timeout"));
+    }
+
+    #[test]
+    fn every_grouped_id_is_a_global() {
+        let cmd = Cli::command();
+        let globals: Vec<String> = cmd
+            .get_arguments()
+            .filter(|a| a.is_global_set())
+            .map(|a| a.get_id().to_string())
+            .collect();
+        for id in [OUTPUT, CONNECT, WAIT, JOURNAL].concat() {
+            assert!(globals.iter().any(|g| g == id), "{id} is not a global");
+        }
+        for g in &globals {
+            assert!(
+                [OUTPUT, CONNECT, WAIT, JOURNAL].concat().contains(&g.as_str()),
+                "the global {g} is in no group"
+            );
+        }
+    }
+}

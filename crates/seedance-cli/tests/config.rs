@@ -1,0 +1,153 @@
+//! Config profiles (issue 16): `$XDG_CONFIG_HOME/seedance/config.toml`, selected by
+//! `--profile` / `SEEDANCE_PROFILE`; flag > variable > profile > default, shown by
+//! `seedance config show` (never the key).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+mod common;
+
+use std::path::Path;
+
+use common::{json, run, seedance, SECRET_KEY};
+
+fn write_config(dir: &Path, text: &str) {
+    let d = dir.join("cfg/seedance");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("config.toml"), text).unwrap();
+}
+
+fn run_in(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let mut c = seedance(dir);
+    c.env("XDG_CONFIG_HOME", dir.join("cfg"));
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.args(args);
+    run(c)
+}
+
+const CONFIG: &str = r#"
+default_profile = "work"
+
+[profile.work]
+base_url = "http://127.0.0.1:9/work"
+quality_tier = "pro"
+resolution = "1080p"
+wait_timeout = "1h"
+budget = "redis://:hunter2@10.0.0.5:6379/0"
+
+[profile.fast]
+quality_tier = "mini"
+duration = 4
+"#;
+
+fn setting<'a>(v: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
+    v["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == key)
+        .unwrap_or_else(|| panic!("no setting {key}: {v}"))
+}
+
+#[test]
+fn a_profile_fills_what_no_flag_or_variable_set() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), CONFIG);
+    let dry = ["generate", "--prompt", "A red fox trots through fresh snow", "--dry-run", "--json"];
+
+    // default_profile applies: pro / 1080p from the profile.
+    let (code, out, err) = run_in(dir.path(), &[], &dry);
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(v["request"]["quality_tier"], "pro", "{v}");
+    assert_eq!(v["request"]["resolution"], "1080p", "{v}");
+
+    // A flag wins over the profile.
+    let (code, out, _) = run_in(dir.path(), &[], &[&dry[..], &["--resolution", "720p"]].concat());
+    assert_eq!(code, 0);
+    assert_eq!(json(&out)["request"]["resolution"], "720p");
+
+    // Another profile, by variable and by flag (the flag wins over the variable).
+    let (_, out, _) = run_in(dir.path(), &[("SEEDANCE_PROFILE", "fast")], &dry);
+    let v = json(&out);
+    assert_eq!(v["request"]["quality_tier"], "mini", "{v}");
+    assert_eq!(v["request"]["duration"], "4", "{v}");
+    let (_, out, _) = run_in(
+        dir.path(),
+        &[("SEEDANCE_PROFILE", "fast")],
+        &[&dry[..], &["--profile", "work"]].concat(),
+    );
+    assert_eq!(json(&out)["request"]["quality_tier"], "pro");
+}
+
+#[test]
+fn config_show_says_where_each_value_came_from_and_never_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), CONFIG);
+    let env = [
+        ("SEEDANCE_API_KEY", SECRET_KEY),
+        ("SEEDANCE_WAIT_TIMEOUT", "10m"),
+    ];
+    let (code, out, err) = run_in(dir.path(), &env, &["config", "show", "--json", "--timeout", "5s"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains(SECRET_KEY) && !err.contains(SECRET_KEY));
+    assert!(!out.contains("hunter2"), "a Redis password is hidden: {out}");
+    let v = json(&out);
+    assert_eq!(v["profile"]["name"], "work");
+    assert_eq!(v["file_exists"], true);
+    let s = setting(&v, "api_key");
+    assert_eq!((s["source"].as_str(), s["from"].as_str()), (Some("env"), Some("SEEDANCE_API_KEY")));
+    let s = setting(&v, "timeout");
+    assert_eq!((s["source"].as_str(), s["value"].as_str()), (Some("flag"), Some("5s")));
+    // The variable wins over the profile's 1h.
+    let s = setting(&v, "wait_timeout");
+    assert_eq!((s["source"].as_str(), s["value"].as_str()), (Some("env"), Some("10m")));
+    let s = setting(&v, "base_url");
+    assert_eq!(s["source"], "profile");
+    assert_eq!(s["from"], "profile work");
+    assert_eq!(s["value"], "http://127.0.0.1:9/work");
+    assert_eq!(setting(&v, "quality_tier")["value"], "pro");
+    assert_eq!(setting(&v, "max_retries")["source"], "default");
+
+    // The text form says the same, in a table.
+    let (code, out, _) = run_in(dir.path(), &env, &["config", "show"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("profile:     work (selected by default_profile in the file)"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("base_url") && l.ends_with("profile work")), "{out}");
+    assert!(!out.contains(SECRET_KEY));
+}
+
+#[test]
+fn profile_mistakes_are_usage_errors_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), CONFIG);
+    let (code, _, err) = run_in(dir.path(), &[], &["--profile", "nope", "config", "show"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no profile \"nope\"") && err.contains("fast, work"), "{err}");
+
+    write_config(dir.path(), "[profile.default]\napi_key = \"sk_live_x\"\n");
+    let (code, _, err) = run_in(dir.path(), &[], &["config", "show"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("SEEDANCE_API_KEY") && !err.contains("sk_live_x"), "{err}");
+
+    write_config(dir.path(), "[profile.default]\nwait_timeout = \"soon\"\n");
+    let (code, _, err) = run_in(dir.path(), &[], &["config", "show"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--wait-timeout") && err.contains("profile default"), "{err}");
+
+    write_config(dir.path(), "[profile.default]\ncolour = \"blue\"\n");
+    let (code, _, err) = run_in(dir.path(), &[], &["config", "show"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown setting `colour`") && err.contains("base_url"), "{err}");
+
+    // No file and no profile asked for: nothing to apply, and config show says so.
+    std::fs::remove_dir_all(dir.path().join("cfg")).unwrap();
+    let (code, out, _) = run_in(dir.path(), &[], &["config", "show", "--json"]);
+    assert_eq!(code, 0);
+    let v = json(&out);
+    assert_eq!(v["file_exists"], false);
+    assert!(v["profile"].is_null());
+    let (code, out, _) = run_in(dir.path(), &[], &["config", "path"]);
+    assert_eq!(code, 0);
+    assert!(out.trim().ends_with("cfg/seedance/config.toml"), "{out}");
+}
