@@ -270,7 +270,13 @@ pub struct GlobalArgs {
     /// The profile of the config file to use ($XDG_CONFIG_HOME/seedance/config.toml;
     /// `seedance config show` shows what it sets) [default: its `default_profile`, or a
     /// profile named `default`].
-    #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_PROFILE", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        hide_short_help = true,
+        env = "SEEDANCE_PROFILE",
+        value_name = "NAME"
+    )]
     pub profile: Option<String>,
 
     /// Where every setting came from (filled in after parsing).

@@ -151,12 +151,12 @@ fn read_file(path: &Path) -> Result<Option<File>, CliError> {
                     format!("`{k}` must be a string (default_profile) or tables ([profile.NAME])"),
                 ))
             }
-            _ => {
-                return Err(bad(
-                    path,
-                    format!("unknown key `{k}` (the file has `default_profile` and [profile.NAME] tables)"),
-                ))
-            }
+            _ => return Err(bad(
+                path,
+                format!(
+                    "unknown key `{k}` (the file has `default_profile` and [profile.NAME] tables)"
+                ),
+            )),
         }
     }
     Ok(Some(file))
@@ -311,7 +311,8 @@ pub fn plan(cmd: &Command, m: &ArgMatches) -> Result<Plan, CliError> {
         } else if REQUEST_DEFAULTS.contains(&key.as_str()) {
             plan.from_profile.push((key.clone(), text.clone()));
             if cmd_path == "generate" && !is_set(sub, &key) {
-                plan.back.push(format!("--{}", key.replace('_', "-")).into());
+                plan.back
+                    .push(format!("--{}", key.replace('_', "-")).into());
                 plan.back.push(text.into());
             }
         } else if key == "output_dir" {
@@ -370,7 +371,11 @@ impl Plan {
     /// Where every setting came from, read from the final matches.
     pub fn provenance(self, cmd: &Command, m: &ArgMatches) -> Provenance {
         let mut p = self.provenance;
-        let profile = p.profile.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+        let profile = p
+            .profile
+            .as_ref()
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default();
         let from_profile = |id: &str| {
             self.from_profile
                 .iter()
@@ -394,9 +399,11 @@ impl Plan {
             let profiled = from_profile(id);
             let source = match m.value_source(id) {
                 Some(ValueSource::EnvVariable) => Source::Env(env.clone().unwrap_or_default()),
-                Some(ValueSource::CommandLine) if self.front.iter().any(|f| {
-                    arg.get_long().is_some_and(|l| f.to_str() == Some(&format!("--{l}")))
-                }) =>
+                Some(ValueSource::CommandLine)
+                    if self.front.iter().any(|f| {
+                        arg.get_long()
+                            .is_some_and(|l| f.to_str() == Some(&format!("--{l}")))
+                    }) =>
                 {
                     Source::Profile(profile.clone())
                 }

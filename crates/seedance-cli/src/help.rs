@@ -40,8 +40,8 @@ const JOURNAL: &[&str] = &["journal", "no_journal"];
 fn groups(path: &str) -> &'static [&'static [&'static str]] {
     match path {
         "status" | "download" | "budget" => &[OUTPUT, CONNECT],
-        "prompt" | "prompt lint" | "prompt build" | "demo" | "emulator" | "completions"
-        | "man" | "help" => &[OUTPUT],
+        "prompt" | "prompt lint" | "prompt build" | "demo" | "emulator" | "completions" | "man"
+        | "help" => &[OUTPUT],
         _ => &[OUTPUT, CONNECT, WAIT, JOURNAL],
     }
 }
@@ -191,7 +191,13 @@ mod tests {
 
     #[test]
     fn offline_commands_take_no_network_globals() {
-        for path in ["prompt lint", "prompt build", "demo", "emulator", "completions"] {
+        for path in [
+            "prompt lint",
+            "prompt build",
+            "demo",
+            "emulator",
+            "completions",
+        ] {
             assert!(!applies(path, "api_key"), "{path}");
             assert!(applies(path, "json"), "{path}");
         }
@@ -212,7 +218,9 @@ mod tests {
         }
         for g in &globals {
             assert!(
-                [OUTPUT, CONNECT, WAIT, JOURNAL].concat().contains(&g.as_str()),
+                [OUTPUT, CONNECT, WAIT, JOURNAL]
+                    .concat()
+                    .contains(&g.as_str()),
                 "the global {g} is in no group"
             );
         }

@@ -6,9 +6,9 @@
 
 mod cli;
 mod commands;
+mod config;
 mod ctx;
 mod director;
-mod config;
 mod error;
 mod help;
 mod request;

@@ -53,7 +53,13 @@ fn setting<'a>(v: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
 fn a_profile_fills_what_no_flag_or_variable_set() {
     let dir = tempfile::tempdir().unwrap();
     write_config(dir.path(), CONFIG);
-    let dry = ["generate", "--prompt", "A red fox trots through fresh snow", "--dry-run", "--json"];
+    let dry = [
+        "generate",
+        "--prompt",
+        "A red fox trots through fresh snow",
+        "--dry-run",
+        "--json",
+    ];
 
     // default_profile applies: pro / 1080p from the profile.
     let (code, out, err) = run_in(dir.path(), &[], &dry);
@@ -63,7 +69,11 @@ fn a_profile_fills_what_no_flag_or_variable_set() {
     assert_eq!(v["request"]["resolution"], "1080p", "{v}");
 
     // A flag wins over the profile.
-    let (code, out, _) = run_in(dir.path(), &[], &[&dry[..], &["--resolution", "720p"]].concat());
+    let (code, out, _) = run_in(
+        dir.path(),
+        &[],
+        &[&dry[..], &["--resolution", "720p"]].concat(),
+    );
     assert_eq!(code, 0);
     assert_eq!(json(&out)["request"]["resolution"], "720p");
 
@@ -88,20 +98,36 @@ fn config_show_says_where_each_value_came_from_and_never_the_key() {
         ("SEEDANCE_API_KEY", SECRET_KEY),
         ("SEEDANCE_WAIT_TIMEOUT", "10m"),
     ];
-    let (code, out, err) = run_in(dir.path(), &env, &["config", "show", "--json", "--timeout", "5s"]);
+    let (code, out, err) = run_in(
+        dir.path(),
+        &env,
+        &["config", "show", "--json", "--timeout", "5s"],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(!out.contains(SECRET_KEY) && !err.contains(SECRET_KEY));
-    assert!(!out.contains("hunter2"), "a Redis password is hidden: {out}");
+    assert!(
+        !out.contains("hunter2"),
+        "a Redis password is hidden: {out}"
+    );
     let v = json(&out);
     assert_eq!(v["profile"]["name"], "work");
     assert_eq!(v["file_exists"], true);
     let s = setting(&v, "api_key");
-    assert_eq!((s["source"].as_str(), s["from"].as_str()), (Some("env"), Some("SEEDANCE_API_KEY")));
+    assert_eq!(
+        (s["source"].as_str(), s["from"].as_str()),
+        (Some("env"), Some("SEEDANCE_API_KEY"))
+    );
     let s = setting(&v, "timeout");
-    assert_eq!((s["source"].as_str(), s["value"].as_str()), (Some("flag"), Some("5s")));
+    assert_eq!(
+        (s["source"].as_str(), s["value"].as_str()),
+        (Some("flag"), Some("5s"))
+    );
     // The variable wins over the profile's 1h.
     let s = setting(&v, "wait_timeout");
-    assert_eq!((s["source"].as_str(), s["value"].as_str()), (Some("env"), Some("10m")));
+    assert_eq!(
+        (s["source"].as_str(), s["value"].as_str()),
+        (Some("env"), Some("10m"))
+    );
     let s = setting(&v, "base_url");
     assert_eq!(s["source"], "profile");
     assert_eq!(s["from"], "profile work");
@@ -112,8 +138,15 @@ fn config_show_says_where_each_value_came_from_and_never_the_key() {
     // The text form says the same, in a table.
     let (code, out, _) = run_in(dir.path(), &env, &["config", "show"]);
     assert_eq!(code, 0);
-    assert!(out.contains("profile:     work (selected by default_profile in the file)"), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("base_url") && l.ends_with("profile work")), "{out}");
+    assert!(
+        out.contains("profile:     work (selected by default_profile in the file)"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("base_url") && l.ends_with("profile work")),
+        "{out}"
+    );
     assert!(!out.contains(SECRET_KEY));
 }
 
@@ -123,22 +156,34 @@ fn profile_mistakes_are_usage_errors_naming_the_file() {
     write_config(dir.path(), CONFIG);
     let (code, _, err) = run_in(dir.path(), &[], &["--profile", "nope", "config", "show"]);
     assert_eq!(code, 2);
-    assert!(err.contains("no profile \"nope\"") && err.contains("fast, work"), "{err}");
+    assert!(
+        err.contains("no profile \"nope\"") && err.contains("fast, work"),
+        "{err}"
+    );
 
     write_config(dir.path(), "[profile.default]\napi_key = \"sk_live_x\"\n");
     let (code, _, err) = run_in(dir.path(), &[], &["config", "show"]);
     assert_eq!(code, 2);
-    assert!(err.contains("SEEDANCE_API_KEY") && !err.contains("sk_live_x"), "{err}");
+    assert!(
+        err.contains("SEEDANCE_API_KEY") && !err.contains("sk_live_x"),
+        "{err}"
+    );
 
     write_config(dir.path(), "[profile.default]\nwait_timeout = \"soon\"\n");
     let (code, _, err) = run_in(dir.path(), &[], &["config", "show"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--wait-timeout") && err.contains("profile default"), "{err}");
+    assert!(
+        err.contains("--wait-timeout") && err.contains("profile default"),
+        "{err}"
+    );
 
     write_config(dir.path(), "[profile.default]\ncolour = \"blue\"\n");
     let (code, _, err) = run_in(dir.path(), &[], &["config", "show"]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown setting `colour`") && err.contains("base_url"), "{err}");
+    assert!(
+        err.contains("unknown setting `colour`") && err.contains("base_url"),
+        "{err}"
+    );
 
     // No file and no profile asked for: nothing to apply, and config show says so.
     std::fs::remove_dir_all(dir.path().join("cfg")).unwrap();

@@ -514,21 +514,42 @@ fn offline_commands_show_no_network_globals_anywhere() {
     ] {
         let (code, out, err) = run_with(dir.path(), &[], cmd);
         assert_eq!(code, 0, "{cmd:?}: {err}");
-        for network in ["--api-key", "--base-url", "--max-retries", "--journal", "SEEDANCE_API_KEY"] {
+        for network in [
+            "--api-key",
+            "--base-url",
+            "--max-retries",
+            "--journal",
+            "SEEDANCE_API_KEY",
+        ] {
             assert!(!out.contains(network), "{cmd:?} lists {network}:\n{out}");
         }
         assert!(out.contains("--json"), "{cmd:?}: {out}");
     }
     // A command that talks to the API shows the globals it uses, not the waiting ones.
     let (_, out, _) = run_with(dir.path(), &[], &["status", "--help"]);
-    assert!(out.contains("--api-key") && out.contains("--base-url"), "{out}");
-    assert!(!out.contains("--journal") && !out.contains("--poll-interval"), "{out}");
+    assert!(
+        out.contains("--api-key") && out.contains("--base-url"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("--journal") && !out.contains("--poll-interval"),
+        "{out}"
+    );
     let (_, out, _) = run_with(dir.path(), &[], &["generate", "--help"]);
-    assert!(out.contains("--journal") && out.contains("--wait-timeout"), "{out}");
+    assert!(
+        out.contains("--journal") && out.contains("--wait-timeout"),
+        "{out}"
+    );
 
     let (code, out, _) = run_with(dir.path(), &[], &["help", "globals"]);
     assert_eq!(code, 0);
-    for flag in ["--api-key", "--journal", "--wait-timeout", "--json", "SEEDANCE_BASE_URL"] {
+    for flag in [
+        "--api-key",
+        "--journal",
+        "--wait-timeout",
+        "--json",
+        "SEEDANCE_BASE_URL",
+    ] {
         assert!(out.contains(flag), "help globals lacks {flag}:\n{out}");
     }
     let (code, _, err) = run_with(dir.path(), &[], &["help", "nosuch"]);
@@ -545,15 +566,25 @@ fn offline_commands_show_no_network_globals_anywhere() {
         let line = rest.lines().find(|l| l.contains("opts=")).unwrap();
         line.to_owned()
     };
-    for case in ["seedance__subcmd__prompt__subcmd__lint", "seedance__subcmd__prompt", "seedance__subcmd__demo"] {
+    for case in [
+        "seedance__subcmd__prompt__subcmd__lint",
+        "seedance__subcmd__prompt",
+        "seedance__subcmd__demo",
+    ] {
         let o = opts(case);
-        assert!(o.contains("--json") && !o.contains("--api-key"), "{case}: {o}");
+        assert!(
+            o.contains("--json") && !o.contains("--api-key"),
+            "{case}: {o}"
+        );
     }
     assert!(opts("seedance__subcmd__generate").contains("--api-key"));
     // fish: no completion of --api-key under `prompt`.
     let (_, fish, _) = run_with(dir.path(), &[], &["completions", "fish"]);
     assert!(fish.lines().any(|l| l.contains("api-key")));
-    for l in fish.lines().filter(|l| l.contains("using_subcommand prompt")) {
+    for l in fish
+        .lines()
+        .filter(|l| l.contains("using_subcommand prompt"))
+    {
         assert!(!l.contains("-l api-key"), "{l}");
     }
 }
