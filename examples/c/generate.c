@@ -68,6 +68,12 @@ int main(int argc, char **argv) {
     seedance_task *task = NULL;
 
     seedance_result r = seedance_client_from_env(&client);
+    if (r == SEEDANCE_RESULT_NO_API_KEY) {
+        /* a result of its own: say how to fix it */
+        report("creating the client", r);
+        fprintf(stderr, "  set SEEDANCE_API_KEY (sk_live_...) and run again\n");
+        goto done;
+    }
     if (r != SEEDANCE_RESULT_OK) {
         report("creating the client", r);
         goto done;

@@ -28,8 +28,10 @@
 
 /**
  * What a call returned. The numbers are fixed and never reused: a code that is retired
- * keeps its number unused forever. `SEEDANCE_RESULT_OK` is 0; API error codes are
- * 1xx, client-side outcomes 2xx, misuse of the C API 3xx.
+ * keeps its number unused forever. `SEEDANCE_RESULT_OK` is 0; the 1xx (API error codes)
+ * and 2xx (client-side outcomes) are the numbers and names of the SDK's one error table
+ * (`seedance_http::ErrorClass`, shared with the CLI's exit codes, Python's exceptions,
+ * Kotlin's and Swift's errors); misuse of the C API is 3xx.
  *
  * After any result other than `SEEDANCE_RESULT_OK` the calling thread's last error
  * (`seedance_last_error_message` and friends) describes it.
@@ -113,13 +115,23 @@ enum seedance_result
    */
   SEEDANCE_RESULT_CANCELLED = 208,
   /**
-   * Bad client settings (no key, plain http to a non-loopback host, bad variable).
+   * Bad client settings (plain http to a non-loopback host, a bad variable…).
    */
   SEEDANCE_RESULT_CONFIG = 209,
   /**
    * A download failed (status, content type, size).
    */
   SEEDANCE_RESULT_DOWNLOAD = 210,
+  /**
+   * No API key was given (nor `SEEDANCE_API_KEY` set when the environment is read),
+   * or it is blank.
+   */
+  SEEDANCE_RESULT_NO_API_KEY = 211,
+  /**
+   * A reference URL failed the preflight check (`seedance_call_options.preflight`);
+   * nothing was sent. The field and the problem are the last error's one detail.
+   */
+  SEEDANCE_RESULT_PREFLIGHT = 212,
   /**
    * An argument has a value the call cannot take (malformed JSON, unknown field…).
    */
@@ -390,6 +402,15 @@ typedef struct seedance_client_options {
    * Read the `SEEDANCE_*` variables for every setting not given here.
    */
   bool read_env;
+  /**
+   * Who shares the request budget of the account (else `SEEDANCE_BUDGET` when
+   * `read_env`, else `"machine"`): `"process"` (this client only), `"machine"` (every
+   * process of this machine, through a small SQLite file in the data directory),
+   * `"machine:DIR"` (the same, the file in `DIR`), or `"redis://[:PASSWORD@]HOST:PORT/DB"`
+   * (`rediss://` for TLS: every machine; when Redis cannot be reached the machine's
+   * budget is used). Another value gives `SEEDANCE_RESULT_CONFIG`.
+   */
+  const char *budget;
 } seedance_client_options;
 
 /**
@@ -460,8 +481,9 @@ void seedance_client_options_init(struct seedance_client_options *options);
 
 /**
  * Makes a client from `options` (NULL: every default, which needs `read_env` for a
- * key, so NULL fails with `SEEDANCE_RESULT_CONFIG`) into `*out`; free it with
- * `seedance_client_free`. Bad settings give `SEEDANCE_RESULT_CONFIG` or
+ * key, so NULL fails with `SEEDANCE_RESULT_NO_API_KEY`) into `*out`; free it with
+ * `seedance_client_free`. No key gives `SEEDANCE_RESULT_NO_API_KEY`; bad settings give
+ * `SEEDANCE_RESULT_CONFIG`, `SEEDANCE_RESULT_INVALID_ARGUMENT` or
  * `SEEDANCE_RESULT_JOB_STORE`.
  */
 seedance_result seedance_client_new(const struct seedance_client_options *options,
@@ -469,7 +491,8 @@ seedance_result seedance_client_new(const struct seedance_client_options *option
 
 /**
  * Makes a client from the `SEEDANCE_*` variables alone (`SEEDANCE_API_KEY`,
- * `SEEDANCE_BASE_URL`, …) into `*out`.
+ * `SEEDANCE_BASE_URL`, `SEEDANCE_BUDGET`…) into `*out`; `SEEDANCE_RESULT_NO_API_KEY`
+ * without a key.
  */
 seedance_result seedance_client_from_env(struct seedance_client **out);
 

@@ -3,7 +3,7 @@
 use seedance_http::CancellationToken;
 
 use crate::error::seedance_result;
-use crate::panic::{arg_ref, boundary, call, give, out_ptr, take};
+use crate::panic::{arg_ref, boundary, call, read, returning, take};
 
 /// A cancellation token. Pass it in `seedance_call_options.cancel`; any thread may
 /// trigger it with `seedance_cancel_trigger`, and the calls using it return
@@ -13,18 +13,15 @@ pub struct seedance_cancel {
     pub(crate) token: CancellationToken,
 }
 
+crate::panic::handles!(seedance_cancel);
+
 /// Makes a token into `*out` (free it with `seedance_cancel_free`).
 #[no_mangle]
 pub extern "C" fn seedance_cancel_new(out: *mut *mut seedance_cancel) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
-        give(
-            out,
-            seedance_cancel {
-                token: CancellationToken::new(),
-            },
-        );
-        Ok(())
+    returning(out, || {
+        Ok(seedance_cancel {
+            token: CancellationToken::new(),
+        })
     })
 }
 
@@ -40,10 +37,7 @@ pub extern "C" fn seedance_cancel_trigger(cancel: *const seedance_cancel) -> see
 /// Whether the token was triggered (false for NULL).
 #[no_mangle]
 pub extern "C" fn seedance_cancel_is_triggered(cancel: *const seedance_cancel) -> bool {
-    boundary(|| {
-        // SAFETY: NULL or a token of this library.
-        unsafe { cancel.as_ref() }.is_some_and(|c| c.token.is_cancelled())
-    })
+    read(cancel, |c| c.token.is_cancelled())
 }
 
 /// Frees a token. NULL is a no-op.

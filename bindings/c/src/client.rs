@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 use seedance_core::{Task, TaskId};
 use seedance_http::blocking::Client;
 use seedance_http::{
-    ApiKey, CancellationToken, ClientBuilder, DownloadOptions, Event, GenerateOptions, JobRecord,
-    JobState, PollSchedule, SubmitOptions, WaitOptions,
+    ApiKey, BudgetScope, CancellationToken, ClientBuilder, DownloadOptions, Event, GenerateOptions,
+    JobRecord, JobState, PollSchedule, SubmitOptions, WaitOptions,
 };
 
 use crate::cancel::seedance_cancel;
 use crate::error::{fail, fail_with, seedance_result, LastError};
 use crate::panic::{
-    arg_ref, arg_str, boundary, call, cstring, give, give_string, opt_str, out_ptr, take,
+    arg_ref, arg_str, boundary, call, cstring, give_string, opt_str, out_ptr, read, returning, take,
 };
 use crate::progress::{convert, event_task_id, seedance_progress_callback};
 use crate::request::seedance_request;
@@ -57,6 +57,13 @@ pub struct seedance_client_options {
     pub user_agent: *const c_char,
     /// Read the `SEEDANCE_*` variables for every setting not given here.
     pub read_env: bool,
+    /// Who shares the request budget of the account (else `SEEDANCE_BUDGET` when
+    /// `read_env`, else `"machine"`): `"process"` (this client only), `"machine"` (every
+    /// process of this machine, through a small SQLite file in the data directory),
+    /// `"machine:DIR"` (the same, the file in `DIR`), or `"redis://[:PASSWORD@]HOST:PORT/DB"`
+    /// (`rediss://` for TLS: every machine; when Redis cannot be reached the machine's
+    /// budget is used). Another value gives `SEEDANCE_RESULT_CONFIG`.
+    pub budget: *const c_char,
 }
 
 /// A client (thread-safe: share one between threads). Every call blocks the calling
@@ -66,6 +73,8 @@ pub struct seedance_client {
     key: Option<ApiKey>,
     base_url: CString,
 }
+
+crate::panic::handles!(seedance_client);
 
 impl seedance_client {
     fn redact(&self, text: &str) -> String {
@@ -154,6 +163,7 @@ pub extern "C" fn seedance_client_options_init(options: *mut seedance_client_opt
                     job_store_path: std::ptr::null(),
                     user_agent: std::ptr::null(),
                     read_env: false,
+                    budget: std::ptr::null(),
                 })
             };
         }
@@ -167,39 +177,54 @@ fn env_key() -> Option<ApiKey> {
         .map(ApiKey::new)
 }
 
-fn build(
-    builder: ClientBuilder,
-    key: Option<ApiKey>,
-    out: *mut *mut seedance_client,
-) -> Result<(), seedance_result> {
+/// Who shares the budget: `given`, else `SEEDANCE_BUDGET` (left to the builder) when the
+/// environment is read and sets it, else the machine's processes (as the CLI and Python).
+fn budget(
+    b: ClientBuilder,
+    given: Option<&str>,
+    read_env: bool,
+) -> Result<ClientBuilder, seedance_result> {
+    match given {
+        Some(v) => BudgetScope::parse(v)
+            .map(|scope| b.budget(scope))
+            .map_err(|m| fail_with(seedance_result::Config, format!("budget: {m}"))),
+        None if read_env
+            && std::env::var("SEEDANCE_BUDGET").is_ok_and(|v| !v.trim().is_empty()) =>
+        {
+            Ok(b)
+        }
+        None => Ok(b.budget(BudgetScope::Machine(None))),
+    }
+}
+
+fn build(builder: ClientBuilder, key: Option<ApiKey>) -> Result<seedance_client, seedance_result> {
     let redact = |t: &str| key.as_ref().map_or_else(|| t.to_owned(), |k| k.redact(t));
     let client = Client::new(builder).map_err(|e| fail(LastError::from_http(&e, &redact)))?;
     let base_url = cstring(client.async_client().base_url());
-    give(
-        out,
-        seedance_client {
-            client,
-            key,
-            base_url,
-        },
-    );
-    Ok(())
+    Ok(seedance_client {
+        client,
+        key,
+        base_url,
+    })
 }
 
 /// Makes a client from `options` (NULL: every default, which needs `read_env` for a
-/// key, so NULL fails with `SEEDANCE_RESULT_CONFIG`) into `*out`; free it with
-/// `seedance_client_free`. Bad settings give `SEEDANCE_RESULT_CONFIG` or
+/// key, so NULL fails with `SEEDANCE_RESULT_NO_API_KEY`) into `*out`; free it with
+/// `seedance_client_free`. No key gives `SEEDANCE_RESULT_NO_API_KEY`; bad settings give
+/// `SEEDANCE_RESULT_CONFIG`, `SEEDANCE_RESULT_INVALID_ARGUMENT` or
 /// `SEEDANCE_RESULT_JOB_STORE`.
 #[no_mangle]
 pub extern "C" fn seedance_client_new(
     options: *const seedance_client_options,
     out: *mut *mut seedance_client,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
+    returning(out, || {
         // SAFETY: NULL or a caller-owned struct.
         let Some(o) = (unsafe { options.as_ref() }) else {
-            return build(ClientBuilder::default().no_env(), None, out);
+            return build(
+                budget(ClientBuilder::default().no_env(), None, false)?,
+                None,
+            );
         };
         let mut b = seedance_http::Client::builder();
         if !o.read_env {
@@ -251,27 +276,25 @@ pub extern "C" fn seedance_client_new(
         if let Some(ua) = opt_str(o.user_agent, "user_agent")? {
             b = b.user_agent(ua);
         }
-        build(b, key, out)
+        b = budget(b, opt_str(o.budget, "budget")?, o.read_env)?;
+        build(b, key)
     })
 }
 
 /// Makes a client from the `SEEDANCE_*` variables alone (`SEEDANCE_API_KEY`,
-/// `SEEDANCE_BASE_URL`, …) into `*out`.
+/// `SEEDANCE_BASE_URL`, `SEEDANCE_BUDGET`…) into `*out`; `SEEDANCE_RESULT_NO_API_KEY`
+/// without a key.
 #[no_mangle]
 pub extern "C" fn seedance_client_from_env(out: *mut *mut seedance_client) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
-        build(ClientBuilder::default(), env_key(), out)
+    returning(out, || {
+        build(budget(ClientBuilder::default(), None, true)?, env_key())
     })
 }
 
 /// The API origin the client talks to (owned by the client); NULL for NULL.
 #[no_mangle]
 pub extern "C" fn seedance_client_base_url(client: *const seedance_client) -> *const c_char {
-    boundary(|| {
-        // SAFETY: NULL or a client of this library.
-        unsafe { client.as_ref() }.map_or(std::ptr::null(), |c| c.base_url.as_ptr())
-    })
+    read(client, |c| c.base_url.as_ptr())
 }
 
 /// Frees a client. Calls still running on other threads must have returned. NULL is a
@@ -349,6 +372,27 @@ struct Filter {
 }
 
 impl Filter {
+    /// The events of a submit: it gets an idempotency key now (unless given) so that
+    /// its `Submitted` event can be told from other calls'.
+    fn submit(o: &mut Call) -> Filter {
+        let key = o
+            .key
+            .get_or_insert_with(seedance_http::new_idempotency_key)
+            .clone();
+        Filter {
+            task_id: None,
+            key: Some(key),
+        }
+    }
+
+    /// The events of one task.
+    fn task(id: &str) -> Filter {
+        Filter {
+            task_id: Some(id.to_owned()),
+            key: None,
+        }
+    }
+
     fn accept(&mut self, e: &Event) -> bool {
         if let (
             Event::Submitted {
@@ -419,8 +463,8 @@ fn run<T: Send>(
     out.map_err(|e| c.fail(&e))
 }
 
-fn give_task(out: *mut *mut seedance_task, task: Task) {
-    give(out, seedance_task::new(task, None, None));
+fn task(task: Task) -> seedance_task {
+    seedance_task::new(task, None, None)
 }
 
 /// Submits a request (validated first: an invalid one gives
@@ -433,25 +477,16 @@ pub extern "C" fn seedance_submit(
     options: *const seedance_call_options,
     out: *mut *mut seedance_task,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
+    returning(out, || {
         let c = arg_ref(client, "client")?;
         let r = arg_ref(request, "request")?;
         let mut o = call_options(options)?;
-        let key = o
-            .key
-            .get_or_insert_with(seedance_http::new_idempotency_key)
-            .clone();
-        let filter = Filter {
-            task_id: None,
-            key: Some(key),
-        };
+        let filter = Filter::submit(&mut o);
         let submit = o.submit();
-        let task = run(c, o.progress, o.user_data, filter, |cl| {
+        run(c, o.progress, o.user_data, filter, |cl| {
             cl.submit(&r.req, submit)
-        })?;
-        give_task(out, task);
-        Ok(())
+        })
+        .map(task)
     })
 }
 
@@ -463,13 +498,10 @@ pub extern "C" fn seedance_get_task(
     task_id: *const c_char,
     out: *mut *mut seedance_task,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
+    returning(out, || {
         let c = arg_ref(client, "client")?;
         let id = TaskId::from(arg_str(task_id, "task_id")?);
-        let task = c.client.get_task(&id).map_err(|e| c.fail(&e))?;
-        give_task(out, task);
-        Ok(())
+        c.client.get_task(&id).map(task).map_err(|e| c.fail(&e))
     })
 }
 
@@ -483,19 +515,19 @@ pub extern "C" fn seedance_wait(
     options: *const seedance_call_options,
     out: *mut *mut seedance_task,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
+    returning(out, || {
         let c = arg_ref(client, "client")?;
         let id = TaskId::from(arg_str(task_id, "task_id")?);
         let o = call_options(options)?;
-        let filter = Filter {
-            task_id: Some(id.to_string()),
-            key: None,
-        };
         let wait = o.wait.clone();
-        let task = run(c, o.progress, o.user_data, filter, |cl| cl.wait(&id, wait))?;
-        give_task(out, task);
-        Ok(())
+        run(
+            c,
+            o.progress,
+            o.user_data,
+            Filter::task(id.as_str()),
+            |cl| cl.wait(&id, wait),
+        )
+        .map(task)
     })
 }
 
@@ -510,15 +542,11 @@ pub extern "C" fn seedance_generate(
     options: *const seedance_call_options,
     out: *mut *mut seedance_task,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
+    returning(out, || {
         let c = arg_ref(client, "client")?;
         let r = arg_ref(request, "request")?;
         let mut o = call_options(options)?;
-        let key = o
-            .key
-            .get_or_insert_with(seedance_http::new_idempotency_key)
-            .clone();
+        let filter = Filter::submit(&mut o);
         let mut g = GenerateOptions::default()
             .submit(o.submit())
             .wait(o.wait.clone());
@@ -526,10 +554,6 @@ pub extern "C" fn seedance_generate(
         if let Some(d) = &o.download_dir {
             g = g.download_to(d.clone());
         }
-        let filter = Filter {
-            task_id: None,
-            key: Some(key),
-        };
         let outcome = run(c, o.progress, o.user_data, filter, |cl| {
             cl.generate_job(&r.req, g).map(|j| (j.result, j.downloaded))
         })?;
@@ -539,8 +563,7 @@ pub extern "C" fn seedance_generate(
             Some(d) => (Some(d.video.as_path()), d.last_frame.as_deref()),
             None => (None, None),
         };
-        give(out, seedance_task::new(task, video, frame));
-        Ok(())
+        Ok(seedance_task::new(task, video, frame))
     })
 }
 
@@ -564,10 +587,7 @@ pub extern "C" fn seedance_download(
         let t = arg_ref(task, "task")?;
         let dest = PathBuf::from(arg_str(dest, "dest")?);
         let o = call_options(options)?;
-        let filter = Filter {
-            task_id: Some(t.task.id.to_string()),
-            key: None,
-        };
+        let filter = Filter::task(t.task.id.as_str());
         let d = o.download();
         let done = run(c, o.progress, o.user_data, filter, |cl| {
             cl.download(&t.task, &dest, d)
@@ -610,8 +630,7 @@ pub extern "C" fn seedance_list_jobs(
     client: *const seedance_client,
     out: *mut *mut c_char,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
+    returning(out, || {
         let c = arg_ref(client, "client")?;
         let jobs: Vec<serde_json::Value> = c
             .client
@@ -619,8 +638,7 @@ pub extern "C" fn seedance_list_jobs(
             .journal()
             .map(|j| j.jobs().iter().map(job_json).collect())
             .unwrap_or_default();
-        give_string(out, c.redact(&serde_json::Value::Array(jobs).to_string()));
-        Ok(())
+        Ok(c.redact(&serde_json::Value::Array(jobs).to_string()))
     })
 }
 
@@ -633,8 +651,7 @@ pub extern "C" fn seedance_resume(
     client: *const seedance_client,
     out: *mut *mut c_char,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
+    returning(out, || {
         let c = arg_ref(client, "client")?;
         let outcomes = c.client.resume().map_err(|e| c.fail(&e))?;
         let list: Vec<serde_json::Value> = outcomes
@@ -658,7 +675,6 @@ pub extern "C" fn seedance_resume(
                 })
             })
             .collect();
-        give_string(out, serde_json::Value::Array(list).to_string());
-        Ok(())
+        Ok(serde_json::Value::Array(list).to_string())
     })
 }

@@ -8,7 +8,7 @@ use emulator_crate::Emulator;
 use tokio::runtime::Runtime;
 
 use crate::error::{fail_with, seedance_result};
-use crate::panic::{arg_ref, arg_str, boundary, call, cstring, give, give_string, out_ptr};
+use crate::panic::{arg_json, arg_ref, arg_str, boundary, call, cstring, read, returning};
 
 /// Settings of an embedded emulator. All-zero means every default.
 #[repr(C)]
@@ -44,13 +44,18 @@ impl Drop for seedance_emulator {
     }
 }
 
+crate::panic::handles!(seedance_emulator);
+
 impl seedance_emulator {
-    fn with<T>(&self, f: impl FnOnce(&Emulator) -> T) -> Result<T, seedance_result> {
-        let guard = self
-            .emu
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Option<Emulator>>, seedance_result> {
+        self.emu
             .lock()
-            .map_err(|_| fail_with(seedance_result::Panic, "the emulator's lock is poisoned"))?;
-        match guard.as_ref() {
+            .map_err(|_| fail_with(seedance_result::Panic, "the emulator's lock is poisoned"))
+    }
+
+    /// `f` of the running emulator (`SEEDANCE_RESULT_INVALID_ARGUMENT` once stopped).
+    fn with<T>(&self, f: impl FnOnce(&Emulator) -> T) -> Result<T, seedance_result> {
+        match self.lock()?.as_ref() {
             Some(e) => Ok(f(e)),
             None => Err(fail_with(
                 seedance_result::InvalidArgument,
@@ -67,8 +72,7 @@ pub extern "C" fn seedance_emulator_start(
     options: *const seedance_emulator_options,
     out: *mut *mut seedance_emulator,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
+    returning(out, || {
         let default = seedance_emulator_options::default();
         // SAFETY: NULL or a caller-owned struct.
         let o = unsafe { options.as_ref() }.unwrap_or(&default);
@@ -102,16 +106,12 @@ pub extern "C" fn seedance_emulator_start(
                 format!("the emulator did not start: {e}"),
             )
         })?;
-        give(
-            out,
-            seedance_emulator {
-                base_url: cstring(&emu.base_url()),
-                cdn_url: cstring(&emu.cdn_url()),
-                emu: Mutex::new(Some(emu)),
-                rt: Some(rt),
-            },
-        );
-        Ok(())
+        Ok(seedance_emulator {
+            base_url: cstring(&emu.base_url()),
+            cdn_url: cstring(&emu.cdn_url()),
+            emu: Mutex::new(Some(emu)),
+            rt: Some(rt),
+        })
     })
 }
 
@@ -122,11 +122,7 @@ pub extern "C" fn seedance_emulator_start(
 pub extern "C" fn seedance_emulator_stop(emulator: *const seedance_emulator) -> seedance_result {
     call(|| {
         let e = arg_ref(emulator, "emulator")?;
-        let emu = e
-            .emu
-            .lock()
-            .map_err(|_| fail_with(seedance_result::Panic, "the emulator's lock is poisoned"))?
-            .take();
+        let emu = e.lock()?.take();
         if let (Some(emu), Some(rt)) = (emu, e.rt.as_ref()) {
             rt.block_on(emu.shutdown());
         }
@@ -144,10 +140,7 @@ fn text(
     emulator: *const seedance_emulator,
     f: impl FnOnce(&seedance_emulator) -> *const c_char,
 ) -> *const c_char {
-    boundary(|| {
-        // SAFETY: NULL or an emulator of this library.
-        unsafe { emulator.as_ref() }.map_or(std::ptr::null(), f)
-    })
+    read(emulator, f)
 }
 
 /// The API origin (`http://127.0.0.1:PORT`), for `seedance_client_options.base_url`.
@@ -224,9 +217,7 @@ pub extern "C" fn seedance_emulator_inject(
 ) -> seedance_result {
     call(|| {
         let e = arg_ref(emulator, "emulator")?;
-        let json = arg_str(json, "json")?;
-        let v: serde_json::Value = serde_json::from_str(json)
-            .map_err(|x| fail_with(seedance_result::InvalidArgument, format!("not JSON: {x}")))?;
+        let v: serde_json::Value = arg_json(json, "json", "JSON")?;
         e.with(|emu| emu.inject_json(&v))?
             .map(|_| ())
             .map_err(|x| fail_with(seedance_result::InvalidArgument, x.to_string()))
@@ -241,9 +232,7 @@ pub extern "C" fn seedance_emulator_configure(
 ) -> seedance_result {
     call(|| {
         let e = arg_ref(emulator, "emulator")?;
-        let json = arg_str(json, "json")?;
-        let v: serde_json::Value = serde_json::from_str(json)
-            .map_err(|x| fail_with(seedance_result::InvalidArgument, format!("not JSON: {x}")))?;
+        let v: serde_json::Value = arg_json(json, "json", "JSON")?;
         e.with(|emu| emu.configure_json(&v))?
             .map(|_| ())
             .map_err(|x| fail_with(seedance_result::InvalidArgument, x.to_string()))
@@ -258,14 +247,10 @@ pub extern "C" fn seedance_emulator_stats(
     emulator: *const seedance_emulator,
     out: *mut *mut c_char,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
-        let e = arg_ref(emulator, "emulator")?;
-        let stats = e.with(|emu| emu.stats())?;
-        let json = serde_json::to_string(&stats)
-            .map_err(|x| fail_with(seedance_result::Unknown, x.to_string()))?;
-        give_string(out, json);
-        Ok(())
+    returning(out, || {
+        let stats = arg_ref(emulator, "emulator")?.with(|emu| emu.stats())?;
+        serde_json::to_string(&stats)
+            .map_err(|x| fail_with(seedance_result::Unknown, x.to_string()))
     })
 }
 

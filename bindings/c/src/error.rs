@@ -3,14 +3,16 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr};
 
-use seedance_core::{ErrorCode, ValidationError};
-use seedance_http::{Error, ErrorKind};
+use seedance_core::ValidationError;
+use seedance_http::{Error, ErrorClass};
 
 use crate::panic::boundary;
 
 /// What a call returned. The numbers are fixed and never reused: a code that is retired
-/// keeps its number unused forever. `SEEDANCE_RESULT_OK` is 0; API error codes are
-/// 1xx, client-side outcomes 2xx, misuse of the C API 3xx.
+/// keeps its number unused forever. `SEEDANCE_RESULT_OK` is 0; the 1xx (API error codes)
+/// and 2xx (client-side outcomes) are the numbers and names of the SDK's one error table
+/// (`seedance_http::ErrorClass`, shared with the CLI's exit codes, Python's exceptions,
+/// Kotlin's and Swift's errors); misuse of the C API is 3xx.
 ///
 /// After any result other than `SEEDANCE_RESULT_OK` the calling thread's last error
 /// (`seedance_last_error_message` and friends) describes it.
@@ -55,10 +57,16 @@ pub enum seedance_result {
     JobStore = 207,
     /// Cancelled through a `seedance_cancel` token.
     Cancelled = 208,
-    /// Bad client settings (no key, plain http to a non-loopback host, bad variable).
+    /// Bad client settings (plain http to a non-loopback host, a bad variable…).
     Config = 209,
     /// A download failed (status, content type, size).
     Download = 210,
+    /// No API key was given (nor `SEEDANCE_API_KEY` set when the environment is read),
+    /// or it is blank.
+    NoApiKey = 211,
+    /// A reference URL failed the preflight check (`seedance_call_options.preflight`);
+    /// nothing was sent. The field and the problem are the last error's one detail.
+    Preflight = 212,
     /// An argument has a value the call cannot take (malformed JSON, unknown field…).
     InvalidArgument = 301,
     /// A required pointer argument was NULL.
@@ -96,6 +104,8 @@ impl seedance_result {
         seedance_result::Cancelled,
         seedance_result::Config,
         seedance_result::Download,
+        seedance_result::NoApiKey,
+        seedance_result::Preflight,
         seedance_result::InvalidArgument,
         seedance_result::NullParameter,
         seedance_result::InvalidUtf8,
@@ -127,6 +137,8 @@ impl seedance_result {
             seedance_result::Cancelled => c"SEEDANCE_RESULT_CANCELLED",
             seedance_result::Config => c"SEEDANCE_RESULT_CONFIG",
             seedance_result::Download => c"SEEDANCE_RESULT_DOWNLOAD",
+            seedance_result::NoApiKey => c"SEEDANCE_RESULT_NO_API_KEY",
+            seedance_result::Preflight => c"SEEDANCE_RESULT_PREFLIGHT",
             seedance_result::InvalidArgument => c"SEEDANCE_RESULT_INVALID_ARGUMENT",
             seedance_result::NullParameter => c"SEEDANCE_RESULT_NULL_PARAMETER",
             seedance_result::InvalidUtf8 => c"SEEDANCE_RESULT_INVALID_UTF8",
@@ -136,40 +148,66 @@ impl seedance_result {
         }
     }
 
-    /// The result for an API error code.
-    pub fn for_api_code(code: &ErrorCode) -> seedance_result {
-        match code {
-            ErrorCode::Unauthorized => seedance_result::Unauthorized,
-            ErrorCode::InvalidRequest => seedance_result::InvalidRequest,
-            ErrorCode::InsufficientCredits => seedance_result::InsufficientCredits,
-            ErrorCode::RateLimited => seedance_result::RateLimited,
-            ErrorCode::IdempotencyConflict => seedance_result::IdempotencyConflict,
-            ErrorCode::ServiceBusy => seedance_result::ServiceBusy,
-            ErrorCode::NotFound => seedance_result::NotFound,
-            ErrorCode::InternalError => seedance_result::InternalError,
-            _ => seedance_result::ApiError,
-        }
+    /// The result of an error class: the same number and name.
+    pub fn for_class(class: ErrorClass) -> seedance_result {
+        from_class(class)
     }
 
-    /// The result for a client error, from its kind (and, for API errors, its code).
+    /// The result for a client error: the result of its class ([`Error::class`]).
     pub fn for_error(e: &Error) -> seedance_result {
-        match e.kind() {
-            ErrorKind::Validation | ErrorKind::Preflight => seedance_result::Validation,
-            ErrorKind::Api => e
-                .code()
-                .map_or(seedance_result::ApiError, seedance_result::for_api_code),
-            ErrorKind::TaskFailed => seedance_result::TaskFailed,
-            ErrorKind::WaitTimeout => seedance_result::WaitTimeout,
-            ErrorKind::Transport => seedance_result::Network,
-            ErrorKind::Decode => seedance_result::ResponseInvalid,
-            ErrorKind::Config => seedance_result::Config,
-            ErrorKind::Io => seedance_result::Io,
-            ErrorKind::Download => seedance_result::Download,
-            ErrorKind::Journal => seedance_result::JobStore,
-            ErrorKind::Cancelled => seedance_result::Cancelled,
-            _ => seedance_result::Unknown,
-        }
+        seedance_result::for_class(e.class())
     }
+
+    /// The error class of this result (`None` for `OK` and the 3xx codes of the C API).
+    pub fn class(self) -> Option<ErrorClass> {
+        ErrorClass::from_number(self as u32)
+    }
+}
+
+/// Pairs every result of the 1xx/2xx ranges with its `ErrorClass` variant (same
+/// identifier): `from_class` and a compile-time check that the numbers agree. The
+/// numbers are written out in the enum because cbindgen reads literals only.
+macro_rules! classes {
+    ($($v:ident),+ $(,)?) => {
+        fn from_class(class: ErrorClass) -> seedance_result {
+            match class {
+                $(ErrorClass::$v => seedance_result::$v,)+
+                // a class newer than this table (ErrorClass is non_exhaustive); the
+                // test `every_error_class_has_its_result` fails first
+                _ => seedance_result::Unknown,
+            }
+        }
+        const _: () = {
+            $(assert!(
+                seedance_result::$v as u32 == ErrorClass::$v as u32,
+                concat!("seedance_result::", stringify!($v), " has another number than its ErrorClass")
+            );)+
+        };
+    };
+}
+
+classes! {
+    Unauthorized,
+    InvalidRequest,
+    InsufficientCredits,
+    RateLimited,
+    IdempotencyConflict,
+    ServiceBusy,
+    NotFound,
+    InternalError,
+    ApiError,
+    Validation,
+    TaskFailed,
+    WaitTimeout,
+    Network,
+    ResponseInvalid,
+    Io,
+    JobStore,
+    Cancelled,
+    Config,
+    Download,
+    NoApiKey,
+    Preflight,
 }
 
 /// One detail of the last error: a violated field and what is wrong with it.
@@ -220,6 +258,12 @@ impl LastError {
         let result = seedance_result::for_error(err);
         let mut e = match err {
             Error::Validation(v) => LastError::validation(v),
+            // said in the C API's own words
+            Error::NoApiKey => LastError::new(
+                result,
+                "no API key: set seedance_client_options.api_key, or SEEDANCE_API_KEY \
+                 (read by seedance_client_from_env, or with options.read_env)",
+            ),
             _ => LastError::new(result, err.to_string()),
         };
         match err {
@@ -414,6 +458,7 @@ pub extern "C" fn seedance_last_error_http_status() -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use seedance_core::ErrorCode;
 
     /// The numbers are part of the ABI: this table may only grow.
     #[test]
@@ -439,6 +484,8 @@ mod tests {
             (seedance_result::Cancelled, 208),
             (seedance_result::Config, 209),
             (seedance_result::Download, 210),
+            (seedance_result::NoApiKey, 211),
+            (seedance_result::Preflight, 212),
             (seedance_result::InvalidArgument, 301),
             (seedance_result::NullParameter, 302),
             (seedance_result::InvalidUtf8, 303),
@@ -453,18 +500,77 @@ mod tests {
         }
     }
 
+    /// The 1xx/2xx results are `ErrorClass`: every class has the result of the same
+    /// number and name, and every such result is a class.
     #[test]
-    fn every_api_code_has_its_own_result() {
-        let mut seen = std::collections::HashSet::new();
-        for code in ErrorCode::ALL {
-            let r = seedance_result::for_api_code(code);
-            assert_ne!(r, seedance_result::ApiError, "{code}");
-            assert!(seen.insert(r), "{code} shares a result");
-            let name = r.name().to_str().unwrap_or_default().to_owned();
+    fn every_error_class_has_its_result() {
+        for class in ErrorClass::ALL {
+            let r = seedance_result::for_class(*class);
+            assert_eq!(r as u32, class.number(), "{class:?}");
             assert_eq!(
-                name,
-                format!("SEEDANCE_RESULT_{}", code.as_str().to_ascii_uppercase())
+                r.name().to_str().unwrap_or_default(),
+                format!("SEEDANCE_RESULT_{}", class.name().to_ascii_uppercase()),
             );
+            assert_eq!(r.class(), Some(*class));
+        }
+        for r in seedance_result::ALL {
+            let n = *r as u32;
+            if (100..300).contains(&n) {
+                assert!(
+                    ErrorClass::from_number(n).is_some(),
+                    "{r:?} is no ErrorClass"
+                );
+            } else {
+                assert_eq!(r.class(), None, "{r:?}");
+            }
+        }
+    }
+
+    /// `for_error` is the class of the error, for one error of every kind.
+    #[test]
+    fn for_error_follows_error_class() {
+        use seedance_core::{ApiError, TaskId};
+        let errors = [
+            Error::NoApiKey,
+            Error::Config("plain http".into()),
+            Error::Preflight {
+                field: "image_url".into(),
+                problem: "404".into(),
+            },
+            Error::Journal("locked".into()),
+            Error::Cancelled,
+            Error::Transport("reset".into()),
+            Error::Download("size".into()),
+            Error::Io(std::io::Error::other("disk")),
+            Error::WaitTimeout {
+                task_id: TaskId::from("sd2_x"),
+                waited: std::time::Duration::from_secs(1),
+            },
+            Error::Api {
+                status: 402,
+                error: ApiError::new(ErrorCode::InsufficientCredits, "top up"),
+                retry_after: None,
+            },
+            Error::Api {
+                status: 418,
+                error: ApiError::new(ErrorCode::from("teapot"), "?"),
+                retry_after: None,
+            },
+        ];
+        for e in &errors {
+            assert_eq!(
+                seedance_result::for_error(e) as u32,
+                e.class().number(),
+                "{e:?}"
+            );
+        }
+        assert_eq!(
+            seedance_result::for_error(&Error::NoApiKey),
+            seedance_result::NoApiKey
+        );
+        for code in ErrorCode::ALL {
+            let class = ErrorClass::for_api_code(code);
+            assert_ne!(seedance_result::for_class(class), seedance_result::ApiError);
         }
     }
 

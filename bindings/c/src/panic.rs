@@ -6,8 +6,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{fail_with, seedance_result, LastError};
 
-/// What an export returns when it panicked or could not run: `SEEDANCE_RESULT_PANIC`
-/// for results, a neutral value otherwise.
+/// What an export returns when it panicked or could not run (a NULL handle for an
+/// accessor): `SEEDANCE_RESULT_PANIC` for results, a neutral value (NULL, 0, false)
+/// otherwise.
 pub(crate) trait PanicValue {
     /// The value.
     fn panic_value() -> Self;
@@ -66,6 +67,76 @@ pub(crate) fn call(f: impl FnOnce() -> Result<(), seedance_result>) -> seedance_
             Ok(()) => seedance_result::Ok,
             Err(r) => r,
         }
+    })
+}
+
+/// A value an export hands to the caller through a `T **out` out-pointer: a handle of
+/// this library (boxed; freed by its `*_free`) or a string (`seedance_string_free`).
+pub(crate) trait Give {
+    /// What `*out` points at.
+    type Ptr;
+    /// Writes `self` through the checked out-pointer.
+    fn give_to(self, out: *mut *mut Self::Ptr);
+}
+
+impl Give for String {
+    type Ptr = c_char;
+    fn give_to(self, out: *mut *mut c_char) {
+        give_string(out, self);
+    }
+}
+
+/// Handles given out boxed, freed by `take`.
+macro_rules! handles {
+    ($($t:ty),+) => {$(
+        impl crate::panic::Give for $t {
+            type Ptr = $t;
+            fn give_to(self, out: *mut *mut $t) {
+                crate::panic::give(out, self);
+            }
+        }
+    )+};
+}
+pub(crate) use handles;
+
+/// The shape of every export that makes one value: inside [`call`] (panic boundary,
+/// last error cleared), `out` checked and set to NULL first (so it is NULL on every
+/// failure), then `f`, whose value goes into `*out` on success.
+pub(crate) fn returning<T: Give>(
+    out: *mut *mut T::Ptr,
+    f: impl FnOnce() -> Result<T, seedance_result>,
+) -> seedance_result {
+    call(|| {
+        out_ptr(out, "out")?;
+        f()?.give_to(out);
+        Ok(())
+    })
+}
+
+/// The shape of every accessor: inside [`boundary`], `f` of the handle, or the neutral
+/// value ([`PanicValue`]: NULL, 0, false) when `handle` is NULL.
+pub(crate) fn read<H, T: PanicValue>(handle: *const H, f: impl FnOnce(&H) -> T) -> T {
+    boundary(|| {
+        // SAFETY: NULL or a handle of this library, valid until its `*_free`.
+        match unsafe { handle.as_ref() } {
+            Some(h) => f(h),
+            None => T::panic_value(),
+        }
+    })
+}
+
+/// A required JSON argument, parsed (`SEEDANCE_RESULT_INVALID_ARGUMENT` when it is not
+/// JSON of that shape; `what` names the shape in the message).
+pub(crate) fn arg_json<T: serde::de::DeserializeOwned>(
+    ptr: *const c_char,
+    name: &str,
+    what: &str,
+) -> Result<T, seedance_result> {
+    serde_json::from_str(arg_str(ptr, name)?).map_err(|e| {
+        fail_with(
+            seedance_result::InvalidArgument,
+            format!("{name} is not {what}: {e}"),
+        )
     })
 }
 

@@ -8,7 +8,7 @@ use seedance_core::{
 };
 
 use crate::error::{fail, fail_with, seedance_result, Detail, LastError};
-use crate::panic::{arg_mut, arg_ref, arg_str, boundary, call, give, give_string, out_ptr, take};
+use crate::panic::{arg_json, arg_mut, arg_ref, arg_str, boundary, call, returning, take};
 
 /// A video request being built. Not validated until used (`seedance_request_validate`,
 /// or the submit, which refuses an invalid request before sending anything). Not for
@@ -16,6 +16,8 @@ use crate::panic::{arg_mut, arg_ref, arg_str, boundary, call, give, give_string,
 pub struct seedance_request {
     pub(crate) req: VideoRequest,
 }
+
+crate::panic::handles!(seedance_request);
 
 fn invalid(message: impl Into<String>) -> seedance_result {
     fail_with(seedance_result::InvalidArgument, message)
@@ -64,16 +66,10 @@ pub extern "C" fn seedance_request_new(
     prompt: *const c_char,
     out: *mut *mut seedance_request,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
-        let prompt = arg_str(prompt, "prompt")?;
-        give(
-            out,
-            seedance_request {
-                req: VideoRequest::builder(prompt).build_unchecked(),
-            },
-        );
-        Ok(())
+    returning(out, || {
+        Ok(seedance_request {
+            req: VideoRequest::builder(arg_str(prompt, "prompt")?).build_unchecked(),
+        })
     })
 }
 
@@ -85,13 +81,10 @@ pub extern "C" fn seedance_request_from_json(
     json: *const c_char,
     out: *mut *mut seedance_request,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
-        let json = arg_str(json, "json")?;
-        let req: VideoRequest =
-            serde_json::from_str(json).map_err(|e| invalid(format!("not a request body: {e}")))?;
-        give(out, seedance_request { req });
-        Ok(())
+    returning(out, || {
+        Ok(seedance_request {
+            req: arg_json(json, "json", "a request body")?,
+        })
     })
 }
 
@@ -101,12 +94,9 @@ pub extern "C" fn seedance_request_to_json(
     request: *const seedance_request,
     out: *mut *mut c_char,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
+    returning(out, || {
         let r = arg_ref(request, "request")?;
-        let json = serde_json::to_string(&r.req).map_err(|e| invalid(e.to_string()))?;
-        give_string(out, json);
-        Ok(())
+        serde_json::to_string(&r.req).map_err(|e| invalid(e.to_string()))
     })
 }
 
@@ -240,7 +230,8 @@ pub extern "C" fn seedance_request_free(request: *mut seedance_request) {
 
 fn director(json: *const c_char) -> Result<DirectorPrompt, seedance_result> {
     let json = arg_str(json, "json")?;
-    DirectorPrompt::from_json(json).map_err(|e| invalid(format!("not a director prompt: {e}")))
+    DirectorPrompt::from_json(json)
+        .map_err(|e| invalid(format!("json is not a director prompt: {e}")))
 }
 
 /// Renders a director prompt (its JSON form: subject, action, scene, camera, style,
@@ -252,11 +243,9 @@ pub extern "C" fn seedance_request_from_director_prompt(
     json: *const c_char,
     out: *mut *mut seedance_request,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
+    returning(out, || {
         let req = director(json)?.build().map_err(prompt_error)?;
-        give(out, seedance_request { req });
-        Ok(())
+        Ok(seedance_request { req })
     })
 }
 
@@ -267,12 +256,7 @@ pub extern "C" fn seedance_director_prompt_render(
     json: *const c_char,
     out: *mut *mut c_char,
 ) -> seedance_result {
-    call(|| {
-        out_ptr(out, "out")?;
-        let text = director(json)?.render().map_err(prompt_error)?;
-        give_string(out, text);
-        Ok(())
-    })
+    returning(out, || director(json)?.render().map_err(prompt_error))
 }
 
 /// Lints a prompt against the provider's guide (asset URLs, raw asset ids, in-app
@@ -288,7 +272,7 @@ pub extern "C" fn seedance_lint_prompt(
 ) -> seedance_result {
     call(|| {
         if !json.is_null() {
-            out_ptr(json, "json")?;
+            crate::panic::out_ptr(json, "json")?;
         }
         let prompt = arg_str(prompt, "prompt")?;
         let findings = seedance_core::lint_prompt(prompt);
@@ -309,7 +293,7 @@ pub extern "C" fn seedance_lint_prompt(
                     })
                 })
                 .collect();
-            give_string(json, serde_json::Value::Array(list).to_string());
+            crate::panic::give_string(json, serde_json::Value::Array(list).to_string());
         }
         Ok(())
     })

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use seedance_core::Task;
 
-use crate::panic::{boundary, cstring, take};
+use crate::panic::{boundary, cstring, read, take};
 
 /// A task as the API last reported it (immutable; safe to read from any thread). Its
 /// `const char *` accessors return strings owned by the task, valid until
@@ -46,18 +46,7 @@ impl seedance_task {
     }
 }
 
-fn get(
-    task: *const seedance_task,
-    f: impl FnOnce(&seedance_task) -> *const c_char,
-) -> *const c_char {
-    boundary(|| {
-        // SAFETY: NULL or a task of this library, valid until `seedance_task_free`.
-        match unsafe { task.as_ref() } {
-            Some(t) => f(t),
-            None => std::ptr::null(),
-        }
-    })
-}
+crate::panic::handles!(seedance_task);
 
 fn opt(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
@@ -66,65 +55,62 @@ fn opt(s: &Option<CString>) -> *const c_char {
 /// The task id (`sd2_…`); NULL only when `task` is NULL.
 #[no_mangle]
 pub extern "C" fn seedance_task_id(task: *const seedance_task) -> *const c_char {
-    get(task, |t| t.id.as_ptr())
+    read(task, |t| t.id.as_ptr())
 }
 
 /// The status (`pending`, `processing`, `completed`, `failed`, or another the API sent).
 #[no_mangle]
 pub extern "C" fn seedance_task_status(task: *const seedance_task) -> *const c_char {
-    get(task, |t| t.status.as_ptr())
+    read(task, |t| t.status.as_ptr())
 }
 
 /// Whether the status is terminal (the task will not change any more).
 #[no_mangle]
 pub extern "C" fn seedance_task_is_terminal(task: *const seedance_task) -> bool {
-    boundary(|| {
-        // SAFETY: as `seedance_task_id`.
-        unsafe { task.as_ref() }.is_some_and(|t| t.task.status.is_terminal())
-    })
+    read(task, |t| t.task.status.is_terminal())
 }
 
 /// The video URL (completed tasks); NULL otherwise.
 #[no_mangle]
 pub extern "C" fn seedance_task_video_url(task: *const seedance_task) -> *const c_char {
-    get(task, |t| opt(&t.video_url))
+    read(task, |t| opt(&t.video_url))
 }
 
 /// The last-frame URL (completed tasks that have one); NULL otherwise.
 #[no_mangle]
 pub extern "C" fn seedance_task_last_frame_url(task: *const seedance_task) -> *const c_char {
-    get(task, |t| opt(&t.last_frame_url))
+    read(task, |t| opt(&t.last_frame_url))
 }
 
 /// The error code of a failed task (`internal_error`…); NULL otherwise.
 #[no_mangle]
 pub extern "C" fn seedance_task_error_code(task: *const seedance_task) -> *const c_char {
-    get(task, |t| opt(&t.error_code))
+    read(task, |t| opt(&t.error_code))
 }
 
 /// The error message of a failed task; NULL otherwise.
 #[no_mangle]
 pub extern "C" fn seedance_task_error_message(task: *const seedance_task) -> *const c_char {
-    get(task, |t| opt(&t.error_message))
+    read(task, |t| opt(&t.error_message))
 }
 
 /// The task object as the API sent it (JSON, unknown fields included).
 #[no_mangle]
 pub extern "C" fn seedance_task_json(task: *const seedance_task) -> *const c_char {
-    get(task, |t| t.json.as_ptr())
+    read(task, |t| t.json.as_ptr())
 }
 
 /// The local video file, when the call that returned this task downloaded it
 /// (`seedance_generate` with a download directory); NULL otherwise.
 #[no_mangle]
 pub extern "C" fn seedance_task_video_path(task: *const seedance_task) -> *const c_char {
-    get(task, |t| opt(&t.video_path))
+    read(task, |t| opt(&t.video_path))
 }
 
 /// The local last-frame file, when downloaded with the video; NULL otherwise.
 #[no_mangle]
 pub extern "C" fn seedance_task_last_frame_path(task: *const seedance_task) -> *const c_char {
-    get(task, |t| opt(&t.last_frame_path))
+    read(task, |t| opt(&t.last_frame_path))
 }
 
 fn credits(
@@ -132,21 +118,15 @@ fn credits(
     out: *mut u64,
     f: impl FnOnce(&Task) -> Option<u64>,
 ) -> bool {
-    boundary(|| {
-        // SAFETY: as `seedance_task_id`.
-        let Some(t) = (unsafe { task.as_ref() }) else {
-            return false;
-        };
-        match f(&t.task) {
-            Some(n) => {
-                if !out.is_null() {
-                    // SAFETY: non-NULL out-pointer from the caller.
-                    unsafe { *out = n };
-                }
-                true
+    read(task, |t| match f(&t.task) {
+        Some(n) => {
+            if !out.is_null() {
+                // SAFETY: non-NULL out-pointer from the caller.
+                unsafe { *out = n };
             }
-            None => false,
+            true
         }
+        None => false,
     })
 }
 

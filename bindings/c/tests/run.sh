@@ -48,7 +48,7 @@ gcc $strict examples/c/generate.c -I$c/include "$lib/libseedance.a" $native -o "
 if env -u SEEDANCE_API_KEY "$out/generate-static" "$out" 2> "$out/generate.err"; then
   echo "the example succeeded without an API key" >&2; exit 1
 fi
-grep -q "SEEDANCE_RESULT_CONFIG: .*SEEDANCE_API_KEY" "$out/generate.err" || { cat "$out/generate.err" >&2; exit 1; }
+grep -q "SEEDANCE_RESULT_NO_API_KEY: .*SEEDANCE_API_KEY" "$out/generate.err" || { cat "$out/generate.err" >&2; exit 1; }
 
 # the README's C quick start compiles too
 awk '/^## C$/{c=1} c&&/^```c$/{p=1;next} p&&/^```$/{exit} p' README.md > "$out/readme.c"

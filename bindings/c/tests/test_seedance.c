@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,6 +77,7 @@ static seedance_request *request(const char *prompt) {
 }
 
 static uint64_t counter(seedance_emulator *e, const char *name);
+static void *cancel_now(void *arg);
 static uint64_t counter(seedance_emulator *e, const char *name) {
     uint64_t v = 0;
     CHECK_RESULT(seedance_emulator_stat(e, name, &v), SEEDANCE_RESULT_OK);
@@ -88,6 +90,10 @@ static void test_names_and_version(void) {
     CHECK(strcmp(seedance_result_name(SEEDANCE_RESULT_OK), "SEEDANCE_RESULT_OK") == 0);
     CHECK(strcmp(seedance_result_name(123456), "SEEDANCE_RESULT_UNKNOWN") == 0);
     CHECK(SEEDANCE_RESULT_PANIC == 305 && SEEDANCE_RESULT_NOT_FOUND == 107);
+    /* the numbers of the SDK's error table (the CLI's, Python's, Kotlin's, Swift's) */
+    CHECK(SEEDANCE_RESULT_NO_API_KEY == 211 && SEEDANCE_RESULT_PREFLIGHT == 212);
+    CHECK(strcmp(seedance_result_name(211), "SEEDANCE_RESULT_NO_API_KEY") == 0);
+    CHECK(strcmp(seedance_result_name(SEEDANCE_RESULT_PREFLIGHT), "SEEDANCE_RESULT_PREFLIGHT") == 0);
 }
 
 static void test_null_and_bad_utf8(void) {
@@ -348,7 +354,12 @@ static void test_api_errors(void) {
 
     /* configuration */
     seedance_client *none = NULL;
-    CHECK_RESULT(seedance_client_new(NULL, &none), SEEDANCE_RESULT_CONFIG);
+    CHECK_RESULT(seedance_client_new(NULL, &none), SEEDANCE_RESULT_NO_API_KEY);
+    {
+        char m[512];
+        seedance_last_error_message(m, sizeof m, NULL);
+        CHECK(strstr(m, "SEEDANCE_API_KEY") != NULL && strstr(m, "api_key") != NULL);
+    }
     seedance_client_options co;
     seedance_client_options_init(&co);
     co.api_key = "sk_test_x";
@@ -499,7 +510,7 @@ static void test_client_from_env(void) {
     unsetenv("SEEDANCE_BASE_URL");
     unsetenv("SEEDANCE_TIME_SCALE");
     c = NULL;
-    CHECK_RESULT(seedance_client_from_env(&c), SEEDANCE_RESULT_CONFIG);
+    CHECK_RESULT(seedance_client_from_env(&c), SEEDANCE_RESULT_NO_API_KEY);
     CHECK(c == NULL);
 }
 
@@ -555,6 +566,72 @@ static void test_resume_finishes_an_unfinished_job(void) {
     seedance_emulator_free(e);
 }
 
+static int entries(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Who shares the budget: two clients on one machine-wide budget (kept in a directory of
+ * ours) wait for each other; a process budget is the client's own; an unknown backend
+ * is refused. */
+static void test_budget_backends(void) {
+    char bdir[300], scope[320];
+    snprintf(bdir, sizeof bdir, "%s/budget", dir);
+    mkdir(bdir, 0700);
+    snprintf(scope, sizeof scope, "machine:%s", bdir);
+    seedance_client_options o;
+    seedance_client_options_init(&o);
+    o.api_key = seedance_emulator_api_key(emu);
+    o.base_url = seedance_emulator_base_url(emu);
+    o.time_scale = 1000;
+    o.rate_limit_requests = 1;
+    o.rate_limit_window_ms = 60000;
+    o.budget = scope;
+    seedance_client *a = NULL, *b = NULL, *own = NULL;
+    CHECK_RESULT(seedance_client_new(&o, &a), SEEDANCE_RESULT_OK);
+    CHECK_RESULT(seedance_client_new(&o, &b), SEEDANCE_RESULT_OK);
+    seedance_request *r = request(PROMPT);
+    seedance_task *t = NULL;
+    CHECK_RESULT(seedance_submit(a, r, NULL, &t), SEEDANCE_RESULT_OK);
+    seedance_task_free(t);
+    t = NULL;
+    CHECK(entries(bdir) > 0); /* the budget lives in that directory */
+    /* b shares a's budget, spent for a minute: its submit waits, until cancelled */
+    seedance_cancel *k = NULL;
+    CHECK_RESULT(seedance_cancel_new(&k), SEEDANCE_RESULT_OK);
+    seedance_call_options co;
+    seedance_call_options_init(&co);
+    co.cancel = k;
+    uint64_t submits = counter(emu, "submits");
+    pthread_t th;
+    pthread_create(&th, NULL, cancel_now, k);
+    CHECK_RESULT(seedance_submit(b, r, &co, &t), SEEDANCE_RESULT_CANCELLED);
+    pthread_join(th, NULL);
+    CHECK(t == NULL && counter(emu, "submits") == submits);
+    seedance_cancel_free(k);
+    /* a process budget of the same size is this client's own: it submits at once */
+    o.budget = "process";
+    CHECK_RESULT(seedance_client_new(&o, &own), SEEDANCE_RESULT_OK);
+    CHECK_RESULT(seedance_submit(own, r, NULL, &t), SEEDANCE_RESULT_OK);
+    seedance_task_free(t);
+    t = NULL;
+    /* an unknown backend is a setting error, said as such */
+    seedance_client *bad = NULL;
+    o.budget = "memcached://cache:11211";
+    CHECK_RESULT(seedance_client_new(&o, &bad), SEEDANCE_RESULT_CONFIG);
+    char m[512];
+    seedance_last_error_message(m, sizeof m, NULL);
+    CHECK(bad == NULL && strstr(m, "budget") != NULL);
+    seedance_request_free(r);
+    seedance_client_free(own);
+    seedance_client_free(b);
+    seedance_client_free(a);
+}
+
 static void test_jobs_and_resume(void) {
     char journal[300];
     snprintf(journal, sizeof journal, "%s/jobs.jsonl", dir);
@@ -581,6 +658,10 @@ int main(void) {
         perror("mkdtemp");
         return 2;
     }
+    /* the machine-wide budget (the default) and other state under our directory */
+    char data[300];
+    snprintf(data, sizeof data, "%s/data", dir);
+    setenv("XDG_DATA_HOME", data, 1);
     seedance_emulator_options eo = {0};
     eo.no_rate_limit = true;
     CHECK_RESULT(seedance_emulator_start(&eo, &emu), SEEDANCE_RESULT_OK);
@@ -598,6 +679,7 @@ int main(void) {
     test_charged_once_after_a_dropped_connection(c);
     test_four_threads_one_client(c);
     test_jobs_and_resume();
+    test_budget_backends();
     test_client_from_env();
     test_resume_finishes_an_unfinished_job();
     seedance_client_free(c);
