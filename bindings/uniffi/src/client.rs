@@ -25,6 +25,54 @@ pub enum RateLimitSetting {
     },
 }
 
+/// Who shares the account's request budget.
+#[derive(Clone, PartialEq, uniffi::Enum)]
+#[non_exhaustive]
+pub enum BudgetSetting {
+    /// Only this client (and its calls).
+    Process,
+    /// Every process of this machine (the default): a small SQLite file in `dir`
+    /// (unset: the SDK's data directory).
+    Machine {
+        /// The directory of the budget's file.
+        #[uniffi(default)]
+        dir: Option<String>,
+    },
+    /// Every machine: a Redis server, `redis://[:PASSWORD@]HOST:PORT/DB` (`rediss://` for
+    /// TLS). When it cannot be reached, the machine's budget is used.
+    Redis {
+        /// The server's URL.
+        url: String,
+    },
+}
+
+impl std::fmt::Debug for BudgetSetting {
+    /// As the SDK shows a budget scope: a Redis password never appears.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match budget_scope(self.clone()) {
+            Ok(scope) => write!(f, "{scope:?}"),
+            Err(_) => f.write_str("BudgetScope(invalid)"),
+        }
+    }
+}
+
+/// The SDK's scope of a setting (a Redis URL parsed by the SDK).
+fn budget_scope(b: BudgetSetting) -> Result<http::BudgetScope, SeedanceError> {
+    let bad = |m: String| SeedanceError::Configuration {
+        detail: format!("budget: {m}"),
+    };
+    match b {
+        BudgetSetting::Process => Ok(http::BudgetScope::Process),
+        BudgetSetting::Machine { dir } => Ok(http::BudgetScope::Machine(dir.map(path))),
+        BudgetSetting::Redis { url } => match http::BudgetScope::parse(&url).map_err(bad)? {
+            scope @ http::BudgetScope::Redis(_) => Ok(scope),
+            _ => Err(bad(
+                "a Redis budget needs a redis:// or rediss:// URL".into()
+            )),
+        },
+    }
+}
+
 /// The client's settings; every unset one takes the Rust client's default (no
 /// environment variable is read: use `Client.fromEnv()` for that).
 #[derive(Clone, Debug, Default, PartialEq, uniffi::Record)]
@@ -66,6 +114,10 @@ pub struct ClientSettings {
     /// finishes it after a crash (default: none).
     #[uniffi(default)]
     pub job_store: Option<String>,
+    /// Who shares the request budget (default: every process of this machine, as the CLI
+    /// and Python).
+    #[uniffi(default)]
+    pub budget: Option<BudgetSetting>,
 }
 
 /// Options of `wait`.
@@ -234,17 +286,27 @@ impl Client {
         if let Some(p) = s.job_store {
             b = b.journal_path(p);
         }
+        b = b.budget(match s.budget {
+            Some(setting) => budget_scope(setting)?,
+            None => http::BudgetScope::Machine(None),
+        });
         Client::build(b, key)
     }
 
     /// A client from the `SEEDANCE_*` environment variables (`SEEDANCE_API_KEY`,
-    /// `SEEDANCE_BASE_URL`, …; the same table as the Rust client and the CLI).
+    /// `SEEDANCE_BASE_URL`, `SEEDANCE_BUDGET`, …; the same table as the Rust client and
+    /// the CLI).
     #[uniffi::constructor]
     pub fn from_env() -> Result<Arc<Client>, SeedanceError> {
         let key = std::env::var("SEEDANCE_API_KEY")
             .ok()
             .map(http::ApiKey::new);
-        Client::build(http::Client::builder(), key)
+        let mut b = http::Client::builder();
+        // the machine's budget unless SEEDANCE_BUDGET (read by the builder) says otherwise
+        if std::env::var("SEEDANCE_BUDGET").map_or(true, |v| v.trim().is_empty()) {
+            b = b.budget(http::BudgetScope::Machine(None));
+        }
+        Client::build(b, key)
     }
 
     /// The API origin in use.

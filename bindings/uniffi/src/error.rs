@@ -1,6 +1,7 @@
 //! `SeedanceError`: every failure, as a Kotlin sealed `SeedanceException` hierarchy and a
-//! Swift `enum SeedanceError: Error`. One variant per kind of `seedance_http::ErrorKind`
-//! family; the API key never appears in a message.
+//! Swift `enum SeedanceError: Error`, derived from the SDK's one error table
+//! (`seedance_http::ErrorClass`): every class goes to one variant (the API's classes to
+//! `Api`, with the code). The API key never appears in a message.
 
 use std::time::Duration;
 
@@ -93,71 +94,145 @@ pub enum SeedanceError {
         /// What is wrong.
         detail: String,
     },
+    /// An argument this binding cannot take (JSON that is not a request body, an unknown
+    /// field…): misuse of the binding, not an error of the SDK's table.
+    #[error("invalid argument: {detail}")]
+    InvalidArgument {
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// The variant families of [`SeedanceError`], one per group of [`http::ErrorClass`]es.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    Api,
+    Validation,
+    TaskFailed,
+    WaitTimeout,
+    Network,
+    Cancelled,
+    JobStore,
+    Io,
+    Configuration,
+}
+
+/// Where each class of the SDK's one error table goes, listed class by class (a test
+/// walks [`http::ErrorClass::ALL`]: a class added there and not here fails it).
+fn family(class: http::ErrorClass) -> Option<Family> {
+    use http::ErrorClass as C;
+    Some(match class {
+        C::Unauthorized
+        | C::InvalidRequest
+        | C::InsufficientCredits
+        | C::RateLimited
+        | C::IdempotencyConflict
+        | C::ServiceBusy
+        | C::NotFound
+        | C::InternalError
+        | C::ApiError => Family::Api,
+        // a preflight refusal is a violation of its field (rule `preflight`), as in Python
+        C::Validation | C::Preflight => Family::Validation,
+        C::TaskFailed => Family::TaskFailed,
+        C::WaitTimeout => Family::WaitTimeout,
+        C::Network | C::ResponseInvalid | C::Download => Family::Network,
+        C::Cancelled => Family::Cancelled,
+        C::JobStore => Family::JobStore,
+        C::Io => Family::Io,
+        C::Config | C::NoApiKey => Family::Configuration,
+        _ => return None,
+    })
 }
 
 impl SeedanceError {
-    /// The glue's view of a client error; `key` (when known) is scrubbed from every text.
+    /// The glue's view of a client error, by its [`http::ErrorClass`]; `key` (when known)
+    /// is scrubbed from every text.
     pub fn from_http(e: http::Error, key: Option<&http::ApiKey>) -> SeedanceError {
         let scrub = |s: String| match key {
             Some(k) => k.redact(&s),
             None => s,
         };
-        match e {
-            http::Error::Validation(v) => SeedanceError::Validation {
+        // a class newer than this crate: its message, as a network error (the test
+        // `every_error_class_has_a_variant` keeps this from happening)
+        let fam = family(e.class()).unwrap_or(Family::Network);
+        match (fam, e) {
+            (Family::Validation, http::Error::Validation(v)) => SeedanceError::Validation {
                 detail: scrub(v.to_string()),
                 violations: v.violations().iter().map(Violation::from).collect(),
             },
-            http::Error::Api {
-                status,
-                error,
-                retry_after,
-            } => SeedanceError::Api {
+            (Family::Validation, http::Error::Preflight { field, problem }) => {
+                SeedanceError::Validation {
+                    detail: scrub(format!("{field}: {problem}")),
+                    violations: vec![Violation {
+                        field,
+                        rule: "preflight".to_owned(),
+                        message: scrub(problem),
+                    }],
+                }
+            }
+            (
+                Family::Api,
+                http::Error::Api {
+                    status,
+                    error,
+                    retry_after,
+                },
+            ) => SeedanceError::Api {
                 code: error.code.as_str().to_owned(),
                 status,
                 detail: scrub(error.message),
                 retry_after,
             },
-            http::Error::TaskFailed {
-                task_id,
-                code,
-                message,
-                credits_refunded,
-            } => SeedanceError::TaskFailed {
+            (
+                Family::TaskFailed,
+                http::Error::TaskFailed {
+                    task_id,
+                    code,
+                    message,
+                    credits_refunded,
+                },
+            ) => SeedanceError::TaskFailed {
                 task_id: task_id.as_str().to_owned(),
                 code: code.as_str().to_owned(),
                 detail: scrub(message),
                 credits_refunded,
             },
-            http::Error::WaitTimeout { task_id, waited } => SeedanceError::WaitTimeout {
-                task_id: task_id.as_str().to_owned(),
-                waited,
+            (Family::WaitTimeout, http::Error::WaitTimeout { task_id, waited }) => {
+                SeedanceError::WaitTimeout {
+                    task_id: task_id.as_str().to_owned(),
+                    waited,
+                }
+            }
+            (Family::Cancelled, _) => SeedanceError::Cancelled,
+            (Family::JobStore, e) => SeedanceError::JobStore {
+                detail: scrub(inner_text(&e)),
             },
-            http::Error::Preflight { field, problem } => SeedanceError::Validation {
-                detail: scrub(format!("{field}: {problem}")),
-                violations: vec![Violation {
-                    field,
-                    rule: "preflight".to_owned(),
-                    message: scrub(problem),
-                }],
+            (Family::Io, e) => SeedanceError::Io {
+                detail: scrub(inner_text(&e)),
             },
-            http::Error::Cancelled => SeedanceError::Cancelled,
-            http::Error::Journal(s) => SeedanceError::JobStore { detail: scrub(s) },
-            http::Error::Config(s) => SeedanceError::Configuration { detail: scrub(s) },
-            e @ http::Error::NoApiKey => SeedanceError::Configuration {
-                detail: e.to_string(),
+            (Family::Configuration, e) => SeedanceError::Configuration {
+                detail: scrub(inner_text(&e)),
             },
-            http::Error::Io(e) => SeedanceError::Io {
-                detail: scrub(e.to_string()),
-            },
-            e @ http::Error::Decode { .. } => SeedanceError::Network {
+            (_, e) => SeedanceError::Network {
                 status: e.status(),
                 detail: scrub(e.to_string()),
             },
-            other => SeedanceError::Network {
-                status: other.status(),
-                detail: scrub(other.to_string()),
-            },
         }
+    }
+}
+
+/// The message without the prefix the variant already says (`journal: `, `I/O: `,
+/// `configuration: `); a missing key in this binding's words.
+fn inner_text(e: &http::Error) -> String {
+    match e {
+        http::Error::Journal(s) | http::Error::Config(s) => s.clone(),
+        http::Error::Io(io) => io.to_string(),
+        // in Kotlin's and Swift's words
+        http::Error::NoApiKey => {
+            "no API key: set ClientSettings.apiKey (or SEEDANCE_API_KEY for Client.fromEnv())"
+                .to_owned()
+        }
+        other => other.to_string(),
     }
 }
 
@@ -187,6 +262,112 @@ mod tests {
         );
         assert!(!e.to_string().contains("topsecret"), "{e}");
         assert!(matches!(e, SeedanceError::Network { .. }));
+    }
+
+    /// One error of every class of the table, and the variant it must become.
+    fn sample(class: http::ErrorClass) -> http::Error {
+        use http::ErrorClass as C;
+        use seedance_core::{ApiError, ErrorCode, TaskId};
+        let api = |code: ErrorCode, status: u16| http::Error::Api {
+            status,
+            error: ApiError::new(code, "no"),
+            retry_after: None,
+        };
+        match class {
+            C::Unauthorized => api(ErrorCode::Unauthorized, 401),
+            C::InvalidRequest => api(ErrorCode::InvalidRequest, 400),
+            C::InsufficientCredits => api(ErrorCode::InsufficientCredits, 402),
+            C::RateLimited => api(ErrorCode::RateLimited, 429),
+            C::IdempotencyConflict => api(ErrorCode::IdempotencyConflict, 409),
+            C::ServiceBusy => api(ErrorCode::ServiceBusy, 503),
+            C::NotFound => api(ErrorCode::NotFound, 404),
+            C::InternalError => api(ErrorCode::InternalError, 500),
+            C::ApiError => api(ErrorCode::from("brand_new_code"), 418),
+            C::Validation => http::Error::Validation(
+                seedance_core::VideoRequest::builder("hi")
+                    .build_unchecked()
+                    .validate()
+                    .unwrap_err(),
+            ),
+            C::TaskFailed => http::Error::TaskFailed {
+                task_id: TaskId::from("sd2_f"),
+                code: ErrorCode::InternalError,
+                message: "boom".into(),
+                credits_refunded: 3,
+            },
+            C::WaitTimeout => http::Error::WaitTimeout {
+                task_id: TaskId::from("sd2_w"),
+                waited: Duration::from_secs(2),
+            },
+            C::Network => http::Error::Transport("reset".into()),
+            C::ResponseInvalid => http::Error::Decode {
+                status: 502,
+                snippet: "<html>".into(),
+            },
+            C::Io => http::Error::Io(std::io::Error::other("disk full")),
+            C::JobStore => http::Error::Journal("locked".into()),
+            C::Cancelled => http::Error::Cancelled,
+            C::Config => http::Error::Config("plain http".into()),
+            C::Download => http::Error::Download("size".into()),
+            C::NoApiKey => http::Error::NoApiKey,
+            C::Preflight => http::Error::Preflight {
+                field: "image_url".into(),
+                problem: "answered HTTP 404".into(),
+            },
+            other => panic!("no sample error for {other:?}: add one, and its variant"),
+        }
+    }
+
+    fn family_of(e: &SeedanceError) -> Family {
+        match e {
+            SeedanceError::Api { .. } => Family::Api,
+            SeedanceError::Validation { .. } => Family::Validation,
+            SeedanceError::TaskFailed { .. } => Family::TaskFailed,
+            SeedanceError::WaitTimeout { .. } => Family::WaitTimeout,
+            SeedanceError::Network { .. } => Family::Network,
+            SeedanceError::Cancelled => Family::Cancelled,
+            SeedanceError::JobStore { .. } => Family::JobStore,
+            SeedanceError::Io { .. } => Family::Io,
+            SeedanceError::Configuration { .. } => Family::Configuration,
+            SeedanceError::Prompt { .. } | SeedanceError::InvalidArgument { .. } => {
+                panic!("a client error became {e:?}")
+            }
+        }
+    }
+
+    #[test]
+    fn every_error_class_has_a_variant() {
+        for class in http::ErrorClass::ALL {
+            let fam = family(*class).unwrap_or_else(|| panic!("{class:?} has no variant"));
+            let e = sample(*class);
+            assert_eq!(e.class(), *class, "the sample of {class:?}");
+            let status = e.status();
+            let mine = SeedanceError::from_http(e, None);
+            assert_eq!(family_of(&mine), fam, "{class:?} became {mine:?}");
+            assert_eq!(fam == Family::Api, class.is_api(), "{class:?}");
+            match &mine {
+                SeedanceError::Api {
+                    code, status: s, ..
+                } => {
+                    assert_eq!(
+                        code,
+                        if *class == http::ErrorClass::ApiError {
+                            "brand_new_code"
+                        } else {
+                            class.name()
+                        }
+                    );
+                    assert_eq!(Some(*s), status);
+                }
+                SeedanceError::Validation { violations, .. } => {
+                    assert!(!violations.is_empty(), "{class:?}");
+                    let preflight = violations.iter().any(|v| v.rule == "preflight");
+                    assert_eq!(preflight, *class == http::ErrorClass::Preflight);
+                }
+                SeedanceError::Network { status: s, .. } => assert_eq!(*s, status),
+                _ => {}
+            }
+        }
     }
 
     #[test]

@@ -36,13 +36,15 @@ mod runtime;
 mod types;
 
 pub use client::{
-    Client, ClientSettings, DownloadOptions, GenerateOptions, RateLimitSetting, WaitOptions,
+    BudgetSetting, Client, ClientSettings, DownloadOptions, GenerateOptions, RateLimitSetting,
+    WaitOptions,
 };
 pub use emulator::{Emulator, EmulatorOptions, EmulatorStats};
 pub use error::SeedanceError;
 pub use progress::{CancelToken, ProgressEvent, ProgressListener};
 pub use prompt::{lint_prompt, AssetRole, Constraint, DirectorPrompt, LintFinding, Shot};
 pub use types::{
-    validate_request, AspectRatio, Channel, Downloaded, JobOutcome, JobRecord, JobState, Mode,
-    QualityTier, Resolution, Task, TaskOutput, TaskStatus, VideoRequest, Violation,
+    request_from_json, request_to_json, validate_request, AspectRatio, Channel, Downloaded,
+    JobOutcome, JobRecord, JobState, Mode, QualityTier, Resolution, Task, TaskOutput, TaskStatus,
+    VideoRequest, Violation,
 };

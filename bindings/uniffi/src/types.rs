@@ -287,6 +287,42 @@ pub fn validate_request(request: VideoRequest) -> Vec<Violation> {
     }
 }
 
+/// A request from its JSON body as the API takes it
+/// (`{"prompt":"…","duration":"5","resolution":"1080p"}`), checked against every rule of
+/// the spec: `Validation` lists every violation, `InvalidArgument` says why the text is
+/// not a request body (malformed JSON, an unknown field, a value of the wrong type).
+///
+/// ```
+/// use seedance_uniffi::{request_from_json, SeedanceError};
+/// let r = request_from_json(r#"{"prompt":"A red fox trots through snow","duration":"6"}"#.into()).unwrap();
+/// assert_eq!(r.duration, Some(6));
+/// let e = request_from_json(r#"{"prompt":"hi","duration":"99"}"#.into()).unwrap_err();
+/// assert!(matches!(e, SeedanceError::Validation { ref violations, .. } if violations.len() == 2));
+/// ```
+#[uniffi::export]
+pub fn request_from_json(json: String) -> Result<VideoRequest, crate::SeedanceError> {
+    let req: core::VideoRequest =
+        serde_json::from_str(&json).map_err(|e| crate::SeedanceError::InvalidArgument {
+            detail: format!("not a request body: {e}"),
+        })?;
+    req.validate()
+        .map_err(|v| crate::SeedanceError::from_http(http::Error::Validation(v), None))?;
+    Ok(VideoRequest::from(&req))
+}
+
+/// The JSON body of a request, as it is sent (not validated).
+///
+/// ```
+/// use seedance_uniffi::{request_to_json, VideoRequest};
+/// let mut r = VideoRequest::new("A red fox trots through snow");
+/// r.duration = Some(6);
+/// assert_eq!(request_to_json(r), r#"{"prompt":"A red fox trots through snow","duration":"6"}"#);
+/// ```
+#[uniffi::export]
+pub fn request_to_json(request: VideoRequest) -> String {
+    serde_json::to_string(&core::VideoRequest::from(request)).unwrap_or_default()
+}
+
 /// What a completed task produced.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct TaskOutput {

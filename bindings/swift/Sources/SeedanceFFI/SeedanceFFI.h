@@ -542,6 +542,16 @@ uint64_t uniffi_seedance_uniffi_fn_method_directorprompt_subject(uint64_t ptr, R
 RustBuffer uniffi_seedance_uniffi_fn_func_lint_prompt(RustBuffer prompt, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_FUNC_REQUEST_FROM_JSON
+#define UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_FUNC_REQUEST_FROM_JSON
+RustBuffer uniffi_seedance_uniffi_fn_func_request_from_json(RustBuffer json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_FUNC_REQUEST_TO_JSON
+#define UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_FUNC_REQUEST_TO_JSON
+RustBuffer uniffi_seedance_uniffi_fn_func_request_to_json(RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_FUNC_VALIDATE_REQUEST
 #define UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_FUNC_VALIDATE_REQUEST
 RustBuffer uniffi_seedance_uniffi_fn_func_validate_request(RustBuffer request, RustCallStatus *_Nonnull out_status
@@ -810,6 +820,18 @@ void ffi_seedance_uniffi_rust_future_complete_void(uint64_t handle, RustCallStat
 #ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_CHECKSUM_FUNC_LINT_PROMPT
 #define UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_CHECKSUM_FUNC_LINT_PROMPT
 uint16_t uniffi_seedance_uniffi_checksum_func_lint_prompt(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_CHECKSUM_FUNC_REQUEST_FROM_JSON
+#define UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_CHECKSUM_FUNC_REQUEST_FROM_JSON
+uint16_t uniffi_seedance_uniffi_checksum_func_request_from_json(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_CHECKSUM_FUNC_REQUEST_TO_JSON
+#define UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_CHECKSUM_FUNC_REQUEST_TO_JSON
+uint16_t uniffi_seedance_uniffi_checksum_func_request_to_json(void
     
 );
 #endif

@@ -100,6 +100,25 @@ final class ClientTests: XCTestCase {
         XCTAssertEqual(try emu.stats().requests, 0)
     }
 
+    func testRequestFromJsonIsCheckedByTheCore() throws {
+        let r = try requestFromJson(json: #"{"prompt":"\#(prompt)","duration":"6","resolution":"1080p"}"#)
+        XCTAssertEqual(r, VideoRequest(prompt: prompt, duration: 6, resolution: .p1080))
+        XCTAssertEqual(try requestFromJson(json: requestToJson(request: r)), r)
+        do {
+            _ = try requestFromJson(json: #"{"prompt":"hi","duration":"30","resolution":"4k"}"#)
+            XCTFail("accepted an invalid request")
+        } catch let SeedanceError.Validation(violations, _) {
+            XCTAssertEqual(Set(violations.map(\.field)), ["prompt", "duration", "resolution"])
+        }
+        do {
+            _ = try requestFromJson(json: #"{"prompt":"\#(prompt)","colour":"red"}"#)
+            XCTFail("accepted an unknown field")
+        } catch let SeedanceError.InvalidArgument(detail) {
+            XCTAssertTrue(detail.contains("colour"), detail)
+        }
+        XCTAssertThrowsError(try requestFromJson(json: "{not json"))
+    }
+
     func testUnknownValuesKeepTheirString() {
         let v = validateRequest(request: VideoRequest(prompt: prompt, mode: .other(value: "sound-to-video")))
         XCTAssertEqual(v.map(\.field), ["mode"])
@@ -173,7 +192,20 @@ final class ClientTests: XCTestCase {
     }
 
     func testConfigurationErrors() async throws {
-        XCTAssertThrowsError(try Client.fromSettings(settings: ClientSettings(baseUrl: emu.baseUrl())))
+        do {
+            _ = try Client.fromSettings(settings: ClientSettings(baseUrl: emu.baseUrl()))
+            XCTFail("a client without a key")
+        } catch let SeedanceError.Configuration(detail) {
+            XCTAssertTrue(detail.contains("apiKey"), detail)
+        }
+        var s = settings()
+        s.budget = .redis(url: "memcached://cache:11211")
+        do {
+            _ = try Client.fromSettings(settings: s)
+            XCTFail("an unknown budget backend")
+        } catch let SeedanceError.Configuration(detail) {
+            XCTAssertTrue(detail.hasPrefix("budget:"), detail)
+        }
         do {
             _ = try await client.jobs()
             XCTFail("jobs without a job store")
@@ -249,6 +281,32 @@ final class ClientTests: XCTestCase {
         }
         XCTAssertEqual(ids.count, 4)
         XCTAssertEqual(try emu.stats().rateLimited, 0)
+    }
+
+    func testBudgetBackends() async throws {
+        // Two clients on one machine-wide budget of one request a minute: the second
+        // waits for the first's, until cancelled; a process budget is the client's own.
+        var shared = settings()
+        shared.rateLimit = .limit(requests: 1, window: 60)
+        shared.budget = .machine(dir: dir.appendingPathComponent("budget").path)
+        let a = try Client.fromSettings(settings: shared)
+        let b = try Client.fromSettings(settings: shared)
+        _ = try await a.submit(VideoRequest(prompt: prompt))
+        let submits = try emu.stats().submits
+        let token = CancelToken()
+        let waiting = _Concurrency.Task {
+            try await b.submit(request: VideoRequest(prompt: self.prompt), cancel: token)
+        }
+        try await _Concurrency.Task.sleep(nanoseconds: 100_000_000)
+        token.cancel()
+        do {
+            _ = try await waiting.value
+            XCTFail("b did not wait for the shared budget")
+        } catch SeedanceError.Cancelled {}
+        XCTAssertEqual(try emu.stats().submits, submits)
+        var own = shared
+        own.budget = .process
+        _ = try await Client.fromSettings(settings: own).submit(VideoRequest(prompt: prompt))
     }
 
     func testChargedOnceAfterADroppedConnection() async throws {

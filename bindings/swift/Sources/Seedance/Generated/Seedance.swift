@@ -949,7 +949,8 @@ open class Client: ClientProtocol, @unchecked Sendable {
     
     /**
      * A client from the `SEEDANCE_*` environment variables (`SEEDANCE_API_KEY`,
-     * `SEEDANCE_BASE_URL`, …; the same table as the Rust client and the CLI).
+     * `SEEDANCE_BASE_URL`, `SEEDANCE_BUDGET`, …; the same table as the Rust client and
+     * the CLI).
      */
 public static func fromEnv()throws  -> Client  {
     return try  FfiConverterTypeClient_lift(try rustCallWithError(FfiConverterTypeSeedanceError_lift) {
@@ -2181,6 +2182,11 @@ public struct ClientSettings: Equatable, Hashable {
      * finishes it after a crash (default: none).
      */
     public var jobStore: String?
+    /**
+     * Who shares the request budget (default: every process of this machine, as the CLI
+     * and Python).
+     */
+    public var budget: BudgetSetting?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2221,7 +2227,11 @@ public struct ClientSettings: Equatable, Hashable {
         /**
          * The job store's file: every job is recorded before it is sent, so `resume`
          * finishes it after a crash (default: none).
-         */jobStore: String? = nil) {
+         */jobStore: String? = nil, 
+        /**
+         * Who shares the request budget (default: every process of this machine, as the CLI
+         * and Python).
+         */budget: BudgetSetting? = nil) {
         self.apiKey = apiKey
         self.baseUrl = baseUrl
         self.timeout = timeout
@@ -2234,6 +2244,7 @@ public struct ClientSettings: Equatable, Hashable {
         self.waitTimeout = waitTimeout
         self.userAgent = userAgent
         self.jobStore = jobStore
+        self.budget = budget
     }
 
     
@@ -2263,7 +2274,8 @@ public struct FfiConverterTypeClientSettings: FfiConverterRustBuffer {
                 expectedRender: FfiConverterOptionDuration.read(from: &buf), 
                 waitTimeout: FfiConverterOptionDuration.read(from: &buf), 
                 userAgent: FfiConverterOptionString.read(from: &buf), 
-                jobStore: FfiConverterOptionString.read(from: &buf)
+                jobStore: FfiConverterOptionString.read(from: &buf), 
+                budget: FfiConverterOptionTypeBudgetSetting.read(from: &buf)
         )
     }
 
@@ -2280,6 +2292,7 @@ public struct FfiConverterTypeClientSettings: FfiConverterRustBuffer {
         FfiConverterOptionDuration.write(value.waitTimeout, into: &buf)
         FfiConverterOptionString.write(value.userAgent, into: &buf)
         FfiConverterOptionString.write(value.jobStore, into: &buf)
+        FfiConverterOptionTypeBudgetSetting.write(value.budget, into: &buf)
     }
 }
 
@@ -4033,6 +4046,105 @@ public func FfiConverterTypeAssetRole_lower(_ value: AssetRole) -> RustBuffer {
 
 
 /**
+ * Who shares the account's request budget.
+ */
+
+public enum BudgetSetting: Equatable, Hashable {
+    
+    /**
+     * Only this client (and its calls).
+     */
+    case process
+    /**
+     * Every process of this machine (the default): a small SQLite file in `dir`
+     * (unset: the SDK's data directory).
+     */
+    case machine(
+        /**
+         * The directory of the budget's file.
+         */dir: String? = nil
+    )
+    /**
+     * Every machine: a Redis server, `redis://[:PASSWORD@]HOST:PORT/DB` (`rediss://` for
+     * TLS). When it cannot be reached, the machine's budget is used.
+     */
+    case redis(
+        /**
+         * The server's URL.
+         */url: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension BudgetSetting: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBudgetSetting: FfiConverterRustBuffer {
+    typealias SwiftType = BudgetSetting
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BudgetSetting {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .process
+        
+        case 2: return .machine(dir: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 3: return .redis(url: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: BudgetSetting, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .process:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .machine(dir):
+            writeInt(&buf, Int32(2))
+            FfiConverterOptionString.write(dir, into: &buf)
+            
+        
+        case let .redis(url):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(url, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBudgetSetting_lift(_ buf: RustBuffer) throws -> BudgetSetting {
+    return try FfiConverterTypeBudgetSetting.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBudgetSetting_lower(_ value: BudgetSetting) -> RustBuffer {
+    return FfiConverterTypeBudgetSetting.lower(value)
+}
+
+
+
+/**
  * Rendering channel (`channel`).
  */
 
@@ -5090,6 +5202,15 @@ enum SeedanceError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          * What is wrong.
          */detail: String
     )
+    /**
+     * An argument this binding cannot take (JSON that is not a request body, an unknown
+     * field…): misuse of the binding, not an error of the SDK's table.
+     */
+    case InvalidArgument(
+        /**
+         * What is wrong.
+         */detail: String
+    )
 
     
 
@@ -5154,6 +5275,9 @@ public struct FfiConverterTypeSeedanceError: FfiConverterRustBuffer {
             detail: try FfiConverterString.read(from: &buf)
             )
         case 10: return .Prompt(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 11: return .InvalidArgument(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -5223,6 +5347,11 @@ public struct FfiConverterTypeSeedanceError: FfiConverterRustBuffer {
         
         case let .Prompt(detail):
             writeInt(&buf, Int32(10))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .InvalidArgument(detail):
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -5780,6 +5909,30 @@ fileprivate struct FfiConverterOptionTypeAspectRatio: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeBudgetSetting: FfiConverterRustBuffer {
+    typealias SwiftType = BudgetSetting?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeBudgetSetting.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeBudgetSetting.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeChannel: FfiConverterRustBuffer {
     typealias SwiftType = Channel?
 
@@ -6111,6 +6264,46 @@ public func lintPrompt(prompt: String) -> [LintFinding]  {
 })
 }
 /**
+ * A request from its JSON body as the API takes it
+ * (`{"prompt":"…","duration":"5","resolution":"1080p"}`), checked against every rule of
+ * the spec: `Validation` lists every violation, `InvalidArgument` says why the text is
+ * not a request body (malformed JSON, an unknown field, a value of the wrong type).
+ *
+ * ```
+ * use seedance_uniffi::{request_from_json, SeedanceError};
+ * let r = request_from_json(r#"{"prompt":"A red fox trots through snow","duration":"6"}"#.into()).unwrap();
+ * assert_eq!(r.duration, Some(6));
+ * let e = request_from_json(r#"{"prompt":"hi","duration":"99"}"#.into()).unwrap_err();
+ * assert!(matches!(e, SeedanceError::Validation { ref violations, .. } if violations.len() == 2));
+ * ```
+ */
+public func requestFromJson(json: String)throws  -> VideoRequest  {
+    return try  FfiConverterTypeVideoRequest_lift(try rustCallWithError(FfiConverterTypeSeedanceError_lift) {
+        uniffiCallStatus in
+    uniffi_seedance_uniffi_fn_func_request_from_json(
+        FfiConverterString.lower(json),uniffiCallStatus
+    )
+})
+}
+/**
+ * The JSON body of a request, as it is sent (not validated).
+ *
+ * ```
+ * use seedance_uniffi::{request_to_json, VideoRequest};
+ * let mut r = VideoRequest::new("A red fox trots through snow");
+ * r.duration = Some(6);
+ * assert_eq!(request_to_json(r), r#"{"prompt":"A red fox trots through snow","duration":"6"}"#);
+ * ```
+ */
+public func requestToJson(request: VideoRequest) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_seedance_uniffi_fn_func_request_to_json(
+        FfiConverterTypeVideoRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+/**
  * Every rule of the spec the request breaks, all at once (empty: it may be sent).
  *
  * ```
@@ -6143,6 +6336,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.contractVersionMismatch
     }
     if (uniffi_seedance_uniffi_checksum_func_lint_prompt() != 9965) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_seedance_uniffi_checksum_func_request_from_json() != 25706) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_seedance_uniffi_checksum_func_request_to_json() != 53537) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_seedance_uniffi_checksum_func_validate_request() != 52206) {
@@ -6262,7 +6461,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_seedance_uniffi_checksum_method_directorprompt_subject() != 10782) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_seedance_uniffi_checksum_constructor_client_from_env() != 50443) {
+    if (uniffi_seedance_uniffi_checksum_constructor_client_from_env() != 28705) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_seedance_uniffi_checksum_constructor_client_from_settings() != 13030) {

@@ -706,6 +706,10 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_seedance_uniffi_checksum_func_lint_prompt(
     ): Int
+    external fun uniffi_seedance_uniffi_checksum_func_request_from_json(
+    ): Int
+    external fun uniffi_seedance_uniffi_checksum_func_request_to_json(
+    ): Int
     external fun uniffi_seedance_uniffi_checksum_func_validate_request(
     ): Int
     external fun uniffi_seedance_uniffi_checksum_method_client_base_url(
@@ -929,6 +933,10 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_seedance_uniffi_fn_func_lint_prompt(`prompt`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_seedance_uniffi_fn_func_request_from_json(`json`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_seedance_uniffi_fn_func_request_to_json(`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_seedance_uniffi_fn_func_validate_request(`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_seedance_uniffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1053,6 +1061,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_seedance_uniffi_checksum_func_lint_prompt() and 0xFFFF) != 9965) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_seedance_uniffi_checksum_func_request_from_json() and 0xFFFF) != 25706) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_seedance_uniffi_checksum_func_request_to_json() and 0xFFFF) != 53537) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_seedance_uniffi_checksum_func_validate_request() and 0xFFFF) != 52206) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1170,7 +1184,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_seedance_uniffi_checksum_method_directorprompt_subject() and 0xFFFF) != 10782) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_seedance_uniffi_checksum_constructor_client_from_env() and 0xFFFF) != 50443) {
+    if ((lib.uniffi_seedance_uniffi_checksum_constructor_client_from_env() and 0xFFFF) != 28705) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_seedance_uniffi_checksum_constructor_client_from_settings() and 0xFFFF) != 13030) {
@@ -2511,7 +2525,8 @@ open class Client: Disposable, AutoCloseable, ClientInterface
         
     /**
      * A client from the `SEEDANCE_*` environment variables (`SEEDANCE_API_KEY`,
-     * `SEEDANCE_BASE_URL`, …; the same table as the Rust client and the CLI).
+     * `SEEDANCE_BASE_URL`, `SEEDANCE_BUDGET`, …; the same table as the Rust client and
+     * the CLI).
      */
     @Throws(SeedanceException::class) fun `fromEnv`(): Client {
             return FfiConverterTypeClient.lift(
@@ -4044,6 +4059,12 @@ data class ClientSettings (
      * finishes it after a crash (default: none).
      */
     var `jobStore`: kotlin.String? = null 
+    , 
+    /**
+     * Who shares the request budget (default: every process of this machine, as the CLI
+     * and Python).
+     */
+    var `budget`: BudgetSetting? = null 
     
 ){
     
@@ -4072,6 +4093,7 @@ public object FfiConverterTypeClientSettings: FfiConverterRustBuffer<ClientSetti
             FfiConverterOptionalDuration.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeBudgetSetting.read(buf),
         )
     }
 
@@ -4087,7 +4109,8 @@ public object FfiConverterTypeClientSettings: FfiConverterRustBuffer<ClientSetti
             FfiConverterOptionalDuration.allocationSize(value.`expectedRender`) +
             FfiConverterOptionalDuration.allocationSize(value.`waitTimeout`) +
             FfiConverterOptionalString.allocationSize(value.`userAgent`) +
-            FfiConverterOptionalString.allocationSize(value.`jobStore`)
+            FfiConverterOptionalString.allocationSize(value.`jobStore`) +
+            FfiConverterOptionalTypeBudgetSetting.allocationSize(value.`budget`)
     )
 
     override fun write(value: ClientSettings, buf: ByteBuffer) {
@@ -4103,6 +4126,7 @@ public object FfiConverterTypeClientSettings: FfiConverterRustBuffer<ClientSetti
             FfiConverterOptionalDuration.write(value.`waitTimeout`, buf)
             FfiConverterOptionalString.write(value.`userAgent`, buf)
             FfiConverterOptionalString.write(value.`jobStore`, buf)
+            FfiConverterOptionalTypeBudgetSetting.write(value.`budget`, buf)
     }
 }
 
@@ -5418,6 +5442,123 @@ public object FfiConverterTypeAssetRole: FfiConverterRustBuffer<AssetRole> {
 
 
 /**
+ * Who shares the account's request budget.
+ */
+sealed class BudgetSetting {
+    
+    /**
+     * Only this client (and its calls).
+     */
+    object Process : BudgetSetting()
+    
+    
+    /**
+     * Every process of this machine (the default): a small SQLite file in `dir`
+     * (unset: the SDK's data directory).
+     */
+    data class Machine(
+        /**
+         * The directory of the budget's file.
+         */
+        val `dir`: kotlin.String? = null ) : BudgetSetting()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Every machine: a Redis server, `redis://[:PASSWORD@]HOST:PORT/DB` (`rediss://` for
+     * TLS). When it cannot be reached, the machine's budget is used.
+     */
+    data class Redis(
+        /**
+         * The server's URL.
+         */
+        val `url`: kotlin.String) : BudgetSetting()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBudgetSetting : FfiConverterRustBuffer<BudgetSetting>{
+    override fun read(buf: ByteBuffer): BudgetSetting {
+        return when(buf.getInt()) {
+            1 -> BudgetSetting.Process
+            2 -> BudgetSetting.Machine(
+                FfiConverterOptionalString.read(buf),
+                )
+            3 -> BudgetSetting.Redis(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: BudgetSetting): ULong = when(value) {
+        is BudgetSetting.Process -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is BudgetSetting.Machine -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterOptionalString.allocationSize(value.`dir`)
+            )
+        }
+        is BudgetSetting.Redis -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`url`)
+            )
+        }
+    }
+
+    override fun write(value: BudgetSetting, buf: ByteBuffer) {
+        when(value) {
+            is BudgetSetting.Process -> {
+                buf.putInt(1)
+                Unit
+            }
+            is BudgetSetting.Machine -> {
+                buf.putInt(2)
+                FfiConverterOptionalString.write(value.`dir`, buf)
+                Unit
+            }
+            is BudgetSetting.Redis -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`url`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * Rendering channel (`channel`).
  */
 sealed class Channel {
@@ -6724,6 +6865,21 @@ sealed class SeedanceException: kotlin.Exception() {
             get() = "detail=${ `detail` }"
     }
     
+    /**
+     * An argument this binding cannot take (JSON that is not a request body, an unknown
+     * field…): misuse of the binding, not an error of the SDK's table.
+     */
+    class InvalidArgument(
+        
+        /**
+         * What is wrong.
+         */
+        val `detail`: kotlin.String
+        ) : SeedanceException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
 
     
 
@@ -6778,6 +6934,9 @@ public object FfiConverterTypeSeedanceError : FfiConverterRustBuffer<SeedanceExc
                 FfiConverterString.read(buf),
                 )
             10 -> SeedanceException.Prompt(
+                FfiConverterString.read(buf),
+                )
+            11 -> SeedanceException.InvalidArgument(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -6844,6 +7003,11 @@ public object FfiConverterTypeSeedanceError : FfiConverterRustBuffer<SeedanceExc
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
             )
+            is SeedanceException.InvalidArgument -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
         }
     }
 
@@ -6904,6 +7068,11 @@ public object FfiConverterTypeSeedanceError : FfiConverterRustBuffer<SeedanceExc
             }
             is SeedanceException.Prompt -> {
                 buf.putInt(10)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is SeedanceException.InvalidArgument -> {
+                buf.putInt(11)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -7613,6 +7782,38 @@ public object FfiConverterOptionalTypeAspectRatio: FfiConverterRustBuffer<Aspect
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeBudgetSetting: FfiConverterRustBuffer<BudgetSetting?> {
+    override fun read(buf: ByteBuffer): BudgetSetting? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeBudgetSetting.read(buf)
+    }
+
+    override fun allocationSize(value: BudgetSetting?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeBudgetSetting.allocationSize(value)
+        }
+    }
+
+    override fun write(value: BudgetSetting?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeBudgetSetting.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeChannel: FfiConverterRustBuffer<Channel?> {
     override fun read(buf: ByteBuffer): Channel? {
         if (buf.get().toInt() == 0) {
@@ -7961,6 +8162,53 @@ public object FfiConverterSequenceTypeViolation: FfiConverterRustBuffer<List<Vio
     
         
         FfiConverterString.lower(`prompt`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * A request from its JSON body as the API takes it
+         * (`{"prompt":"…","duration":"5","resolution":"1080p"}`), checked against every rule of
+         * the spec: `Validation` lists every violation, `InvalidArgument` says why the text is
+         * not a request body (malformed JSON, an unknown field, a value of the wrong type).
+         *
+         * ```
+         * use seedance_uniffi::{request_from_json, SeedanceError};
+         * let r = request_from_json(r#"{"prompt":"A red fox trots through snow","duration":"6"}"#.into()).unwrap();
+         * assert_eq!(r.duration, Some(6));
+         * let e = request_from_json(r#"{"prompt":"hi","duration":"99"}"#.into()).unwrap_err();
+         * assert!(matches!(e, SeedanceError::Validation { ref violations, .. } if violations.len() == 2));
+         * ```
+         */
+    @Throws(SeedanceException::class) fun `requestFromJson`(`json`: kotlin.String): VideoRequest {
+            return FfiConverterTypeVideoRequest.lift(
+    uniffiRustCallWithError(SeedanceException) { _status ->
+    UniffiLib.uniffi_seedance_uniffi_fn_func_request_from_json(
+    
+        
+        FfiConverterString.lower(`json`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The JSON body of a request, as it is sent (not validated).
+         *
+         * ```
+         * use seedance_uniffi::{request_to_json, VideoRequest};
+         * let mut r = VideoRequest::new("A red fox trots through snow");
+         * r.duration = Some(6);
+         * assert_eq!(request_to_json(r), r#"{"prompt":"A red fox trots through snow","duration":"6"}"#);
+         * ```
+         */ fun `requestToJson`(`request`: VideoRequest): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_seedance_uniffi_fn_func_request_to_json(
+    
+        
+        FfiConverterTypeVideoRequest.lower(`request`),_status)
 }
     )
     }

@@ -148,6 +148,22 @@ class ClientTest {
     }
 
     @Test
+    fun requestFromJsonIsCheckedByTheCore() {
+        val r = requestFromJson("""{"prompt":"$prompt","duration":"6","resolution":"1080p"}""")
+        assertEquals(VideoRequest(prompt = prompt, duration = 6u, resolution = Resolution.P1080), r)
+        assertEquals(r, requestFromJson(requestToJson(r)))
+        val e = assertThrows<SeedanceException.Validation> {
+            requestFromJson("""{"prompt":"hi","duration":"30","resolution":"4k"}""")
+        }
+        assertEquals(setOf("prompt", "duration", "resolution"), e.violations.map { it.field }.toSet())
+        val unknown = assertThrows<SeedanceException.InvalidArgument> {
+            requestFromJson("""{"prompt":"$prompt","colour":"red"}""")
+        }
+        assertTrue(unknown.detail.contains("colour"), unknown.detail)
+        assertThrows<SeedanceException.InvalidArgument> { requestFromJson("{not json") }
+    }
+
+    @Test
     fun unknownValuesKeepTheirString() {
         val t = TaskStatus.Other("queued")
         assertEquals("queued", t.value)
@@ -226,7 +242,18 @@ class ClientTest {
 
     @Test
     fun configurationErrors() {
-        assertThrows<SeedanceException.Configuration> { Client.fromSettings(ClientSettings(baseUrl = emu.baseUrl())) }
+        val noKey = assertThrows<SeedanceException.Configuration> {
+            Client.fromSettings(ClientSettings(baseUrl = emu.baseUrl()))
+        }
+        assertTrue(noKey.detail.contains("apiKey"), noKey.detail)
+        val budget = assertThrows<SeedanceException.Configuration> {
+            Client.fromSettings(settings { s -> s.copy(budget = BudgetSetting.Redis("memcached://cache:11211")) })
+        }
+        assertTrue(budget.detail.startsWith("budget:"), budget.detail)
+        val hidden = assertThrows<SeedanceException.Configuration> {
+            Client.fromSettings(settings { s -> s.copy(budget = BudgetSetting.Redis("redis://:hunter2@")) })
+        }
+        assertFalse(hidden.detail.contains("hunter2"), hidden.detail)
         val e = assertThrows<SeedanceException.Configuration> {
             Client.fromSettings(ClientSettings(apiKey = "sk_live_secret123", baseUrl = "http://example.com"))
         }
@@ -336,6 +363,34 @@ class ClientTest {
         assertEquals(0uL, emu.stats().rateLimited, "never rate-limited by ourselves")
         assertEquals(emu.stats().requests, c.requestsSent())
         c.close()
+    }
+
+    @Test
+    fun budgetBackends(): Unit = runBlocking {
+        // Two clients on one machine-wide budget (its file in a directory of ours) of one
+        // request a minute: the second waits for the first's, until cancelled.
+        val shared = settings { s ->
+            s.copy(
+                rateLimit = RateLimitSetting.Limit(1u, Duration.ofSeconds(60)),
+                budget = BudgetSetting.Machine(dir.resolve("budget").toString()),
+            )
+        }
+        val a = newClient(shared)
+        val b = newClient(shared)
+        a.submit(VideoRequest(prompt = prompt))
+        assertTrue(Files.list(dir.resolve("budget")).use { it.count() } > 0, "the budget's file")
+        val submits = emu.stats().submits
+        val token = CancelToken()
+        val waiting = async { runCatching { b.submit(VideoRequest(prompt = prompt), null, null, token) } }
+        delay(100)
+        token.cancel()
+        val result = withTimeout(5_000) { waiting.await() }
+        assertTrue(result.exceptionOrNull() is SeedanceException.Cancelled, "$result")
+        assertEquals(submits, emu.stats().submits, "b waited for the shared budget")
+        // A process budget of the same size is the client's own: it submits at once.
+        val own = newClient(shared.copy(budget = BudgetSetting.Process))
+        withTimeout(5_000) { own.submit(VideoRequest(prompt = prompt)) }
+        listOf(a, b, own).forEach { it.close() }
     }
 
     @Test
