@@ -8,6 +8,7 @@ context managers, progress callbacks and tqdm bars.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import TYPE_CHECKING, Any, Dict, Literal, Optional, Sequence, Tuple, Union
 
 from . import _seedance
@@ -81,9 +82,23 @@ def _generate(args: Dict[str, Any]) -> _Call:
 def _download(args: Dict[str, Any]) -> _Call:
     task = args["task"]
     if not isinstance(task, Task):
-        raise TypeError(f"download needs a Task (from wait/generate), got {type(task).__name__}")
+        raise TypeError(f"download needs a Task or a task id string, got {type(task).__name__}")
     call_args = (task, os.fspath(args["path"]))
-    return _Call("download", call_args, _watch(args, task.id, "B"))
+    return _Call("download", call_args, _watch(args, None, "B"))
+
+
+def _request_timeout(request_timeout: Optional[float], timeout: Optional[float]) -> Optional[float]:
+    """``Client(timeout=)`` is the old name of ``request_timeout=`` (``timeout=`` of
+    ``wait``/``generate`` bounds the wait, a different thing)."""
+    if timeout is None:
+        return request_timeout
+    warnings.warn(
+        "Client(timeout=...) is deprecated: it is the timeout of one HTTP request, now "
+        "request_timeout=...; timeout= of wait() and generate() bounds the whole wait",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return timeout if request_timeout is None else request_timeout
 
 
 class _BaseClient:
@@ -96,7 +111,7 @@ class _BaseClient:
         api_key: Optional[str] = None,
         base_url: Optional[str] = None,
         *,
-        timeout: Optional[float] = None,
+        request_timeout: Optional[float] = None,
         connect_timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         rate_limit: RateLimit = None,
@@ -104,12 +119,13 @@ class _BaseClient:
         user_agent: Optional[str] = None,
         time_scale: Optional[float] = None,
         budget: Optional[str] = None,
+        timeout: Optional[float] = None,
     ) -> None:
         # Unset settings fall back to SEEDANCE_* variables, then the defaults, in Rust.
         self._native = _seedance._Client(
             api_key=api_key,
             base_url=base_url,
-            timeout=timeout,
+            timeout=_request_timeout(request_timeout, timeout),
             connect_timeout=connect_timeout,
             max_retries=max_retries,
             rate_limit=rate_limit,
@@ -134,7 +150,9 @@ class Client(_BaseClient):
     ``api_key`` and ``base_url`` default to the ``SEEDANCE_API_KEY`` and
     ``SEEDANCE_BASE_URL`` environment variables (then the production API); so do the
     other settings (``SEEDANCE_TIMEOUT``, ``SEEDANCE_MAX_RETRIES``,
-    ``SEEDANCE_RATE_LIMIT``...). ``timeout`` is seconds per HTTP request (default 60),
+    ``SEEDANCE_RATE_LIMIT``...). ``request_timeout`` is seconds per HTTP request (default
+    60; ``timeout=`` is its deprecated old name: ``timeout=`` of :meth:`wait` and
+    :meth:`generate` bounds the whole wait),
     ``max_retries`` how often a retryable failure is retried (429, 503, 500, dropped
     connections; a submit always reuses its idempotency key), ``rate_limit`` the
     account's budget as ``(requests, seconds)`` (default 30 per 60 s; ``False`` for none),
@@ -260,19 +278,22 @@ class Client(_BaseClient):
 
     def download(
         self,
-        task: Task,
+        task: TaskRef,
         path: PathLike,
         *,
         on_progress: Optional[ProgressCallback] = None,
         progress: bool = False,
     ) -> Path:
         """Saves the task's video to ``path`` (a file, or a directory to put
-        ``<task id>.mp4`` in) and returns the file's path. The last frame, when there is
+        ``<task id>.mp4`` in) and returns the file's path. ``task`` is a :class:`Task` or
+        a task id (``"sd2_..."``: fetched first). The last frame, when there is
         one, is saved beside it. The API key is never sent to the CDN.
 
         ``on_progress`` gets ``download_progress`` events (``bytes``, ``total_bytes``,
         ``path``); ``progress=True`` shows a tqdm bar when tqdm is installed.
         """
+        if isinstance(task, str):
+            task = self.get_task(task)
         saved: Path = self._run(_download(locals()))
         return saved
 
@@ -371,14 +392,16 @@ class AsyncClient(_BaseClient):
 
     async def download(
         self,
-        task: Task,
+        task: TaskRef,
         path: PathLike,
         *,
         on_progress: Optional[ProgressCallback] = None,
         progress: bool = False,
     ) -> Path:
-        """Saves the task's video; see :meth:`Client.download`. ``on_progress`` runs on
-        the event loop's thread."""
+        """Saves the task's video (a :class:`Task` or a task id); see
+        :meth:`Client.download`. ``on_progress`` runs on the event loop's thread."""
+        if isinstance(task, str):
+            task = await self.get_task(task)
         saved: Path = await self._run(_download(locals()))
         return saved
 

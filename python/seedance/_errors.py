@@ -97,7 +97,8 @@ class ValidationError(SeedanceError):
     def __init__(self, violations: Sequence[Violation]) -> None:
         self.violations = list(violations)
         super().__init__(
-            "invalid request: " + "; ".join(str(v) for v in self.violations)
+            "invalid request (nothing was sent):"
+            + "".join(f"\n  {v}" for v in self.violations)
         )
 
     def fields(self) -> List[str]:
@@ -135,7 +136,22 @@ class APIError(SeedanceError):
 
 
 class AuthenticationError(APIError):
-    """401 ``unauthorized``: the API key is missing, invalid or revoked."""
+    """401 ``unauthorized``: the API key is missing, invalid or revoked. The message says
+    where the key comes from (``api_key=`` or ``SEEDANCE_API_KEY``)."""
+
+    #: What to do about it, appended to the message.
+    HINT = "check SEEDANCE_API_KEY (or the api_key= given to the client)"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 0,
+        code: str = "",
+        retry_after: Optional[float] = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, retry_after=retry_after)
+        self.args = (f"{self.args[0]} ({self.HINT})",)
 
 
 class InvalidRequestError(APIError):
@@ -220,7 +236,10 @@ class WaitTimeoutError(SeedanceError, TimeoutError):
     def __init__(self, task_id: str, waited: float) -> None:
         self.task_id = task_id
         self.waited = waited
-        super().__init__(f"task {task_id} still not finished after {waited:.1f} s")
+        super().__init__(
+            f"task {task_id} still not finished after {waited:.1f} s; it goes on rendering: "
+            f"call wait({task_id!r}) later (submitting again would pay twice)"
+        )
 
 
 class APIConnectionError(SeedanceError):

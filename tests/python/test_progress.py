@@ -81,6 +81,7 @@ def test_progress_true_draws_a_tqdm_bar(
     assert "100%" in err and "completed" in err
 
 
+@pytest.mark.filterwarnings("ignore:progress=True shows a bar only with tqdm")
 def test_progress_without_tqdm_is_silent(
     client: seedance.Client, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -21,7 +21,7 @@ def on_progress(event: seedance.ProgressEvent) -> None:
 
 
 def sync_usage(emu: Emulator, out: Path) -> seedance.Task:
-    with seedance.Client(emu.api_key, emu.base_url, timeout=30.0, max_retries=2,
+    with seedance.Client(emu.api_key, emu.base_url, request_timeout=30.0, max_retries=2,
                          rate_limit=(30, 1.0), time_scale=emu.time_scale) as client:
         task: seedance.Task = client.submit(
             prompt="A glass train crossing a snowy mountain bridge",

@@ -29,6 +29,9 @@ use crate::task::PyTask;
 pub struct PyClient {
     inner: Mutex<Option<Client>>,
     base_url: String,
+    /// The poll schedule's time scale (`time_scale=` or `SEEDANCE_TIME_SCALE`): progress
+    /// bars expect renders this much faster.
+    time_scale: f64,
 }
 
 fn secs(py: Python<'_>, name: &str, v: f64) -> PyResult<Duration> {
@@ -201,6 +204,11 @@ fn path_obj(py: Python<'_>, p: &std::path::Path) -> PyResult<Py<PyAny>> {
 }
 
 impl PyClient {
+    /// A render time of the core's model as it passes here (divided by the time scale).
+    fn scaled(&self, model: Duration) -> Duration {
+        seedance_core::rules::scale_duration(model, self.time_scale)
+    }
+
     fn client(&self, py: Python<'_>) -> PyResult<Client> {
         match self.inner.lock().ok().and_then(|c| c.clone()) {
             Some(c) => Ok(c),
@@ -238,11 +246,13 @@ impl PyClient {
     ) -> PyResult<(Client, TaskId, WaitOptions, Option<Progress>)> {
         let client = self.client(py)?;
         let opts = wait_options(py, timeout)?;
+        // A task known only by id: the schedule's default render time.
+        let expected = Some(self.scaled(PollSchedule::default().default_expected));
         let progress = Progress::new(
             &client,
             on_progress,
             CallFilter::task(task_id.clone()),
-            None,
+            expected,
         );
         Ok((client, TaskId::from(task_id), opts, progress))
     }
@@ -263,7 +273,7 @@ impl PyClient {
         let opts = GenerateOptions::default()
             .idempotency_key(key.clone())
             .wait(wait_options(py, timeout)?);
-        let expected = Some(expected_render(&req));
+        let expected = Some(self.scaled(expected_render(&req)));
         let progress = Progress::new(&client, on_progress, CallFilter::submit(key), expected);
         Ok((client, req, opts, progress))
     }
@@ -418,9 +428,18 @@ impl PyClient {
             e => errors::http_error(py, e),
         })?;
         let base_url = client.base_url().to_string();
+        let time_scale = time_scale
+            .or_else(|| {
+                std::env::var("SEEDANCE_TIME_SCALE")
+                    .ok()
+                    .and_then(|v| seedance_http::env::parse_time_scale(&v).ok())
+            })
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .unwrap_or(1.0);
         Ok(PyClient {
             inner: Mutex::new(Some(client)),
             base_url,
+            time_scale,
         })
     }
 

@@ -3,17 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use base64::Engine as _;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use seedance_core::Task;
 
 use crate::convert::{json_to_py, py_to_json, repr_str};
-
-/// Videos up to this size are embedded in the notebook display as a data URI; larger ones
-/// are referenced by path (Jupyter serves files relative to the notebook).
-const INLINE_VIDEO_MAX_BYTES: u64 = 25 * 1024 * 1024;
 
 /// Local copies of a task's output, once downloaded.
 #[derive(Clone, Debug, Default)]
@@ -307,7 +302,7 @@ impl PyTask {
         let local = self.local();
         match (&local.video, t.video_url()) {
             (Some(path), _) => {
-                html.push_str(&video_tag(path));
+                html.push_str(&video_tag(path, local.last_frame.as_deref()));
                 html.push_str(&format!(
                     "<div style=\"color:#57606a;font-size:90%\">{}</div>",
                     escape(&path.display().to_string())
@@ -325,25 +320,74 @@ impl PyTask {
     }
 }
 
-/// A `<video>` element for a local file: embedded when small, else by relative path.
-fn video_tag(path: &Path) -> String {
-    let small = std::fs::metadata(path)
-        .map(|m| m.len() <= INLINE_VIDEO_MAX_BYTES)
-        .unwrap_or(false);
-    let src = match (small, std::fs::read(path)) {
-        (true, Ok(bytes)) => format!(
-            "data:video/mp4;base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(bytes)
-        ),
-        _ => {
-            let rel = std::env::current_dir()
-                .ok()
-                .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
-                .unwrap_or_else(|| path.to_path_buf());
-            escape(&rel.display().to_string())
-        }
+/// A local file as notebooks reference it, like `IPython.display.Video(path)`: relative to
+/// the current directory (the notebook's) when it is under it, else `None`.
+fn relative_src(path: &Path) -> Option<String> {
+    let cwd = std::env::current_dir().ok()?;
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
     };
-    format!("<video src=\"{src}\" controls style=\"max-width:100%;max-height:480px\"></video>")
+    let rel = abs.strip_prefix(&cwd).ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
+}
+
+/// The downloaded video by reference (never embedded: a 1080p render is tens of MB per
+/// display), with the last frame as a small image; a link when the file is outside the
+/// notebook's directory (a browser cannot load it from there).
+fn video_tag(path: &Path, last_frame: Option<&Path>) -> String {
+    let frame_src = last_frame.filter(|p| p.exists()).and_then(relative_src);
+    match relative_src(path) {
+        Some(src) => {
+            let poster = frame_src
+                .as_ref()
+                .map(|f| format!(" poster=\"{}\"", escape(f)))
+                .unwrap_or_default();
+            let mut html = format!(
+                "<video src=\"{}\"{poster} controls style=\"max-width:100%;max-height:480px\"></video>",
+                escape(&src)
+            );
+            if let Some(f) = &frame_src {
+                html.push_str(&format!(
+                    "<div><img src=\"{}\" alt=\"last frame\" style=\"max-width:160px;max-height:90px\"> <span style=\"color:#57606a;font-size:90%\">last frame</span></div>",
+                    escape(f)
+                ));
+            }
+            html
+        }
+        None => {
+            let shown = path.display().to_string();
+            format!(
+                "<div>Video: <a href=\"{}\" target=\"_blank\">{}</a> (outside the notebook's directory: not shown inline)</div>",
+                escape(&file_url(path)),
+                escape(&shown)
+            )
+        }
+    }
+}
+
+/// `file:///…` for an absolute path (percent-encoding what a URL cannot hold).
+fn file_url(path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut url = String::from("file://");
+    let text = abs.to_string_lossy().replace('\\', "/");
+    if !text.starts_with('/') {
+        url.push('/');
+    }
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                url.push(b as char)
+            }
+            _ => url.push_str(&format!("%{b:02X}")),
+        }
+    }
+    url
 }
 
 /// Escapes text for HTML content and attribute values.

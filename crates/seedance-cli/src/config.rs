@@ -151,12 +151,14 @@ fn read_file(path: &Path) -> Result<Option<File>, CliError> {
                     format!("`{k}` must be a string (default_profile) or tables ([profile.NAME])"),
                 ))
             }
-            _ => return Err(bad(
-                path,
-                format!(
+            _ => {
+                return Err(bad(
+                    path,
+                    format!(
                     "unknown key `{k}` (the file has `default_profile` and [profile.NAME] tables)"
                 ),
-            )),
+                ))
+            }
         }
     }
     Ok(Some(file))
