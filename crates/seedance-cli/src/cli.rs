@@ -823,6 +823,12 @@ pub struct PromptLintArgs {
 pub struct PromptBuildArgs {
     #[command(flatten)]
     pub director: DirectorArgs,
+
+    /// The video's length in seconds: shot timings must fit in it, as `generate` checks
+    /// (range and default from seedance-core's rules).
+    #[arg(long, value_parser = parse_seconds, value_name = "SECONDS",
+          help = format!("The video's length, {}–{} [default: {}]: shot timings must fit in it, as `generate --duration` checks", rules::DURATION_MIN_SECS, rules::DURATION_MAX_SECS, rules::DURATION_DEFAULT_SECS))]
+    pub duration: Option<u32>,
 }
 
 /// Arguments of `emulator`.

@@ -179,21 +179,22 @@ pub fn show_event(ui: &Ui, e: &Event) {
             delay,
             attempt,
             ..
-        } => ui.note(format!(
-            "{operation}: {reason}; retry {attempt} in {}",
-            human_duration(*delay)
-        )),
+        } => {
+            let reason = if reason.starts_with("transport: ") {
+                crate::error::short_transport(reason)
+            } else {
+                reason.clone()
+            };
+            ui.note(format!(
+                "{operation}: {reason}; retry {attempt} in {}",
+                human_duration(*delay)
+            ))
+        }
         Event::Completed { task } => {
             ui.finish(task.id.as_str(), Some(format!("{}: completed", task.id)))
         }
-        Event::Failed {
-            task_id,
-            code,
-            message,
-        } => ui.finish(
-            task_id.as_str(),
-            Some(format!("{task_id}: failed: {code}: {message}")),
-        ),
+        // The error that ends the command says it (with the refund), once.
+        Event::Failed { task_id, .. } => ui.finish(task_id.as_str(), None),
         Event::BudgetWait {
             budget,
             reason,

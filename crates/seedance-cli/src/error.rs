@@ -172,7 +172,12 @@ pub fn from_http(e: seedance_http::Error) -> CliError {
         } => CliError::new(
             exit,
             "task_failed",
-            format!("task {task_id} failed: {code}: {message} ({credits_refunded} credits refunded)"),
+            // The refund once: the API's message often says it already.
+            if message.to_ascii_lowercase().contains("refund") {
+                format!("task {task_id} failed: {code}: {message}")
+            } else {
+                format!("task {task_id} failed: {code}: {message} ({credits_refunded} credits refunded)")
+            },
         )
         .with("task_id", task_id.to_string())
         .with("code", code.to_string())
@@ -202,6 +207,9 @@ pub fn from_http(e: seedance_http::Error) -> CliError {
              key or network: `seedance demo`",
         ),
         E::Cancelled => CliError::new(exit, "interrupted", "cancelled"),
+        E::Transport(detail) => {
+            CliError::new(exit, kind, short_transport(&detail)).with("detail", detail)
+        }
         other => CliError::new(exit, kind, other.to_string()),
     }
 }
@@ -217,5 +225,72 @@ fn hint(code: &seedance_core::ErrorCode) -> String {
             crate::cli::api_rate()
         ),
         _ => String::new(),
+    }
+}
+
+/// What to do about a network failure, appended to its message.
+pub const NETWORK_HINT: &str = "check SEEDANCE_BASE_URL / your network";
+
+/// A transport error for people: where, and the root cause, plus what to check (the full
+/// chain, 200 characters of reqwest and hyper, stays in `--json`'s `detail` and `-v` logs).
+pub fn short_transport(detail: &str) -> String {
+    let detail = detail.strip_prefix("transport: ").unwrap_or(detail);
+    let (what, rest) = detail.split_once(": ").unwrap_or((detail, ""));
+    let origin = rest
+        .find("url (")
+        .map(|i| &rest[i + 5..])
+        .and_then(|s| s.split(')').next())
+        .map(|url| {
+            // scheme://host:port, without the path.
+            let after = url.find("://").map_or(0, |i| i + 3);
+            let end = url[after..].find('/').map_or(url.len(), |i| after + i);
+            url[..end].to_owned()
+        });
+    let cause = rest
+        .rsplit(": ")
+        .next()
+        .map(|c| {
+            let c = c.trim();
+            let c = match c.find(" (os error") {
+                Some(i) => &c[..i],
+                None => c,
+            };
+            let mut chars = c.chars();
+            chars.next().map_or_else(String::new, |f| {
+                f.to_lowercase().collect::<String>() + chars.as_str()
+            })
+        })
+        .filter(|c| !c.is_empty());
+    let short = match (what, origin, cause) {
+        ("connection failed", Some(o), Some(c)) => format!("cannot connect to {o}: {c}"),
+        ("connection failed", Some(o), None) => format!("cannot connect to {o}"),
+        ("timed out", Some(o), _) => format!("{o} did not answer in time (--timeout)"),
+        (w, Some(o), Some(c)) => format!("{w} ({o}): {c}"),
+        _ => return format!("{detail} ({NETWORK_HINT})"),
+    };
+    format!("{short} ({NETWORK_HINT})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_errors_read_short_with_a_hint() {
+        let long = "transport: connection failed: error sending request for url \
+            (http://127.0.0.1:9/api/v1/tasks/sd2_x): client error (Connect): tcp connect \
+            error: Connection refused (os error 111)";
+        let s = short_transport(long);
+        assert_eq!(
+            s,
+            "cannot connect to http://127.0.0.1:9: connection refused (check SEEDANCE_BASE_URL / your network)"
+        );
+        let s = short_transport("timed out: error sending request for url (https://x.io/a)");
+        assert!(s.starts_with("https://x.io did not answer in time"), "{s}");
+        let s = short_transport("the poller stopped");
+        assert!(
+            s.contains("the poller stopped") && s.contains(NETWORK_HINT),
+            "{s}"
+        );
     }
 }

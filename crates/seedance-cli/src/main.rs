@@ -168,10 +168,17 @@ fn init_tracing(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = if verbose == 0 {
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default))
+    // Below -vv the client's own retry warning stays quiet: the retry event prints it
+    // once, as `submit: …; retry 1 in 2.0s`.
+    let default = if verbose < 2 {
+        format!("{default},seedance_http::client=error")
     } else {
-        EnvFilter::new(default)
+        default.to_owned()
+    };
+    let filter = if verbose == 0 {
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&default))
+    } else {
+        EnvFilter::new(&default)
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -730,3 +730,75 @@ fn control_characters_from_the_server_are_escaped_for_humans() {
         "{out:?} {err:?}"
     );
 }
+
+/// Issue 16: each retry printed once, a failed task's refund once, a refused connection
+/// a short message with a hint.
+#[test]
+fn each_thing_is_said_once_and_network_errors_are_short() {
+    use seedance_emulator::{Endpoint, Fault, FaultKind};
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+
+    let (code, _, err) = emu.run(
+        dir.path(),
+        &["generate", "--prompt", "A red kite [fail] over the sea"],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert_eq!(err.matches("refund").count(), 1, "the refund once:\n{err}");
+
+    emu.emu()
+        .inject(Fault::new(Endpoint::Submit, FaultKind::ServiceBusy503).times(1));
+    let (code, _, err) = emu.run(
+        dir.path(),
+        &[
+            "generate",
+            "--prompt",
+            "A red kite over the bay",
+            "--no-wait",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let retry_lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("retry") || l.contains("service_busy"))
+        .collect();
+    assert_eq!(retry_lines.len(), 1, "one line per retry:\n{err}");
+
+    let (code, out, err) = run({
+        let mut c = seedance(dir.path());
+        c.env("SEEDANCE_API_KEY", "sk_test_x")
+            .env("SEEDANCE_BASE_URL", "http://127.0.0.1:9")
+            .args(["status", "sd2_nothere", "--max-retries", "1"]);
+        c
+    });
+    assert_eq!(code, 3, "{out}{err}");
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.contains("check SEEDANCE_BASE_URL / your network") && last.len() < 130,
+        "{last}"
+    );
+    assert!(last.contains("127.0.0.1:9"), "{last}");
+    for l in err.lines() {
+        assert!(l.len() < 160, "a long line: {l}");
+    }
+    // The whole chain stays in --json's detail.
+    let (_, out, _) = run({
+        let mut c = seedance(dir.path());
+        c.env("SEEDANCE_API_KEY", "sk_test_x")
+            .env("SEEDANCE_BASE_URL", "http://127.0.0.1:9")
+            .args(["status", "sd2_nothere", "--max-retries", "0", "--json"]);
+        c
+    });
+    let v = json(&out);
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("check SEEDANCE_BASE_URL"));
+    assert!(
+        v["error"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("error sending request"),
+        "{v}"
+    );
+}

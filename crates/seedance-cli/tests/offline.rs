@@ -588,3 +588,46 @@ fn offline_commands_show_no_network_globals_anywhere() {
         assert!(!l.contains("-l api-key"), "{l}");
     }
 }
+
+/// Issue 16: `prompt build --duration` checks shot timings as `generate` does.
+#[test]
+fn prompt_build_checks_shot_timings_against_the_duration_like_generate() {
+    let dir = tempfile::tempdir().unwrap();
+    let shots = [
+        "--subject",
+        "a red fox",
+        "--shot",
+        "it runs|wide|0-4",
+        "--shot",
+        "it leaps|close|4-8",
+    ];
+    let build = |extra: &[&str]| {
+        run_with(
+            dir.path(),
+            &[],
+            &[&["prompt", "build", "--json"][..], &shots, extra].concat(),
+        )
+    };
+    let generate = |extra: &[&str]| {
+        run_with(
+            dir.path(),
+            &[],
+            &[&["generate", "--dry-run", "--json"][..], &shots, extra].concat(),
+        )
+    };
+    // 8 s of shots: refused by both at 5 s, accepted by both at 8 s (and by both
+    // without a length).
+    let (b, out, _) = build(&["--duration", "5"]);
+    let (g, _, _) = generate(&["--duration", "5"]);
+    assert_eq!((b, g), (2, 2), "{out}");
+    let (b, _, _) = build(&[]);
+    let (g, _, _) = generate(&[]);
+    assert_eq!((b, g), (0, 0));
+    let (b, out, err) = build(&["--duration", "8s"]);
+    assert_eq!(b, 0, "{err}");
+    assert_eq!(json(&out)["duration"], "8", "{out}");
+    let (g, _, err) = generate(&["--duration", "8"]);
+    assert_eq!(g, 0, "{err}");
+    let (b, _, _) = build(&["--duration", "6"]);
+    assert_eq!(b, 2);
+}

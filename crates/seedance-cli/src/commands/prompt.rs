@@ -86,7 +86,7 @@ pub fn build(args: &PromptBuildArgs, ui: &Ui) -> Result<(), CliError> {
              --constraint, or reference roles such as --opening-frame or --character-ref",
         ));
     }
-    let builder = crate::director::build(d, None)?;
+    let builder = crate::director::build(d, args.duration)?;
     let req = builder.build_unchecked();
     if let Err(e) = req.validate() {
         return Err(e.into());
