@@ -76,7 +76,11 @@ impl Ctx {
         let mut b = Client::builder()
             .no_env()
             .user_agent(concat!("seedance-cli/", env!("CARGO_PKG_VERSION")))
-            .poll_schedule(self.poll_schedule());
+            .poll_schedule(self.poll_schedule())
+            // render times learned across runs (the data dir, as the journal's default)
+            .render_profile(Some(
+                seedance_http::default_data_dir_path().join(seedance_http::tuning::PROFILE_FILE),
+            ));
         if let Some(k) = &self.g.api_key {
             b = b.api_key(k.0.clone());
         }

@@ -1,13 +1,14 @@
 //! Polling against render times that vary as real ones do (issue 15): the emulator draws
 //! each render from its realistic spread (p5 0.75×, median 1×, p95 2.4× the model, a long
-//! tail) with a seed the clients never see; seedance-http, the best peer (fixed 5 s poll,
+//! tail) with a seed the clients never see; seedance-http (cold: the prior only; warm: a
+//! render profile learned in an earlier run against another seed), the best peer (fixed 5 s poll,
 //! 10 retries honouring `Retry-After`, no shared budget) and the naive peer (fixed 5 s poll,
 //! 2 retries, 1 s pause on a 429) run side by side, and an ORACLE is computed from the
 //! emulator's recorded render times (submits at the budget's pace, one poll exactly at each
 //! completion: the physical limit). Every contender sees the same sequence of render times
 //! (same seed, same requests in the same order).
 //!
-//! Run: `cargo run -p seedance-http --release --example polling` (a few minutes on 2 cores).
+//! Run: `cargo run -p seedance-http --release --example polling` (about three minutes on 2 cores).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests and examples may panic
 
 use std::time::{Duration, Instant};
@@ -17,23 +18,25 @@ use seedance_emulator::{Emulator, RenderSpread};
 use seedance_http::{Client, GenerateOptions, PollSchedule, WaitOptions};
 
 /// Model time runs this much faster.
-const SCALE: f64 = 200.0;
+const SCALE: f64 = 100.0;
 /// The account's limit: 30 requests per 60 s (model time).
 const LIMIT: u32 = 30;
 const WINDOW_SECS: f64 = 60.0;
 /// The emulator's seed: the clients never read it.
 const SEED: u64 = 0x005e_ed15;
+/// The seed of the earlier run the warm client learned from.
+const TRAINING_SEED: u64 = 0x0bad_5eed;
 
 fn scaled(secs: f64) -> Duration {
     Duration::from_secs_f64(secs / SCALE)
 }
 
-async fn emulator() -> Emulator {
+async fn emulator(seed: u64) -> Emulator {
     Emulator::builder()
         .time_scale(SCALE)
         .rate_limit(LIMIT, scaled(WINDOW_SECS))
         .render_spread(RenderSpread::Realistic)
-        .render_seed(Some(SEED))
+        .render_seed(Some(seed))
         .start()
         .await
         .expect("emulator")
@@ -49,7 +52,8 @@ fn req(i: usize) -> VideoRequest {
 
 #[derive(Clone, Copy, PartialEq)]
 enum Who {
-    Ours,
+    /// seedance-http with a fresh profile, or with the one in this file.
+    Ours(Option<&'static str>),
     Best,
     Naive,
 }
@@ -81,7 +85,7 @@ impl Peer {
                         _ => 1.0,
                     };
                     // Retry-After is in the emulator's real whole seconds (at least 1 s, which
-                    // is 200 s of model time here): honoured, but capped at the scaled window
+                    // is 100 s of model time here): honoured, but capped at the scaled window
                     // (what the real API's would be at most); the 1 s pause is model time.
                     let d = if self.honour_retry_after && after.is_some() {
                         Duration::from_secs_f64(wait).min(scaled(WINDOW_SECS))
@@ -156,9 +160,10 @@ fn peer(emu: &Emulator, who: Who) -> Peer {
     }
 }
 
-fn ours(emu: &Emulator) -> Client {
+fn ours(emu: &Emulator, profile: Option<std::path::PathBuf>) -> Client {
     Client::builder()
         .no_env()
+        .render_profile(profile)
         .api_key(emu.api_key())
         .base_url(emu.base_url())
         .poll_schedule(PollSchedule::default().time_scale(SCALE))
@@ -186,17 +191,27 @@ struct Row {
 }
 
 /// Runs `n` jobs (`batch`: all at once, else one after another) with `who`.
-async fn run(who: Who, n: usize, batch: bool) -> Row {
-    let emu = emulator().await;
+async fn run(who: Who, n: usize, batch: bool, seed: u64) -> Row {
+    let emu = emulator(seed).await;
     let t0 = Instant::now();
-    let client = ours(&emu);
+    let profile = match who {
+        Who::Ours(Some(p)) => {
+            // a copy of the trained profile: every run starts from the same knowledge
+            let copy = std::env::temp_dir()
+                .join(format!("seedance-polling-{}-{n}.json", std::process::id()));
+            std::fs::copy(p, &copy).expect("trained profile");
+            Some(copy)
+        }
+        _ => None,
+    };
+    let client = ours(&emu, profile.clone());
     let p = peer(&emu, who);
     let one = |i: usize| {
         let client = client.clone();
         let p = p.clone();
         async move {
             match who {
-                Who::Ours => client
+                Who::Ours(_) => client
                     .generate(
                         &req(i),
                         GenerateOptions::default().wait(WaitOptions::default().timeout(None)),
@@ -221,6 +236,9 @@ async fn run(who: Who, n: usize, batch: bool) -> Row {
         k
     };
     let wall = t0.elapsed().as_secs_f64() * SCALE;
+    if let Some(p) = profile {
+        let _ = std::fs::remove_file(p);
+    }
     let s = emu.stats();
     let timings = emu.task_timings();
     let delays: Vec<f64> = timings
@@ -286,11 +304,42 @@ fn oracle(renders: &[f64], batch: bool) -> f64 {
     end
 }
 
+/// The earlier run the warm client learned from: 24 jobs, 4 at a time, another seed.
+async fn train(path: &std::path::Path) -> usize {
+    let emu = emulator(TRAINING_SEED).await;
+    let client = ours(&emu, Some(path.to_owned()));
+    for round in 0..6 {
+        let jobs = (0..4).map(|i| {
+            let c = client.clone();
+            async move {
+                c.generate(
+                    &req(1000 + round * 4 + i),
+                    GenerateOptions::default().wait(WaitOptions::default().timeout(None)),
+                )
+                .await
+                .is_ok()
+            }
+        });
+        futures_util::future::join_all(jobs).await;
+    }
+    client.save_render_profile();
+    client.renders_learned()
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    let started = Instant::now();
+    let trained = std::env::temp_dir().join(format!(
+        "seedance-polling-trained-{}.json",
+        std::process::id()
+    ));
+    let learned = train(&trained).await;
+    let trained_path: &'static str =
+        Box::leak(trained.to_string_lossy().into_owned().into_boxed_str());
     println!(
         "# polling against spread render times (realistic spread, hidden seed, time ×{SCALE}, {LIMIT} requests / {WINDOW_SECS} s)\n"
     );
+    println!("warm = a render profile learned from an earlier run of 24 jobs (another seed): {learned} renders\n");
     for (name, n, batch) in [
         ("8 single jobs, one at a time", 8usize, false),
         ("batch of 60", 60, true),
@@ -301,12 +350,16 @@ async fn main() {
         println!("|---|---|---|---|---|---|");
         let mut oracle_wall = f64::NAN;
         for (label, who) in [
-            ("seedance-http", Who::Ours),
+            ("seedance-http, cold (prior only)", Who::Ours(None)),
+            (
+                "seedance-http, warm (learned profile)",
+                Who::Ours(Some(trained_path)),
+            ),
             ("best peer (5 s poll, 10 retries, Retry-After)", Who::Best),
             ("naive peer (5 s poll, 2 retries)", Who::Naive),
         ] {
-            let r = run(who, n, batch).await;
-            if who == Who::Ours {
+            let r = run(who, n, batch, SEED).await;
+            if who == Who::Ours(None) {
                 oracle_wall = oracle(&r.renders, batch);
                 println!(
                     "| oracle | {n}/{n} | 2.00 | 0 % / 0 % | 0 | 1.00 ({:.1} model min) |",
@@ -325,4 +378,6 @@ async fn main() {
         }
         println!();
     }
+    let _ = std::fs::remove_file(&trained);
+    println!("(ran in {:.0} s)", started.elapsed().as_secs_f64());
 }

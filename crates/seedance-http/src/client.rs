@@ -21,7 +21,7 @@ use crate::journal::{JobRecord, JobState, Journal};
 use crate::options::{
     DownloadOptions, Downloaded, GenerateOptions, PollSchedule, SubmitOptions, WaitOptions,
 };
-use crate::poller::{task_failed, Poller};
+use crate::poller::{task_failed, Poller, Registration};
 use crate::secret::ApiKey;
 use crate::transport::{self, Attempt, Retry};
 use crate::RetryPolicy;
@@ -214,6 +214,11 @@ impl Client {
                 Some(events.clone()),
             ))
         };
+        let profile = crate::profile::Profile::open(
+            s.render_profile.clone(),
+            &s.base_url.origin().ascii_serialization(),
+            &s.poll_schedule,
+        );
         let general = make(s.rate_limit, Pool::General);
         let media = make(s.media_rate_limit, Pool::Media);
         Ok(Client {
@@ -235,7 +240,7 @@ impl Client {
                 wait_timeout: s.wait_timeout,
                 journal: s.journal,
                 events,
-                poller: Arc::new(Poller::default()),
+                poller: Arc::new(Poller::new(profile)),
                 cancel: Mutex::new(CancellationToken::new()),
             }),
         })
@@ -341,6 +346,18 @@ impl Client {
     /// Tasks being watched by the poller right now.
     pub fn waits_in_progress(&self) -> usize {
         self.inner.poller.watched()
+    }
+
+    /// Renders this client has learned so far (from the profile it loaded and the tasks
+    /// it saw end), pooled over every class.
+    pub fn renders_learned(&self) -> usize {
+        self.inner.poller.learned()
+    }
+
+    /// Writes the learned render profile now (it is also written while waits run and
+    /// when the last wait ends). A failure is logged, never returned.
+    pub fn save_render_profile(&self) {
+        self.inner.poller.save_profile();
     }
 
     async fn sleep_or_cancel(
@@ -593,15 +610,16 @@ impl Client {
             .or(self.inner.expected_render)
             .unwrap_or(schedule.default_expected);
         let bound = options.bound(self.inner.wait_timeout);
-        let first = schedule.first_delay(expected);
-        let scaled_expected = schedule.scaled(expected);
+        let reg = Registration {
+            expected: schedule.scaled(expected),
+            elapsed: options.elapsed,
+            learn: options.class.is_some(),
+            class: options.class.clone(),
+        };
         let started = Instant::now();
         // The token first: a cancel seen by anyone who saw this wait registered reaches it.
         let token = self.cancel_token();
-        let (guard, rx) =
-            self.inner
-                .poller
-                .register(self, id, scaled_expected, first, options.elapsed);
+        let (guard, rx) = self.inner.poller.register(self, id, reg);
         let timeout = async {
             match bound {
                 Some(t) => tokio::time::sleep(t).await,
@@ -681,6 +699,7 @@ impl Client {
                 .expected_render
                 .or(self.inner.expected_render)
                 .or_else(|| Some(Duration::from_secs_f64(request.expected_render_secs()))),
+            class: Some(crate::profile::class_of(request)),
             ..options.wait.clone()
         };
         Ok(self

@@ -81,6 +81,7 @@ pub struct ClientBuilder {
     pub(crate) http_client: Option<reqwest::Client>,
     pub(crate) journal: Option<Journal>,
     pub(crate) journal_path: Option<PathBuf>,
+    pub(crate) render_profile: Option<Option<PathBuf>>,
     pub(crate) callbacks: Vec<Callback>,
     pub(crate) no_env: bool,
 }
@@ -116,6 +117,7 @@ pub(crate) struct Settings {
     pub(crate) wait_timeout: Option<Duration>,
     pub(crate) user_agent: String,
     pub(crate) journal: Option<Journal>,
+    pub(crate) render_profile: Option<PathBuf>,
 }
 
 /// Reads variable `name` with `parse` (the one parser of [`crate::env`]).
@@ -262,13 +264,24 @@ impl ClientBuilder {
         self.journal_path = Some(p.into());
         self
     }
+    /// Where the learned render-time profile is kept (`None`: learned in memory only,
+    /// for this client's life). By default `render-profile.json` in the data dir
+    /// ([`crate::default_data_dir_path`]), unless [`no_env`](ClientBuilder::no_env):
+    /// then in memory only. A missing or corrupt file is ignored (the prior is used);
+    /// the file is written atomically while waits run and when the last one ends.
+    pub fn render_profile(mut self, path: Option<PathBuf>) -> Self {
+        self.render_profile = Some(path);
+        self
+    }
     /// A progress callback (may be given several times). Called on the task that
     /// produced the event: keep it quick.
     pub fn on_event(mut self, f: impl Fn(&Event) + Send + Sync + 'static) -> Self {
         self.callbacks.push(Arc::new(f));
         self
     }
-    /// Ignores the `SEEDANCE_*` variables (tests, embedded use).
+    /// Ignores the `SEEDANCE_*` variables (tests, embedded use), and keeps the learned
+    /// render profile in memory unless [`render_profile`](ClientBuilder::render_profile)
+    /// names a file.
     pub fn no_env(mut self) -> Self {
         self.no_env = true;
         self
@@ -402,6 +415,11 @@ impl ClientBuilder {
                 None => None,
             },
         };
+        let render_profile = match self.render_profile.take() {
+            Some(p) => p,
+            None if self.no_env => None,
+            None => Some(crate::default_data_dir_path().join(crate::tuning::PROFILE_FILE)),
+        };
         let max = seedance_core::rules::SETTING_DURATION_MAX;
         let checked = |name: &str, d: Duration| {
             seedance_core::rules::check_duration(name, d, max).map_err(Error::Config)
@@ -440,6 +458,7 @@ impl ClientBuilder {
             wait_timeout,
             user_agent,
             journal,
+            render_profile,
         })
     }
 }

@@ -8,8 +8,11 @@
 //! 2. **Never rate-limited by ourselves.** One conservative budget (30 per 60 s by
 //!    default) for every request of the client and its clones, plus 3 per 60 s for
 //!    submits with reference media; a 429 from elsewhere pauses it.
-//! 3. **Smart waiting.** The first poll near the expected render time, then a capped
-//!    backoff; all waits share one poller; progress events as callback and stream.
+//! 3. **Smart waiting.** A geometric poll schedule from early in the plausible render
+//!    range (a task is seen at most 10 % of its render late while the budget is free);
+//!    when the budget binds, each slot goes to the task most likely done; render times
+//!    learned and kept in the data dir; all waits share one poller; progress events as
+//!    callback and stream.
 //! 4. **Nothing lost.** An optional crash-safe journal; `resume` re-attaches.
 //! 5. **Bad input never leaves; the key stays secret.** Validation before any byte is
 //!    sent, optional preflight of reference URLs, the key only to the API origin (and
@@ -51,8 +54,12 @@ mod journal;
 mod options;
 mod origin;
 mod poller;
+mod profile;
+mod render_dist;
+mod schedule;
 mod secret;
 mod transport;
+pub mod tuning;
 
 pub use backoff::RetryPolicy;
 pub use budget::{BudgetScope, BudgetStatus, PoolUsage, RateLimit};

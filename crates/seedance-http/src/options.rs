@@ -8,38 +8,70 @@ use tokio_util::sync::CancellationToken;
 /// The default bound of [`crate::Client::wait`]: 30 minutes.
 pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-/// When to poll a task (Promise 3): the first poll near the expected render time, then
-/// intervals that grow by `backoff` up to `max_interval`.
+/// When to poll a task (Promise 3). Every default is a named, documented constant of
+/// [`crate::tuning`].
 ///
-/// The expected render time comes from `seedance_core::expected_render_secs` for the
-/// request (tier, resolution, duration), from [`WaitOptions::expected_render`], or, when
-/// waiting by id with nothing known, `default_expected` (105 s: the model's standard
-/// 5 s 720p clip, the spec's median).
+/// Render times are planned as *factors* of the core's model
+/// (`seedance_core::expected_render_secs` for the request's tier, resolution and
+/// duration; [`WaitOptions::expected_render`]; or, waiting by id with nothing known,
+/// `default_expected`): the client knows only that model, a conservative prior around it
+/// (`prior_*`) and the renders it saw end (a learned profile, persisted in the data dir:
+/// [`crate::ClientBuilder::render_profile`]).
+///
+/// - While the budget is free, each task is polled on a geometric grid: the first poll at
+///   `ratio ×` the `first_quantile` of the distribution, each later one `ratio` times the
+///   elapsed time of the last (within `min_interval`…`max_interval`), so a render is seen
+///   at most `ratio − 1` (10 %) of its time late.
+/// - When the budget binds, each free slot goes to the due task most likely to have ended
+///   since its last poll; a task overdue by `max_unpolled` goes first whatever its odds.
 ///
 /// ```
 /// use std::time::Duration;
 /// use seedance_http::PollSchedule;
 /// let s = PollSchedule::default();
 /// let expected = Duration::from_secs(105);
-/// assert_eq!(s.first_delay(expected), Duration::from_secs_f64(105.0 * 1.02));
-/// assert_eq!(s.interval_after(expected, 1), Duration::from_secs_f64(5.25));
-/// assert_eq!(s.interval_after(expected, 20), Duration::from_secs(30));
+/// // a cold client (prior only) polls a 105 s render first after about 0.6 × 105 s
+/// let first = s.first_poll(expected).as_secs_f64();
+/// assert!(first > 58.0 && first < 70.0, "{first}");
+/// // then every 10 % of the elapsed time, within 2 s … 30 s
+/// let next = s.next_poll(Duration::from_secs(100)).as_secs_f64();
+/// assert!((next - 10.0).abs() < 1e-6, "{next}");
+/// assert_eq!(s.next_poll(Duration::from_secs(1000)), Duration::from_secs(30));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PollSchedule {
-    /// The first poll comes at `expected × first_poll_factor` after the submit.
-    pub first_poll_factor: f64,
-    /// The expected render time when nothing is known about the task.
+    /// The expected render time when nothing is known about the task
+    /// ([`crate::tuning::DEFAULT_EXPECTED`]).
     pub default_expected: Duration,
-    /// The first interval after the first poll is `expected × interval_factor`…
-    pub interval_factor: f64,
-    /// …but never below this…
+    /// Growth of the poll grid ([`crate::tuning::RATIO`]).
+    pub ratio: f64,
+    /// The first poll comes at `ratio ×` this quantile of the render-time distribution
+    /// ([`crate::tuning::FIRST_QUANTILE`]).
+    pub first_quantile: f64,
+    /// Polls of one task are never closer than this ([`crate::tuning::MIN_INTERVAL`])…
     pub min_interval: Duration,
-    /// …and each later interval is this much longer…
-    pub backoff: f64,
-    /// …up to this cap.
+    /// …nor further apart than this ([`crate::tuning::MAX_INTERVAL`]).
     pub max_interval: Duration,
+    /// A due task overdue by this much is polled first, whatever the odds of the others
+    /// ([`crate::tuning::MAX_UNPOLLED`]).
+    pub max_unpolled: Duration,
+    /// The prior: `prior_floor + prior_scale × exp(prior_sigma × Z)` times the model
+    /// ([`crate::tuning::PRIOR_FLOOR`]).
+    pub prior_floor: f64,
+    /// See `prior_floor` ([`crate::tuning::PRIOR_SCALE`]).
+    pub prior_scale: f64,
+    /// See `prior_floor` ([`crate::tuning::PRIOR_SIGMA`]).
+    pub prior_sigma: f64,
+    /// The prior counts as this many observed renders ([`crate::tuning::PRIOR_WEIGHT`]).
+    pub prior_weight: f64,
+    /// Observations a class needs before it stops borrowing the pooled ones
+    /// ([`crate::tuning::MIN_CLASS_SAMPLES`]).
+    pub min_class_samples: usize,
+    /// Observations kept per class ([`crate::tuning::MAX_SAMPLES`]).
+    pub max_samples: usize,
+    /// Learn from the renders this client sees end (else the prior alone plans).
+    pub learn: bool,
     /// Every duration above is divided by this (for emulators with scaled time; 1.0 in
     /// production).
     pub time_scale: f64,
@@ -47,13 +79,21 @@ pub struct PollSchedule {
 
 impl Default for PollSchedule {
     fn default() -> Self {
+        use crate::tuning as t;
         PollSchedule {
-            first_poll_factor: 1.02,
-            default_expected: Duration::from_secs(105),
-            interval_factor: 0.05,
-            min_interval: Duration::from_secs(2),
-            backoff: 1.5,
-            max_interval: Duration::from_secs(30),
+            default_expected: t::DEFAULT_EXPECTED,
+            ratio: t::RATIO,
+            first_quantile: t::FIRST_QUANTILE,
+            min_interval: t::MIN_INTERVAL,
+            max_interval: t::MAX_INTERVAL,
+            max_unpolled: t::MAX_UNPOLLED,
+            prior_floor: t::PRIOR_FLOOR,
+            prior_scale: t::PRIOR_SCALE,
+            prior_sigma: t::PRIOR_SIGMA,
+            prior_weight: t::PRIOR_WEIGHT,
+            min_class_samples: t::MIN_CLASS_SAMPLES,
+            max_samples: t::MAX_SAMPLES,
+            learn: true,
             time_scale: 1.0,
         }
     }
@@ -76,32 +116,30 @@ impl PollSchedule {
         seedance_core::rules::scale_duration(d, s)
     }
 
-    /// Delay from the submit to the first poll.
-    pub fn first_delay(&self, expected: Duration) -> Duration {
-        self.scaled(mul_saturating(expected, self.first_poll_factor))
+    /// The prior distribution alone (nothing learned).
+    pub(crate) fn prior_dist(&self) -> crate::render_dist::RenderDist {
+        crate::render_dist::RenderDist::new(
+            crate::render_dist::Prior {
+                floor: self.prior_floor,
+                scale: self.prior_scale,
+                sigma: self.prior_sigma,
+            },
+            self.prior_weight,
+            &[],
+        )
     }
 
-    /// Delay after poll number `polls` (1-based) that found the task still running.
-    pub fn interval_after(&self, expected: Duration, polls: u32) -> Duration {
-        let first = mul_saturating(expected, self.interval_factor).max(self.min_interval);
-        let grown = first.as_secs_f64()
-            * self
-                .backoff
-                .max(1.0)
-                .powi(i32::try_from(polls.saturating_sub(1).min(64)).unwrap_or(64));
-        let capped = grown.min(self.max_interval.as_secs_f64()).max(0.0);
-        self.scaled(Duration::try_from_secs_f64(capped).unwrap_or(self.max_interval))
+    /// Delay from the submit to the first poll of a render expected to take `expected`
+    /// (model time), for a client that has learned nothing yet (scaled).
+    pub fn first_poll(&self, expected: Duration) -> Duration {
+        crate::schedule::first_delay(self, &self.prior_dist(), self.scaled(expected))
     }
-}
 
-/// `d × factor`, saturating (a negative or NaN factor is 0), never panicking.
-fn mul_saturating(d: Duration, factor: f64) -> Duration {
-    let f = if factor.is_nan() {
-        0.0
-    } else {
-        factor.max(0.0)
-    };
-    Duration::try_from_secs_f64(d.as_secs_f64() * f).unwrap_or(Duration::MAX)
+    /// Delay after a poll that found the task running `elapsed` (model time) after its
+    /// submit, while the budget is free (scaled).
+    pub fn next_poll(&self, elapsed: Duration) -> Duration {
+        crate::schedule::next_delay(self, self.scaled(elapsed))
+    }
 }
 
 /// Options of [`crate::Client::submit`].
@@ -166,6 +204,9 @@ pub struct WaitOptions {
     pub expected_render: Option<Duration>,
     /// How long the task has already been running (the first poll comes that much sooner).
     pub elapsed: Duration,
+    /// The render class (tier/resolution/duration) when the wait follows its submit: the
+    /// render is then learned under it.
+    pub(crate) class: Option<String>,
     /// Stops the wait when cancelled.
     pub cancel: Option<CancellationToken>,
 }
@@ -177,6 +218,7 @@ impl Default for WaitOptions {
             timeout_given: false,
             expected_render: None,
             elapsed: Duration::ZERO,
+            class: None,
             cancel: None,
         }
     }

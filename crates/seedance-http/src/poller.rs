@@ -1,6 +1,14 @@
 //! The one poller (Promise 3): every concurrent `wait` of a client (and its clones)
 //! registers here; a single task spends the request budget on the due task most likely
 //! to be done, instead of one polling loop per task.
+//!
+//! When each task is due comes from [`crate::schedule`] (a geometric grid over the
+//! render-time distribution); which due task gets a free slot from its odds of having
+//! ended since its last poll ([`crate::schedule::score`]), unless one is overdue by
+//! [`PollSchedule::max_unpolled`](crate::PollSchedule::max_unpolled). Polls queue for the
+//! budget like every other request (in order), so submits keep flowing: a submit waits
+//! for at most the one poll queued before it. Renders this client sees end are learned
+//! into the [`Profile`].
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,10 +21,10 @@ use tokio::time::Instant;
 use crate::client::Client;
 use crate::error::Error;
 use crate::events::Event;
+use crate::profile::Profile;
+use crate::render_dist::{Bracket, RenderDist};
 use crate::transport::{self, Attempt, Retry};
-
-/// At most this many polls in flight at once (when the budget is off or generous).
-const MAX_IN_FLIGHT: usize = 64;
+use crate::tuning::{MAX_IN_FLIGHT, MAX_LEARN_SPAN, SAVE_EVERY};
 
 type Waiter = (u64, oneshot::Sender<Result<Task, Error>>);
 
@@ -28,10 +36,25 @@ struct Watch {
     expected: Duration,
     /// When the task is thought to have started.
     started: Instant,
+    /// The render class, when known (learned under it).
+    class: Option<String>,
+    /// Whether `started` is the submit's answer (then what is seen is learned).
+    learn: bool,
+    dist: Arc<RenderDist>,
+    /// The factor at which the task was last seen running (0: never polled).
+    running_at: f64,
+    /// When the poll in flight was sent.
+    sent: Option<Instant>,
     polls: u32,
     errors: u32,
     in_flight: bool,
     waiters: Vec<Waiter>,
+}
+
+impl Watch {
+    fn factor(&self, at: Instant) -> f64 {
+        at.saturating_duration_since(self.started).as_secs_f64() / self.expected.as_secs_f64()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -43,10 +66,26 @@ struct State {
     in_flight: usize,
 }
 
-#[derive(Debug, Default)]
+/// What a new wait knows about its task.
+#[derive(Debug, Clone)]
+pub(crate) struct Registration {
+    /// Expected render time, real (scaled) time.
+    pub(crate) expected: Duration,
+    /// How long the task has been running already.
+    pub(crate) elapsed: Duration,
+    /// Its render class (tier/resolution/duration), when known.
+    pub(crate) class: Option<String>,
+    /// Whether `elapsed` is exact (the wait follows its submit): only then is the render
+    /// learned.
+    pub(crate) learn: bool,
+}
+
+#[derive(Debug)]
 pub(crate) struct Poller {
     state: Mutex<State>,
     notify: Notify,
+    profile: Mutex<Profile>,
+    last_save: Mutex<Option<std::time::Instant>>,
 }
 
 /// Unregisters a waiter when its `wait` future ends or is dropped.
@@ -63,8 +102,21 @@ impl Drop for WaitGuard {
 }
 
 impl Poller {
+    pub(crate) fn new(profile: Profile) -> Poller {
+        Poller {
+            state: Mutex::new(State::default()),
+            notify: Notify::new(),
+            profile: Mutex::new(profile),
+            last_save: Mutex::new(None),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn profile(&self) -> MutexGuard<'_, Profile> {
+        self.profile.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Number of tasks being watched (for tests and benchmarks).
@@ -72,17 +124,44 @@ impl Poller {
         self.lock().tasks.len()
     }
 
+    /// Renders learned so far (pooled over every class).
+    pub(crate) fn learned(&self) -> usize {
+        self.profile().observed(None)
+    }
+
+    /// Writes the learned profile now, when there is something new.
+    pub(crate) fn save_profile(&self) {
+        let snapshot = self.profile().snapshot();
+        if snapshot.is_some() {
+            *self.last_save.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(std::time::Instant::now());
+        }
+        crate::profile::save(snapshot);
+    }
+
+    /// Saves unless saved within [`SAVE_EVERY`].
+    fn save_profile_soon(&self) {
+        let recent = self
+            .last_save
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some_and(|t| t.elapsed() < SAVE_EVERY);
+        if !recent {
+            self.save_profile();
+        }
+    }
+
     /// Registers a waiter; starts the poller task if it is not running.
     pub(crate) fn register(
         self: &Arc<Self>,
         client: &Client,
         id: &TaskId,
-        expected: Duration,
-        first_delay: Duration,
-        elapsed: Duration,
+        reg: Registration,
     ) -> (WaitGuard, oneshot::Receiver<Result<Task, Error>>) {
         let (tx, rx) = oneshot::channel();
         let now = Instant::now();
+        let schedule = &client.inner.schedule;
+        let dist = self.profile().dist(reg.class.as_deref());
         let spawn = {
             let mut s = self.lock();
             s.seq += 1;
@@ -90,7 +169,9 @@ impl Poller {
             if let Some(w) = s.tasks.get_mut(id) {
                 w.waiters.push((waiter, tx));
             } else {
-                let due = crate::backoff::checked_after(now, first_delay.saturating_sub(elapsed));
+                let expected = reg.expected.max(Duration::from_millis(1));
+                let first = crate::schedule::first_delay(schedule, &dist, expected);
+                let due = crate::backoff::checked_after(now, first.saturating_sub(reg.elapsed));
                 let seq = s.seq;
                 s.queue.insert((due, seq, id.clone()));
                 s.tasks.insert(
@@ -98,8 +179,13 @@ impl Poller {
                     Watch {
                         due,
                         seq,
-                        expected: expected.max(Duration::from_millis(1)),
-                        started: now.checked_sub(elapsed).unwrap_or(now),
+                        expected,
+                        started: now.checked_sub(reg.elapsed).unwrap_or(now),
+                        class: reg.class,
+                        learn: reg.learn && schedule.learn,
+                        dist,
+                        running_at: 0.0,
+                        sent: None,
                         polls: 0,
                         errors: 0,
                         in_flight: false,
@@ -152,6 +238,8 @@ impl Poller {
                 let mut s = self.lock();
                 if s.tasks.is_empty() {
                     s.running = false;
+                    drop(s);
+                    self.save_profile();
                     return;
                 }
                 if s.in_flight >= MAX_IN_FLIGHT {
@@ -177,11 +265,8 @@ impl Poller {
                 Some(b) => Some(b.acquire().await),
                 None => None,
             };
-            let starve_after = client
-                .inner
-                .schedule
-                .scaled(client.inner.schedule.max_interval);
-            let Some(id) = self.pick(starve_after) else {
+            let schedule = &client.inner.schedule;
+            let Some(id) = self.pick(schedule.scaled(schedule.max_unpolled)) else {
                 drop(permit); // unsent: no window starts
                 continue;
             };
@@ -216,7 +301,7 @@ impl Poller {
             .take_while(|entry| entry.0 <= now)
             .filter_map(|entry| {
                 let w = s.tasks.get(&entry.2)?;
-                let score = (now - w.started).as_secs_f64() / w.expected.as_secs_f64();
+                let score = crate::schedule::score(&w.dist, w.running_at, w.factor(now));
                 Some((entry.0, score, entry))
             })
             .collect();
@@ -227,8 +312,26 @@ impl Poller {
         s.in_flight += 1;
         if let Some(w) = s.tasks.get_mut(&entry.2) {
             w.in_flight = true;
+            w.sent = Some(now);
         }
         Some(entry.2)
+    }
+
+    /// Learns a render seen ended at `done_at` (factor) after it was last seen running
+    /// at `running_at`, and refreshes the distributions of the tasks still watched.
+    fn learn(&self, class: &str, running_at: f64, done_at: f64) {
+        if running_at <= 0.0 || done_at > running_at * MAX_LEARN_SPAN {
+            return; // never seen running, or a bracket too wide to say much
+        }
+        let Some(b) = Bracket::new(running_at, done_at) else {
+            return;
+        };
+        let mut p = self.profile();
+        p.learn(class, b);
+        let mut s = self.lock();
+        for w in s.tasks.values_mut() {
+            w.dist = p.dist(w.class.as_deref());
+        }
     }
 
     fn complete(&self, client: &Client, id: &TaskId, attempt: Attempt) {
@@ -236,6 +339,7 @@ impl Poller {
         let retry = &client.inner.retry;
         let mut events = Vec::new();
         let mut deliver: Option<(Vec<Waiter>, Result<Task, Error>)> = None;
+        let mut learned: Option<(String, f64, f64)> = None;
         {
             let mut s = self.lock();
             s.in_flight = s.in_flight.saturating_sub(1);
@@ -247,11 +351,15 @@ impl Poller {
             };
             w.in_flight = false;
             w.polls += 1;
+            let sent = w.sent.take().unwrap_or(now);
             let mut reschedule: Option<Duration> = None;
             match attempt {
                 Attempt::Task(task) => {
                     w.errors = 0;
                     if task.status == TaskStatus::Completed {
+                        if let (true, Some(class)) = (w.learn, &w.class) {
+                            learned = Some((class.clone(), w.running_at, w.factor(now)));
+                        }
                         events.push(Event::Completed {
                             task: Box::new(task.clone()),
                         });
@@ -268,7 +376,11 @@ impl Poller {
                         deliver = Some((std::mem::take(&mut w.waiters), Err(err)));
                     } else {
                         // processing, or an unknown status (Reading R12): keep waiting
-                        let d = schedule.interval_after(w.expected_model(schedule), w.polls);
+                        w.running_at = w.running_at.max(w.factor(sent));
+                        let d = crate::schedule::next_delay(
+                            schedule,
+                            now.saturating_duration_since(w.started),
+                        );
                         events.push(Event::Waiting {
                             task_id: id.clone(),
                             status: task.status.clone(),
@@ -312,6 +424,10 @@ impl Poller {
                 s.tasks.remove(id);
             }
         }
+        if let Some((class, lo, hi)) = learned {
+            self.learn(&class, lo, hi);
+            self.save_profile_soon();
+        }
         self.notify.notify_waiters();
         for e in events {
             client.inner.events.emit(e);
@@ -328,24 +444,13 @@ impl Poller {
     }
 }
 
-impl Watch {
-    /// The expected render time in model time (the schedule divides by its scale).
-    fn expected_model(&self, schedule: &crate::PollSchedule) -> Duration {
-        let s = if schedule.time_scale.is_finite() && schedule.time_scale > 0.0 {
-            schedule.time_scale
-        } else {
-            1.0
-        };
-        self.expected.mul_f64(s)
-    }
-}
-
-/// Which due task to poll, given `(due, score)` in due order (score: the share of its
-/// expected render time elapsed). The one most likely done (highest score), unless one
-/// is overdue by `starve_after` (the longest regular interval) or more: then the most
-/// overdue, so that tasks that never end (ever higher scores) cannot starve the others
-/// when the budget is short. Fair under any load: every due task is polled at most
-/// `starve_after` plus one turn of the overdue queue after it became due.
+/// Which due task to poll, given `(due, score)` in due order (score: the chance it ended
+/// since its last poll). The one most likely done (highest score), unless one is overdue
+/// by `starve_after` ([`PollSchedule::max_unpolled`](crate::PollSchedule::max_unpolled))
+/// or more: then the most overdue, so that tasks with low odds (stuck ones, or ones far
+/// from their expected time) cannot be left unpolled when the budget is short. Every due
+/// task is polled at most `starve_after` plus one turn of the overdue queue after it came
+/// due.
 fn choose(
     due: impl Iterator<Item = (Instant, f64)>,
     now: Instant,

@@ -14,11 +14,20 @@ use seedance_http::{
 use crate::common::*;
 
 #[tokio::test]
-async fn the_first_poll_comes_when_the_render_is_done() {
-    let emu = emulator().await;
-    let client = client(&emu);
+async fn a_generate_polls_on_the_schedule_and_sees_the_render_within_the_bound() {
+    // time ×100 (not ×1000): the loopback's latency stays small against 10 % of a render
+    let scale = 100.0;
+    let emu = seedance_emulator::Emulator::builder()
+        .time_scale(scale)
+        .start()
+        .await
+        .unwrap();
+    let client = builder(&emu)
+        .poll_schedule(seedance_http::PollSchedule::default().time_scale(scale))
+        .build()
+        .unwrap();
     let req = request();
-    let render = Duration::from_secs_f64(req.expected_render_secs() / SCALE);
+    let render = Duration::from_secs_f64(req.expected_render_secs() / scale);
     let t0 = Instant::now();
     let task = client
         .generate(&req, GenerateOptions::default())
@@ -26,10 +35,72 @@ async fn the_first_poll_comes_when_the_render_is_done() {
         .unwrap();
     let took = t0.elapsed();
     assert_eq!(task.status, TaskStatus::Completed);
-    let s = emu.stats();
-    assert_eq!(s.requests, 2, "one submit, one poll: {s:?}");
     assert!(took >= render, "{took:?} < {render:?}");
     assert!(task.raw.is_some(), "raw JSON kept");
+    // a cold client (prior only) polls from about 0.6x of the model, each poll 10 %
+    // later than the last: a render of exactly the model is seen within 10 % (+ a
+    // margin for the loopback's latency) after about 7 polls
+    let s = emu.stats();
+    let t = &emu.task_timings()[0];
+    let late = (t.first_seen_done_ms.unwrap() - t.done_ms) / t.render_ms;
+    assert!(
+        late <= 0.10 + 0.03,
+        "seen {:.1} % of the render late",
+        late * 100.0
+    );
+    assert!(
+        s.task_reads >= 2,
+        "polled before the model's time too: {s:?}"
+    );
+    assert!(s.task_reads <= 9, "{s:?}");
+    assert_eq!(s.requests, s.task_reads + 1, "one submit: {s:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_finished_task_is_seen_within_the_delay_bound_when_the_budget_is_free() {
+    // task `sd2_<ms>` ends <ms> (simulated) after the stand-in starts; the clock is paused,
+    // so what is measured is the schedule alone
+    let t0 = tokio::time::Instant::now();
+    let (base, polls) = stand_in_api(move |id| {
+        let ms: u64 = id.trim_start_matches("sd2_").parse().unwrap_or(0);
+        if t0.elapsed() >= Duration::from_millis(ms) {
+            "completed"
+        } else {
+            "processing"
+        }
+    })
+    .await;
+    let client = slow_client(&base);
+    let expected = Duration::from_secs(105);
+    let mut before = 0;
+    for factor in [0.65, 0.8, 1.0, 1.37, 2.5, 6.0] {
+        let render = expected.mul_f64(factor);
+        let ends = t0.elapsed() + render;
+        let id = format!("sd2_{}", ends.as_millis());
+        let started = tokio::time::Instant::now();
+        client
+            .wait(
+                &id.into(),
+                WaitOptions::default()
+                    .expected_render(expected)
+                    .timeout(None),
+            )
+            .await
+            .unwrap();
+        let late = started.elapsed().as_secs_f64() / render.as_secs_f64() - 1.0;
+        assert!(
+            (0.0..=0.10 + 1e-3).contains(&late),
+            "{factor}x: seen {late:.3} of the render late"
+        );
+        let n = polls.load(Ordering::SeqCst) - before;
+        before += n;
+        // from about 0.6x, 10 % apart: about ln(f / 0.6) / ln(1.1) + 2 (until the 30 s
+        // cap makes them closer than 10 %, past 300 s)
+        if factor <= 2.5 {
+            let most = ((factor / 0.6f64).ln() / 1.1f64.ln()).max(1.0) + 3.0;
+            assert!(n as f64 <= most, "{factor}x: {n} polls");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,7 +108,7 @@ async fn concurrent_waits_share_one_poller() {
     let emu = emulator().await;
     let client = client(&emu);
     let mut ids = Vec::new();
-    for i in 0..12 {
+    for i in 0..8 {
         let t = client
             .submit(
                 &request_with(&format!("Clip {i} of a train")),
@@ -65,9 +136,11 @@ async fn concurrent_waits_share_one_poller() {
     for r in results {
         assert_eq!(r.unwrap().status, TaskStatus::Completed);
     }
-    assert_eq!(watched, 12, "every wait registered with the one poller");
+    assert_eq!(watched, 8, "every wait registered with the one poller");
     let s = emu.stats();
-    assert!(s.task_reads <= 14, "about one poll per task: {s:?}");
+    // one grid for all (about 7 polls for a cold client and a render of exactly the
+    // model), not one loop per wait
+    assert!(s.task_reads <= 8 * 9, "{s:?}");
     assert_eq!(s.rate_limited, 0);
     assert_eq!(client.waits_in_progress(), 0);
 }
@@ -259,7 +332,7 @@ async fn tasks_that_never_end_cannot_starve_the_others() {
                 .timeout(Some(Duration::from_secs(5))),
         )
         .await;
-    // due after ~0.1 s, polled within the starvation bound (30 s / 1000) plus one turn
+    // due after ~0.06 s, polled within the starvation bound (300 s / 1000) plus one turn
     // of the overdue queue (~0.5 s): well inside the 5 s bound (without the guard it
     // is never polled and the wait times out)
     assert_eq!(quick.unwrap().status, TaskStatus::Completed);
@@ -272,14 +345,16 @@ async fn tasks_that_never_end_cannot_starve_the_others() {
 }
 
 fn slow_client(base: &str) -> seedance_http::Client {
+    slow_builder(base).build().unwrap()
+}
+
+fn slow_builder(base: &str) -> seedance_http::ClientBuilder {
     seedance_http::Client::builder()
         .no_env()
         .api_key("sk_test_slow")
         .base_url(base)
         .retry_policy(fast_retry())
         .timeout(Duration::from_secs(3 * 3600))
-        .build()
-        .unwrap()
 }
 
 #[tokio::test(start_paused = true)]
@@ -439,4 +514,197 @@ async fn the_client_wide_wait_bound_applies_unless_the_call_sets_one() {
         .await
         .unwrap();
     assert_eq!(done.status, TaskStatus::Completed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submits_keep_flowing_while_polls_saturate_the_budget() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    // tasks that never end, expected to take 1 s (model): always due, every 2 ms
+    emu.inject(Fault::new(
+        Endpoint::GetTask,
+        FaultKind::UnknownStatus("rendering".into()),
+    ));
+    let mut waits = Vec::new();
+    for i in 0..6 {
+        let t = client
+            .submit(
+                &request_with(&format!("Stuck clip {i}")),
+                SubmitOptions::default(),
+            )
+            .await
+            .unwrap();
+        let c = client.clone();
+        waits.push(tokio::spawn(async move {
+            c.wait(
+                &t.id,
+                WaitOptions::default()
+                    .expected_render(Duration::from_secs(1))
+                    .timeout(None),
+            )
+            .await
+        }));
+    }
+    // the budget (30 per second) is spent on polls
+    while emu.stats().task_reads < 40 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let reads = emu.stats().task_reads;
+    let t0 = Instant::now();
+    for i in 0..5 {
+        client
+            .submit(
+                &request_with(&format!("Clip {i}")),
+                SubmitOptions::default(),
+            )
+            .await
+            .unwrap();
+    }
+    // each submit waits for at most the one poll queued before it: ~2 slots of 30/s
+    // each (a poller served first would hold them back for as long as tasks are due)
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(2), "5 submits took {took:?}");
+    // and the polls go on
+    let t1 = Instant::now();
+    while emu.stats().task_reads <= reads + 5 {
+        assert!(t1.elapsed() < Duration::from_secs(3), "polls stopped");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(emu.stats().rate_limited, 0);
+    for w in &waits {
+        assert!(!w.is_finished());
+    }
+    for w in waits {
+        w.abort();
+    }
+}
+
+/// A stand-in API whose every task renders in exactly `render` (simulated time): submits
+/// answer `sd2_<end in ms>`, polls say `completed` from then on. Returns its base URL
+/// and the number of polls so far.
+async fn render_api(render: Duration) -> (String, Arc<AtomicU64>) {
+    use axum::extract::Path;
+    use axum::routing::{get, post};
+    let t0 = tokio::time::Instant::now();
+    let polls = Arc::new(AtomicU64::new(0));
+    let counter = polls.clone();
+    let app = axum::Router::new()
+        .route(
+            "/api/v1/video/seedance2",
+            post(move || async move {
+                let ends = (t0.elapsed() + render).as_millis();
+                (
+                    axum::http::StatusCode::ACCEPTED,
+                    axum::Json(
+                        serde_json::json!({"id": format!("sd2_{ends}"), "status": "processing"}),
+                    ),
+                )
+            }),
+        )
+        .route(
+            "/api/v1/tasks/{id}",
+            get(move |Path(id): Path<String>| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let ends: u128 = id.trim_start_matches("sd2_").parse().unwrap_or(0);
+                let status = if t0.elapsed().as_millis() >= ends {
+                    "completed"
+                } else {
+                    "processing"
+                };
+                async move { axum::Json(serde_json::json!({"id": id, "status": status})) }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), polls)
+}
+
+/// Polls of one generate of the standard request (rendering in exactly its model's time)
+/// by a client keeping its profile at `profile`.
+async fn polls_of_one_generate(profile: &std::path::Path) -> (u64, seedance_http::Client) {
+    let (base, polls) = render_api(Duration::from_secs(105)).await;
+    let client = slow_builder(&base)
+        .render_profile(Some(profile.to_owned()))
+        .build()
+        .unwrap();
+    client
+        .generate(&request(), GenerateOptions::default())
+        .await
+        .unwrap();
+    (polls.load(Ordering::SeqCst), client)
+}
+
+/// The profile file as JSON, once the client's last wait has written it.
+async fn written(path: &std::path::Path) -> serde_json::Value {
+    for _ in 0..100 {
+        if let Ok(b) = std::fs::read(path) {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&b) {
+                if v["version"] == 1 {
+                    return v;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no profile written at {}", path.display());
+}
+
+#[tokio::test(start_paused = true)]
+async fn learned_profiles_load_improve_the_schedule_and_corrupt_ones_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    // a cold client (nothing learned: the prior) polls through the early range, learns
+    // the render it saw end and writes it down
+    let cold_path = dir.path().join("cold").join("render-profile.json");
+    let (cold_polls, cold) = polls_of_one_generate(&cold_path).await;
+    assert!(
+        cold_polls >= 5,
+        "a cold client polls from ~0.6x: {cold_polls}"
+    );
+    assert_eq!(cold.renders_learned(), 1, "the render it saw end");
+    let file = written(&cold_path).await;
+    let origins = file["origins"].as_object().unwrap();
+    assert_eq!(origins.len(), 1, "{file}");
+    let brackets = origins.values().next().unwrap()["standard/720p/5s"].clone();
+    let [lo, hi] = [
+        brackets[0][0].as_f64().unwrap(),
+        brackets[0][1].as_f64().unwrap(),
+    ];
+    assert!(
+        lo < 1.0 && 1.0 <= hi && hi <= lo * 1.11,
+        "the render was bracketed: {file}"
+    );
+    // the next run starts informed: many renders of exactly the model were seen before
+    // (under this stand-in's origin, which the next client shares only by name: write it)
+    let warm_path = dir.path().join("render-profile.json");
+    let (base, polls) = render_api(Duration::from_secs(105)).await;
+    let many: Vec<[f64; 2]> = (0..200).map(|_| [0.97, 1.02]).collect();
+    let profile = serde_json::json!({
+        "version": 1,
+        "origins": { base.clone(): { "standard/720p/5s": many } }
+    });
+    std::fs::write(&warm_path, profile.to_string()).unwrap();
+    let warm = slow_builder(&base)
+        .render_profile(Some(warm_path.clone()))
+        .build()
+        .unwrap();
+    assert_eq!(warm.renders_learned(), 200);
+    warm.generate(&request(), GenerateOptions::default())
+        .await
+        .unwrap();
+    let warm_polls = polls.load(Ordering::SeqCst);
+    assert!(
+        warm_polls <= 2 && warm_polls < cold_polls,
+        "informed: {warm_polls} polls, cold: {cold_polls}"
+    );
+    // a corrupt profile is ignored: the prior plans, exactly as for a cold client…
+    for junk in ["{\"version\": 1, \"origins\": ", "\u{0}\u{1}binary", "[]"] {
+        std::fs::write(&warm_path, junk).unwrap();
+        let (polls, client) = polls_of_one_generate(&warm_path).await;
+        assert_eq!(polls, cold_polls, "{junk:?}");
+        assert_eq!(client.renders_learned(), 1);
+        // …and replaced by a good one
+        let file = written(&warm_path).await;
+        assert_eq!(file["origins"].as_object().unwrap().len(), 1, "{file}");
+    }
 }
