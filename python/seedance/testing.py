@@ -46,6 +46,7 @@ FAULT_KINDS = (
     "absurd_retry_after",  # 429 with this Retry-After header text (default "1e300")
     "foreign_task_id",  # the answer names another task id (task_id)
     "control_chars",  # terminal escape sequences inside server strings
+    "content_length_lie",  # Content-Length of size_bytes (default: half the real length)
 )
 
 RateArg = Union[Tuple[int, float], Literal[False], None]
@@ -198,7 +199,8 @@ class Emulator:
         :data:`FAULT_KINDS`. Without ``nth``/``times``/``probability`` it fires on every
         matching request; ``nth=n`` fires on the n-th only; ``times=k`` stops after k.
         ``retry_after`` (seconds) belongs to ``rate_limited``, ``delay`` (seconds, required)
-        to ``delay``, ``status`` to ``unknown_status``, ``size_bytes`` to ``huge_body``,
+        to ``delay``, ``status`` to ``unknown_status``, ``size_bytes`` to ``huge_body`` and
+        ``content_length_lie``,
         ``retry_after_header`` (the header's raw text) to ``absurd_retry_after`` and
         ``task_id`` to ``foreign_task_id``. Raises ``ValueError`` for what
         the emulator cannot apply."""

@@ -203,6 +203,7 @@ pub fn show_event(ui: &Ui, e: &Event) {
             budget,
             reason,
             wait,
+            ..
         } => {
             let which = if *budget == "media" {
                 "the reference-media budget"

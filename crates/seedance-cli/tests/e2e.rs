@@ -718,6 +718,8 @@ fn control_characters_from_the_server_are_escaped_for_humans() {
     );
     assert!(!out.contains('\r'), "{out:?}");
     assert!(out.contains("\\u{1b}"), "{out:?}");
+    // the newline cannot start a fake line: the server's text stays on its own line
+    assert_no_fake_line(&out, &err);
     let (_, out, _) = emu.run(dir.path(), &["status", &id, "--json"]);
     assert_eq!(json(&out)["task"]["status"], hostile.as_str());
     emu.emu().clear_faults();
@@ -729,6 +731,18 @@ fn control_characters_from_the_server_are_escaped_for_humans() {
         !out.contains('\u{1b}') && !err.contains('\u{1b}'),
         "{out:?} {err:?}"
     );
+    assert_no_fake_line(&out, &err);
+}
+
+/// The fake success of `CONTROL_CHARS_TEXT` never starts a line of its own: wherever
+/// "all good" is shown, the hostile text before it is on the same line.
+fn assert_no_fake_line(out: &str, err: &str) {
+    for line in out.lines().chain(err.lines()) {
+        assert!(
+            !line.contains("all good") || line.contains("pwned"),
+            "a server string started a line: {line:?}\n{out}\n{err}"
+        );
+    }
 }
 
 /// Issue 16: each retry printed once, a failed task's refund once, a refused connection

@@ -59,7 +59,11 @@
 //!   ([`check_time_scale`]); deadlines derived from them never overflow.
 //! - R22 secrets are removed from every server string (code, message, body excerpt)
 //!   before it is truncated, shown or stored: the key, `Bearer` tokens, `sk_live_…`
-//!   shapes ([`redact_secrets`], [`excerpt`]).
+//!   shapes ([`redact_secrets`], [`excerpt`]); a task's raw JSON, handed on as is, is
+//!   redacted string by string ([`redact_json`]).
+//! - R23 (also) a status this version does not know is shown on one line, its control
+//!   characters escaped (`TaskStatus`'s `Display`); the emulator's `control_chars` fault
+//!   includes a newline.
 //! - R23 server strings printed for humans have their control characters and bidi
 //!   overrides escaped ([`escape_controls`]); JSON output is left to the JSON encoder.
 //! - R24 sizes: API bodies are read up to [`API_BODY_MAX_BYTES`], downloads up to
@@ -72,9 +76,9 @@ use std::str::FromStr;
 
 pub use crate::untrusted::{
     check_duration, check_task_id, check_time_scale, duration_from_secs_f64, escape_controls,
-    excerpt, parse_retry_after, redact_secrets, scale_duration, InvalidTaskId, RetryAfter,
-    API_BODY_MAX_BYTES, DOWNLOAD_DEADLINE, DOWNLOAD_MAX_BYTES, MESSAGE_MAX_CHARS, REDACTED,
-    RETRY_AFTER_MAX, SETTING_DURATION_MAX, TASK_ID_MAX_LEN, TIME_SCALE_RANGE,
+    excerpt, parse_retry_after, redact_json, redact_secrets, scale_duration, InvalidTaskId,
+    RetryAfter, API_BODY_MAX_BYTES, DOWNLOAD_DEADLINE, DOWNLOAD_MAX_BYTES, MESSAGE_MAX_CHARS,
+    REDACTED, RETRY_AFTER_MAX, SETTING_DURATION_MAX, TASK_ID_MAX_LEN, TIME_SCALE_RANGE,
 };
 
 /// Production base URL of the API.

@@ -146,9 +146,19 @@ impl From<&str> for TaskStatus {
     }
 }
 
+/// Shown for people (Reading R23): a status this version does not know is the server's
+/// text, so its control characters (newlines included) are shown escaped and it stays
+/// on one line. [`TaskStatus::as_str`] and JSON keep the raw text.
+///
+/// ```
+/// use seedance_core::TaskStatus;
+/// let s = TaskStatus::from("queued\r\n\u{1b}[32m✔ done");
+/// assert_eq!(s.to_string(), "queued\\r\\n\\u{1b}[32m✔ done");
+/// assert_eq!(TaskStatus::Completed.to_string(), "completed");
+/// ```
 impl fmt::Display for TaskStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&rules::escape_controls(self.as_str()))
     }
 }
 

@@ -264,6 +264,52 @@ pub fn redact_secrets(text: &str, key: Option<&str>) -> String {
     out
 }
 
+/// Reading R22 over a whole JSON answer (a task's raw JSON, which `--json`, Python's
+/// `Task.raw`, the C and uniffi bindings and the journal hand on): [`redact_secrets`] on
+/// every string, object keys included. Nothing else changes (no cut, no escaping: JSON
+/// encoders escape control characters).
+///
+/// ```
+/// use seedance_core::rules::redact_json;
+/// let key = "sk_live_0123456789abcdef";
+/// let mut v = serde_json::json!({"error": {"message": "bad key sk_live_0123456789abcdef"},
+///     "list": ["Bearer abc.def", 3], "sk_live_0123456789abcdef": true});
+/// redact_json(&mut v, Some(key));
+/// assert!(!v.to_string().contains("0123456789abcdef"), "{v}");
+/// assert_eq!(v["error"]["message"], "bad key [redacted]");
+/// assert_eq!(v["list"][0], "Bearer [redacted]");
+/// ```
+pub fn redact_json(value: &mut serde_json::Value, key: Option<&str>) {
+    use serde_json::Value;
+    // Iterative (no recursion limit to hit, whatever the nesting).
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) => {
+                let r = redact_secrets(s, key);
+                if r != *s {
+                    *s = r;
+                }
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            Value::Object(map) => {
+                let bad: Vec<String> = map
+                    .keys()
+                    .filter(|k| redact_secrets(k, key) != **k)
+                    .cloned()
+                    .collect();
+                for k in bad {
+                    if let Some(item) = map.remove(&k) {
+                        map.insert(redact_secrets(&k, key), item);
+                    }
+                }
+                stack.extend(map.values_mut());
+            }
+            _ => {}
+        }
+    }
+}
+
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '+' | '/' | '=')
 }

@@ -250,7 +250,7 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, req: Request) -> Respons
                         match plan
                             .action
                             .as_ref()
-                            .and_then(|k| crate::hostile::cdn(k, ct))
+                            .and_then(|k| crate::hostile::cdn(k, ct, &data))
                         {
                             Some(r) => r,
                             None => {

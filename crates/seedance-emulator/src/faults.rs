@@ -90,6 +90,14 @@ pub enum FaultKind {
     /// clear, a fake line) into the answer's text: `model`, `error.message`, and
     /// `error.code` of error answers.
     ControlChars,
+    /// A `Content-Length` that is not the body's length: the whole answer (API) or file
+    /// (CDN) is sent with this length announced (`None`: half the real length). Smaller
+    /// than the body, the connection carries only that many bytes (HTTP framing); larger,
+    /// the body ends early and the connection closes.
+    ContentLengthLie {
+        /// The announced length in bytes (`None`: half the real length).
+        announced: Option<u64>,
+    },
 }
 
 /// The default size of a [`FaultKind::HugeBody`]: 2 MiB, twice the client's default limit
@@ -100,8 +108,9 @@ pub const ABSURD_RETRY_AFTER_DEFAULT: &str = "1e300";
 /// The default id of a [`FaultKind::ForeignTaskId`].
 pub const FOREIGN_TASK_ID_DEFAULT: &str = "sd2_someone_elses_task";
 /// What [`FaultKind::ControlChars`] writes into text fields: a title change, a screen
-/// clear and a carriage return that overwrites the line with a fake success.
-pub const CONTROL_CHARS_TEXT: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\r\u{1b}[32m✔ all good\u{1b}[0m";
+/// clear, and a carriage return and a newline that start a fake success line.
+pub const CONTROL_CHARS_TEXT: &str =
+    "\u{1b}]0;pwned\u{7}\u{1b}[2J\r\n\u{1b}[32m✔ all good\u{1b}[0m";
 
 impl FaultKind {
     /// Every kind's wire name, in declaration order (the `"kind"` values of the fault
@@ -127,6 +136,7 @@ impl FaultKind {
         "absurd_retry_after",
         "foreign_task_id",
         "control_chars",
+        "content_length_lie",
     ];
 
     /// The kind's wire name in the `/_emulator/faults` JSON.
@@ -147,6 +157,7 @@ impl FaultKind {
             FaultKind::AbsurdRetryAfter(_) => "absurd_retry_after",
             FaultKind::ForeignTaskId(_) => "foreign_task_id",
             FaultKind::ControlChars => "control_chars",
+            FaultKind::ContentLengthLie { .. } => "content_length_lie",
         }
     }
 }
@@ -267,8 +278,8 @@ impl TryFrom<FaultWire> for Fault {
         if w.status.is_some() && w.kind != "unknown_status" {
             return Err(misplaced("status", "unknown_status"));
         }
-        if w.size_bytes.is_some() && w.kind != "huge_body" {
-            return Err(misplaced("size_bytes", "huge_body"));
+        if w.size_bytes.is_some() && w.kind != "huge_body" && w.kind != "content_length_lie" {
+            return Err(misplaced("size_bytes", "huge_body or content_length_lie"));
         }
         if w.retry_after.is_some() && w.kind != "absurd_retry_after" {
             return Err(misplaced("retry_after", "absurd_retry_after"));
@@ -314,6 +325,9 @@ impl TryFrom<FaultWire> for Fault {
                     .unwrap_or_else(|| FOREIGN_TASK_ID_DEFAULT.to_owned()),
             ),
             "control_chars" => FaultKind::ControlChars,
+            "content_length_lie" => FaultKind::ContentLengthLie {
+                announced: w.size_bytes,
+            },
             other => {
                 return Err(ControlError::new(format!(
                     "unknown fault kind {other:?}; expected one of {}",
@@ -346,7 +360,8 @@ impl Fault {
     /// "kind": K, "nth"?, "times"?, "probability"?}` plus `"retry_after_secs"` (kind
     /// `rate_limited`, default 1), `"delay_ms"` (kind `delay`, required), `"status"`
     /// (kind `unknown_status`, default `"queued"`), `"size_bytes"` (kind `huge_body`,
-    /// default 2 MiB), `"retry_after"` (kind `absurd_retry_after`, default `"1e300"`) or
+    /// default 2 MiB; kind `content_length_lie`: the announced length, default half the
+    /// real one), `"retry_after"` (kind `absurd_retry_after`, default `"1e300"`) or
     /// `"task_id"` (kind `foreign_task_id`). Unknown fields, kinds and endpoints,
     /// a probability outside 0..=1, and a parameter given to a kind it does not belong to
     /// are errors.
@@ -416,6 +431,7 @@ impl Fault {
         };
         let (size_bytes, retry_after, task_id) = match &self.kind {
             FaultKind::HugeBody { bytes } => (Some(*bytes), None, None),
+            FaultKind::ContentLengthLie { announced } => (*announced, None, None),
             FaultKind::AbsurdRetryAfter(v) => (None, Some(v.clone()), None),
             FaultKind::ForeignTaskId(id) => (None, None, Some(id.clone())),
             _ => (None, None, None),

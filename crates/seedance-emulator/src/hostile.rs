@@ -1,6 +1,7 @@
 //! The answers of the hostile fault kinds (issue 10): huge and endless bodies, absurd
-//! `Retry-After`, an answer about another task, control characters in text. For testing
-//! that a client survives a server that is wrong or malicious.
+//! `Retry-After`, an answer about another task, control characters in text, a lying
+//! `Content-Length`. For testing that a client survives a server that is wrong or
+//! malicious.
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -40,6 +41,16 @@ fn padded_body(prefix: Vec<u8>, suffix: Vec<u8>, total: Option<u64>, filler: u8)
         }
     });
     Body::from_stream(s)
+}
+
+/// `data` as a body of unknown size (a stream), announced as `announced` bytes (default:
+/// half of it), so that the server sends the lie as is.
+fn lying_body(data: Bytes, announced: Option<u64>) -> (Body, u64) {
+    let len = announced.unwrap_or(data.len() as u64 / 2);
+    let body = Body::from_stream(stream::once(
+        async move { Ok::<Bytes, std::io::Error>(data) },
+    ));
+    (body, len)
 }
 
 /// The answer of a hostile kind that acts before the request is handled, if any.
@@ -106,6 +117,10 @@ pub(crate) fn after(kind: &FaultKind, status: StatusCode, body: &[u8]) -> Option
             }
             Some(json_answer(status, Body::from(v.to_string()), None))
         }
+        FaultKind::ContentLengthLie { announced } => {
+            let (body, len) = lying_body(Bytes::copy_from_slice(body), *announced);
+            Some(json_answer(status, body, Some(len)))
+        }
         FaultKind::ControlChars => {
             let mut v: Value = serde_json::from_slice(body).ok()?;
             let o = v.as_object_mut()?;
@@ -131,9 +146,13 @@ pub(crate) fn after(kind: &FaultKind, status: StatusCode, body: &[u8]) -> Option
     }
 }
 
-/// The CDN's answer for a hostile body kind: `len` is the real file's size, `ct` its type.
-pub(crate) fn cdn(kind: &FaultKind, ct: &'static str) -> Option<Response> {
+/// The CDN's answer for a hostile body kind: `data` is the real file, `ct` its type.
+pub(crate) fn cdn(kind: &FaultKind, ct: &'static str, data: &Bytes) -> Option<Response> {
     let (body, len) = match kind {
+        FaultKind::ContentLengthLie { announced } => {
+            let (body, len) = lying_body(data.clone(), *announced);
+            (body, Some(len))
+        }
         FaultKind::HugeBody { bytes } => (
             padded_body(Vec::new(), Vec::new(), Some(*bytes), 0),
             Some(*bytes),

@@ -43,6 +43,74 @@ impl Kind {
     }
 }
 
+/// Why a finished download is not a whole file, judged from its structure (the length
+/// the CDN announced cannot be trusted: a `Content-Length` smaller than the file makes
+/// the connection carry only that much, and it then looks complete). An MP4 (first box
+/// `ftyp`) must end exactly where its last top-level box ends; a PNG must end with its
+/// `IEND` chunk. Other files are not judged (`None`).
+async fn cut_short(path: &Path, len: u64) -> std::io::Result<Option<String>> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let mut f = tokio::fs::File::open(path).await?;
+    let mut head = [0u8; 16];
+    let n = f.read(&mut head).await?;
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
+    const IEND: &[u8] = b"\0\0\0\0IEND\xaeB`\x82";
+    if n >= 8 && &head[..8] == PNG {
+        if len < (PNG.len() + IEND.len()) as u64 {
+            return Ok(Some("the PNG ends before its first chunk".into()));
+        }
+        let mut tail = [0u8; 12];
+        f.seek(std::io::SeekFrom::Start(len - 12)).await?;
+        f.read_exact(&mut tail).await?;
+        return Ok((tail != IEND).then(|| "the PNG does not end with its IEND chunk".into()));
+    }
+    if n < 8 || &head[4..8] != b"ftyp" {
+        return Ok(None);
+    }
+    let mut at = 0u64;
+    for _ in 0..100_000 {
+        if at == len {
+            return Ok(None);
+        }
+        if len - at < 8 {
+            return Ok(Some(format!(
+                "the MP4 ends inside a box header at byte {at}"
+            )));
+        }
+        let mut h = [0u8; 16];
+        f.seek(std::io::SeekFrom::Start(at)).await?;
+        let got = f.read(&mut h).await?;
+        let kind = String::from_utf8_lossy(&h[4..8]).into_owned();
+        let size = match u32::from_be_bytes([h[0], h[1], h[2], h[3]]) {
+            0 => len - at, // to the end of the file
+            1 if got >= 16 => {
+                u64::from_be_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]])
+            }
+            1 => {
+                return Ok(Some(format!(
+                    "the MP4 ends inside the header of its {kind:?} box"
+                )))
+            }
+            n => u64::from(n),
+        };
+        if size < 8 {
+            return Ok(Some(format!(
+                "the MP4 has a box of {size} bytes at byte {at}"
+            )));
+        }
+        match at.checked_add(size) {
+            Some(end) if end <= len => at = end,
+            _ => {
+                return Ok(Some(format!(
+                    "the MP4 ends inside its {kind:?} box ({} of its {size} bytes)",
+                    len - at
+                )))
+            }
+        }
+    }
+    Ok(Some("the MP4 has too many boxes".into()))
+}
+
 enum FetchError {
     /// Worth another try (connection, 5xx, truncated body).
     Retry(Error),
@@ -521,6 +589,17 @@ impl Client {
         if written == 0 {
             return Err(FetchError::Final(Error::Download(format!(
                 "{where_}: empty file"
+            ))));
+        }
+        // Whole by its structure, not only by the announced length (which a CDN may get
+        // wrong): a cut file is never renamed into place.
+        if let Some(why) = cut_short(part, written).await.map_err(io)? {
+            remove_part(part).await;
+            return Err(FetchError::Retry(Error::Download(format!(
+                "{where_}: the file is cut short: {why} (got {written} bytes{})",
+                total.map_or(String::new(), |t| format!(
+                    ", as its Content-Length announced: {t}"
+                ))
             ))));
         }
         self.inner.events.emit(Event::DownloadProgress {

@@ -68,6 +68,9 @@ pub enum Event {
         reason: String,
         /// How long it waits at most before looking again.
         wait: Duration,
+        /// The backend keeping the budget: `in-process`, `machine-wide (PATH)`,
+        /// `redis (URL)` (a fallback says so).
+        backend: String,
     },
     /// The shared budget changed backend (Redis unreachable: the machine-wide one at a
     /// conservative share; back again; the data dir not writable: in-process).

@@ -318,6 +318,10 @@ pub(crate) fn classify(inner: &Inner, result: Result<RawResponse, SendError>) ->
             Ok(mut task) => {
                 // Reading R22: what the server says about a failure is shown: redact it.
                 task.error = task.error.map(|e| e.redacted(Some(inner.key.expose())));
+                // …and the raw JSON handed on as is (`--json`, `Task.raw`, the journal).
+                if let Some(raw) = task.raw.as_mut() {
+                    seedance_core::rules::redact_json(raw, Some(inner.key.expose()));
+                }
                 Attempt::Task(task)
             }
             // A 2xx we cannot read (truncated, HTML): the same request (same key) is safe

@@ -71,11 +71,13 @@ pub fn print_task(
             }
         }
         None => {
+            // Server text: one line, control characters escaped (Reading R23).
+            let one_line = seedance_core::rules::escape_controls;
             if let Some(u) = task.video_url() {
-                ui.out(format!("video URL:      {u}"));
+                ui.out(format!("video URL:      {}", one_line(u)));
             }
             if let Some(u) = task.last_frame_url() {
-                ui.out(format!("last frame URL: {u}"));
+                ui.out(format!("last frame URL: {}", one_line(u)));
             }
         }
     }

@@ -445,6 +445,7 @@ impl Budget {
                                 budget: self.pool.name(),
                                 reason: why.to_string(),
                                 wait: retry_in,
+                                backend: self.backend.describe(),
                             });
                         }
                     }

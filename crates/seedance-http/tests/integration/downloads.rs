@@ -354,3 +354,84 @@ async fn a_short_body_fails_the_size_check_and_never_lands_in_place() {
     assert!(e.to_string().contains("1000"), "{e}");
     assert!(!target.exists(), "a short file is never renamed into place");
 }
+
+/// Issue 10: a CDN whose `Content-Length` is not the file's length. Smaller: the
+/// connection carries only that many bytes, which look complete by the header, so the
+/// file's own structure (an MP4 ends where its last box ends) tells it is cut. Larger:
+/// the body ends early. Either way a typed download error and no file in place.
+#[tokio::test]
+async fn a_lying_content_length_is_refused_and_never_lands_in_place() {
+    let emu = emulator().await;
+    let client = builder(&emu).max_retries(1).build().unwrap();
+    let task = finished(&client).await;
+    let dir = tempfile::tempdir().unwrap();
+    // the real size, from an honest download
+    let honest = client
+        .download(
+            &task,
+            &dir.path().join("honest.mp4"),
+            DownloadOptions::default().last_frame(false),
+        )
+        .await
+        .unwrap();
+    let real = std::fs::metadata(&honest.video).unwrap().len();
+    for (announced, what) in [
+        (None, "half"),
+        (Some(real - 1), "one byte short"),
+        (Some(real + 4096), "larger"),
+    ] {
+        emu.clear_faults();
+        emu.inject(Fault::new(
+            Endpoint::Cdn,
+            FaultKind::ContentLengthLie { announced },
+        ));
+        let target = dir.path().join("lied.mp4");
+        let e = client
+            .download(&task, &target, DownloadOptions::default().last_frame(false))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), seedance_http::ErrorKind::Download, "{what}: {e}");
+        if announced.is_none_or(|a| a < real) {
+            assert!(e.to_string().contains("cut short"), "{what}: {e}");
+        }
+        assert!(
+            !target.exists(),
+            "{what}: a cut file is never renamed into place"
+        );
+    }
+    // the last frame is judged the same way (a PNG ends with IEND): the video (the first
+    // CDN request) is honest, every later answer lies
+    emu.clear_faults();
+    emu.inject(
+        Fault::new(
+            Endpoint::Cdn,
+            FaultKind::ContentLengthLie { announced: None },
+        )
+        .nth(2)
+        .times(10),
+    );
+    let e = client
+        .download(
+            &task,
+            &dir.path().join("framed"),
+            DownloadOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), seedance_http::ErrorKind::Download, "{e}");
+    assert!(e.to_string().contains("PNG"), "{e}");
+    assert!(!dir
+        .path()
+        .join("framed")
+        .join(format!("{}_last_frame.png", task.id))
+        .exists());
+    emu.clear_faults();
+    client
+        .download(
+            &task,
+            &dir.path().join("again.mp4"),
+            DownloadOptions::default(),
+        )
+        .await
+        .expect("an honest CDN again: the download lands");
+}
