@@ -512,8 +512,10 @@ optionally:
 Blank lines and lines starting with # are skipped.
 
 Every line is validated before anything is sent (exit 2 names the line and the field). Jobs \
-are submitted and waited for together inside the account's rate budget; their results are \
-printed as JSON lines, one per job, as they finish, then a summary. Re-running the same file \
+are submitted and waited for together inside the account's rate budget. On a terminal each \
+job shows its progress under its name, with an overall `3/10 done` bar, and a line per job as \
+it finishes; with --json or when stdout is not a terminal, the results are JSON lines, one \
+per job, as they finish (then a summary with --json). Re-running the same file \
 pays nothing twice: each job's idempotency key is stable, finished jobs are found in the \
 journal, and the API replays a repeated submit instead of charging again.";
 

@@ -135,6 +135,17 @@ impl Ctx {
         }
     }
 
+    /// How long a render should take here, as progress shows it: `--expected-render`, else
+    /// the request's model time, else the client's default, divided by the time scale.
+    pub fn expected_here(&self, model: Option<Duration>) -> Duration {
+        let model = self
+            .g
+            .expected_render
+            .or(model)
+            .unwrap_or(PollSchedule::default().default_expected);
+        self.scaled(model)
+    }
+
     /// Wait options from the flags, with the expected render time of the request (model
     /// time) when known and how long the task has been running already.
     pub fn wait_options(&self, expected: Option<Duration>, elapsed: Duration) -> WaitOptions {
@@ -151,18 +162,26 @@ impl Ctx {
     }
 }
 
-/// The client's progress events on the terminal (bars) or as plain lines.
+/// The client's progress events on the terminal (a bar per render: elapsed against
+/// expected, and what it waits for) or as plain lines.
 pub fn show_event(ui: &Ui, e: &Event) {
     match e {
         Event::Submitted {
             task_id,
             credits_used,
-            ..
+            idempotency_key,
         } => {
+            ui.finish("budget", None);
+            ui.start_render(task_id.as_str(), Some(idempotency_key));
             let credits = credits_used.map_or(String::new(), |c| format!(" ({c} credits)"));
-            ui.note(format!("submitted {task_id}{credits}"));
-            if ui.mode() == UiMode::Tty {
-                ui.spinner(task_id.as_str(), format!("{task_id}: rendering"));
+            let label = ui.label(task_id.as_str());
+            // On a terminal the bar says it (and the result the credits).
+            if ui.mode() != UiMode::Tty {
+                if label == task_id.as_str() {
+                    ui.note(format!("submitted {task_id}{credits}"));
+                } else {
+                    ui.note(format!("submitted {label}: {task_id}{credits}"));
+                }
             }
         }
         Event::Waiting {
@@ -171,34 +190,51 @@ pub fn show_event(ui: &Ui, e: &Event) {
             polls,
             next_poll_in,
         } => {
-            let msg = format!(
-                "{task_id}: {status} (checked {polls}×, next check in {})",
-                human_duration(*next_poll_in)
+            ui.finish("budget", None);
+            ui.render_status(
+                task_id.as_str(),
+                format!(
+                    "{status} (checked {polls}×, next check in {})",
+                    human_duration(*next_poll_in)
+                ),
             );
-            ui.spinner(task_id.as_str(), msg);
         }
         Event::RetryScheduled {
             operation,
             reason,
             delay,
             attempt,
-            ..
+            task_id,
         } => {
             let reason = if reason.starts_with("transport: ") {
                 crate::error::short_transport(reason)
             } else {
                 reason.clone()
             };
-            ui.note(format!(
+            let msg = format!(
                 "{operation}: {reason}; retry {attempt} in {}",
                 human_duration(*delay)
-            ))
+            );
+            match task_id {
+                // On a terminal the render's line says what it waits for.
+                Some(id) if ui.mode() == UiMode::Tty && ui.has_bar(id.as_str()) => {
+                    ui.render_status(id.as_str(), msg)
+                }
+                _ => ui.note(msg),
+            }
         }
         Event::Completed { task } => {
-            ui.finish(task.id.as_str(), Some(format!("{}: completed", task.id)))
+            ui.finish("budget", None);
+            // On a terminal the result (or the batch's line for the job) says it.
+            let line = (ui.mode() != UiMode::Tty)
+                .then(|| format!("{}: completed", ui.label(task.id.as_str())));
+            ui.finish(task.id.as_str(), line)
         }
         // The error that ends the command says it (with the refund), once.
-        Event::Failed { task_id, .. } => ui.finish(task_id.as_str(), None),
+        Event::Failed { task_id, .. } => {
+            ui.finish("budget", None);
+            ui.finish(task_id.as_str(), None)
+        }
         Event::BudgetWait {
             budget,
             reason,
@@ -210,10 +246,15 @@ pub fn show_event(ui: &Ui, e: &Event) {
             } else {
                 "the request budget"
             };
-            ui.note(format!(
+            let msg = format!(
                 "waiting for {which}: {reason}; next look in {}",
                 human_duration(*wait)
-            ));
+            );
+            if ui.mode() == UiMode::Tty {
+                ui.spinner("budget", msg);
+            } else {
+                ui.note(msg);
+            }
         }
         Event::BudgetNotice { message } => ui.warn(message),
         Event::DownloadProgress {

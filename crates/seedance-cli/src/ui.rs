@@ -32,6 +32,23 @@ struct Inner {
     mode: UiMode,
     multi: MultiProgress,
     bars: Mutex<HashMap<String, ProgressBar>>,
+    /// What a render is called and how long it should take, by idempotency key or task id
+    /// (told before the submit; the bar starts with the `submitted` event).
+    plans: Mutex<HashMap<String, Plan>>,
+}
+
+/// A render announced before it starts.
+#[derive(Clone, Debug, Default)]
+struct Plan {
+    label: Option<String>,
+    expected: Option<Duration>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
 }
 
 impl Ui {
@@ -60,6 +77,7 @@ impl Ui {
             mode,
             multi,
             bars: Mutex::new(HashMap::new()),
+            plans: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -167,6 +185,100 @@ impl Ui {
         }
     }
 
+    /// Announces a render: its label (a batch job's name) and how long it should take
+    /// here; `key` is the submit's idempotency key or the task id.
+    pub fn plan(&self, key: &str, label: Option<String>, expected: Option<Duration>) {
+        lock(&self.0.plans).insert(key.to_owned(), Plan { label, expected });
+    }
+
+    /// The label of a render: its planned name, else the task id.
+    pub fn label(&self, task_id: &str) -> String {
+        lock(&self.0.plans)
+            .get(task_id)
+            .and_then(|p| p.label.clone())
+            .unwrap_or_else(|| task_id.to_owned())
+    }
+
+    /// Starts the render bar of `task_id` (elapsed against expected), taking over the plan
+    /// made under `key` (the idempotency key).
+    pub fn start_render(&self, task_id: &str, key: Option<&str>) {
+        let plan = {
+            let mut plans = lock(&self.0.plans);
+            let plan = key
+                .and_then(|k| plans.remove(k))
+                .or_else(|| plans.get(task_id).cloned())
+                .unwrap_or_default();
+            plans.insert(task_id.to_owned(), plan.clone());
+            plan
+        };
+        if self.0.mode != UiMode::Tty {
+            return;
+        }
+        let mut bars = self.bars();
+        if bars.contains_key(task_id) {
+            return;
+        }
+        let expected = plan.expected;
+        let style =
+            ProgressStyle::with_template("{spinner:.cyan} {prefix:.bold} {render} {msg:.dim}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner())
+                .with_key(
+                    "render",
+                    move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = w.write_str(&render_text(state.elapsed(), expected));
+                    },
+                );
+        let bar = self.0.multi.add(ProgressBar::new_spinner());
+        bar.set_style(style);
+        bar.set_prefix(plan.label.unwrap_or_else(|| task_id.to_owned()));
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bars.insert(task_id.to_owned(), bar);
+    }
+
+    /// Whether `key` has a bar now.
+    pub fn has_bar(&self, key: &str) -> bool {
+        self.bars().contains_key(key)
+    }
+
+    /// What the render of `task_id` waits for now (`checked 2×`, `retry 1 in 2s: HTTP
+    /// 503`): beside its bar on a terminal (starting it if needed), a line otherwise.
+    pub fn render_status(&self, task_id: &str, msg: impl Display) {
+        let msg = for_terminal(msg);
+        match self.0.mode {
+            UiMode::Tty => {
+                self.start_render(task_id, None);
+                if let Some(bar) = self.bars().get(task_id) {
+                    bar.set_message(msg);
+                }
+            }
+            UiMode::Plain => eprintln!("{}: {msg}", self.label(task_id)),
+            _ => {}
+        }
+    }
+
+    /// The overall line of a batch: `3/10 done` (a bar on top, on a terminal).
+    pub fn overall(&self, done: usize, total: usize) {
+        if self.0.mode != UiMode::Tty {
+            return;
+        }
+        let mut bars = self.bars();
+        let bar = bars.entry("overall".to_owned()).or_insert_with(|| {
+            let bar = self.0.multi.insert(0, ProgressBar::new(total as u64));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:.bold} [{bar:24.green/dim}] {pos}/{len} done {elapsed:.dim}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_prefix("batch");
+            bar.enable_steady_tick(Duration::from_millis(500));
+            bar
+        });
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    }
+
     /// Shows download progress for `key` (a byte bar on a terminal).
     pub fn bytes(&self, key: &str, label: &str, done: u64, total: Option<u64>) {
         if self.0.mode != UiMode::Tty {
@@ -243,6 +355,46 @@ pub fn human_duration(d: Duration) -> String {
     }
 }
 
+/// The render part of a progress line: `[=====>              ] 7.0s / ~21s`, and once past
+/// the expected time `[====================] 25s / ~21s, longer than expected`; just the
+/// elapsed time when nothing is expected.
+pub fn render_text(elapsed: Duration, expected: Option<Duration>) -> String {
+    const WIDTH: usize = 20;
+    let Some(exp) = expected.filter(|e| !e.is_zero()) else {
+        return format!("rendering {}", short_secs(elapsed));
+    };
+    let frac = elapsed.as_secs_f64() / exp.as_secs_f64();
+    let filled = ((frac.min(1.0)) * WIDTH as f64) as usize;
+    let mut bar = "=".repeat(filled);
+    if filled < WIDTH {
+        bar.push('>');
+        bar.push_str(&" ".repeat(WIDTH - filled - 1));
+    }
+    let late = if frac > 1.0 {
+        ", longer than expected"
+    } else {
+        ""
+    };
+    format!(
+        "[{bar}] {} / ~{}{late}",
+        short_secs(elapsed),
+        short_secs(exp)
+    )
+}
+
+/// `0.4s`, `7.0s`, `21s`, `1m 05s`.
+fn short_secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 10.0 {
+        format!("{s:.1}s")
+    } else if s < 60.0 {
+        format!("{}s", s.round() as u64)
+    } else {
+        let t = s.round() as u64;
+        format!("{}m {:02}s", t / 60, t % 60)
+    }
+}
+
 /// `1.2 MB`.
 pub fn human_bytes(n: u64) -> String {
     indicatif::HumanBytes(n).to_string()
@@ -261,6 +413,20 @@ mod tests {
         );
         assert_eq!(shown.lines().count(), 2);
         assert!(shown.contains("\\u{1b}]0;pwned"), "{shown}");
+    }
+
+    #[test]
+    fn render_line_shows_elapsed_against_expected() {
+        let s = |e: u64, x: Option<u64>| {
+            render_text(Duration::from_millis(e), x.map(Duration::from_millis))
+        };
+        assert_eq!(s(7_000, Some(21_000)), "[======>             ] 7.0s / ~21s");
+        assert_eq!(s(0, Some(21_000)), "[>                   ] 0.0s / ~21s");
+        assert_eq!(
+            s(25_000, Some(21_000)),
+            "[====================] 25s / ~21s, longer than expected"
+        );
+        assert_eq!(s(65_000, None), "rendering 1m 05s");
     }
 
     #[test]

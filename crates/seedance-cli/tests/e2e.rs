@@ -816,3 +816,81 @@ fn each_thing_is_said_once_and_network_errors_are_short() {
         "{v}"
     );
 }
+
+/// `seedance ARGS` run by `script` in a pseudo terminal (stdout and stderr a terminal):
+/// (exit code, everything it drew).
+fn in_a_terminal(emu: &Emu, dir: &std::path::Path, args: &str) -> (i32, String) {
+    let seedance = emu.process(dir);
+    let mut c = std::process::Command::new("script");
+    c.env_clear();
+    for (k, v) in seedance.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    let bin = seedance.get_program().to_string_lossy().into_owned();
+    c.env("TERM", "xterm")
+        .env("COLUMNS", "160")
+        .current_dir(dir)
+        .args(["-qec", &format!("{bin} {args}"), "/dev/null"]);
+    let out = assert_cmd::Command::from_std(c)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// Issue 16: on a terminal a render shows elapsed against expected, and a batch shows its
+/// jobs by name, `N/M` as they finish, and a line per job instead of JSON.
+#[test]
+fn terminal_progress_shows_expected_time_and_batch_job_names() {
+    if std::process::Command::new("script")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` (util-linux) for a pseudo terminal");
+        return;
+    }
+    // Renders of about half a second, so that the bars get drawn.
+    let emu = Emu::start_with(150.0, |b| b);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, shown) = in_a_terminal(
+        &emu,
+        dir.path(),
+        "generate --prompt 'A red fox trots through fresh snow' --quality-tier mini --duration 4",
+    );
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains(" / ~"), "elapsed against expected:\n{shown}");
+    assert!(shown.contains("completed"), "{shown}");
+
+    std::fs::write(
+        dir.path().join("jobs.jsonl"),
+        "{\"name\":\"fox\",\"prompt\":\"A red fox trots through fresh snow\",\"quality_tier\":\"mini\",\"duration\":4}\n\
+         {\"name\":\"kite\",\"prompt\":\"A red kite [fail] over the windy sea\",\"quality_tier\":\"mini\",\"duration\":4}\n\
+         {\"prompt\":\"A glass train crosses a bridge at dawn\",\"quality_tier\":\"mini\",\"duration\":4}\n",
+    )
+    .unwrap();
+    let (code, shown) = in_a_terminal(&emu, dir.path(), "batch jobs.jsonl -o out");
+    assert_eq!(code, 4, "{shown}");
+    assert!(
+        !shown.contains("{\"task\""),
+        "no JSON lines on a terminal:\n{shown}"
+    );
+    for needle in [
+        "[3/3]",
+        "fox: completed",
+        "kite: failed",
+        "line 3: completed",
+        "done",
+    ] {
+        assert!(shown.contains(needle), "lacks {needle:?}:\n{shown}");
+    }
+    // Piped, the same batch prints JSON lines (the existing contract).
+    let (code, out, _) = emu.run(dir.path(), &["batch", "jobs.jsonl", "-o", "out"]);
+    assert_eq!(code, 4);
+    assert_eq!(json_lines(&out).len(), 3, "{out}");
+}

@@ -168,6 +168,7 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
         req.effective_aspect_ratio(),
         human_duration(ctx.scaled(expected(&req)))
     ));
+    ui.plan(&key, None, Some(ctx.expected_here(Some(expected(&req)))));
     let mut opts = GenerateOptions::default()
         .idempotency_key(key.clone())
         .wait(ctx.wait_options(Some(expected(&req)), Duration::ZERO));
@@ -227,7 +228,9 @@ pub async fn wait(ctx: &Ctx, args: &WaitArgs) -> Result<(), CliError> {
     let (expected, elapsed, key) = journal_hint(journal.as_ref(), &args.id);
     let id = TaskId::from(args.id.as_str());
     let started = Instant::now();
-    ctx.ui.spinner(&args.id, format!("{}: waiting", args.id));
+    ctx.ui
+        .plan(&args.id, None, Some(ctx.expected_here(expected)));
+    ctx.ui.render_status(&args.id, "waiting");
     let task = or_ctrl_c(
         client.wait(&id, ctx.wait_options(expected, elapsed)),
         journal.is_some(),

@@ -250,6 +250,32 @@ impl Outcome {
         v
     }
 
+    /// One line for people: `[3/10] fox: completed sd2_… (30 credits) → out/fox.mp4`.
+    fn summary_line(&self, n: usize, total: usize) -> String {
+        let name = self
+            .job
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("line {}", self.job.line));
+        let mut line = format!("[{n}/{total}] {name}: {}", self.status());
+        if let Some(t) = &self.task {
+            line.push_str(&format!(" {}", t.id));
+            if let Some(c) = t.credits_used {
+                line.push_str(&format!(" ({c} credits)"));
+            }
+        }
+        if self.reused {
+            line.push_str(", done before");
+        }
+        if let Some(f) = &self.files {
+            line.push_str(&format!(" → {}", f.video.display()));
+        }
+        if let Some(e) = &self.error {
+            line.push_str(&format!(": {e}"));
+        }
+        line
+    }
+
     fn status(&self) -> &'static str {
         match (&self.error, &self.task) {
             (None, Some(_)) => "completed",
@@ -407,11 +433,24 @@ pub async fn batch(ctx: &Ctx, args: &BatchArgs) -> Result<(), CliError> {
     let mut set = tokio::task::JoinSet::new();
     let total = jobs.len();
     for job in jobs {
+        // The progress of each job is shown under its name from the file.
+        ui.plan(
+            &job.key,
+            Some(
+                job.name
+                    .clone()
+                    .unwrap_or_else(|| format!("line {}", job.line)),
+            ),
+            Some(ctx.expected_here(Some(expected(&job.request)))),
+        );
         let out = dir.as_ref().map(|d| output_for(d, &job));
         let wait = ctx.wait_options(Some(expected(&job.request)), Duration::ZERO);
         set.spawn(run_job(client.clone(), wait, job, out, journal.clone()));
     }
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(total);
+    // JSON lines for programs (--json, or stdout not a terminal); a line per job for people.
+    let json_lines = ui.is_json() || !std::io::IsTerminal::is_terminal(&std::io::stdout());
+    ui.overall(0, total);
     loop {
         let next = tokio::select! {
             n = set.join_next() => n,
@@ -423,8 +462,13 @@ pub async fn batch(ctx: &Ctx, args: &BatchArgs) -> Result<(), CliError> {
         let Some(joined) = next else { break };
         match joined {
             Ok(o) => {
-                ui.json_line(&o.to_json());
+                if json_lines {
+                    ui.json_line(&o.to_json());
+                } else {
+                    ui.out(o.summary_line(outcomes.len() + 1, total));
+                }
                 outcomes.push(o);
+                ui.overall(outcomes.len(), total);
             }
             Err(e) => ui.warn(format!("a job stopped unexpectedly: {e}")),
         }
