@@ -213,6 +213,20 @@ fn expand_home(s: &str) -> String {
 /// line (nothing when no profile is in use).
 pub fn plan(cmd: &Command, m: &ArgMatches) -> Result<Plan, CliError> {
     let path = config_path();
+    let (cmd_path, sub) = command_path(m);
+    // Offline commands (`prompt lint`, `completions`, …) take no profile: a broken config
+    // file never stops them.
+    if !crate::help::applies(&cmd_path, "profile") {
+        return Ok(Plan {
+            front: Vec::new(),
+            back: Vec::new(),
+            from_profile: Vec::new(),
+            provenance: Provenance {
+                file: path,
+                ..Provenance::default()
+            },
+        });
+    }
     let file = read_file(&path)?;
     let selected: Option<(String, String)> = match m.get_one::<String>("profile") {
         Some(p) => {
@@ -270,7 +284,6 @@ pub fn plan(cmd: &Command, m: &ArgMatches) -> Result<Plan, CliError> {
             ))
         }
     };
-    let (cmd_path, sub) = command_path(m);
     let globals: Vec<&clap::Arg> = cmd.get_arguments().filter(|a| a.is_global_set()).collect();
     for (raw_key, value) in &table {
         let key = raw_key.replace('-', "_");

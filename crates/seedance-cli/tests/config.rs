@@ -185,6 +185,18 @@ fn profile_mistakes_are_usage_errors_naming_the_file() {
         "{err}"
     );
 
+    // A broken file stops the commands that read it, never the offline ones.
+    write_config(dir.path(), "this is = not toml [");
+    let (code, _, err) = run_in(dir.path(), &[], &["config", "show"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("config.toml"), "{err}");
+    let (code, _, err) = run_in(
+        dir.path(),
+        &[],
+        &["prompt", "lint", "A red kite over the sea"],
+    );
+    assert_eq!(code, 0, "{err}");
+
     // No file and no profile asked for: nothing to apply, and config show says so.
     std::fs::remove_dir_all(dir.path().join("cfg")).unwrap();
     let (code, out, _) = run_in(dir.path(), &[], &["config", "show", "--json"]);
