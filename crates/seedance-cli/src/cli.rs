@@ -536,10 +536,16 @@ pub struct GenerateArgs {
     #[arg(long, help_heading = "Output")]
     pub no_wait: bool,
 
-    /// Where to save the video (a .mp4 file, or a directory for <task id>.mp4); the last
-    /// frame goes beside it (<name>_last_frame.png). Without -o nothing is downloaded.
-    #[arg(short, long, value_name = "PATH", help_heading = "Output", value_hint = ValueHint::AnyPath, conflicts_with = "no_wait")]
+    /// Where to save the video [default: the current directory]: a file (x.mp4), or a
+    /// directory for <task id>.mp4 (a path ending in /, an existing directory, or a name
+    /// without an extension); the last frame goes beside it (<name>_last_frame.png).
+    /// Checked before anything is paid.
+    #[arg(short, long, value_name = "PATH", help_heading = "Output", value_hint = ValueHint::AnyPath, conflicts_with_all = ["no_wait", "no_download"])]
     pub output: Option<PathBuf>,
+
+    /// Do not download: print the video's URL (it expires) instead.
+    #[arg(long, help_heading = "Output")]
+    pub no_download: bool,
 
     /// The submit's Idempotency-Key [default: a new random key, kept in the journal].
     /// Re-running with the same key and request returns the same task and charges nothing.

@@ -90,6 +90,12 @@ impl Ctx {
         if let Some(t) = self.g.timeout {
             b = b.timeout(t);
         }
+        // The wait settings belong to the client too, so that every wait honours them,
+        // those of `resume` included (it has no request of its own to read them from).
+        if let Some(d) = self.g.expected_render {
+            b = b.expected_render(d);
+        }
+        b = b.wait_timeout(self.wait_bound());
         if let Some(t) = self.g.connect_timeout {
             b = b.connect_timeout(t);
         }
@@ -146,15 +152,21 @@ impl Ctx {
         self.scaled(model)
     }
 
-    /// Wait options from the flags, with the expected render time of the request (model
-    /// time) when known and how long the task has been running already.
-    pub fn wait_options(&self, expected: Option<Duration>, elapsed: Duration) -> WaitOptions {
-        let timeout = match self.g.wait_timeout {
+    /// The bound of a wait from `--wait-timeout` (`None`: unbounded).
+    pub fn wait_bound(&self) -> Option<Duration> {
+        match self.g.wait_timeout {
             Some(WaitBound::Never) => None,
             Some(WaitBound::After(d)) => Some(d),
             None => Some(seedance_http::DEFAULT_WAIT_TIMEOUT),
-        };
-        let mut o = WaitOptions::default().timeout(timeout).elapsed(elapsed);
+        }
+    }
+
+    /// Wait options from the flags, with the expected render time of the request (model
+    /// time) when known and how long the task has been running already.
+    pub fn wait_options(&self, expected: Option<Duration>, elapsed: Duration) -> WaitOptions {
+        let mut o = WaitOptions::default()
+            .timeout(self.wait_bound())
+            .elapsed(elapsed);
         if let Some(d) = self.g.expected_render.or(expected) {
             o = o.expected_render(d);
         }

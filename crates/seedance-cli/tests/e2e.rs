@@ -71,7 +71,9 @@ fn generate_waits_and_downloads_video_and_last_frame() {
     assert_eq!(v["idempotency_key"], "fox-1");
     assert!(v["task"]["id"].as_str().unwrap().starts_with("sd2_"));
     assert!(is_mp4(&path(&v["video"], dir.path())));
-    assert_eq!(v["video"], "fox.mp4");
+    // Resolved at submit: absolute.
+    let fox = dir.path().canonicalize().unwrap().join("fox.mp4");
+    assert_eq!(v["video"], fox.display().to_string());
     assert!(is_png(&path(&v["last_frame"], dir.path())));
     assert_eq!(emu.stats().tasks_created, 2);
 

@@ -82,6 +82,10 @@ fn sigint_while_waiting_exits_130_and_resume_finishes_with_one_charge() {
     let v = json(&out); // exactly one JSON value on stdout
     assert_eq!(v["error"]["kind"], "interrupted", "{v}");
     assert_eq!(v["error"]["exit_code"], 130);
+    // It names the job that goes on rendering (paid): its task and key.
+    let task = emu.emu().tasks().remove(0);
+    assert_eq!(v["error"]["task_id"], task.id.as_str(), "{v}");
+    assert!(v["error"]["idempotency_key"].as_str().is_some(), "{v}");
     assert_eq!(mp4s(&dir.path().join("out")), 0);
 
     // The job is in the journal, submitted and not finished.

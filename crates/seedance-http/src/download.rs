@@ -277,7 +277,8 @@ impl Client {
     }
 
     /// Downloads a completed task's video (and last frame) into `dest`: a directory
-    /// (existing, or ending in `/`) gets `{task_id}.mp4` and `{task_id}_last_frame.png`;
+    /// (existing, ending in `/`, or without an extension: [`crate::is_output_dir`]) gets
+    /// `{task_id}.mp4` and `{task_id}_last_frame.png`;
     /// a file path names the video and the frame goes beside it. Sends no API key
     /// (the URLs are on a CDN). Streams to `*.part` and renames when complete and the
     /// size checks out; a `*.part` left by an interrupted download is continued with a
@@ -297,12 +298,8 @@ impl Client {
                     task.id, task.status
                 ))
             })?;
-        let is_dir = dest.is_dir()
-            || dest
-                .as_os_str()
-                .to_string_lossy()
-                .ends_with(std::path::MAIN_SEPARATOR)
-            || dest.as_os_str().to_string_lossy().ends_with('/');
+        // A trailing `/`, an existing directory or no extension: a directory.
+        let is_dir = crate::output::is_output_dir(dest);
         let video_kind = if task.video_url().is_some() {
             Kind::Video
         } else {

@@ -53,6 +53,7 @@ mod events;
 mod journal;
 mod options;
 mod origin;
+mod output;
 mod poller;
 mod profile;
 mod render_dist;
@@ -77,6 +78,7 @@ pub use options::{
     DownloadOptions, Downloaded, GenerateOptions, PollSchedule, SubmitOptions, WaitOptions,
     DEFAULT_WAIT_TIMEOUT,
 };
+pub use output::{is_output_dir, OutputTarget, VIDEO_EXTENSION};
 pub use secret::ApiKey;
 pub use tokio_util::sync::CancellationToken;
 

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use seedance_core::{Task, TaskId, TaskStatus, VideoRequest};
-use seedance_http::{Client, DownloadOptions, Downloaded, GenerateOptions, Journal, SubmitOptions};
+use seedance_http::{
+    Client, DownloadOptions, Downloaded, GenerateOptions, Journal, OutputTarget, SubmitOptions,
+};
 use serde_json::{json, Value};
 
 use crate::cli::{DownloadArgs, GenerateArgs, StatusArgs, WaitArgs};
@@ -100,6 +102,87 @@ pub async fn download_task(
         .map_err(from_http)
 }
 
+/// Resolves an output path to an absolute one and checks it can be written, before
+/// anything is paid (exit 1, naming the path, when it cannot); warns when a file's
+/// extension is not the video's.
+pub fn prepare_output(ui: &Ui, path: &Path) -> Result<OutputTarget, CliError> {
+    let target = OutputTarget::prepare(path).map_err(|e| {
+        CliError::local(format!("{e} (nothing was sent)")).with("path", path.display().to_string())
+    })?;
+    if let Some(w) = target.extension_warning() {
+        ui.warn(w);
+    }
+    Ok(target)
+}
+
+/// `path` as a directory (a trailing separator), for options that only take one.
+pub fn dir_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    let t = s.to_string_lossy();
+    if !(t.ends_with('/') || t.ends_with(std::path::MAIN_SEPARATOR)) {
+        s.push(std::path::MAIN_SEPARATOR_STR);
+    }
+    PathBuf::from(s)
+}
+
+/// A failure after the task was created and charged: says so, names the task and says
+/// how to finish it. Failures of the task itself, and timeouts, already do.
+pub fn after_charge(
+    e: seedance_http::Error,
+    task_id: &TaskId,
+    credits: Option<u64>,
+    target: Option<&Path>,
+) -> CliError {
+    use seedance_http::Error as E;
+    if !matches!(e, E::Io(_) | E::Download(_) | E::Journal(_)) {
+        return from_http(e);
+    }
+    let paid = credits.map_or_else(
+        || "it was charged".to_owned(),
+        |c| format!("{c} credits were charged"),
+    );
+    let mut err = from_http(e);
+    let there = target.map_or_else(String::new, |p| format!(" into {}", p.display()));
+    err.message = format!(
+        "task {task_id} rendered ({paid}), but saving it{there} failed: {}. Nothing is lost: \
+         `seedance download {task_id} -o PATH` saves it (no second charge), or fix the path \
+         and run `seedance resume`",
+        err.message
+    );
+    let mut err = err.with("task_id", task_id.to_string());
+    if let Some(c) = credits {
+        err = err.with("credits_used", c);
+    }
+    err
+}
+
+/// Names the job an interruption leaves behind: its key and, when the journal heard it,
+/// its task id (the render goes on, and is paid).
+fn name_job(e: CliError, journal: Option<&Journal>, key: &str) -> CliError {
+    let task_id = journal
+        .and_then(|j| j.job(key))
+        .and_then(|r| r.task_id)
+        .map(|t| t.to_string());
+    let what = match &task_id {
+        Some(id) => format!("task {id} goes on rendering (it is paid), idempotency key {key}"),
+        None => format!("idempotency key {key}"),
+    };
+    let mut e = e.with("idempotency_key", key.to_owned());
+    e.message = format!("{} ({what})", e.message);
+    match task_id {
+        Some(id) => e.with("task_id", id),
+        None => e,
+    }
+}
+
+/// The credits the journal saw charged for a job, when it knows.
+fn journaled_credits(journal: Option<&Journal>, key: &str) -> Option<u64> {
+    match journal?.job(key)?.state {
+        seedance_http::JobState::Completed { task } => task.credits_used,
+        _ => None,
+    }
+}
+
 async fn or_ctrl_c<T>(
     fut: impl std::future::Future<Output = Result<T, seedance_http::Error>>,
     journal: bool,
@@ -136,6 +219,13 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
         }
         return Ok(());
     }
+    // Where the video goes, checked before paying; without -o, the current directory.
+    let target = if args.no_download || args.no_wait && args.output.is_none() {
+        None
+    } else {
+        let o = args.output.as_deref().unwrap_or(Path::new("."));
+        Some(prepare_output(ui, o)?)
+    };
     let key = args
         .idempotency_key
         .clone()
@@ -153,7 +243,7 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
         print_task(ui, &task, None, Some(&key), None);
         if !ui.is_json() {
             ui.note(format!(
-                "not waiting: `seedance wait {}` (add -o to download) or `seedance resume`",
+                "not waiting: `seedance wait {} -o PATH` or `seedance resume` finishes it",
                 task.id
             ));
         }
@@ -172,21 +262,29 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
     let mut opts = GenerateOptions::default()
         .idempotency_key(key.clone())
         .wait(ctx.wait_options(Some(expected(&req)), Duration::ZERO));
-    if let (Some(o), true) = (&args.output, has_journal) {
-        // Recorded in the journal, so that `resume` downloads after a crash.
-        opts = opts.download_to(o.clone());
+    if let Some(t) = &target {
+        // Recorded in the journal (absolute), so that `resume` saves it there too.
+        opts = opts.download_to(t.path());
     }
-    let outcome = or_ctrl_c(client.generate_job(&req, opts), has_journal).await?;
-    let task = outcome.result.map_err(from_http)?;
-    let files = match (&args.output, outcome.downloaded) {
-        (_, Some(d)) => Some(d),
-        (Some(o), None) => Some(download_task(&client, &task, o).await?),
-        (None, None) => None,
+    let outcome = match or_ctrl_c(client.generate_job(&req, opts), has_journal).await {
+        Err(e) if e.exit == Exit::Interrupted => return Err(name_job(e, journal.as_ref(), &key)),
+        r => r?,
+    };
+    let task = match (outcome.result, &outcome.task_id) {
+        (Ok(t), _) => t,
+        (Err(e), Some(id)) => {
+            let credits = journaled_credits(journal.as_ref(), &key);
+            return Err(
+                after_charge(e, id, credits, target.as_ref().map(|t| t.path()))
+                    .with("idempotency_key", key.clone()),
+            );
+        }
+        (Err(e), None) => return Err(from_http(e).with("idempotency_key", key.clone())),
     };
     print_task(
         ui,
         &task,
-        files.as_ref(),
+        outcome.downloaded.as_ref(),
         Some(&key),
         Some(started.elapsed()),
     );

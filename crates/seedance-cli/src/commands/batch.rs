@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use seedance_core::{DirectorPrompt, Task, VideoRequest};
-use seedance_http::{Client, Downloaded, GenerateOptions, JobState};
+use seedance_http::{Client, Downloaded, GenerateOptions, JobState, OutputTarget};
 use serde_json::{json, Map, Value};
 
-use super::api::{expected, journaled_files, result_json};
+use super::api::{after_charge, dir_path, expected, journaled_files, prepare_output, result_json};
 use crate::cli::BatchArgs;
 use crate::ctx::{interrupted, Ctx};
 use crate::error::{from_http, CliError, Exit};
@@ -311,7 +311,7 @@ async fn run_job(
     let mut opts = GenerateOptions::default()
         .idempotency_key(job.key.clone())
         .wait(ctx_wait);
-    if let (Some(o), true) = (&out, journal.is_some()) {
+    if let Some(o) = &out {
         opts = opts.download_to(o.clone());
     }
     let outcome = match client.generate_job(&job.request, opts).await {
@@ -342,9 +342,15 @@ async fn completed(
     let (files, error) = match (out, downloaded) {
         (None, _) => (None, None),
         (Some(_), Some(d)) => (Some(d), None),
-        (Some(o), None) => match super::api::download_task(client, &task, o).await {
+        (Some(o), None) => match client
+            .download(&task, o, seedance_http::DownloadOptions::default())
+            .await
+        {
             Ok(d) => (Some(d), None),
-            Err(e) => (None, Some(e)),
+            Err(e) => (
+                None,
+                Some(after_charge(e, &task.id, task.credits_used, Some(o))),
+            ),
         },
     };
     Outcome {
@@ -379,11 +385,15 @@ async fn finish_outcome(
                 }
                 t
             });
+            let error = match &task {
+                Some(t) => after_charge(e, &t.id, None, out),
+                None => from_http(e),
+            };
             Outcome {
                 job,
                 task,
                 files: None,
-                error: Some(from_http(e)),
+                error: Some(error),
                 reused,
             }
         }
@@ -416,13 +426,24 @@ pub async fn batch(ctx: &Ctx, args: &BatchArgs) -> Result<(), CliError> {
         ));
         return Ok(());
     }
+    // The directory (absolute, so that `resume` finds it from anywhere) and every job's
+    // file in it are checked before anything is sent.
     let dir = if args.no_download {
         None
     } else {
         let d = args.output.clone().unwrap_or_else(|| PathBuf::from("."));
-        std::fs::create_dir_all(&d)
-            .map_err(|e| CliError::local(format!("cannot create {}: {e}", d.display())))?;
-        Some(d)
+        let target = prepare_output(ui, &dir_path(&d))?;
+        for job in &jobs {
+            let file = output_for(target.path(), job);
+            if file != target.path() {
+                OutputTarget::resolve(&file)
+                    .and_then(|t| t.check())
+                    .map_err(|e| {
+                        CliError::local(format!("line {}: {e} (nothing was sent)", job.line))
+                    })?;
+            }
+        }
+        Some(target.path().to_path_buf())
     };
     let (client, journal) = ctx.client()?;
     let started = Instant::now();

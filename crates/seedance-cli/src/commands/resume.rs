@@ -5,7 +5,7 @@ use std::time::Instant;
 use seedance_http::{JobOutcome, JobState};
 use serde_json::{json, Value};
 
-use super::api::{download_task, print_task, result_json};
+use super::api::{after_charge, dir_path, download_task, prepare_output, print_task, result_json};
 use crate::cli::ResumeArgs;
 use crate::ctx::{interrupted, Ctx};
 use crate::error::{from_http, CliError};
@@ -69,6 +69,11 @@ pub async fn resume(ctx: &Ctx, args: &ResumeArgs) -> Result<(), CliError> {
         unfinished.len(),
         journal.path().display()
     ));
+    // The directory for jobs recorded without one, checked before anything is sent.
+    let out = match &args.output {
+        Some(o) => Some(prepare_output(ui, &dir_path(o))?),
+        None => None,
+    };
     let client = ctx.client_with(Some(journal.clone()))?;
     let started = Instant::now();
     let outcomes: Vec<JobOutcome> = tokio::select! {
@@ -83,8 +88,8 @@ pub async fn resume(ctx: &Ctx, args: &ResumeArgs) -> Result<(), CliError> {
             Ok(task) => {
                 let mut files = o.downloaded;
                 if files.is_none() {
-                    if let Some(dir) = &args.output {
-                        match download_task(&client, &task, dir).await {
+                    if let Some(dir) = &out {
+                        match download_task(&client, &task, dir.path()).await {
                             Ok(d) => files = Some(d),
                             Err(e) => {
                                 results.push(json!({"idempotency_key": key, "error": e.to_json()["error"].clone()}));
@@ -101,7 +106,10 @@ pub async fn resume(ctx: &Ctx, args: &ResumeArgs) -> Result<(), CliError> {
                 }
             }
             Err(e) => {
-                let e = from_http(e);
+                let e = match &o.task_id {
+                    Some(id) => after_charge(e, id, None, None),
+                    None => from_http(e),
+                };
                 if ui.is_json() {
                     results.push(json!({
                         "idempotency_key": key,
