@@ -42,6 +42,8 @@ struct Inner {
 struct Plan {
     label: Option<String>,
     expected: Option<Duration>,
+    /// How long it has been running already (a task found in the journal).
+    already: Duration,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -188,7 +190,25 @@ impl Ui {
     /// Announces a render: its label (a batch job's name) and how long it should take
     /// here; `key` is the submit's idempotency key or the task id.
     pub fn plan(&self, key: &str, label: Option<String>, expected: Option<Duration>) {
-        lock(&self.0.plans).insert(key.to_owned(), Plan { label, expected });
+        self.plan_running(key, label, expected, Duration::ZERO);
+    }
+
+    /// [`Ui::plan`] for a render that has been running for `already`.
+    pub fn plan_running(
+        &self,
+        key: &str,
+        label: Option<String>,
+        expected: Option<Duration>,
+        already: Duration,
+    ) {
+        lock(&self.0.plans).insert(
+            key.to_owned(),
+            Plan {
+                label,
+                expected,
+                already,
+            },
+        );
     }
 
     /// The label of a render: its planned name, else the task id.
@@ -218,14 +238,14 @@ impl Ui {
         if bars.contains_key(task_id) {
             return;
         }
-        let expected = plan.expected;
+        let (expected, already) = (plan.expected, plan.already);
         let style =
             ProgressStyle::with_template("{spinner:.cyan} {prefix:.bold} {render} {msg:.dim}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner())
                 .with_key(
                     "render",
                     move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                        let _ = w.write_str(&render_text(state.elapsed(), expected));
+                        let _ = w.write_str(&render_text(state.elapsed() + already, expected));
                     },
                 );
         let bar = self.0.multi.add(ProgressBar::new_spinner());

@@ -326,8 +326,9 @@ pub async fn wait(ctx: &Ctx, args: &WaitArgs) -> Result<(), CliError> {
     let (expected, elapsed, key) = journal_hint(journal.as_ref(), &args.id);
     let id = TaskId::from(args.id.as_str());
     let started = Instant::now();
+    // Elapsed as the journal knows it (real time), against the expected time here.
     ctx.ui
-        .plan(&args.id, None, Some(ctx.expected_here(expected)));
+        .plan_running(&args.id, None, Some(ctx.expected_here(expected)), elapsed);
     ctx.ui.render_status(&args.id, "waiting");
     let task = or_ctrl_c(
         client.wait(&id, ctx.wait_options(expected, elapsed)),
