@@ -124,6 +124,43 @@ fn give_globals(mut cmd: Command, parent: &str, globals: &[Arg]) -> Command {
     cmd
 }
 
+/// Which commands take which global options, from [`groups`] (so it cannot go stale).
+fn who_takes_what() -> String {
+    let root = Cli::command();
+    let commands: Vec<String> = root
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    let mut out = String::from("Which commands take which:\n");
+    for (what, group) in [
+        ("output", OUTPUT),
+        ("the API", CONNECT),
+        ("waiting", WAIT),
+        ("the journal", JOURNAL),
+    ] {
+        let flags: Vec<String> = group
+            .iter()
+            .filter_map(|id| {
+                root.get_arguments()
+                    .find(|a| a.get_id() == *id)
+                    .and_then(|a| a.get_long())
+                    .map(|l| format!("--{l}"))
+            })
+            .collect();
+        let takers: Vec<&str> = commands
+            .iter()
+            .filter(|c| applies(c, group[0]))
+            .map(String::as_str)
+            .collect();
+        out.push_str(&format!(
+            "  {what}: {}\n    taken by {}\n",
+            flags.join(", "),
+            takers.join(", ")
+        ));
+    }
+    out
+}
+
 /// `seedance help globals`: every global option, with what it applies to.
 pub fn globals_help() -> String {
     let cmd = GlobalArgs::augment_args(
@@ -132,24 +169,12 @@ pub fn globals_help() -> String {
                 "Global options: accepted before or after the command; each is also a \
                  SEEDANCE_* variable (flag > variable > profile > default).",
             )
-            .after_help(
-                "Which commands take which:\n  \
-                 --json, --quiet, --verbose          every command\n  \
-                 --profile, --api-key, --base-url, --timeout, --connect-timeout,\n  \
-                 --max-retries, --rate-limit, --media-rate-limit, --budget\n                                      \
-                 generate, status, wait, download, resume, batch, budget, config\n  \
-                 --expected-render, --poll-interval, --poll-max-interval,\n  \
-                 --render-time-scale, --wait-timeout, --journal, --no-journal\n                                      \
-                 generate, wait, resume, batch, config\n\
-                 `prompt`, `demo`, `emulator`, `completions` and `man` need no network: they \
-                 take only the first line.",
-            )
-            .help_template("{about}\n\n{all-args}{after-help}")
+            .help_template("{about}\n\n{all-args}\n")
             .disable_help_flag(true)
             .max_term_width(100),
     );
     let mut cmd = cmd;
-    cmd.render_long_help().to_string()
+    format!("{}\n{}", cmd.render_long_help(), who_takes_what())
 }
 
 /// `seedance help [TOPIC…]`: the long help of the root, of a command, or of the globals.
@@ -203,6 +228,20 @@ mod tests {
         }
         assert!(applies("status", "api_key") && !applies("status", "journal"));
         assert!(applies("generate", "journal") && applies("batch", "wait_timeout"));
+    }
+
+    #[test]
+    fn help_globals_says_who_takes_what() {
+        let text = globals_help();
+        let line = |what: &str| {
+            let at = text.find(&format!("  {what}: ")).unwrap();
+            text[at..].lines().nth(1).unwrap().to_owned()
+        };
+        let api = line("the API");
+        assert!(api.contains("generate") && api.contains("status"), "{api}");
+        assert!(!api.contains("prompt") && !api.contains("demo"), "{api}");
+        assert!(line("output").contains("prompt"));
+        assert!(text.contains("--api-key") && text.contains("SEEDANCE_JOURNAL"));
     }
 
     #[test]
