@@ -600,23 +600,25 @@ pub extern "C" fn seedance_download(
 }
 
 fn job_json(j: &JobRecord) -> serde_json::Value {
-    let (state, task, message) = match &j.state {
-        JobState::Pending => ("pending", None, None),
-        JobState::Submitted => ("submitted", None, None),
-        JobState::Completed { task } => ("completed", serde_json::to_value(task).ok(), None),
-        JobState::Failed { message } => ("failed", None, Some(message.clone())),
-        _ => ("unknown", None, None),
+    let state = j.state.as_str();
+    let task = match j.state {
+        JobState::Completed | JobState::Downloaded => {
+            j.task.as_ref().and_then(|t| serde_json::to_value(t).ok())
+        }
+        _ => None,
     };
+    let message = j.last_error.clone();
+    let request = serde_json::from_str::<serde_json::Value>(&j.request_json).ok();
     serde_json::json!({
         "key": j.key,
         "task_id": j.task_id.as_ref().map(|t| t.to_string()),
         "state": state,
         "task": task,
         "message": message,
-        "request": j.request,
-        "download_dir": j.download_dir.as_ref().map(|d| d.to_string_lossy().into_owned()),
+        "request": request,
+        "download_dir": j.output.as_ref().map(|d| d.to_string_lossy().into_owned()),
         "downloaded": j.downloaded,
-        "created_ms": j.created_ms,
+        "created_ms": j.created_ms(),
         "unfinished": j.is_unfinished(),
     })
 }
@@ -636,7 +638,9 @@ pub extern "C" fn seedance_list_jobs(
             .client
             .async_client()
             .journal()
-            .map(|j| j.jobs().iter().map(job_json).collect())
+            .map(|j| j.jobs().map(|v| v.iter().map(job_json).collect()))
+            .transpose()
+            .map_err(|e| c.fail(&e))?
             .unwrap_or_default();
         Ok(c.redact(&serde_json::Value::Array(jobs).to_string()))
     })

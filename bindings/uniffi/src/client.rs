@@ -480,7 +480,12 @@ impl Client {
     /// Every job of the job store, oldest first.
     pub async fn jobs(&self) -> Result<Vec<JobRecord>, SeedanceError> {
         match self.inner.journal() {
-            Some(j) => Ok(j.jobs().iter().map(JobRecord::from).collect()),
+            Some(j) => Ok(j
+                .jobs()
+                .map_err(|e| self.err(e))?
+                .iter()
+                .filter_map(JobRecord::from_store)
+                .collect()),
             None => Err(SeedanceError::Configuration {
                 detail: "no job store: set ClientSettings.jobStore".into(),
             }),

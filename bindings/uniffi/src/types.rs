@@ -497,28 +497,33 @@ pub struct JobRecord {
     pub unfinished: bool,
 }
 
-impl From<&http::JobRecord> for JobRecord {
-    fn from(j: &http::JobRecord) -> Self {
-        JobRecord {
-            key: j.key.clone(),
-            request: VideoRequest::from(&j.request),
-            download_dir: j.download_dir.as_deref().map(path_string),
-            task_id: j.task_id.as_ref().map(|t| t.as_str().to_owned()),
-            state: match &j.state {
-                http::JobState::Pending => JobState::Pending,
-                http::JobState::Submitted => JobState::Submitted,
-                http::JobState::Completed { task } => JobState::Completed {
+impl JobRecord {
+    /// The record of a stored job; `None` when its request was written by a newer version
+    /// this one cannot read.
+    pub(crate) fn from_store(j: &http::JobRecord) -> Option<Self> {
+        let failed = || JobState::Failed {
+            reason: j.last_error.clone().unwrap_or_else(|| j.state.to_string()),
+        };
+        let state = match (j.state, &j.task) {
+            (http::JobState::Completed | http::JobState::Downloaded, Some(task)) => {
+                JobState::Completed {
                     task: Task::from(&**task),
-                },
-                http::JobState::Failed { message } => JobState::Failed {
-                    reason: message.clone(),
-                },
-                _ => JobState::Submitted,
-            },
+                }
+            }
+            (http::JobState::Failed | http::JobState::Forgotten, _) => failed(),
+            _ if j.task_id.is_some() => JobState::Submitted,
+            _ => JobState::Pending,
+        };
+        Some(JobRecord {
+            key: j.key.clone(),
+            request: VideoRequest::from(j.request.as_ref()?),
+            download_dir: j.output.as_deref().map(path_string),
+            task_id: j.task_id.as_ref().map(|t| t.as_str().to_owned()),
+            state,
             downloaded: j.downloaded.as_ref().map(Downloaded::from),
-            created_ms: j.created_ms,
+            created_ms: j.created_ms(),
             unfinished: j.is_unfinished(),
-        }
+        })
     }
 }
 

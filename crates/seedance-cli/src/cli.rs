@@ -373,8 +373,9 @@ pub struct GlobalArgs {
                          humantime::format_duration(seedance_http::DEFAULT_WAIT_TIMEOUT)))]
     pub wait_timeout: Option<WaitBound>,
 
-    /// The journal of submitted jobs, a JSON Lines file (on by default) [default:
-    /// $XDG_DATA_HOME/seedance/journal.jsonl, i.e. ~/.local/share/seedance/journal.jsonl].
+    /// The job store, a SQLite database shared by every seedance process (on by default;
+    /// a .jsonl path, an old journal, is imported into the .sqlite3 file beside it)
+    /// [default: $XDG_DATA_HOME/seedance/jobs.sqlite3, i.e. ~/.local/share/seedance/jobs.sqlite3].
     #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_JOURNAL", hide_env_values = true, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub journal: Option<PathBuf>,
 
@@ -440,8 +441,15 @@ pub enum Command {
     /// Download a finished task's video and last frame.
     Download(DownloadArgs),
 
-    /// Finish the unfinished jobs of the journal (after a crash, Ctrl-C or --no-wait).
+    /// Finish the unfinished jobs of the job store (after a crash, Ctrl-C or --no-wait).
     Resume(ResumeArgs),
+
+    /// The history of the job store: list (--state, --origin, --since), `jobs show ID|KEY`,
+    /// `jobs forget ID|KEY`.
+    #[command(
+        after_help = "Examples:\n  seedance jobs\n  seedance jobs --state sent --state submitted --json\n  seedance jobs show sd2_abc123\n  seedance jobs forget 3f0c…-key"
+    )]
+    Jobs(JobsArgs),
 
     /// Render many jobs from a JSON Lines file, inside the rate budget; safe to re-run.
     #[command(long_about = BATCH_HELP)]
@@ -779,6 +787,60 @@ pub struct ResumeArgs {
     /// Only list the unfinished jobs; send nothing.
     #[arg(long)]
     pub list: bool,
+}
+
+/// Arguments of `jobs`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct JobsArgs {
+    /// `show` or `forget` a job (without one: the list).
+    #[command(subcommand)]
+    pub action: Option<JobsAction>,
+
+    /// Only jobs in this state (pending, sent, submitted, completed, downloaded, failed,
+    /// interrupted, forgotten); may be repeated.
+    #[arg(long, value_name = "STATE", value_parser = parse_state)]
+    pub state: Vec<seedance_http::JobState>,
+
+    /// Only jobs sent to this API origin (e.g. https://api.example.com).
+    #[arg(long, value_name = "URL")]
+    pub origin: Option<String>,
+
+    /// Only jobs written at most this long ago (e.g. 2h, 3d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub since: Option<Duration>,
+
+    /// Only jobs written at least this long ago.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub before: Option<Duration>,
+
+    /// Only jobs `seedance resume` still has work for.
+    #[arg(long)]
+    pub unfinished: bool,
+}
+
+/// `jobs show` and `jobs forget`.
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// Everything the store knows of a job (by task id, idempotency key or #row).
+    Show {
+        /// A task id, an idempotency key, or a row number (#12).
+        id: String,
+    },
+    /// Put a job aside: kept as history, never resumed (for stuck or unwanted jobs).
+    Forget {
+        /// A task id, an idempotency key, or a row number (#12).
+        id: String,
+    },
+}
+
+pub fn parse_state(s: &str) -> Result<seedance_http::JobState, String> {
+    seedance_http::JobState::parse(&s.to_ascii_lowercase()).ok_or_else(|| {
+        format!(
+            "unknown state {s:?} (pending, sent, submitted, completed, downloaded, failed, \
+             interrupted, forgotten)"
+        )
+    })
 }
 
 /// Arguments of `batch`.

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use seedance_http::{Client, Event, Journal, PollSchedule, WaitOptions};
+use seedance_http::{Client, Event, JobStore, PollSchedule, WaitOptions};
 
 use crate::cli::{GlobalArgs, RateArg, WaitBound};
 use crate::error::{CliError, Exit};
@@ -18,10 +18,11 @@ pub struct Ctx {
     pub ui: Ui,
 }
 
-/// The default journal file: `$XDG_DATA_HOME/seedance/journal.jsonl` (the platform's data
-/// directory elsewhere), or `./.seedance/journal.jsonl` when there is no home.
+/// The default job store: `$XDG_DATA_HOME/seedance/jobs.sqlite3` (the platform's data
+/// directory elsewhere), or `./.seedance/jobs.sqlite3` when there is no home. An old
+/// `journal.jsonl` beside it is imported once.
 pub fn default_journal_path() -> PathBuf {
-    seedance_http::default_data_dir_path().join("journal.jsonl")
+    seedance_http::default_data_dir_path().join(seedance_http::STORE_FILE_NAME)
 }
 
 impl Ctx {
@@ -34,13 +35,13 @@ impl Ctx {
         }
     }
 
-    /// Opens the journal (unless `--no-journal`).
-    pub fn open_journal(&self) -> Result<Option<Journal>, CliError> {
+    /// Opens the job store (unless `--no-journal`).
+    pub fn open_journal(&self) -> Result<Option<JobStore>, CliError> {
         match self.journal_path() {
             None => Ok(None),
-            Some(p) => Journal::open(&p).map(Some).map_err(|e| {
+            Some(p) => JobStore::open(&p).map(Some).map_err(|e| {
                 CliError::local(format!(
-                    "cannot open the journal {}: {e} (choose another with --journal, or --no-journal)",
+                    "cannot open the job store {}: {e} (choose another with --journal, or --no-journal)",
                     p.display()
                 ))
             }),
@@ -63,7 +64,7 @@ impl Ctx {
     }
 
     /// A client from the flags, with the journal when given, reporting progress to the UI.
-    pub fn client_with(&self, journal: Option<Journal>) -> Result<Client, CliError> {
+    pub fn client_with(&self, journal: Option<JobStore>) -> Result<Client, CliError> {
         if let Some(f) = self.g.render_time_scale {
             if !(f.is_finite() && f > 0.0) {
                 return Err(CliError::usage(format!(
@@ -127,7 +128,7 @@ impl Ctx {
     }
 
     /// A client with the journal (unless `--no-journal`).
-    pub fn client(&self) -> Result<(Client, Option<Journal>), CliError> {
+    pub fn client(&self) -> Result<(Client, Option<JobStore>), CliError> {
         let journal = self.open_journal()?;
         Ok((self.client_with(journal.clone())?, journal))
     }

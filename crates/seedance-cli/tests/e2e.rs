@@ -639,10 +639,10 @@ fn the_journal_is_on_by_default_under_the_data_dir() {
     ]);
     let (code, _, err) = run(c);
     assert_eq!(code, 0, "{err}");
-    let journal = dir.path().join("data/seedance/journal.jsonl");
+    let journal = dir.path().join("data/seedance/jobs.sqlite3");
     assert!(
         journal.exists(),
-        "default journal at $XDG_DATA_HOME/seedance/journal.jsonl"
+        "default job store at $XDG_DATA_HOME/seedance/jobs.sqlite3"
     );
 
     // --no-journal writes none, and resume refuses without one.
@@ -657,7 +657,7 @@ fn the_journal_is_on_by_default_under_the_data_dir() {
     ]);
     let (code, _, _) = run(c);
     assert_eq!(code, 0);
-    assert!(!dir2.path().join("data/seedance/journal.jsonl").exists());
+    assert!(!dir2.path().join("data/seedance/jobs.sqlite3").exists());
 
     // The unfinished job is resumed from the default journal.
     let mut c = emu.cmd(dir.path());

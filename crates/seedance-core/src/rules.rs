@@ -42,7 +42,14 @@
 //!   entry under the key — or the message says the first request is still running ("in
 //!   flight", "still", "in progress"…); the retries are bounded in time. Any other 409 is
 //!   final. The message words are [`CONFLICT_BODY_MISMATCH_WORDS`] and
-//!   [`CONFLICT_IN_FLIGHT_WORDS`], read by [`conflict_reason`].
+//!   [`CONFLICT_IN_FLIGHT_WORDS`], read by [`conflict_reason`]. A 409 to a submit that
+//!   may have reached the server before is never taken as "nothing was created" (the
+//!   spec's own wording names both causes at once, and the client re-sends the stored
+//!   bytes): the job stays "may be charged" and `resume` retries the key later
+//!   ([`conflict_leaves_job_open`]).
+//! - R25 the server's idempotency retention is not documented: the client assumes
+//!   [`IDEMPOTENCY_RETENTION`] (24 h). Past it, re-POSTing a job whose answer was lost
+//!   may create and charge a second task, so `resume` does it only when asked to.
 //!
 //! Readings about what arrives from the network (untrusted: the API, a proxy, the CDN)
 //! and about local values; their code is in `untrusted.rs`, re-exported here:
@@ -565,6 +572,22 @@ pub const CONFLICT_IN_FLIGHT_WORDS: &[&str] = &[
     "in progress",
     "processing",
 ];
+
+/// How long the server is assumed to keep an idempotency key (Reading R25): a re-POST
+/// of a job sent longer ago than this may be charged again.
+pub const IDEMPOTENCY_RETENTION: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Whether a final 409 leaves the job open ("may be charged", resumable) rather than
+/// ended (Reading R18): when this same submit may have reached the server before.
+///
+/// ```
+/// use seedance_core::rules::conflict_leaves_job_open;
+/// assert!(conflict_leaves_job_open(true));
+/// assert!(!conflict_leaves_job_open(false));
+/// ```
+pub fn conflict_leaves_job_open(sent_before: bool) -> bool {
+    sent_before
+}
 
 /// What a 409 `idempotency_conflict` is about, read from its message (Reading R18).
 ///

@@ -149,6 +149,10 @@ impl Client {
     pub fn resume(&self) -> Result<Vec<JobOutcome>> {
         self.block_on(self.inner.resume())
     }
+    /// See [`crate::Client::resume_with`].
+    pub fn resume_with(&self, options: crate::ResumeOptions) -> Result<Vec<JobOutcome>> {
+        self.block_on(self.inner.resume_with(options))
+    }
     /// See [`crate::Client::cancel_token`]; cancel it from another thread to stop a
     /// blocking call.
     pub fn cancel_token(&self) -> CancellationToken {

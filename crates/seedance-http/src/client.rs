@@ -17,12 +17,13 @@ use crate::budget::{self, Budget, BudgetStatus, Pool, RateLimit};
 use crate::config::{ClientBuilder, Settings};
 use crate::error::{Error, Result};
 use crate::events::{Callback, Event, EventBus};
-use crate::journal::{JobRecord, JobState, Journal};
 use crate::options::{
-    DownloadOptions, Downloaded, GenerateOptions, PollSchedule, SubmitOptions, WaitOptions,
+    DownloadOptions, Downloaded, GenerateOptions, PollSchedule, ResumeOptions, SubmitOptions,
+    WaitOptions,
 };
 use crate::poller::{task_failed, Poller, Registration};
 use crate::secret::ApiKey;
+use crate::store::{Change, Charge, JobRecord, JobScope, JobState, JobStore};
 use crate::transport::{self, Attempt, Retry};
 use crate::RetryPolicy;
 
@@ -46,7 +47,11 @@ pub(crate) struct Inner {
     pub(crate) expected_render: Option<Duration>,
     /// The bound of a wait whose options set none.
     pub(crate) wait_timeout: Option<Duration>,
-    pub(crate) journal: Option<Journal>,
+    pub(crate) journal: Option<JobStore>,
+    /// The origin and account this client's jobs belong to.
+    pub(crate) scope: JobScope,
+    /// Reading R25: re-POSTs of lost answers older than this need `resubmit_stale`.
+    pub(crate) idempotency_retention: Duration,
     pub(crate) events: EventBus,
     pub(crate) poller: Arc<Poller>,
     cancel: Mutex<CancellationToken>,
@@ -76,7 +81,7 @@ impl std::fmt::Debug for Client {
             .field("base_url", &self.inner.base_url.as_str())
             .field("api_key", &self.inner.key)
             .field("rate_limit", &self.inner.budget.as_ref().map(|b| b.limit()))
-            .field("journal", &self.inner.journal.as_ref().map(Journal::path))
+            .field("journal", &self.inner.journal.as_ref().map(JobStore::path))
             .finish_non_exhaustive()
     }
 }
@@ -163,11 +168,14 @@ fn budget_error(e: budget::BackendError) -> Error {
     Error::Config(format!("the request budget: {e}"))
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
+/// What the attempts of one submit call did.
+#[derive(Default)]
+struct Trace {
+    /// Some attempt may have reached the server.
+    reached: bool,
+    /// Before the last answer, this submit may have reached the server (an earlier
+    /// attempt or process).
+    earlier: bool,
 }
 
 impl Client {
@@ -199,6 +207,7 @@ impl Client {
         let user_agent = HeaderValue::from_str(&s.user_agent)
             .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
         let events = EventBus::new(callbacks);
+        let scope = JobScope::new(s.base_url.as_str(), s.api_key.expose());
         let fingerprint = budget::account_fingerprint(
             &s.base_url.origin().ascii_serialization(),
             s.api_key.expose(),
@@ -239,6 +248,8 @@ impl Client {
                 expected_render: s.expected_render,
                 wait_timeout: s.wait_timeout,
                 journal: s.journal,
+                scope,
+                idempotency_retention: s.idempotency_retention,
                 events,
                 poller: Arc::new(Poller::new(profile)),
                 cancel: Mutex::new(CancellationToken::new()),
@@ -293,9 +304,20 @@ impl Client {
         })
     }
 
-    /// The journal, when one is configured.
-    pub fn journal(&self) -> Option<&Journal> {
+    /// The job store, when one is configured.
+    pub fn journal(&self) -> Option<&JobStore> {
         self.inner.journal.as_ref()
+    }
+
+    /// The job store, when one is configured (the same as [`Client::journal`]).
+    pub fn job_store(&self) -> Option<&JobStore> {
+        self.inner.journal.as_ref()
+    }
+
+    /// The API origin and account (fingerprint) this client's jobs belong to: `resume`
+    /// and job look-ups touch only jobs of this scope.
+    pub fn job_scope(&self) -> &JobScope {
+        &self.inner.scope
     }
 
     /// The API origin in use.
@@ -400,70 +422,193 @@ impl Client {
                 "the idempotency key must be a non-empty visible ASCII string".into(),
             ));
         }
-        // An unfinished journal entry under this key means an earlier process may have
-        // sent it (Reading R18).
-        let sent_before = self
-            .inner
-            .journal
-            .as_ref()
-            .and_then(|j| j.job(&key))
-            .is_some_and(|j| j.is_unfinished());
-        if let Some(j) = &self.inner.journal {
-            j.record_job(&key, request, download_dir)?;
-        }
+        let body = serde_json::to_string(request)
+            .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
+        // A job of this scope under this key that may have been sent before (an earlier
+        // process) counts as "sent before" for Reading R18; its stored body is re-sent.
+        let output = download_dir.or(options.output.as_deref());
+        let (body, sent_before) = match &self.inner.journal {
+            Some(j) => {
+                let r = j.record_job(&self.inner.scope, &key, &body, output)?;
+                (r.body, r.sent_before)
+            }
+            None => (body, false),
+        };
         let task = self
-            .post_submit(request, &key, sent_before, options.cancel.as_ref())
+            .post_submit(
+                body.as_bytes(),
+                request.has_reference_media(),
+                &key,
+                sent_before,
+                options.cancel.as_ref(),
+            )
             .await?;
         Ok((task, key))
     }
 
-    /// POSTs with retries and records the outcome in the journal.
+    fn store_update(&self, key: &str, change: Change<'_>) -> Result<()> {
+        match &self.inner.journal {
+            Some(j) => j.update(&self.inner.scope, key, &change),
+            None => Ok(()),
+        }
+    }
+
+    /// POSTs with retries and records each step and the outcome in the store.
     async fn post_submit(
         &self,
-        request: &VideoRequest,
+        body: &[u8],
+        media: bool,
         key: &str,
         sent_before: bool,
         cancel: Option<&CancellationToken>,
     ) -> Result<Task> {
+        // Written before the first byte leaves: a crash from here on may have charged.
+        self.store_update(
+            key,
+            Change {
+                state: Some(JobState::Sent),
+                charge: Some(Charge::MayBeCharged),
+                only_from: &[JobState::Pending, JobState::Sent, JobState::Interrupted],
+                ..Change::default()
+            },
+        )?;
+        let mut trace = Trace {
+            reached: sent_before,
+            earlier: sent_before,
+        };
         let result = self
-            .post_with_retries(request, key, sent_before, cancel)
+            .post_with_retries(body, media, key, sent_before, cancel, &mut trace)
             .await;
-        if let Some(j) = &self.inner.journal {
-            match &result {
-                Ok(task) => {
-                    j.record_task(key, &task.id)?;
-                    if task.status == TaskStatus::Completed {
-                        j.record_completed(key, task)?;
-                    } else if task.status.is_failure() {
-                        j.record_failed(key, &task_failed(task).to_string())?;
-                    }
-                }
-                // Refused for good (nothing was created): the job is over.
-                Err(
-                    e @ Error::Api {
-                        status: 400 | 401 | 402 | 404 | 409,
-                        ..
+        let reached = trace.reached;
+        if self.inner.journal.is_none() {
+            return result;
+        }
+        match result {
+            Ok(task) => {
+                self.store_update(
+                    key,
+                    Change {
+                        state: Some(JobState::Submitted),
+                        charge: Some(Charge::Charged),
+                        task_id: Some(&task.id),
+                        ..Change::default()
                     },
-                ) => {
-                    j.record_failed(key, &e.to_string())?;
+                )?;
+                if task.status == TaskStatus::Completed {
+                    self.store_update(
+                        key,
+                        Change {
+                            state: Some(JobState::Completed),
+                            task: Some(&task),
+                            ..Change::default()
+                        },
+                    )?;
+                } else if task.status.is_failure() {
+                    let e = task_failed(&task).to_string();
+                    self.store_update(
+                        key,
+                        Change {
+                            state: Some(JobState::Failed),
+                            task: Some(&task),
+                            last_error: Some(&e),
+                            ..Change::default()
+                        },
+                    )?;
                 }
-                Err(_) => {} // unknown fate: stays pending, `resume` re-POSTs with the key
+                Ok(task)
+            }
+            // Reading R18: a 409 to a submit that may have reached the server before is
+            // never final: the job stays "may be charged" for `resume`.
+            Err(e @ Error::Api { status: 409, .. })
+                if seedance_core::rules::conflict_leaves_job_open(trace.earlier) =>
+            {
+                let e = may_be_charged(e, key);
+                self.keep_open(key, &e)?;
+                Err(e)
+            }
+            // Refused (nothing was created): the job is over, not charged.
+            Err(
+                e @ Error::Api {
+                    status: 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422,
+                    ..
+                },
+            ) => {
+                let m = e.to_string();
+                self.store_update(
+                    key,
+                    Change {
+                        state: Some(JobState::Failed),
+                        charge: Some(Charge::RefusedNotCharged),
+                        last_error: Some(&m),
+                        ..Change::default()
+                    },
+                )?;
+                Err(e)
+            }
+            Err(Error::Cancelled) => {
+                self.store_update(
+                    key,
+                    Change {
+                        state: Some(JobState::Interrupted),
+                        charge: Some(if reached {
+                            Charge::MayBeCharged
+                        } else {
+                            Charge::NeverSent
+                        }),
+                        ..Change::default()
+                    },
+                )?;
+                Err(Error::Cancelled)
+            }
+            // Provably never reached a server: nothing charged, the job is over (the
+            // caller saw it fail; `resume` does not send it later).
+            Err(e) if !reached => {
+                let m = e.to_string();
+                self.store_update(
+                    key,
+                    Change {
+                        state: Some(JobState::Failed),
+                        charge: Some(Charge::NeverSent),
+                        last_error: Some(&m),
+                        ..Change::default()
+                    },
+                )?;
+                Err(e)
+            }
+            // Unknown fate: stays sent ("may be charged"), `resume` re-POSTs with the key.
+            Err(e) => {
+                let e = may_be_charged(e, key);
+                self.keep_open(key, &e)?;
+                Err(e)
             }
         }
-        result
     }
 
+    fn keep_open(&self, key: &str, e: &Error) -> Result<()> {
+        let m = e.to_string();
+        self.store_update(
+            key,
+            Change {
+                state: Some(JobState::Sent),
+                charge: Some(Charge::MayBeCharged),
+                last_error: Some(&m),
+                only_from: &[JobState::Pending, JobState::Sent, JobState::Interrupted],
+                ..Change::default()
+            },
+        )
+    }
+
+    /// `reached` becomes true once an attempt may have reached the server.
     async fn post_with_retries(
         &self,
-        request: &VideoRequest,
+        body: &[u8],
+        media: bool,
         key: &str,
         mut sent_before: bool,
         cancel: Option<&CancellationToken>,
+        trace: &mut Trace,
     ) -> Result<Task> {
         let inner = &self.inner;
-        let body = serde_json::to_vec(request)
-            .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
-        let media = request.has_reference_media();
         let token = self.cancel_token();
         let mut retries = 0u32;
         let mut conflicts = 0u32;
@@ -480,7 +625,7 @@ impl Client {
                     inner,
                     Method::POST,
                     seedance_core::rules::SUBMIT_PATH,
-                    Some(&body),
+                    Some(body),
                     Some(key),
                     held,
                     false,
@@ -489,8 +634,17 @@ impl Client {
             };
             let result = tokio::select! {
                 r = send => r,
-                _ = cancelled(&token, cancel) => return Err(Error::Cancelled),
+                _ = cancelled(&token, cancel) => {
+                    // it may have left already
+                    trace.reached = true;
+                    return Err(Error::Cancelled);
+                }
             };
+            let unsent = matches!(&result, Err(e) if e.unsent);
+            trace.earlier = sent_before;
+            if !unsent {
+                trace.reached = true;
+            }
             let (error, delay, counted) = match transport::classify(inner, result) {
                 Attempt::Task(task) => {
                     tracing::info!(task_id = %task.id, "submitted");
@@ -555,7 +709,7 @@ impl Client {
                 delay,
                 attempt: retries + conflicts,
             });
-            sent_before = true;
+            sent_before |= !unsent;
             self.sleep_or_cancel(delay, &token, cancel).await?;
         }
     }
@@ -632,15 +786,45 @@ impl Client {
             _ = cancelled(&token, options.cancel.as_ref()) => Err(Error::Cancelled),
         };
         drop(guard);
+        // Only a job of this client's origin and account is touched: a 404 from another
+        // server says nothing about a task of this one.
         if let Some(j) = &self.inner.journal {
-            if let Some(key) = j.key_for_task(id) {
-                match &result {
-                    Ok(task) => j.record_completed(&key, task)?,
-                    Err(e @ Error::TaskFailed { .. }) => j.record_failed(&key, &e.to_string())?,
-                    Err(e @ Error::Api { status: 404, .. }) => {
-                        j.record_failed(&key, &e.to_string())?
+            if let Some(job) = j.job_for_task(&self.inner.scope, id)? {
+                const OPEN: &[JobState] = &[
+                    JobState::Pending,
+                    JobState::Sent,
+                    JobState::Submitted,
+                    JobState::Interrupted,
+                    JobState::Completed,
+                ];
+                let m = result.as_ref().err().map(ToString::to_string);
+                let change = match &result {
+                    Ok(task) => Some(Change {
+                        state: Some(JobState::Completed),
+                        task: Some(task),
+                        only_from: OPEN,
+                        ..Change::default()
+                    }),
+                    Err(Error::TaskFailed { .. } | Error::Api { status: 404, .. }) => {
+                        Some(Change {
+                            state: Some(JobState::Failed),
+                            last_error: m.as_deref(),
+                            only_from: OPEN,
+                            ..Change::default()
+                        })
                     }
-                    Err(_) => {}
+                    Err(Error::Cancelled) => Some(Change {
+                        state: Some(JobState::Interrupted),
+                        only_from: &[JobState::Submitted],
+                        ..Change::default()
+                    }),
+                    Err(_) => Some(Change {
+                        last_error: m.as_deref(),
+                        ..Change::default()
+                    }),
+                };
+                if let Some(c) = change {
+                    j.update_row(job.id, &c)?;
                 }
             }
         }
@@ -745,101 +929,182 @@ impl Client {
         if let (Ok(task), Some(dir)) = (&outcome.result, download_dir) {
             match self.download(task, &dir, download).await {
                 Ok(d) => {
-                    if let Some(j) = &self.inner.journal {
-                        if let Err(e) = j.record_downloaded(&outcome.key, &d) {
-                            outcome.result = Err(e);
-                        }
+                    let r = self.store_update(
+                        &outcome.key,
+                        Change {
+                            state: Some(JobState::Downloaded),
+                            downloaded: Some(&d),
+                            ..Change::default()
+                        },
+                    );
+                    if let Err(e) = r {
+                        outcome.result = Err(e);
                     }
                     outcome.downloaded = Some(d);
                 }
-                Err(e) => outcome.result = Err(e),
+                Err(e) => {
+                    let m = e.to_string();
+                    // stays completed: `resume` downloads again
+                    let _ = self.store_update(
+                        &outcome.key,
+                        Change {
+                            last_error: Some(&m),
+                            ..Change::default()
+                        },
+                    );
+                    outcome.result = Err(e);
+                }
             }
         }
         outcome
     }
 
-    /// Re-attaches to every unfinished job of the journal (Promise 4), concurrently: a
-    /// job whose task id was never heard is re-POSTed with its key (the server replays:
-    /// no second charge); a submitted one is waited for; a completed one whose download
-    /// was asked for is downloaded.
+    /// Re-attaches to every unfinished job of this client's origin and account in the
+    /// store (Promise 4), concurrently: a job whose task id was never heard is re-POSTed
+    /// with its key and its stored body (the server replays: no second charge); a
+    /// submitted one is waited for; a completed one whose download was asked for is
+    /// downloaded. Jobs of other origins or accounts are left alone; a job whose submit
+    /// never reached a server or was refused is not sent. See [`Client::resume_with`].
     pub async fn resume(&self) -> Result<Vec<JobOutcome>> {
-        let Some(journal) = &self.inner.journal else {
-            return Err(Error::Config("resume needs a journal".into()));
+        self.resume_with(ResumeOptions::default()).await
+    }
+
+    /// [`Client::resume`] with options: a job whose answer was lost longer ago than the
+    /// idempotency retention ([`ClientBuilder::idempotency_retention`], Reading R25) is
+    /// re-POSTed only with [`ResumeOptions::resubmit_stale`] (else its outcome says why).
+    pub async fn resume_with(&self, options: ResumeOptions) -> Result<Vec<JobOutcome>> {
+        let Some(store) = &self.inner.journal else {
+            return Err(Error::Config("resume needs a job store".into()));
         };
-        let jobs = journal.unfinished();
-        let futures = jobs.into_iter().map(|job| self.resume_job(job));
+        // Jobs imported from an old journal recorded no origin: the first resume adopts them.
+        store.adopt_unscoped(&self.inner.scope)?;
+        let jobs: Vec<JobRecord> = store
+            .unfinished()?
+            .into_iter()
+            .filter(|j| j.scope == self.inner.scope)
+            .collect();
+        let futures = jobs
+            .into_iter()
+            .map(|job| self.resume_job(job, options.resubmit_stale));
         Ok(futures_util::future::join_all(futures).await)
     }
 
-    async fn resume_job(&self, job: JobRecord) -> JobOutcome {
-        let elapsed = Duration::from_millis(now_ms().saturating_sub(job.created_ms));
+    async fn resume_job(&self, job: JobRecord, resubmit_stale: bool) -> JobOutcome {
+        let now_ms = crate::store::now_ms();
+        let elapsed = Duration::from_millis(now_ms.saturating_sub(job.times.created_ms));
         let expected = self
             .inner
             .expected_render
-            .unwrap_or_else(|| Duration::from_secs_f64(job.request.expected_render_secs()));
+            .or_else(|| job.expected_render())
+            .unwrap_or(self.inner.schedule.default_expected);
         let wait = WaitOptions::default().expected_render(expected).elapsed(
             seedance_core::rules::scale_duration(elapsed, self.inner.schedule.time_scale),
         );
         let now = Instant::now();
-        match job.state {
-            JobState::Pending => match self.post_submit(&job.request, &job.key, true, None).await {
-                Ok(task) => {
-                    let now = Instant::now();
-                    self.finish(
-                        job.key,
-                        task,
-                        wait.elapsed(Duration::ZERO),
-                        now,
-                        job.download_dir,
-                        DownloadOptions::default(),
+        let failed = |key: String, task_id: Option<TaskId>, e: Error| JobOutcome {
+            key,
+            task_id,
+            result: Err(e),
+            downloaded: None,
+        };
+        let task = match (job.state, job.task_id.clone(), job.task.clone()) {
+            (JobState::Completed, _, Some(task)) => *task,
+            (JobState::Submitted | JobState::Interrupted | JobState::Completed, Some(id), _) => {
+                Task::new(id, TaskStatus::Processing)
+            }
+            (JobState::Pending | JobState::Sent | JobState::Interrupted, None, _) => {
+                let sent_before = job.charge != Charge::NeverSent;
+                let since = job.times.sent_ms.unwrap_or(job.times.created_ms);
+                let age = Duration::from_millis(now_ms.saturating_sub(since));
+                if sent_before && age > self.inner.idempotency_retention && !resubmit_stale {
+                    return failed(
+                        job.key.clone(),
+                        None,
+                        Error::Journal(format!(
+                            "job {key}: its submit went out {age} ago and no answer was heard; that is \
+                             longer than the server is assumed to remember its idempotency key ({ret}), \
+                             so sending it again may create and charge a second task: not sent \
+                             (resume with --resubmit-stale to send it anyway, or `seedance jobs forget {key}`)",
+                            key = job.key,
+                            age = humantime::format_duration(Duration::from_secs(age.as_secs())),
+                            ret = humantime::format_duration(self.inner.idempotency_retention),
+                        )),
+                    );
+                }
+                let media = job
+                    .request
+                    .as_ref()
+                    .is_none_or(VideoRequest::has_reference_media);
+                match self
+                    .post_submit(
+                        job.request_json.as_bytes(),
+                        media,
+                        &job.key,
+                        sent_before,
+                        None,
                     )
                     .await
+                {
+                    Ok(task) => {
+                        let now = Instant::now();
+                        return self
+                            .finish(
+                                job.key,
+                                task,
+                                wait.elapsed(Duration::ZERO),
+                                now,
+                                job.output,
+                                DownloadOptions::default(),
+                            )
+                            .await;
+                    }
+                    Err(e) => return failed(job.key, None, e),
                 }
-                Err(e) => JobOutcome {
-                    key: job.key,
-                    task_id: None,
-                    result: Err(e),
-                    downloaded: None,
-                },
-            },
-            JobState::Submitted => {
-                let Some(id) = job.task_id else {
-                    return JobOutcome {
-                        key: job.key,
-                        task_id: None,
-                        result: Err(Error::Journal("submitted job without a task id".into())),
-                        downloaded: None,
-                    };
-                };
-                let task = Task::new(id, TaskStatus::Processing);
-                self.finish(
-                    job.key,
-                    task,
-                    wait,
-                    now,
-                    job.download_dir,
-                    DownloadOptions::default(),
-                )
-                .await
             }
-            JobState::Completed { task } => {
-                self.finish(
-                    job.key,
-                    *task,
-                    wait,
-                    now,
-                    job.download_dir,
-                    DownloadOptions::default(),
+            (state, task_id, _) => {
+                return failed(
+                    job.key.clone(),
+                    task_id,
+                    Error::Journal(format!(
+                        "job {} is {state} without what resuming it needs",
+                        job.key
+                    )),
                 )
-                .await
             }
-            JobState::Failed { message } => JobOutcome {
-                key: job.key,
-                task_id: job.task_id,
-                result: Err(Error::Journal(format!("job already failed: {message}"))),
-                downloaded: None,
-            },
+        };
+        self.finish(
+            job.key,
+            task,
+            wait,
+            now,
+            job.output,
+            DownloadOptions::default(),
+        )
+        .await
+    }
+}
+
+/// Adds to a submit's error that it may have been charged, with its key and the way on.
+fn may_be_charged(e: Error, key: &str) -> Error {
+    let note = format!(
+        " — the submit (idempotency key {key}) may have reached the server and may be charged; \
+         the job is kept: `seedance resume` finishes it later with the same key, without paying again"
+    );
+    match e {
+        Error::Transport(m) => Error::Transport(m + &note),
+        Error::Api {
+            status,
+            mut error,
+            retry_after,
+        } => {
+            error.message.push_str(&note);
+            Error::Api {
+                status,
+                error,
+                retry_after,
+            }
         }
+        other => other,
     }
 }
 

@@ -8,9 +8,9 @@ use crate::budget::{BudgetScope, RateLimit};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::{Callback, Event};
-use crate::journal::Journal;
 use crate::options::PollSchedule;
 use crate::secret::ApiKey;
+use crate::store::JobStore;
 use crate::RetryPolicy;
 
 /// The default per-request timeout (connect + response) of API calls.
@@ -37,7 +37,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// | `SEEDANCE_POLL_MAX_INTERVAL` | [`PollSchedule::max_interval`] | `30s` |
 /// | `SEEDANCE_EXPECTED_RENDER` | [`expected_render`](ClientBuilder::expected_render) | `3m` |
 /// | `SEEDANCE_WAIT_TIMEOUT` | [`wait_timeout`](ClientBuilder::wait_timeout), or `none` | `45m` |
-/// | `SEEDANCE_JOURNAL` | [`journal_path`](ClientBuilder::journal_path) | `~/.seedance/journal.jsonl` |
+/// | `SEEDANCE_JOURNAL` | [`journal_path`](ClientBuilder::journal_path) | none (the CLI: `$XDG_DATA_HOME/seedance/jobs.sqlite3`) |
 ///
 /// Durations are seconds (`90`, `2.5`) or human forms (`90s`, `5m`, `1h30m`); budgets are
 /// `N/WINDOW` (`30/60s`, `30/1m`) or `off`. One parser reads them all ([`crate::env`]),
@@ -79,9 +79,10 @@ pub struct ClientBuilder {
     pub(crate) max_download_bytes: Option<u64>,
     pub(crate) download_deadline: Option<Duration>,
     pub(crate) http_client: Option<reqwest::Client>,
-    pub(crate) journal: Option<Journal>,
+    pub(crate) journal: Option<JobStore>,
     pub(crate) journal_path: Option<PathBuf>,
     pub(crate) render_profile: Option<Option<PathBuf>>,
+    pub(crate) idempotency_retention: Option<Duration>,
     pub(crate) callbacks: Vec<Callback>,
     pub(crate) no_env: bool,
 }
@@ -116,8 +117,9 @@ pub(crate) struct Settings {
     pub(crate) expected_render: Option<Duration>,
     pub(crate) wait_timeout: Option<Duration>,
     pub(crate) user_agent: String,
-    pub(crate) journal: Option<Journal>,
+    pub(crate) journal: Option<JobStore>,
     pub(crate) render_profile: Option<PathBuf>,
+    pub(crate) idempotency_retention: Duration,
 }
 
 /// Reads variable `name` with `parse` (the one parser of [`crate::env`]).
@@ -254,12 +256,14 @@ impl ClientBuilder {
         self.http_client = Some(c);
         self
     }
-    /// A durable journal (Promise 4).
-    pub fn journal(mut self, j: Journal) -> Self {
+    /// The job store (Promise 4): every job is written there before its submit is sent.
+    pub fn journal(mut self, j: JobStore) -> Self {
         self.journal = Some(j);
         self
     }
-    /// Opens the journal at this path at build time (else `SEEDANCE_JOURNAL`).
+    /// Opens the job store at this path at build time (else `SEEDANCE_JOURNAL`). A
+    /// `.jsonl` path (an old journal) opens the `.sqlite3` file next to it and imports
+    /// the journal once.
     pub fn journal_path(mut self, p: impl Into<PathBuf>) -> Self {
         self.journal_path = Some(p.into());
         self
@@ -271,6 +275,14 @@ impl ClientBuilder {
     /// the file is written atomically while waits run and when the last one ends.
     pub fn render_profile(mut self, path: Option<PathBuf>) -> Self {
         self.render_profile = Some(path);
+        self
+    }
+    /// How long after its submit a job whose answer was lost is re-POSTed by
+    /// [`crate::Client::resume`] without asking (default
+    /// [`seedance_core::rules::IDEMPOTENCY_RETENTION`], 24 h: the server's assumed
+    /// idempotency retention). Older ones need [`crate::ResumeOptions::resubmit_stale`].
+    pub fn idempotency_retention(mut self, d: Duration) -> Self {
+        self.idempotency_retention = Some(d);
         self
     }
     /// A progress callback (may be given several times). Called on the task that
@@ -409,9 +421,9 @@ impl ClientBuilder {
             .unwrap_or_else(|| format!("seedance-http/{}", env!("CARGO_PKG_VERSION")));
         let journal = match (self.journal.take(), self.journal_path.take()) {
             (Some(j), _) => Some(j),
-            (None, Some(p)) => Some(Journal::open(p)?),
+            (None, Some(p)) => Some(JobStore::open(p)?),
             (None, None) => match env("SEEDANCE_JOURNAL") {
-                Some(p) => Some(Journal::open(p)?),
+                Some(p) => Some(JobStore::open(p)?),
                 None => None,
             },
         };
@@ -459,6 +471,9 @@ impl ClientBuilder {
             user_agent,
             journal,
             render_profile,
+            idempotency_retention: self
+                .idempotency_retention
+                .unwrap_or(seedance_core::rules::IDEMPOTENCY_RETENTION),
         })
     }
 }

@@ -13,7 +13,8 @@
 //!    when the budget binds, each slot goes to the task most likely done; render times
 //!    learned and kept in the data dir; all waits share one poller; progress events as
 //!    callback and stream.
-//! 4. **Nothing lost.** An optional crash-safe journal; `resume` re-attaches.
+//! 4. **Nothing lost.** A job store (SQLite, shared by every process) records each job
+//!    before its submit is sent; `resume` re-attaches.
 //! 5. **Bad input never leaves; the key stays secret.** Validation before any byte is
 //!    sent, optional preflight of reference URLs, the key only to the API origin (and
 //!    the same site over https after a redirect), never in Debug/Display/logs.
@@ -59,6 +60,7 @@ mod profile;
 mod render_dist;
 mod schedule;
 mod secret;
+mod store;
 mod transport;
 pub mod tuning;
 
@@ -73,13 +75,18 @@ pub use datadir::{data_dir, default_data_dir_path, ensure_private_dir};
 pub use error::{Error, ErrorKind, Result};
 pub use error_class::ErrorClass;
 pub use events::Event;
-pub use journal::{JobRecord, JobState, Journal};
 pub use options::{
-    DownloadOptions, Downloaded, GenerateOptions, PollSchedule, SubmitOptions, WaitOptions,
-    DEFAULT_WAIT_TIMEOUT,
+    DownloadOptions, Downloaded, GenerateOptions, PollSchedule, ResumeOptions, SubmitOptions,
+    WaitOptions, DEFAULT_WAIT_TIMEOUT,
 };
 pub use output::{is_output_dir, OutputTarget, VIDEO_EXTENSION};
 pub use secret::ApiKey;
+#[allow(deprecated)]
+pub use store::Journal;
+pub use store::{
+    account_fingerprint, Charge, JobFilter, JobList, JobRecord, JobScope, JobState, JobStore,
+    JobTimes, UnreadableJob, STORE_FILE_NAME,
+};
 pub use tokio_util::sync::CancellationToken;
 
 /// The README's Rust example is compiled as a doc test, so it cannot go stale.

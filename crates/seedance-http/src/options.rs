@@ -158,6 +158,9 @@ pub struct SubmitOptions {
     pub preflight: bool,
     /// Stops the submit (and its retries) when cancelled.
     pub cancel: Option<CancellationToken>,
+    /// Where the outputs are meant to go, recorded (made absolute) with the job in the
+    /// store, so that `resume` downloads there (the submit itself downloads nothing).
+    pub output: Option<PathBuf>,
 }
 
 impl SubmitOptions {
@@ -177,6 +180,36 @@ impl SubmitOptions {
     #[must_use]
     pub fn cancel(mut self, token: CancellationToken) -> Self {
         self.cancel = Some(token);
+        self
+    }
+    /// Records where the outputs go (see [`SubmitOptions::output`]).
+    #[must_use]
+    pub fn output(mut self, path: impl Into<PathBuf>) -> Self {
+        self.output = Some(path.into());
+        self
+    }
+}
+
+/// Options of [`crate::Client::resume_with`].
+///
+/// ```
+/// let o = seedance_http::ResumeOptions::default().resubmit_stale(true);
+/// assert!(o.resubmit_stale);
+/// ```
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ResumeOptions {
+    /// Re-POST jobs whose answer was lost longer ago than the idempotency retention
+    /// ([`crate::ClientBuilder::idempotency_retention`]): the server may have forgotten
+    /// the key, so this may create and charge a second task.
+    pub resubmit_stale: bool,
+}
+
+impl ResumeOptions {
+    /// Sets [`ResumeOptions::resubmit_stale`].
+    #[must_use]
+    pub fn resubmit_stale(mut self, on: bool) -> Self {
+        self.resubmit_stale = on;
         self
     }
 }

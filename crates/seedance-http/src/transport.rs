@@ -57,6 +57,9 @@ pub(crate) enum Retry {
 pub(crate) struct SendError {
     pub(crate) error: Error,
     pub(crate) retryable: bool,
+    /// Provably nothing reached the API (refused or unreachable before the first byte,
+    /// or stopped before sending): a submit that failed so charged nothing.
+    pub(crate) unsent: bool,
 }
 
 impl SendError {
@@ -64,6 +67,7 @@ impl SendError {
         SendError {
             error,
             retryable: true,
+            unsent: false,
         }
     }
 
@@ -71,7 +75,13 @@ impl SendError {
         SendError {
             error,
             retryable: false,
+            unsent: false,
         }
+    }
+
+    fn unsent(mut self) -> Self {
+        self.unsent = true;
+        self
     }
 }
 
@@ -195,10 +205,9 @@ pub(crate) async fn send(
     mut held: Vec<Permit>,
     general_held: bool,
 ) -> Result<RawResponse, SendError> {
-    let mut url = inner
-        .base_url
-        .join(path)
-        .map_err(|e| SendError::final_(Error::Config(format!("bad path {path:?}: {e}"))))?;
+    let mut url = inner.base_url.join(path).map_err(|e| {
+        SendError::final_(Error::Config(format!("bad path {path:?}: {e}"))).unsent()
+    })?;
     for hop in 0..=MAX_REDIRECTS {
         if hop > 0 || !general_held {
             if let Some(b) = &inner.budget {
@@ -217,6 +226,7 @@ pub(crate) async fn send(
                 SendError::final_(Error::Config(
                     "the idempotency key is not a valid header value".into(),
                 ))
+                .unsent()
             })?;
             req = req.header("Idempotency-Key", v);
         }
@@ -238,6 +248,9 @@ pub(crate) async fn send(
                     let unsent = if hop == 0 { held.len() } else { 1 };
                     for p in held.iter_mut().rev().take(unsent) {
                         p.not_sent();
+                    }
+                    if hop == 0 {
+                        return Err(SendError::retryable(transport_error(inner, &e)).unsent());
                     }
                 }
                 return Err(SendError::retryable(transport_error(inner, &e)));
@@ -302,7 +315,9 @@ pub(crate) async fn send(
 pub(crate) fn classify(inner: &Inner, result: Result<RawResponse, SendError>) -> Attempt {
     let resp = match result {
         Ok(r) => r,
-        Err(SendError { error, retryable }) => {
+        Err(SendError {
+            error, retryable, ..
+        }) => {
             let retry = if retryable { Retry::Backoff } else { Retry::No };
             return Attempt::Failed { error, retry };
         }

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use seedance_core::{Task, TaskId, TaskStatus, VideoRequest};
 use seedance_http::{
-    Client, DownloadOptions, Downloaded, GenerateOptions, Journal, OutputTarget, SubmitOptions,
+    Client, DownloadOptions, Downloaded, GenerateOptions, JobScope, JobStore, OutputTarget,
+    SubmitOptions,
 };
 use serde_json::{json, Value};
 
@@ -158,9 +159,9 @@ pub fn after_charge(
 
 /// Names the job an interruption leaves behind: its key and, when the journal heard it,
 /// its task id (the render goes on, and is paid).
-fn name_job(e: CliError, journal: Option<&Journal>, key: &str) -> CliError {
+fn name_job(e: CliError, journal: Option<&JobStore>, scope: &JobScope, key: &str) -> CliError {
     let task_id = journal
-        .and_then(|j| j.job(key))
+        .and_then(|j| j.job(scope, key).ok().flatten())
         .and_then(|r| r.task_id)
         .map(|t| t.to_string());
     let what = match &task_id {
@@ -176,11 +177,8 @@ fn name_job(e: CliError, journal: Option<&Journal>, key: &str) -> CliError {
 }
 
 /// The credits the journal saw charged for a job, when it knows.
-fn journaled_credits(journal: Option<&Journal>, key: &str) -> Option<u64> {
-    match journal?.job(key)?.state {
-        seedance_http::JobState::Completed { task } => task.credits_used,
-        _ => None,
-    }
+fn journaled_credits(journal: Option<&JobStore>, scope: &JobScope, key: &str) -> Option<u64> {
+    journal?.job(scope, key).ok()??.task?.credits_used
 }
 
 async fn or_ctrl_c<T>(
@@ -194,8 +192,12 @@ async fn or_ctrl_c<T>(
 }
 
 /// The downloaded files the journal recorded for a job, when they are still on disk.
-pub fn journaled_files(journal: Option<&Journal>, key: &str) -> Option<Downloaded> {
-    let d = journal?.job(key)?.downloaded?;
+pub fn journaled_files(
+    journal: Option<&JobStore>,
+    scope: &JobScope,
+    key: &str,
+) -> Option<Downloaded> {
+    let d = journal?.job(scope, key).ok()??.downloaded?;
     d.video.exists().then_some(d)
 }
 
@@ -267,13 +269,15 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
         opts = opts.download_to(t.path());
     }
     let outcome = match or_ctrl_c(client.generate_job(&req, opts), has_journal).await {
-        Err(e) if e.exit == Exit::Interrupted => return Err(name_job(e, journal.as_ref(), &key)),
+        Err(e) if e.exit == Exit::Interrupted => {
+            return Err(name_job(e, journal.as_ref(), client.job_scope(), &key))
+        }
         r => r?,
     };
     let task = match (outcome.result, &outcome.task_id) {
         (Ok(t), _) => t,
         (Err(e), Some(id)) => {
-            let credits = journaled_credits(journal.as_ref(), &key);
+            let credits = journaled_credits(journal.as_ref(), client.job_scope(), &key);
             return Err(
                 after_charge(e, id, credits, target.as_ref().map(|t| t.path()))
                     .with("idempotency_key", key.clone()),
@@ -302,28 +306,26 @@ pub async fn status(ctx: &Ctx, args: &StatusArgs) -> Result<(), CliError> {
 /// What the journal knows about a task id: its expected render time and how long it has
 /// been running.
 fn journal_hint(
-    journal: Option<&Journal>,
+    journal: Option<&JobStore>,
+    scope: &JobScope,
     id: &str,
 ) -> (Option<Duration>, Duration, Option<String>) {
-    let Some(job) = journal.and_then(|j| {
-        j.jobs()
-            .into_iter()
-            .find(|r| r.task_id.as_ref().is_some_and(|t| t.as_str() == id))
-    }) else {
+    let Some(job) = journal.and_then(|j| j.job_for_task(scope, &TaskId::from(id)).ok().flatten())
+    else {
         return (None, Duration::ZERO, None);
     };
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0);
-    let elapsed = Duration::from_millis(now_ms.saturating_sub(job.created_ms));
-    (Some(expected(&job.request)), elapsed, Some(job.key))
+    let elapsed = Duration::from_millis(now_ms.saturating_sub(job.created_ms()));
+    (job.request.as_ref().map(expected), elapsed, Some(job.key))
 }
 
 /// `seedance wait ID [-o PATH]`.
 pub async fn wait(ctx: &Ctx, args: &WaitArgs) -> Result<(), CliError> {
     let (client, journal) = ctx.client()?;
-    let (expected, elapsed, key) = journal_hint(journal.as_ref(), &args.id);
+    let (expected, elapsed, key) = journal_hint(journal.as_ref(), client.job_scope(), &args.id);
     let id = TaskId::from(args.id.as_str());
     let started = Instant::now();
     // Elapsed as the journal knows it (real time), against the expected time here.

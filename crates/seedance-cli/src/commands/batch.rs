@@ -299,12 +299,17 @@ async fn run_job(
     ctx_wait: seedance_http::WaitOptions,
     job: Job,
     out: Option<PathBuf>,
-    journal: Option<seedance_http::Journal>,
+    journal: Option<seedance_http::JobStore>,
 ) -> Outcome {
-    // Finished in an earlier run: report it, send nothing (download only if missing).
-    if let Some(rec) = journal.as_ref().and_then(|j| j.job(&job.key)) {
-        if let JobState::Completed { task } = rec.state {
-            let kept = journaled_files(journal.as_ref(), &job.key);
+    // Finished in an earlier run against this origin and account: report it, send
+    // nothing (download only if missing). A run against another server is a new run.
+    let scope = client.job_scope().clone();
+    if let Some(rec) = journal
+        .as_ref()
+        .and_then(|j| j.job(&scope, &job.key).ok().flatten())
+    {
+        if let (JobState::Completed | JobState::Downloaded, Some(task)) = (rec.state, rec.task) {
+            let kept = journaled_files(journal.as_ref(), &scope, &job.key);
             return completed(&client, job, *task, kept, out.as_deref(), true).await;
         }
     }

@@ -5,6 +5,7 @@ mod batch;
 mod budget;
 mod demo;
 mod emulator;
+pub(crate) mod jobs;
 mod meta;
 mod prompt;
 mod resume;
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli, ui: Ui) -> Result<(), CliError> {
         Command::Wait(a) => api::wait(&ctx, a).await,
         Command::Download(a) => api::download(&ctx, a).await,
         Command::Resume(a) => resume::resume(&ctx, a).await,
+        Command::Jobs(a) => jobs::jobs(&ctx, a).await,
         Command::Batch(a) => batch::batch(&ctx, a).await,
         Command::Prompt(PromptCommand::Lint(a)) => prompt::lint(a, &ctx.ui),
         Command::Prompt(PromptCommand::Build(a)) => prompt::build(a, &ctx.ui),

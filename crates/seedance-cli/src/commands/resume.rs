@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use seedance_http::{JobOutcome, JobState};
+use seedance_http::JobOutcome;
 use serde_json::{json, Value};
 
 use super::api::{after_charge, dir_path, download_task, prepare_output, print_task, result_json};
@@ -19,44 +19,79 @@ pub async fn resume(ctx: &Ctx, args: &ResumeArgs) -> Result<(), CliError> {
             "resume needs the journal (drop --no-journal)",
         ));
     };
-    let unfinished = journal.unfinished();
+    let unfinished = journal.unfinished().map_err(from_http)?;
+    // The scope this invocation talks to (origin and account); without a key, none.
+    let client = ctx.client_with(Some(journal.clone()));
+    let scope = client.as_ref().ok().map(|c| c.job_scope().clone());
+    let (mine, others): (Vec<_>, Vec<_>) = unfinished.iter().partition(|j| {
+        scope
+            .as_ref()
+            .is_none_or(|s| j.scope == *s || j.scope.is_unknown())
+    });
     if args.list {
-        let jobs: Vec<Value> = unfinished
-            .iter()
-            .map(|j| {
-                let state = match &j.state {
-                    JobState::Pending => "pending",
-                    JobState::Submitted => "submitted",
-                    JobState::Completed { .. } => "completed_not_downloaded",
-                    JobState::Failed { .. } => "failed",
-                    _ => "unknown",
-                };
-                json!({
-                    "idempotency_key": j.key, "task_id": j.task_id.as_ref().map(|t| t.to_string()),
-                    "state": state, "output": j.download_dir.as_ref().map(|p| p.display().to_string()),
-                    "created_ms": j.created_ms,
-                    "prompt": j.request.prompt.chars().take(80).collect::<String>(),
-                })
+        let unreadable = journal.unreadable().map_err(from_http)?;
+        let row = |j: &seedance_http::JobRecord, here: bool| {
+            json!({
+                "idempotency_key": j.key, "task_id": j.task_id.as_ref().map(|t| t.to_string()),
+                "state": j.state.as_str(), "charge": j.charge.as_str(),
+                "origin": j.scope.origin,
+                "output": j.output.as_ref().map(|p| p.display().to_string()),
+                "created_ms": j.created_ms(),
+                "prompt": j.prompt_excerpt(80),
+                "resumable_here": here,
             })
+        };
+        let jobs: Vec<Value> = mine
+            .iter()
+            .map(|j| row(j, true))
+            .chain(others.iter().map(|j| row(j, false)))
             .collect();
         if ui.is_json() {
-            ui.json(&json!({"journal": journal.path().display().to_string(), "jobs": jobs}));
-        } else if jobs.is_empty() {
+            ui.json(&json!({
+                "journal": journal.path().display().to_string(),
+                "jobs": jobs,
+                "unreadable": unreadable.iter().map(|u| json!({"id": u.id, "idempotency_key": u.key, "problem": u.problem})).collect::<Vec<_>>(),
+            }));
+        } else if jobs.is_empty() && unreadable.is_empty() {
             ui.out(format!("nothing to resume ({})", journal.path().display()));
         } else {
             for j in &jobs {
+                let note = if j["resumable_here"].as_bool() == Some(true) {
+                    String::new()
+                } else {
+                    format!(
+                        "  (another origin or account: {}; resume it with that server and key)",
+                        j["origin"].as_str().unwrap_or("")
+                    )
+                };
                 ui.out(format!(
-                    "{}  {}  {}  {}",
+                    "{}  {}  {}  {}  {}{note}",
                     j["task_id"].as_str().unwrap_or("(no task id yet)"),
                     j["state"].as_str().unwrap_or(""),
+                    j["charge"].as_str().unwrap_or(""),
                     j["output"].as_str().unwrap_or("-"),
                     j["prompt"].as_str().unwrap_or("")
+                ));
+            }
+            for u in &unreadable {
+                ui.out(format!(
+                    "#{}  unreadable  {}  ({}; kept in the store)",
+                    u.id,
+                    u.key.as_deref().unwrap_or("?"),
+                    u.problem
                 ));
             }
         }
         return Ok(());
     }
-    if unfinished.is_empty() {
+    let client = client?;
+    if !others.is_empty() {
+        ui.note(format!(
+            "{} unfinished job(s) of another origin or account left alone (`seedance resume --list` shows them)",
+            others.len()
+        ));
+    }
+    if mine.is_empty() {
         if ui.is_json() {
             ui.json(&json!({"jobs": []}));
         } else {
@@ -66,7 +101,7 @@ pub async fn resume(ctx: &Ctx, args: &ResumeArgs) -> Result<(), CliError> {
     }
     ui.note(format!(
         "resuming {} unfinished job(s) from {}",
-        unfinished.len(),
+        mine.len(),
         journal.path().display()
     ));
     // The directory for jobs recorded without one, checked before anything is sent.
@@ -74,7 +109,6 @@ pub async fn resume(ctx: &Ctx, args: &ResumeArgs) -> Result<(), CliError> {
         Some(o) => Some(prepare_output(ui, &dir_path(o))?),
         None => None,
     };
-    let client = ctx.client_with(Some(journal.clone()))?;
     let started = Instant::now();
     let outcomes: Vec<JobOutcome> = tokio::select! {
         r = client.resume() => r.map_err(from_http)?,

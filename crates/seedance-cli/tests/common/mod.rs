@@ -79,7 +79,7 @@ impl Emu {
             .env("SEEDANCE_TIME_SCALE", self.time_scale.to_string())
             .env("SEEDANCE_RATE_LIMIT", "30/1s")
             .env("SEEDANCE_MEDIA_RATE_LIMIT", "3/1s")
-            .env("SEEDANCE_JOURNAL", dir.join("journal.jsonl"));
+            .env("SEEDANCE_JOURNAL", dir.join("jobs.sqlite3"));
         c
     }
 

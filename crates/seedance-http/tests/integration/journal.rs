@@ -2,9 +2,17 @@
 
 use seedance_core::TaskStatus;
 use seedance_emulator::{Endpoint, Fault, FaultKind};
-use seedance_http::{GenerateOptions, JobState, Journal, SubmitOptions};
+use seedance_http::{GenerateOptions, JobRecord, JobScope, JobState, JobStore, SubmitOptions};
 
 use crate::common::*;
+
+/// The job under `key` of the emulator's origin and account.
+fn job_of(store: &JobStore, emu: &seedance_emulator::Emulator, key: &str) -> JobRecord {
+    store
+        .job(&JobScope::new(&emu.base_url(), emu.api_key()), key)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no job {key}"))
+}
 
 /// A submit under `key` with a journal at `path` that dies of `fault` (no retries): what
 /// a crash at that moment leaves behind. The client is gone afterwards.
@@ -15,7 +23,7 @@ async fn crashed_submit(
     fault: FaultKind,
 ) -> seedance_http::Error {
     let client = builder(emu)
-        .journal(Journal::open(path).unwrap())
+        .journal(JobStore::open(path).unwrap())
         .max_retries(0)
         .build()
         .unwrap();
@@ -36,10 +44,13 @@ async fn the_job_is_journaled_before_the_submit_is_sent() {
     let e = crashed_submit(&emu, &path, "job-1", FaultKind::DropBeforeHandling).await;
     assert_eq!(e.kind(), seedance_http::ErrorKind::Transport, "{e}");
     // the file (what a crash would leave) holds the job with its key and request
-    let jobs = Journal::load(&path).unwrap();
+    let jobs = JobStore::load(&path).unwrap();
     let job = jobs.iter().find(|j| j.key == "job-1").unwrap();
-    assert_eq!(job.state, JobState::Pending);
-    assert_eq!(job.request, request());
+    assert_eq!(
+        (job.state, job.charge),
+        (JobState::Sent, seedance_http::Charge::MayBeCharged)
+    );
+    assert_eq!(job.request.as_ref(), Some(&request()));
     assert_eq!(emu.stats().tasks_created, 0);
 }
 
@@ -60,7 +71,7 @@ async fn resume_reposts_with_the_same_key_when_the_id_was_never_heard() {
     assert_eq!(s.tasks_created, 1, "no second task: {s:?}");
     assert_eq!(s.credits_charged, 30, "no second charge");
     assert_eq!(s.idempotent_replays, 1);
-    assert!(client.journal().unwrap().unfinished().is_empty());
+    assert!(client.journal().unwrap().unfinished().unwrap().is_empty());
     // nothing left to resume
     assert!(client.resume().await.unwrap().is_empty());
 }
@@ -93,7 +104,7 @@ async fn resume_reattaches_to_submitted_jobs_and_downloads_on_completion() {
                 r = &mut gen => panic!("generate ended before it was interrupted: {r:?}"),
                 () = tokio::time::sleep(std::time::Duration::from_millis(2)) => {}
             }
-            let jobs = client.journal().unwrap().jobs();
+            let jobs = client.journal().unwrap().jobs().unwrap();
             if jobs.first().is_some_and(|j| j.state == JobState::Submitted) {
                 break;
             }
@@ -102,7 +113,7 @@ async fn resume_reattaches_to_submitted_jobs_and_downloads_on_completion() {
                 "never submitted: {jobs:?}"
             );
         }
-        let jobs = client.journal().unwrap().jobs();
+        let jobs = client.journal().unwrap().jobs().unwrap();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].state, JobState::Submitted);
         key = jobs[0].key.clone();
@@ -118,8 +129,8 @@ async fn resume_reattaches_to_submitted_jobs_and_downloads_on_completion() {
     assert!(files.video.exists());
     assert!(files.video.starts_with(&out));
     assert!(files.last_frame.as_ref().unwrap().exists());
-    let job = Journal::open(&path).unwrap().job(&key).unwrap();
-    assert!(matches!(job.state, JobState::Completed { .. }));
+    let job = job_of(&JobStore::open(&path).unwrap(), &emu, &key);
+    assert!(matches!(job.state, JobState::Downloaded));
     assert_eq!(job.downloaded.as_ref(), Some(files));
     assert_eq!(emu.stats().tasks_created, 1);
     assert_eq!(emu.stats().submits, 1, "a submitted job is not re-posted");
@@ -141,9 +152,9 @@ async fn generate_records_the_whole_job() {
         .await
         .unwrap();
     let task = outcome.result.unwrap();
-    let job = client.journal().unwrap().job(&outcome.key).unwrap();
+    let job = job_of(client.journal().unwrap(), &emu, &outcome.key);
     assert_eq!(job.task_id.as_ref(), Some(&task.id));
-    assert!(matches!(job.state, JobState::Completed { .. }));
+    assert!(matches!(job.state, JobState::Downloaded));
     assert_eq!(job.downloaded, outcome.downloaded);
     assert!(!job.is_unfinished());
 }
@@ -154,7 +165,7 @@ async fn the_job_is_on_disk_while_its_submit_is_at_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.jsonl");
     let client = builder(&emu)
-        .journal(Journal::open(&path).unwrap())
+        .journal(JobStore::open(&path).unwrap())
         .build()
         .unwrap();
     let submit = held_submit(
@@ -165,18 +176,17 @@ async fn the_job_is_on_disk_while_its_submit_is_at_the_server() {
     )
     .await;
     // the server holds the request: what a crash now would leave on disk
-    let on_disk = std::fs::read_to_string(&path).unwrap();
-    let jobs = Journal::load(&path).unwrap();
+    let jobs = JobStore::load(&path).unwrap();
     let job = jobs
         .iter()
         .find(|j| j.key == "early")
-        .unwrap_or_else(|| panic!("not on disk: {on_disk}"));
-    assert_eq!(job.state, JobState::Pending);
-    assert_eq!(job.request, request());
+        .unwrap_or_else(|| panic!("not on disk: {jobs:?}"));
+    assert_eq!(job.state, JobState::Sent);
+    assert_eq!(job.request.as_ref(), Some(&request()));
     assert_eq!(emu.stats().tasks_created, 0);
     let task = submit.await.unwrap().unwrap();
     assert_eq!(
-        client.journal().unwrap().job("early").unwrap().task_id,
+        job_of(client.journal().unwrap(), &emu, "early").task_id,
         Some(task.id)
     );
 }
@@ -226,8 +236,8 @@ async fn resume_downloads_a_completed_job_whose_download_was_not_done() {
         emu.clear_faults();
         outcome.key
     };
-    let job = Journal::open(&path).unwrap().job(&key).unwrap();
-    assert!(matches!(job.state, JobState::Completed { .. }), "{job:?}");
+    let job = job_of(&JobStore::open(&path).unwrap(), &emu, &key);
+    assert!(matches!(job.state, JobState::Completed), "{job:?}");
     assert!(job.downloaded.is_none() && job.is_unfinished());
     let before = emu.stats();
     let client = builder(&emu).journal_path(&path).build().unwrap();
@@ -241,7 +251,7 @@ async fn resume_downloads_a_completed_job_whose_download_was_not_done() {
         "no API request: the result was journaled"
     );
     assert_eq!(after.tasks_created, 1);
-    assert!(client.journal().unwrap().unfinished().is_empty());
+    assert!(client.journal().unwrap().unfinished().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -268,11 +278,10 @@ async fn resume_leaves_failed_jobs_alone() {
         .await
         .unwrap_err();
     assert!(matches!(e, seedance_http::Error::TaskFailed { .. }), "{e}");
-    let jobs = client.journal().unwrap().jobs();
+    let jobs = client.journal().unwrap().jobs().unwrap();
     assert_eq!(jobs.len(), 2);
     assert!(
-        jobs.iter()
-            .all(|j| matches!(j.state, JobState::Failed { .. })),
+        jobs.iter().all(|j| matches!(j.state, JobState::Failed)),
         "{jobs:?}"
     );
     let before = emu.stats().requests;
@@ -304,6 +313,6 @@ async fn a_job_refused_at_submit_still_names_its_generated_key() {
         "the generated key: {:?}",
         outcome.key
     );
-    let job = client.journal().unwrap().job(&outcome.key).unwrap();
-    assert!(matches!(job.state, JobState::Failed { .. }), "{job:?}");
+    let job = job_of(client.journal().unwrap(), &emu, &outcome.key);
+    assert!(matches!(job.state, JobState::Failed), "{job:?}");
 }

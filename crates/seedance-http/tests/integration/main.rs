@@ -11,4 +11,5 @@ mod fault_matrix;
 mod journal;
 mod rate_budget;
 mod secrets;
+mod store;
 mod waiting;
