@@ -153,8 +153,9 @@ class Client(_BaseClient):
     ``SEEDANCE_RATE_LIMIT``...). ``request_timeout`` is seconds per HTTP request (default
     60; ``timeout=`` is its deprecated old name: ``timeout=`` of :meth:`wait` and
     :meth:`generate` bounds the whole wait),
-    ``max_retries`` how often a retryable failure is retried (429, 503, 500, dropped
-    connections; a submit always reuses its idempotency key), ``rate_limit`` the
+    ``max_retries`` how often a retryable failure is retried (dropped connections,
+    timeouts, HTTP 429, 500, 502, 503 and 504; a 409 only while the first request is still
+    running; never 400, 401, 402, 404; a submit always reuses its idempotency key), ``rate_limit`` the
     account's budget as ``(requests, seconds)`` (default 30 per 60 s; ``False`` for none),
     ``time_scale`` divides the poll schedule (for emulators that render faster), ``budget``
     who shares that budget: ``"machine"`` (the default: every process of this machine,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -83,11 +84,36 @@ def test_values_of_the_wrong_type_are_validation_errors(client: seedance.Client)
 
 
 def test_validate_checks_without_a_client() -> None:
-    seedance.validate(prompt=PROMPT, quality_tier="pro", resolution="4k")
+    body = seedance.validate(prompt=PROMPT, quality_tier="pro", resolution="4k")
+    assert body == {"prompt": PROMPT, "quality_tier": "pro", "resolution": "4k"}
     with pytest.raises(seedance.ValidationError):
         seedance.validate(prompt=PROMPT, resolution="4k")
     with pytest.raises(TypeError):
         seedance.validate(prompt=PROMPT, colour="red")
+
+
+MODE_CASES = Path(__file__).resolve().parents[1] / "shared" / "mode-inference.json"
+
+
+@pytest.mark.parametrize("case", json.loads(MODE_CASES.read_text())["cases"])
+def test_mode_inference_agrees_with_the_cli(case: dict) -> None:  # type: ignore[type-arg]
+    """Reading R25, from the table the CLI's test runs too (tests/shared)."""
+    if "refused" in case:
+        with pytest.raises(seedance.ValidationError) as info:
+            seedance.validate(**case["fields"])
+        assert case["refused"] in [v.field for v in info.value.violations]
+    else:
+        assert seedance.validate(**case["fields"]).get("mode") == case["mode"]
+
+
+def test_a_malformed_idempotency_key_is_refused_before_sending(emu: Emulator) -> None:
+    with emu.client() as c:
+        before = emu.stats(total=True)["requests"]
+        for key in ("order 42", "k" * 256, "clé"):
+            with pytest.raises(seedance.ConfigurationError) as info:
+                c.submit(prompt=PROMPT, idempotency_key=key)
+            assert "idempotency_key" in str(info.value)
+        assert emu.stats(total=True)["requests"] == before
 
 
 def test_revoked_and_unknown_keys_are_authentication_errors(emu: Emulator) -> None:

@@ -186,15 +186,6 @@ fn wait_options(py: Python<'_>, timeout: Option<f64>) -> PyResult<WaitOptions> {
     })
 }
 
-/// The render time the core's model expects for `req` (for progress bars).
-fn expected_render(req: &VideoRequest) -> Duration {
-    Duration::from_secs_f64(seedance_core::expected_render_secs(
-        &req.effective_quality_tier(),
-        &req.effective_resolution(),
-        req.effective_duration().secs(),
-    ))
-}
-
 fn task_obj(py: Python<'_>, task: Task) -> PyResult<Py<PyTask>> {
     Py::new(py, PyTask::new(task))
 }
@@ -273,7 +264,7 @@ impl PyClient {
         let opts = GenerateOptions::default()
             .idempotency_key(key.clone())
             .wait(wait_options(py, timeout)?);
-        let expected = Some(self.scaled(expected_render(&req)));
+        let expected = Some(self.scaled(req.expected_render_time()));
         let progress = Progress::new(&client, on_progress, CallFilter::submit(key), expected);
         Ok((client, req, opts, progress))
     }

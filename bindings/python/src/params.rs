@@ -147,13 +147,24 @@ pub(crate) fn request_from_params(
         let seed = i64::try_from(seed).unwrap_or(if seed < 0 { i64::MIN } else { i64::MAX });
         b = b.seed(seed);
     }
-    b.build().map_err(|e| errors::validation_error(py, &e))
+    // Reading R25: no `mode` given → the core infers it from the references, as the CLI.
+    b.infer_mode()
+        .build()
+        .map_err(|e| errors::validation_error(py, &e))
 }
 
-/// `seedance.validate(**params)`: checks a request without sending it.
+/// `seedance.validate(**params)`: checks a request without sending it and returns the
+/// JSON body that would be sent (a dict; the mode inferred as Reading R25 says).
 #[pyfunction]
 #[pyo3(signature = (**params))]
-pub fn validate(py: Python<'_>, params: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+pub fn validate<'py>(
+    py: Python<'py>,
+    params: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
     let empty = PyDict::new(py);
-    request_from_params(py, params.unwrap_or(&empty)).map(|_| ())
+    let req = request_from_params(py, params.unwrap_or(&empty))?;
+    let body = serde_json::to_value(&req).map_err(|e| {
+        pyo3::exceptions::PyRuntimeError::new_err(format!("cannot encode the request: {e}"))
+    })?;
+    crate::convert::json_to_py(py, &body)
 }

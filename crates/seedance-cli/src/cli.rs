@@ -147,6 +147,13 @@ pub fn parse_rate(s: &str) -> Result<RateArg, String> {
     })
 }
 
+/// Checks an Idempotency-Key by the core's rule (Reading R26), before anything is sent.
+pub fn parse_idempotency_key(s: &str) -> Result<String, String> {
+    rules::check_idempotency_key(s)
+        .map(|()| s.to_owned())
+        .map_err(|e| e.to_string())
+}
+
 /// Parses `machine`, `process`, `machine:DIR`, `redis://…` (the client's parser).
 pub fn parse_budget_scope(s: &str) -> Result<seedance_http::BudgetScope, String> {
     seedance_http::BudgetScope::parse(s)
@@ -211,6 +218,15 @@ pub struct ShotArg {
 /// A budget as the flags write it: `30/60s`.
 fn budget(requests: u32, window_secs: u64) -> String {
     format!("{requests}/{window_secs}s")
+}
+
+/// `--max-retries`'s long help: what is retried, in the core's words (Reading R27).
+fn retry_help() -> String {
+    format!(
+        "Retries of a failed request: {}. Submits are retried with the same idempotency key, \
+         so they are never charged twice",
+        rules::RETRY_SUMMARY
+    )
 }
 
 /// The API's account budget, from seedance-core's rules.
@@ -307,15 +323,16 @@ pub struct GlobalArgs {
     #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_CONNECT_TIMEOUT", hide_env_values = true, value_name = "DURATION", value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
 
-    /// Retries of a failed request (connection errors, 429, 500, 503); submits are retried
-    /// with the same idempotency key, so they are never charged twice.
+    /// Retries of a failed request; submits are retried with the same idempotency key, so
+    /// they are never charged twice.
     #[arg(
         long,
         global = true,
         hide_short_help = true,
         env = "SEEDANCE_MAX_RETRIES",
         hide_env_values = true,
-        value_name = "N"
+        value_name = "N",
+        long_help = retry_help()
     )]
     pub max_retries: Option<u32>,
 
@@ -557,7 +574,8 @@ pub struct GenerateArgs {
 
     /// The submit's Idempotency-Key [default: a new random key, kept in the journal].
     /// Re-running with the same key and request returns the same task and charges nothing.
-    #[arg(long, value_name = "KEY", help_heading = "Output")]
+    /// 1–255 visible ASCII characters.
+    #[arg(long, value_name = "KEY", help_heading = "Output", value_parser = parse_idempotency_key)]
     pub idempotency_key: Option<String>,
 
     /// Print the request that would be sent (as JSON) and send nothing.

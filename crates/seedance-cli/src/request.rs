@@ -67,14 +67,12 @@ pub fn build_request(
 
 /// Applies the API's request flags on top of a builder (they win over what a director
 /// prompt filled in).
+///
+/// Without `--mode` (and without a mode from the director prompt) the mode is inferred
+/// from the reference flags by the core's one rule (Reading R25), as Python does.
 pub fn apply_request_args(mut b: VideoRequestBuilder, a: &RequestArgs) -> VideoRequestBuilder {
-    let has_frames = a.image_url.is_some() || a.end_image_url.is_some();
     if let Some(m) = &a.mode {
         b = b.mode(m.as_str());
-    } else if has_frames {
-        b = b.mode(seedance_core::Mode::ImageToVideo);
-    } else if !a.media_urls.is_empty() {
-        b = b.mode(seedance_core::Mode::MediaToVideo);
     }
     if let Some(v) = &a.quality_tier {
         b = b.quality_tier(v.as_str());
@@ -109,5 +107,5 @@ pub fn apply_request_args(mut b: VideoRequestBuilder, a: &RequestArgs) -> VideoR
     if let Some(s) = a.seed {
         b = b.seed(s);
     }
-    b
+    b.infer_mode()
 }

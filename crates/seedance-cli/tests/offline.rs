@@ -631,3 +631,56 @@ fn prompt_build_checks_shot_timings_against_the_duration_like_generate() {
     let (b, _, _) = build(&["--duration", "6"]);
     assert_eq!(b, 2);
 }
+
+/// Reading R25: the CLI infers the mode as Python does, case by case from the one shared
+/// table (tests/shared/mode-inference.json; tests/python/test_errors.py runs it too).
+#[test]
+fn mode_inference_agrees_with_python_on_the_shared_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let table: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/shared/mode-inference.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let cases = table["cases"].as_array().unwrap();
+    assert!(cases.len() >= 5);
+    for case in cases {
+        let mut args = vec![
+            "--json".to_owned(),
+            "generate".to_owned(),
+            "--dry-run".to_owned(),
+        ];
+        for (field, value) in case["fields"].as_object().unwrap() {
+            let flag = match field.as_str() {
+                "media_urls" => "--media-url".to_owned(),
+                f => format!("--{}", f.replace('_', "-")),
+            };
+            for v in value
+                .as_array()
+                .cloned()
+                .unwrap_or_else(|| vec![value.clone()])
+            {
+                args.extend([flag.clone(), v.as_str().unwrap().to_owned()]);
+            }
+        }
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = run_with(dir.path(), &[], &argv);
+        match case["refused"].as_str() {
+            Some(field) => {
+                assert_eq!(code, 2, "{case}: {out}{err}");
+                assert!(
+                    out.contains(field) || err.contains(field),
+                    "{case}: {out}{err}"
+                );
+            }
+            None => {
+                assert_eq!(code, 0, "{case}: {out}{err}");
+                let sent = json(&out)["request"]["mode"].clone();
+                assert_eq!(sent, case["mode"], "{case}");
+            }
+        }
+    }
+}

@@ -92,12 +92,17 @@ impl ErrorCode {
             .cloned()
     }
 
-    /// Whether a request that got this code may be sent again unchanged. A 409 is
-    /// retryable only while the first request is still in flight; the client decides that.
+    /// Whether a request that got this code (with the status the spec pairs with it) is
+    /// sent again unchanged, by the one table of [`crate::rules::retry_class`]. A 409 is
+    /// retried only while the first request is still in flight (Reading R18,
+    /// [`crate::rules::conflict_is_retried`]), so it is not "retryable" here.
     pub fn is_retryable(&self) -> bool {
+        let Some(status) = self.http_status() else {
+            return false;
+        };
         matches!(
-            self,
-            ErrorCode::RateLimited | ErrorCode::ServiceBusy | ErrorCode::InternalError
+            crate::rules::retry_class(status, Some(self), None),
+            crate::rules::RetryClass::Backoff | crate::rules::RetryClass::After(_)
         )
     }
 }

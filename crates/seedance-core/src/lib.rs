@@ -43,9 +43,12 @@ mod duration;
 mod error;
 mod lint;
 mod prompt;
+mod rate_limit;
 mod request;
+mod retry;
 pub mod rules;
 mod task;
+mod time_scale;
 mod untrusted;
 mod validate;
 

@@ -180,6 +180,21 @@ impl VideoRequest {
         )
     }
 
+    /// [`expected_render_secs`](Self::expected_render_secs) as a `Duration` (what
+    /// progress bars and the first poll use; scale it with
+    /// [`TimeScale::to_real`](crate::rules::TimeScale::to_real) for an emulator).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use seedance_core::VideoRequest;
+    /// let req = VideoRequest::builder("A cat").build_unchecked();
+    /// assert_eq!(req.expected_render_time(), Duration::from_secs(105));
+    /// ```
+    pub fn expected_render_time(&self) -> std::time::Duration {
+        // The model is finite and below an hour for every known value.
+        std::time::Duration::try_from_secs_f64(self.expected_render_secs()).unwrap_or_default()
+    }
+
     /// Every reference URL of the request, each with the field that carries it
     /// (`image_url`, `end_image_url`, `media_urls[3]`).
     ///
@@ -301,6 +316,35 @@ impl VideoRequestBuilder {
     /// Sets `seed`.
     pub fn seed(mut self, v: i64) -> Self {
         self.req.seed = Some(v);
+        self
+    }
+
+    /// Sets `mode` from the reference fields when it is not set (Reading R25,
+    /// [`crate::rules::infer_mode`]): `image_url`/`end_image_url` → `image-to-video`,
+    /// `media_urls` → `media-to-video`. An explicit mode is kept as given. Front ends that
+    /// take loose fields (the CLI's flags, Python's keywords, the C, Kotlin and Swift
+    /// bindings) call this before [`build`](Self::build).
+    ///
+    /// ```
+    /// use seedance_core::{Mode, VideoRequest};
+    /// let req = VideoRequest::builder("She turns to the camera")
+    ///     .image_url("https://cdn.example.com/a.png")
+    ///     .infer_mode()
+    ///     .build()?;
+    /// assert_eq!(req.mode, Some(Mode::ImageToVideo));
+    /// let kept = VideoRequest::builder("A cat").mode(Mode::TextToVideo)
+    ///     .media_url("https://cdn.example.com/a.png").infer_mode().build_unchecked();
+    /// assert_eq!(kept.mode, Some(Mode::TextToVideo)); // explicit: kept, then refused
+    /// # Ok::<(), seedance_core::ValidationError>(())
+    /// ```
+    pub fn infer_mode(mut self) -> Self {
+        if self.req.mode.is_none() {
+            self.req.mode = crate::rules::infer_mode(
+                self.req.image_url.is_some(),
+                self.req.end_image_url.is_some(),
+                self.req.media_urls.is_some(),
+            );
+        }
         self
     }
 

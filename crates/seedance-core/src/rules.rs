@@ -77,16 +77,37 @@
 //!   [`DOWNLOAD_MAX_BYTES`] within [`DOWNLOAD_DEADLINE`] (all configurable in the
 //!   client); optional numeric task fields that are malformed read as absent (the raw
 //!   JSON keeps them), statuses match case-insensitively, unknown fields are ignored.
+//!
+//! Readings about what the client decides for the user:
+//! - R25 a request given without `mode` takes it from its references ([`infer_mode`]):
+//!   `image_url` or `end_image_url` → `image-to-video`, else `media_urls` →
+//!   `media-to-video`, else none (the server's default, `text-to-video`). An explicit mode
+//!   always wins and is then checked as given. The CLI, Python and every binding call
+//!   this one function ([`crate::VideoRequestBuilder::infer_mode`]).
+//! - R26 an `Idempotency-Key` is 1 to [`IDEMPOTENCY_KEY_MAX_LEN`] visible ASCII
+//!   characters (`!` to `~`: no space, no control character); the client refuses any
+//!   other key before sending, the emulator answers it with `invalid_request`
+//!   ([`check_idempotency_key`]).
+//! - R27 after which answers a request is sent again with the same key: connection
+//!   errors, timeouts and HTTP [`RETRYABLE_STATUSES`] (429, 500, 502, 503, 504; after
+//!   `Retry-After` when sent, else with backoff); a 409 as R18 says; nothing else
+//!   ([`retry_class`], [`RETRY_SUMMARY`]).
 
 use std::fmt;
 use std::str::FromStr;
 
 pub use crate::untrusted::{
     check_duration, check_task_id, check_time_scale, duration_from_secs_f64, escape_controls,
-    excerpt, parse_retry_after, redact_json, redact_secrets, scale_duration, InvalidTaskId,
+    excerpt, parse_duration, parse_retry_after, redact_json, redact_secrets, scale_duration, InvalidTaskId,
     RetryAfter, API_BODY_MAX_BYTES, DOWNLOAD_DEADLINE, DOWNLOAD_MAX_BYTES, MESSAGE_MAX_CHARS,
     REDACTED, RETRY_AFTER_MAX, SETTING_DURATION_MAX, TASK_ID_MAX_LEN, TIME_SCALE_RANGE,
 };
+
+pub use crate::rate_limit::RateLimit;
+pub use crate::retry::{
+    conflict_is_retried, retry_class, RetryClass, RETRYABLE_STATUSES, RETRY_SUMMARY,
+};
+pub use crate::time_scale::{InvalidTimeScale, TimeScale};
 
 /// Production base URL of the API.
 pub const PRODUCTION_BASE_URL: &str = "https://seedance2ai.io";
@@ -545,6 +566,79 @@ pub fn expected_render_secs(
     duration_secs: u32,
 ) -> f64 {
     30.0 + f64::from(duration_secs) * 15.0 * tier.render_factor() * resolution.render_factor()
+}
+
+/// Reading R25: the mode of a request given without one, from which reference fields it
+/// carries (`None`: no references, the server's default `text-to-video` applies).
+///
+/// ```
+/// use seedance_core::rules::infer_mode;
+/// use seedance_core::Mode;
+/// assert_eq!(infer_mode(true, false, false), Some(Mode::ImageToVideo));
+/// assert_eq!(infer_mode(false, true, false), Some(Mode::ImageToVideo)); // end_image_url
+/// assert_eq!(infer_mode(false, false, true), Some(Mode::MediaToVideo));
+/// assert_eq!(infer_mode(false, false, false), None);
+/// ```
+pub fn infer_mode(image_url: bool, end_image_url: bool, media_urls: bool) -> Option<Mode> {
+    if image_url || end_image_url {
+        Some(Mode::ImageToVideo)
+    } else if media_urls {
+        Some(Mode::MediaToVideo)
+    } else {
+        None
+    }
+}
+
+/// Longest `Idempotency-Key`, in characters (Reading R26).
+pub const IDEMPOTENCY_KEY_MAX_LEN: usize = 255;
+
+/// An `Idempotency-Key` that Reading R26 refuses; the message names the field and says
+/// what is allowed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("idempotency_key {shown} is not a valid Idempotency-Key: {problem} (it must be 1–{max} visible ASCII characters, no spaces)", max = IDEMPOTENCY_KEY_MAX_LEN)]
+pub struct InvalidIdempotencyKey {
+    shown: String,
+    problem: String,
+}
+
+/// Reading R26: checks an `Idempotency-Key` (1 to 255 characters `!`..=`~`).
+///
+/// ```
+/// use seedance_core::rules::check_idempotency_key;
+/// assert!(check_idempotency_key("order-42").is_ok());
+/// let e = check_idempotency_key("order 42").unwrap_err();
+/// assert!(e.to_string().starts_with(r#"idempotency_key "order 42" is not a valid Idempotency-Key: a space at position 6"#), "{e}");
+/// assert!(check_idempotency_key("").is_err());
+/// assert!(check_idempotency_key(&"k".repeat(256)).is_err());
+/// assert!(check_idempotency_key("clé").is_err());
+/// ```
+pub fn check_idempotency_key(key: &str) -> Result<(), InvalidIdempotencyKey> {
+    let err = |problem: String| {
+        let mut head: String = key.chars().take(60).collect();
+        if head.len() < key.len() {
+            head.push('…');
+        }
+        InvalidIdempotencyKey {
+            shown: format!("{head:?}"),
+            problem,
+        }
+    };
+    if key.is_empty() {
+        return Err(err("it is empty".to_owned()));
+    }
+    let n = key.chars().count();
+    if n > IDEMPOTENCY_KEY_MAX_LEN {
+        return Err(err(format!("it is {n} characters long")));
+    }
+    if let Some((i, c)) = key.chars().enumerate().find(|(_, c)| !c.is_ascii_graphic()) {
+        let what = match c {
+            ' ' => "a space".to_owned(),
+            c if c.is_control() => format!("a control character ({:?})", c),
+            c => format!("the non-ASCII character {c:?}"),
+        };
+        return Err(err(format!("{what} at position {}", i + 1)));
+    }
+    Ok(())
 }
 
 /// Host-name suffixes that never name a public host (Reading R17: besides the spec's

@@ -5,7 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::rules::{self, Channel, QualityTier};
+use crate::request::{VideoRequest, VideoRequestBuilder};
+use crate::rules::{self, Channel, Mode, QualityTier};
 
 /// A task id. Opaque: `sd2_…` for this video model, but `gpt2_…` and `nbp_…` exist too
 /// (Reading R10), so nothing may assume a prefix. Ids that arrive from the network are
@@ -386,6 +387,35 @@ impl Task {
     /// The last-frame URL, when completed.
     pub fn last_frame_url(&self) -> Option<&str> {
         self.output.as_ref()?.last_frame_url.as_deref()
+    }
+
+    /// The next request of a long take: `image-to-video` from this finished clip's last
+    /// frame, keeping its tier and channel. When the task has no last frame, `build()`
+    /// reports the missing `image_url`.
+    ///
+    /// ```
+    /// use seedance_core::{Mode, Task};
+    /// let task = Task::from_json(br#"{"id":"sd2_1","status":"completed",
+    ///   "quality_tier":"pro","output":{"video_url":"https://cdn.example.com/v.mp4",
+    ///   "last_frame_url":"https://cdn.example.com/f.png"}}"#)?;
+    /// let next = task.continue_from("The train enters a tunnel").duration(8).build()?;
+    /// assert_eq!(next.mode, Some(Mode::ImageToVideo));
+    /// assert_eq!(next.image_url.as_deref(), Some("https://cdn.example.com/f.png"));
+    /// assert_eq!(next.quality_tier, task.quality_tier);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn continue_from(&self, prompt: impl Into<String>) -> VideoRequestBuilder {
+        let mut b = VideoRequest::builder(prompt).mode(Mode::ImageToVideo);
+        if let Some(u) = self.last_frame_url() {
+            b = b.image_url(u);
+        }
+        if let Some(t) = &self.quality_tier {
+            b = b.quality_tier(t.clone());
+        }
+        if let Some(c) = &self.channel {
+            b = b.channel(c.clone());
+        }
+        b
     }
 }
 

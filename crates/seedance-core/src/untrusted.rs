@@ -160,6 +160,34 @@ pub fn duration_from_secs_f64(setting: &str, secs: f64, max: Duration) -> Result
     }
 }
 
+/// Reading R21: a duration a user writes: a number of seconds (`90`, `2.5`) or a human
+/// form (`90s`, `5m`, `1h30m`, `250ms`), at most [`SETTING_DURATION_MAX`] (30 days):
+/// `1e300` is an error, never a panic. The one parser of the client's variables, the
+/// CLI's flags and the emulator's.
+///
+/// ```
+/// use std::time::Duration;
+/// use seedance_core::rules::parse_duration;
+/// assert_eq!(parse_duration(" 2.5 "), Ok(Duration::from_millis(2500)));
+/// assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+/// for bad in ["-1", "soon", "NaN", "1e300", "100000000h", "inf"] {
+///     assert!(parse_duration(bad).is_err(), "{bad}");
+/// }
+/// ```
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let s = value.trim();
+    let max = SETTING_DURATION_MAX;
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return duration_from_secs_f64(&format!("{s:?}"), secs, max);
+        }
+        return Err(format!("{s:?} is not a duration (seconds must be ≥ 0)"));
+    }
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("{s:?} is not a duration like 90, 90s, 5m or 1h30m ({e})"))?;
+    check_duration(&format!("{s:?}"), d, max)
+}
+
 /// Reading R21: `d` checked against `max` (`setting` names it in the error).
 ///
 /// ```

@@ -17,9 +17,6 @@ use crate::faults::{Endpoint, FaultKind, Plan};
 use crate::server::{App, ConnKill};
 use crate::state::{admit, canonical_json, Auth, IdemEntry, TaskRecord};
 
-/// Longest accepted `Idempotency-Key`.
-const IDEMPOTENCY_KEY_MAX: usize = 255;
-
 /// An error answer in the spec's shape.
 pub(crate) fn error_response(code: ErrorCode, message: impl Into<String>) -> Response {
     let status = code
@@ -455,20 +452,16 @@ async fn submit(app: &Arc<App>, req: Request) -> Response {
     // Idempotency.
     let idem_key = match parts.headers.get("idempotency-key") {
         None => None,
+        // Reading R26, the core's rule (the client refuses the same keys before sending).
         Some(v) => match v.to_str() {
-            Ok(s)
-                if !s.is_empty()
-                    && s.len() <= IDEMPOTENCY_KEY_MAX
-                    && s.bytes().all(|b| (0x21..=0x7e).contains(&b)) =>
-            {
-                Some(s.to_owned())
-            }
+            Ok(s) if seedance_core::rules::check_idempotency_key(s).is_ok() => Some(s.to_owned()),
             _ => {
                 return invalid(
                     app,
                     &account,
                     format!(
-                        "Idempotency-Key must be 1-{IDEMPOTENCY_KEY_MAX} visible ASCII characters"
+                        "Idempotency-Key must be 1-{} visible ASCII characters",
+                        seedance_core::rules::IDEMPOTENCY_KEY_MAX_LEN
                     ),
                 )
             }

@@ -140,28 +140,16 @@ pub fn price(tier: &QualityTier, resolution: &Resolution, duration_secs: u32) ->
     credits_per_second(tier, resolution).map(|c| c * u64::from(duration_secs))
 }
 
-/// A rate limit: at most `requests` in any sliding window of `window` (real time).
+/// A rate limit: at most `requests` in any sliding window of `window` (real time). The
+/// core's one type, re-exported (the spec's limits are `RateLimit::ACCOUNT` and
+/// `RateLimit::MEDIA`).
 ///
 /// ```
 /// use std::time::Duration;
 /// let l = seedance_emulator::RateLimit::new(30, Duration::from_secs(60));
-/// assert_eq!(l.requests, 30);
+/// assert_eq!(l, seedance_emulator::RateLimit::ACCOUNT);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RateLimit {
-    /// Requests allowed per window.
-    pub requests: u32,
-    /// The window, real time.
-    #[serde(with = "millis", rename = "window_ms")]
-    pub window: Duration,
-}
-
-impl RateLimit {
-    /// A limit of `requests` per `window`.
-    pub fn new(requests: u32, window: Duration) -> Self {
-        RateLimit { requests, window }
-    }
-}
+pub use seedance_core::rules::RateLimit;
 
 /// Where a redirect sends API requests (answered with 307, `Location` on another host
 /// name of the same site, path and query kept).
@@ -303,14 +291,8 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
             time_scale: 1.0,
-            rate_limit: Some(RateLimit::new(
-                seedance_core::rules::RATE_LIMIT_REQUESTS,
-                Duration::from_secs(seedance_core::rules::RATE_LIMIT_WINDOW_SECS),
-            )),
-            media_rate_limit: Some(RateLimit::new(
-                seedance_core::rules::MEDIA_RATE_LIMIT_REQUESTS,
-                Duration::from_secs(seedance_core::rules::MEDIA_RATE_LIMIT_WINDOW_SECS),
-            )),
+            rate_limit: Some(RateLimit::ACCOUNT),
+            media_rate_limit: Some(RateLimit::MEDIA),
             idempotency_retention: DEFAULT_IDEMPOTENCY_RETENTION,
             failure_marker: Some(DEFAULT_FAILURE_MARKER.to_owned()),
             failure_probability: 0.0,

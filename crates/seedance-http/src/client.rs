@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 use reqwest::Method;
-use seedance_core::rules::ConflictReason;
 use seedance_core::{Task, TaskId, TaskStatus, VideoRequest};
 use tokio::sync::broadcast;
 use tokio::time::Instant;
@@ -410,17 +409,15 @@ impl Client {
         download_dir: Option<&Path>,
     ) -> Result<(Task, String)> {
         request.validate()?;
-        if options.preflight {
-            self.preflight(request).await?;
-        }
         let key = options
             .idempotency_key
             .clone()
             .unwrap_or_else(new_idempotency_key);
-        if key.is_empty() || HeaderValue::from_str(&key).is_err() {
-            return Err(Error::Config(
-                "the idempotency key must be a non-empty visible ASCII string".into(),
-            ));
+        // Reading R26, before anything is sent or journaled.
+        seedance_core::rules::check_idempotency_key(&key)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        if options.preflight {
+            self.preflight(request).await?;
         }
         let body = serde_json::to_string(request)
             .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
@@ -661,10 +658,7 @@ impl Client {
                         // Reading R18: retry a 409 only when it is not about another body
                         // and this same submit was (maybe) sent before, or the server says
                         // the first request is still running.
-                        let reason = transport::conflict_reason(&error);
-                        if reason == ConflictReason::BodyMismatch
-                            || !(sent_before || reason == ConflictReason::InFlight)
-                        {
+                        if !transport::conflict_is_retried(&error, sent_before) {
                             return Err(error);
                         }
                         let since = *conflict_since.get_or_insert_with(Instant::now);
@@ -1109,28 +1103,15 @@ fn may_be_charged(e: Error, key: &str) -> Error {
 }
 
 /// The next request of a long take: `image-to-video` from a finished clip's last frame,
-/// keeping its tier and channel. When the task has no last frame, `build()` reports the
-/// missing `image_url`.
+/// keeping its tier and channel ([`Task::continue_from`], the core's rule).
 ///
 /// ```
-/// use seedance_core::{Task, TaskStatus, Mode};
-/// let mut task: Task = serde_json::from_str(r#"{"id":"sd2_1","status":"completed",
-///   "quality_tier":"pro","output":{"video_url":"https://cdn.example.com/v.mp4",
-///   "last_frame_url":"https://cdn.example.com/f.png"}}"#).unwrap();
-/// let next = seedance_http::continue_from(&task, "The train enters a tunnel").duration(8).build().unwrap();
+/// use seedance_core::{Mode, Task};
+/// let task = Task::from_json(br#"{"id":"sd2_1","status":"completed",
+///   "output":{"last_frame_url":"https://cdn.example.com/f.png"}}"#).unwrap();
+/// let next = seedance_http::continue_from(&task, "The train enters a tunnel").build().unwrap();
 /// assert_eq!(next.mode, Some(Mode::ImageToVideo));
-/// assert_eq!(next.image_url.as_deref(), Some("https://cdn.example.com/f.png"));
 /// ```
 pub fn continue_from(task: &Task, prompt: impl Into<String>) -> seedance_core::VideoRequestBuilder {
-    let mut b = VideoRequest::builder(prompt).mode(seedance_core::Mode::ImageToVideo);
-    if let Some(u) = task.last_frame_url() {
-        b = b.image_url(u);
-    }
-    if let Some(t) = &task.quality_tier {
-        b = b.quality_tier(t.clone());
-    }
-    if let Some(c) = &task.channel {
-        b = b.channel(c.clone());
-    }
-    b
+    task.continue_from(prompt)
 }

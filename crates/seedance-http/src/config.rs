@@ -367,21 +367,13 @@ impl ClientBuilder {
         }
         let rate_limit = match self.rate_limit {
             Some(r) => r,
-            None => {
-                var(env, "SEEDANCE_RATE_LIMIT", parse_rate_limit)?.unwrap_or(Some(RateLimit::new(
-                    seedance_core::rules::RATE_LIMIT_REQUESTS,
-                    Duration::from_secs(seedance_core::rules::RATE_LIMIT_WINDOW_SECS),
-                )))
-            }
+            None => var(env, "SEEDANCE_RATE_LIMIT", parse_rate_limit)?
+                .unwrap_or(Some(RateLimit::ACCOUNT)),
         };
         let media_rate_limit = match self.media_rate_limit {
             Some(r) => r,
-            None => var(env, "SEEDANCE_MEDIA_RATE_LIMIT", parse_rate_limit)?.unwrap_or(Some(
-                RateLimit::new(
-                    seedance_core::rules::MEDIA_RATE_LIMIT_REQUESTS,
-                    Duration::from_secs(seedance_core::rules::MEDIA_RATE_LIMIT_WINDOW_SECS),
-                ),
-            )),
+            None => var(env, "SEEDANCE_MEDIA_RATE_LIMIT", parse_rate_limit)?
+                .unwrap_or(Some(RateLimit::MEDIA)),
         };
         let budget = match self.budget.take() {
             Some(b) => b,

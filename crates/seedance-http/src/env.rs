@@ -75,17 +75,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
 /// assert!(seedance_http::env::parse_duration("100000000h").is_err());
 /// ```
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
-    let s = value.trim();
-    let max = seedance_core::rules::SETTING_DURATION_MAX;
-    if let Ok(secs) = s.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return seedance_core::rules::duration_from_secs_f64(&format!("{s:?}"), secs, max);
-        }
-        return Err(format!("{s:?} is not a duration (seconds must be ≥ 0)"));
-    }
-    let d = humantime::parse_duration(s)
-        .map_err(|e| format!("{s:?} is not a duration like 90, 90s, 5m or 1h30m ({e})"))?;
-    seedance_core::rules::check_duration(&format!("{s:?}"), d, max)
+    seedance_core::rules::parse_duration(value)
 }
 
 /// A time scale (emulated time runs this many times faster): a number from `0.001` to
@@ -104,26 +94,9 @@ pub fn parse_time_scale(value: &str) -> Result<f64, String> {
 }
 
 /// A request budget: `N/WINDOW` (`30/60`, `30/60s`, `30/1m`), `N` (per 60 s), or
-/// `off`/`none`/`0` (no budget: `None`).
+/// `off`/`none`/`0` (no budget: `None`); the core's parser ([`RateLimit::parse`]).
 pub fn parse_rate_limit(value: &str) -> Result<Option<RateLimit>, String> {
-    let v = value.trim();
-    if matches!(v.to_ascii_lowercase().as_str(), "off" | "none" | "0") {
-        return Ok(None);
-    }
-    let (n, w) = v.split_once('/').unwrap_or((v, "60"));
-    let n: u32 = n.trim().parse().map_err(|_| {
-        format!("{v:?} is not a budget like 30/60s (requests/window) or off: {n:?} is not a number of requests")
-    })?;
-    if n == 0 {
-        return Err(format!(
-            "{v:?}: the number of requests must be at least 1 (or say off)"
-        ));
-    }
-    let w = parse_duration(w)?;
-    if w.is_zero() {
-        return Err(format!("{v:?}: the window must be longer than 0"));
-    }
-    Ok(Some(RateLimit::new(n, w)))
+    RateLimit::parse(value)
 }
 
 /// A wait bound: a duration, or `none`/`never`/`off`/`0` for no bound (`None`).

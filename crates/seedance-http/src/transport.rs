@@ -7,7 +7,7 @@ use reqwest::header::{
     HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT,
 };
 use reqwest::{Method, StatusCode};
-use seedance_core::rules::ConflictReason;
+use seedance_core::rules::RetryClass;
 use seedance_core::{ApiError, ErrorBody, ErrorCode, Task, TaskId};
 use url::Url;
 
@@ -49,6 +49,18 @@ pub(crate) enum Retry {
     After(Duration),
     /// A 409 conflict: the caller decides (Reading R18).
     Conflict,
+}
+
+impl From<RetryClass> for Retry {
+    fn from(c: RetryClass) -> Self {
+        match c {
+            RetryClass::Backoff => Retry::Backoff,
+            RetryClass::After(d) => Retry::After(d),
+            RetryClass::Conflict => Retry::Conflict,
+            // `RetryClass` may grow: anything new is final until the client knows it.
+            _ => Retry::No,
+        }
+    }
 }
 
 /// Why [`send`] got no response: the error, and whether sending again may help
@@ -371,14 +383,13 @@ pub(crate) fn classify(inner: &Inner, result: Result<RawResponse, SendError>) ->
             }
         }
         None => match ErrorCode::from_http_status(status) {
-            // An undecodable body with a documented status: keep the status's meaning.
-            Some(code) if !matches!(status, 500 | 502 | 503 | 504) || resp.body.is_empty() => {
-                Error::Api {
-                    status,
-                    error: ApiError::new(code, snippet(inner, &resp.body)),
-                    retry_after,
-                }
-            }
+            // An undecodable body with a documented status: keep the status's meaning
+            // (a server failure with a body, such as a proxy's HTML page, is a decode error).
+            Some(code) if status < 500 || resp.body.is_empty() => Error::Api {
+                status,
+                error: ApiError::new(code, snippet(inner, &resp.body)),
+                retry_after,
+            },
             _ => Error::Decode {
                 status,
                 snippet: snippet(inner, &resp.body),
@@ -392,27 +403,24 @@ pub(crate) fn classify(inner: &Inner, result: Result<RawResponse, SendError>) ->
             b.pause_until(crate::backoff::instant_after(pause));
         }
     }
-    let retry = match status {
-        429 => match retry_after {
-            Some(d) => Retry::After(d),
-            None => Retry::Backoff,
-        },
-        500 | 502 | 503 | 504 => match retry_after {
-            Some(d) => Retry::After(d),
-            None => Retry::Backoff,
-        },
-        409 => Retry::Conflict,
-        _ => Retry::No,
-    };
+    // Reading R27: the core's one table (status + code → never / backoff / after
+    // Retry-After / the R18 conflict rule).
+    let retry = Retry::from(seedance_core::rules::retry_class(
+        status,
+        error.code(),
+        retry_after,
+    ));
     Attempt::Failed { error, retry }
 }
 
-/// Reading R18: what a 409 is about, read from its message by the core's one rule
-/// (anything that is not an API error reads as [`ConflictReason::Unknown`]).
-pub(crate) fn conflict_reason(error: &Error) -> ConflictReason {
+/// Reading R18: whether a 409 is retried with the same key, by the core's one rule
+/// (anything that is not an API error has no message and reads as an unknown conflict).
+pub(crate) fn conflict_is_retried(error: &Error, sent_before: bool) -> bool {
     match error {
-        Error::Api { error, .. } => seedance_core::rules::conflict_reason(&error.message),
-        _ => ConflictReason::Unknown,
+        Error::Api { error, .. } => {
+            seedance_core::rules::conflict_is_retried(&error.message, sent_before)
+        }
+        _ => seedance_core::rules::conflict_is_retried("", sent_before),
     }
 }
 

@@ -77,13 +77,19 @@ pub fn parse_jobs(text: &str) -> Result<Vec<Job>, CliError> {
         };
         let given_key = match obj.remove("idempotency_key") {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) if !s.trim().is_empty() => Some(s),
+            Some(Value::String(s)) => match seedance_core::rules::check_idempotency_key(&s) {
+                Ok(()) => Some(s),
+                Err(e) => {
+                    problem(line, "idempotency_key", "format", e.to_string());
+                    continue;
+                }
+            },
             Some(v) => {
                 problem(
                     line,
                     "idempotency_key",
                     "type",
-                    format!("{v} must be a non-empty string"),
+                    format!("{v} must be a string"),
                 );
                 continue;
             }

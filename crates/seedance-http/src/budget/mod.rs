@@ -34,29 +34,9 @@ use tokio::time::Instant;
 
 use crate::events::{Event, EventBus};
 
-/// Requests per window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
-    /// Requests…
-    pub requests: u32,
-    /// …per this window.
-    pub window: Duration,
-}
-
-impl RateLimit {
-    /// `requests` per `window`.
-    pub fn new(requests: u32, window: Duration) -> Self {
-        RateLimit { requests, window }
-    }
-
-    /// How long a sent request holds its slot after its response: the window plus a
-    /// margin against the server's window boundary and timer granularity.
-    pub(crate) fn hold(&self) -> Duration {
-        self.window
-            .saturating_add(self.window / 100)
-            .saturating_add(Duration::from_millis(5))
-    }
-}
+/// Requests per window: the core's one type ([`seedance_core::rules::RateLimit`]),
+/// re-exported here; the spec's limits are `RateLimit::ACCOUNT` and `RateLimit::MEDIA`.
+pub use seedance_core::rules::RateLimit;
 
 /// Where the request budget of the account is kept, i.e. who shares it.
 ///

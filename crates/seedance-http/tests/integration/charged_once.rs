@@ -295,3 +295,25 @@ async fn a_server_that_is_not_up_yet_is_retried_then_reached() {
     assert_eq!(emu.stats().tasks_created, 1);
     assert_eq!(emu.tasks()[0].id, task.id);
 }
+
+/// Reading R26: a key the server would refuse is refused here, before anything is sent
+/// (the message names the field).
+#[tokio::test]
+async fn a_malformed_idempotency_key_is_refused_before_sending() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    for key in ["order 42", "", "tab\there", "clé"] {
+        let e = client
+            .submit(&request(), SubmitOptions::default().idempotency_key(key))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Config(_)), "{key:?}: {e}");
+        assert!(e.to_string().contains("idempotency_key"), "{e}");
+    }
+    let long = "k".repeat(seedance_core::rules::IDEMPOTENCY_KEY_MAX_LEN + 1);
+    assert!(client
+        .submit(&request(), SubmitOptions::default().idempotency_key(long))
+        .await
+        .is_err());
+    assert_eq!(emu.stats().requests, 0, "nothing was sent");
+}
