@@ -98,9 +98,10 @@ use std::str::FromStr;
 
 pub use crate::untrusted::{
     check_duration, check_task_id, check_time_scale, duration_from_secs_f64, escape_controls,
-    excerpt, parse_duration, parse_retry_after, redact_json, redact_secrets, scale_duration, InvalidTaskId,
-    RetryAfter, API_BODY_MAX_BYTES, DOWNLOAD_DEADLINE, DOWNLOAD_MAX_BYTES, MESSAGE_MAX_CHARS,
-    REDACTED, RETRY_AFTER_MAX, SETTING_DURATION_MAX, TASK_ID_MAX_LEN, TIME_SCALE_RANGE,
+    excerpt, parse_duration, parse_retry_after, redact_json, redact_secrets, scale_duration,
+    InvalidTaskId, RetryAfter, API_BODY_MAX_BYTES, DOWNLOAD_DEADLINE, DOWNLOAD_MAX_BYTES,
+    MESSAGE_MAX_CHARS, REDACTED, RETRY_AFTER_MAX, SETTING_DURATION_MAX, TASK_ID_MAX_LEN,
+    TIME_SCALE_RANGE,
 };
 
 pub use crate::rate_limit::RateLimit;
