@@ -26,6 +26,7 @@ from ._errors import (
     IdempotencyConflictError,
     InsufficientCreditsError,
     InternalServerError,
+    Interrupted,
     InvalidRequestError,
     NotFoundError,
     RateLimitedError,
@@ -75,4 +76,5 @@ __all__ = [
     "APIResponseError",
     "DownloadError",
     "ConfigurationError",
+    "Interrupted",
 ]

@@ -21,6 +21,9 @@ comparing strings::
     ├── APIResponseError           an answer that is not the API's JSON (e.g. an HTML 502)
     ├── DownloadError              fetching the output from the CDN failed
     └── ConfigurationError         bad client settings (e.g. no API key)
+
+    KeyboardInterrupt
+    └── Interrupted                Ctrl-C during generate()/wait(): names the job that goes on
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ __all__ = [
     "APIResponseError",
     "DownloadError",
     "ConfigurationError",
+    "Interrupted",
 ]
 
 
@@ -266,3 +270,26 @@ class DownloadError(SeedanceError):
 
 class ConfigurationError(SeedanceError):
     """The client is set up wrongly, e.g. no API key given and ``SEEDANCE_API_KEY`` unset."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during :meth:`Client.generate` or :meth:`Client.wait`. A ``KeyboardInterrupt``
+    (so a bare ``except Exception`` does not swallow it), naming the job that goes on
+    rendering on the server: ``task_id`` (``None`` when the submit's answer was not heard
+    yet) and ``idempotency_key`` (``None`` when not known, e.g. a ``wait`` on a task that
+    is not in the job store). The job stays in the store: :meth:`Client.resume` (or
+    ``seedance resume`` in a terminal) finishes it without paying again."""
+
+    task_id: Optional[str]
+    idempotency_key: Optional[str]
+
+    def __init__(
+        self,
+        message: str = "interrupted",
+        *,
+        task_id: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> None:
+        self.task_id = task_id
+        self.idempotency_key = idempotency_key
+        super().__init__(message)

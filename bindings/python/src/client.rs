@@ -298,6 +298,94 @@ fn run_blocking<T: Send + 'static>(
     out.map_err(|e| errors::http_error(py, e))
 }
 
+/// What a blocking `generate`/`wait` knows about its job, so that a Ctrl-C can say which
+/// job goes on (`seedance.Interrupted`): the key it sent, the task id (given, or heard in
+/// the `Submitted` event of that key).
+struct JobRef {
+    key: Option<String>,
+    task_id: Option<String>,
+    rx: broadcast::Receiver<Event>,
+    /// Whether a job store keeps the job (then `resume()` can finish it).
+    stored: bool,
+}
+
+impl JobRef {
+    fn new(client: &Client, key: Option<String>, task_id: Option<String>) -> JobRef {
+        JobRef {
+            key,
+            task_id,
+            rx: client.events(),
+            stored: client.journal().is_some(),
+        }
+    }
+
+    /// The task id, from the events received so far when not known yet.
+    fn task_id(&mut self) -> Option<String> {
+        while self.task_id.is_none() {
+            match self.rx.try_recv() {
+                Ok(Event::Submitted {
+                    task_id,
+                    idempotency_key,
+                    ..
+                }) if Some(&idempotency_key) == self.key.as_ref() => {
+                    self.task_id = Some(task_id.to_string());
+                }
+                Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
+                Err(_) => break,
+            }
+        }
+        self.task_id.clone()
+    }
+
+    /// `seedance.Interrupted` for this job (the KeyboardInterrupt it replaces as cause).
+    fn interrupted(mut self, py: Python<'_>, cause: PyErr) -> PyErr {
+        let task_id = self.task_id();
+        let how = match (&task_id, self.stored) {
+            (_, true) => {
+                "client.resume() (or `seedance resume` in a terminal) finishes it without paying again".to_owned()
+            }
+            (Some(id), false) => format!("client.wait({id:?}) finishes it (no job store)"),
+            (None, false) => {
+                "no job store and no task id yet: submitting again with the same idempotency_key does not pay twice".to_owned()
+            }
+        };
+        let what = match &task_id {
+            Some(id) => format!("task {id} goes on rendering (it is paid)"),
+            None => "the submit may have reached the server".to_owned(),
+        };
+        let build = || -> PyResult<PyErr> {
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("task_id", task_id.as_deref())?;
+            kwargs.set_item("idempotency_key", self.key.as_deref())?;
+            let exc = errors::class(py, "Interrupted")?
+                .call((format!("interrupted: {what}; {how}"),), Some(&kwargs))?;
+            exc.setattr("__cause__", cause.value(py))?;
+            Ok(PyErr::from_value(exc))
+        };
+        build().unwrap_or_else(|e| e)
+    }
+}
+
+/// [`run_blocking`] for a call about one job: a Ctrl-C raises `seedance.Interrupted`
+/// carrying its task id and idempotency key.
+fn run_job_blocking<T: Send + 'static>(
+    py: Python<'_>,
+    fut: impl Future<Output = Result<T, seedance_http::Error>> + Send + 'static,
+    mut progress: Option<Progress>,
+    job: JobRef,
+) -> PyResult<T> {
+    let out = block_on(py, fut, |py| {
+        progress.as_mut().map_or(Ok(()), |p| p.drain(py))
+    });
+    match out {
+        Ok(r) => r.map_err(|e| errors::http_error(py, e)),
+        Err(e) if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) => {
+            Err(job.interrupted(py, e))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// A call's future as a Python awaitable on the shared runtime (progress delivered as
 /// events come); `finish` turns its result into the Python value.
 fn run_async<'py, T: Send + 'static>(
@@ -477,7 +565,19 @@ impl PyClient {
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyTask>> {
         let (client, id, opts, progress) = self.wait_call(py, task_id, timeout, on_progress)?;
-        let task = run_blocking(py, async move { client.wait(&id, opts).await }, progress)?;
+        let key = client.journal().and_then(|j| {
+            j.jobs()
+                .into_iter()
+                .find(|r| r.task_id.as_ref() == Some(&id))
+                .map(|r| r.key)
+        });
+        let job = JobRef::new(&client, key, Some(id.to_string()));
+        let task = run_job_blocking(
+            py,
+            async move { client.wait(&id, opts).await },
+            progress,
+            job,
+        )?;
         task_obj(py, task)
     }
 
@@ -492,10 +592,12 @@ impl PyClient {
     ) -> PyResult<Py<PyTask>> {
         let (client, req, opts, progress) =
             self.generate_call(py, params, idempotency_key, timeout, on_progress)?;
-        let task = run_blocking(
+        let job = JobRef::new(&client, opts.submit.idempotency_key.clone(), None);
+        let task = run_job_blocking(
             py,
             async move { client.generate(&req, opts).await },
             progress,
+            job,
         )?;
         task_obj(py, task)
     }
