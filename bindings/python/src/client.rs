@@ -565,12 +565,10 @@ impl PyClient {
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyTask>> {
         let (client, id, opts, progress) = self.wait_call(py, task_id, timeout, on_progress)?;
-        let key = client.journal().and_then(|j| {
-            j.jobs()
-                .into_iter()
-                .find(|r| r.task_id.as_ref() == Some(&id))
-                .map(|r| r.key)
-        });
+        let key = client
+            .journal()
+            .and_then(|j| j.job_for_task(client.job_scope(), &id).ok().flatten())
+            .map(|r| r.key);
         let job = JobRef::new(&client, key, Some(id.to_string()));
         let task = run_job_blocking(
             py,
