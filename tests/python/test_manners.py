@@ -164,3 +164,21 @@ def test_download_bar_is_labelled_with_the_file_not_the_task(
     client.download(task, tmp_path / "clip.mp4", progress=True)
     err = capsys.readouterr().err
     assert "clip.mp4" in err and task.id not in err, err
+
+
+async def test_async_progress_bar_moves_and_closes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("tqdm")
+    monkeypatch.setattr(progress_mod, "TICK_SECS", 0.02)
+    with Emulator(time_scale=60.0, rate_limit=(30, 1.0)) as emu:
+        async with emu.async_client() as client:
+            task = await client.generate(
+                prompt=PROMPT, quality_tier="mini", duration=4, progress=True
+            )
+    err = capsys.readouterr().err
+    assert task.id in err and "completed" in err and err.count("\r") >= 5, err
+    # The timer thread is gone once the call returned.
+    import threading
+
+    assert not [t for t in threading.enumerate() if t.name == "seedance-progress"]

@@ -44,6 +44,24 @@ struct Plan {
     expected: Option<Duration>,
     /// How long it has been running already (a task found in the journal).
     already: Duration,
+    /// When its bar (or, off a terminal, its first line) started.
+    started: Option<std::time::Instant>,
+}
+
+impl Plan {
+    /// `7.0s / ~21s` (elapsed against expected) once started.
+    fn progress(&self) -> Option<String> {
+        let elapsed = self.started?.elapsed() + self.already;
+        Some(match self.expected.filter(|e| !e.is_zero()) {
+            Some(e) if elapsed > e => format!(
+                "{} / ~{}, longer than expected",
+                short_secs(elapsed),
+                short_secs(e)
+            ),
+            Some(e) => format!("{} / ~{}", short_secs(elapsed), short_secs(e)),
+            None => short_secs(elapsed),
+        })
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -207,6 +225,7 @@ impl Ui {
                 label,
                 expected,
                 already,
+                started: None,
             },
         );
     }
@@ -228,6 +247,10 @@ impl Ui {
                 .and_then(|k| plans.remove(k))
                 .or_else(|| plans.get(task_id).cloned())
                 .unwrap_or_default();
+            let plan = Plan {
+                started: plan.started.or_else(|| Some(std::time::Instant::now())),
+                ..plan
+            };
             plans.insert(task_id.to_owned(), plan.clone());
             plan
         };
@@ -271,7 +294,14 @@ impl Ui {
                     bar.set_message(msg);
                 }
             }
-            UiMode::Plain => eprintln!("{}: {msg}", self.label(task_id)),
+            UiMode::Plain => {
+                self.start_render(task_id, None);
+                let progress = lock(&self.0.plans)
+                    .get(task_id)
+                    .and_then(Plan::progress)
+                    .map_or(String::new(), |p| format!(" · {p}"));
+                eprintln!("{}: {msg}{progress}", self.label(task_id));
+            }
             _ => {}
         }
     }

@@ -896,3 +896,29 @@ fn terminal_progress_shows_expected_time_and_batch_job_names() {
     assert_eq!(code, 4);
     assert_eq!(json_lines(&out).len(), 3, "{out}");
 }
+
+/// Issue 16: off a terminal (CI logs) the progress lines carry elapsed against expected too.
+#[test]
+fn plain_progress_lines_show_elapsed_against_expected() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = emu.run(
+        dir.path(),
+        &[
+            "generate",
+            "--prompt",
+            "A red kite over the bay",
+            "--no-wait",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let id = json(&out)["task"]["id"].as_str().unwrap().to_owned();
+    let (code, _, err) = emu.run(dir.path(), &["wait", &id]);
+    assert_eq!(code, 0, "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with(&format!("{id}: waiting")))
+        .unwrap_or_else(|| panic!("no waiting line:\n{err}"));
+    assert!(line.contains(" / ~"), "{line}");
+}
