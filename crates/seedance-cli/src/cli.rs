@@ -805,6 +805,12 @@ pub struct ResumeArgs {
     /// Only list the unfinished jobs; send nothing.
     #[arg(long)]
     pub list: bool,
+
+    /// Also re-send jobs whose submit went out longer ago than the server is assumed to
+    /// remember idempotency keys (24 h) and whose answer was lost: the server may have
+    /// forgotten the key, so this may create and charge a second task.
+    #[arg(long)]
+    pub resubmit_stale: bool,
 }
 
 /// Arguments of `jobs`.

@@ -111,7 +111,9 @@ pub async fn resume(ctx: &Ctx, args: &ResumeArgs) -> Result<(), CliError> {
     };
     let started = Instant::now();
     let outcomes: Vec<JobOutcome> = tokio::select! {
-        r = client.resume() => r.map_err(from_http)?,
+        r = client.resume_with(
+            seedance_http::ResumeOptions::default().resubmit_stale(args.resubmit_stale),
+        ) => r.map_err(from_http)?,
         _ = tokio::signal::ctrl_c() => return Err(interrupted(true)),
     };
     let mut results = Vec::new();

@@ -1,0 +1,236 @@
+//! The job store shared by every `seedance` process (issue #11): commands run at once,
+//! jobs belong to their server, `seedance jobs`, crashes during submit and wait.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::*;
+
+const PROMPT: &str = "A glass train crossing a snowy mountain bridge";
+
+#[test]
+fn a_second_command_runs_while_a_generate_renders() {
+    // about 1.5 s renders
+    let emu = Emu::start_with(70.0, |b| b);
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = emu
+        .process(dir.path())
+        .args(["generate", "--prompt", PROMPT, "-o", "out/", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    emu.wait_for(10.0, "the first submit", |s| s.tasks_created == 1);
+    // while it renders: list, submit another, list the history
+    let (code, out, err) = emu.run(dir.path(), &["resume", "--list", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(json(&out)["jobs"].as_array().unwrap().len(), 1, "{out}");
+    let (code, out, err) = emu.run(
+        dir.path(),
+        &["generate", "--prompt", PROMPT, "--no-wait", "--json"],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v = json(&out);
+    let id = v["task"]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("a task id: {out}"));
+    let (code, out, err) = emu.run(dir.path(), &["wait", &id, "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = emu.run(dir.path(), &["jobs", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(json(&out)["jobs"].as_array().unwrap().len(), 2, "{out}");
+    let status = first.wait().unwrap();
+    assert!(status.success(), "the first generate finished too");
+    assert_eq!(files_in(&dir.path().join("out"), "mp4").len(), 1);
+}
+
+#[test]
+fn a_batch_rerun_against_another_server_is_a_new_run() {
+    let a = Emu::start();
+    let b = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("jobs.jsonl"),
+        "{\"name\":\"one\",\"prompt\":\"A red kite over a windy beach\"}\n\
+         {\"name\":\"two\",\"prompt\":\"A glass train crosses a snowy bridge\"}\n",
+    )
+    .unwrap();
+    let (code, out, err) = a.run(dir.path(), &["batch", "jobs.jsonl", "-o", "a", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(a.stats().tasks_created, 2);
+    // the same file and store against server B: rendered there, not "already done"
+    let (code, out, err) = b.run(dir.path(), &["batch", "jobs.jsonl", "-o", "b", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let lines = json_lines(&out);
+    assert!(lines[..2].iter().all(|l| l["reused"] == false), "{out}");
+    assert_eq!(b.stats().tasks_created, 2);
+    assert_eq!(files_in(&dir.path().join("b"), "mp4").len(), 2);
+    // and a re-run against A is still "already done" there
+    let before = a.stats().requests;
+    let (code, out, _) = a.run(dir.path(), &["batch", "jobs.jsonl", "-o", "a", "--json"]);
+    assert_eq!(code, 0);
+    assert!(
+        json_lines(&out)[..2].iter().all(|l| l["reused"] == true),
+        "{out}"
+    );
+    assert_eq!(a.stats().requests, before);
+}
+
+#[test]
+fn resume_against_another_server_leaves_the_jobs_alone_and_says_so() {
+    let a = Emu::start();
+    let b = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = a.run(
+        dir.path(),
+        &["generate", "--prompt", PROMPT, "--no-wait", "--json"],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = b.run(dir.path(), &["resume", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(json(&out)["jobs"].as_array().unwrap().len(), 0, "{out}");
+    assert_eq!(b.stats().requests, 0, "nothing sent to B");
+    let (code, out, _) = b.run(dir.path(), &["resume", "--list", "--json"]);
+    assert_eq!(code, 0);
+    let v = json(&out);
+    assert_eq!(v["jobs"][0]["resumable_here"], false, "{v}");
+    assert_eq!(v["jobs"][0]["origin"], a.base_url().trim_end_matches('/'));
+    // A finishes it
+    let (code, out, err) = a.run(dir.path(), &["resume", "-o", "out/", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(json(&out)["jobs"].as_array().unwrap().len(), 1, "{out}");
+}
+
+#[test]
+fn jobs_lists_shows_and_forgets() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = emu.run(
+        dir.path(),
+        &[
+            "generate",
+            "--prompt",
+            PROMPT,
+            "--no-wait",
+            "--json",
+            "--idempotency-key",
+            "key-1",
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, _) = emu.run(dir.path(), &["jobs", "--json", "--state", "submitted"]);
+    assert_eq!(code, 0);
+    let v = json(&out);
+    let job = &v["jobs"][0];
+    assert_eq!(job["idempotency_key"], "key-1", "{v}");
+    assert_eq!(job["charge"], "charged");
+    assert!(job["account"].as_str().unwrap().len() >= 16);
+    assert!(!out.contains(SECRET_KEY), "never the key");
+    let id = job["task_id"].as_str().unwrap().to_owned();
+    let (code, out, _) = emu.run(dir.path(), &["jobs", "show", &id, "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(json(&out)["jobs"][0]["idempotency_key"], "key-1");
+    let (code, out, _) = emu.run(dir.path(), &["jobs", "--json", "--state", "failed"]);
+    assert_eq!(code, 0);
+    assert_eq!(json(&out)["jobs"].as_array().unwrap().len(), 0);
+    let (code, out, err) = emu.run(dir.path(), &["jobs", "forget", "key-1"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, _) = emu.run(dir.path(), &["resume", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        json(&out)["jobs"].as_array().unwrap().len(),
+        0,
+        "forgotten: {out}"
+    );
+    let (code, _, _) = emu.run(dir.path(), &["jobs", "show", "nope"]);
+    assert_ne!(code, 0);
+}
+
+#[test]
+fn eight_processes_submit_and_list_at_once_without_losing_a_row() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    let spawn = |args: &[&str]| {
+        emu.process(dir.path())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut children = Vec::new();
+    for i in 0..8 {
+        let prompt = format!("{PROMPT}, take {i}");
+        children.push(spawn(&[
+            "generate",
+            "--prompt",
+            &prompt,
+            "--no-wait",
+            "--json",
+        ]));
+        children.push(spawn(&["jobs", "--json"]));
+    }
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(!err.contains("locked") && !err.contains("busy"), "{err}");
+    }
+    let (code, out, _) = emu.run(dir.path(), &["jobs", "--json"]);
+    assert_eq!(code, 0);
+    let v = json(&out);
+    let jobs = v["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 8, "{v}");
+    assert!(jobs.iter().all(|j| j["state"] == "submitted"), "{v}");
+    assert_eq!(emu.stats().tasks_created, 8);
+}
+
+#[cfg(unix)]
+#[test]
+fn kill_9_during_submit_and_wait_loses_nothing() {
+    // about 0.5 s renders
+    let emu = Emu::start_with(200.0, |b| b);
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..6u64 {
+        let prompt = format!("{PROMPT}, cut {i}");
+        let before = emu.stats().submits;
+        let mut c = emu
+            .process(dir.path())
+            .args(["generate", "--prompt", &prompt, "-o", "out/", "--json"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        if i % 2 == 1 {
+            // during the wait (or the answer of the submit): once the submit arrived
+            emu.wait_for(20.0, "the submit", |s| s.submits > before);
+            std::thread::sleep(Duration::from_millis(i * 15));
+        } else {
+            // anywhere from start-up to the submit
+            std::thread::sleep(Duration::from_millis(20 + i * 40));
+        }
+        let _ = c.kill(); // SIGKILL
+        let _ = c.wait();
+    }
+    let (code, out, err) = emu.run(dir.path(), &["resume", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, _) = emu.run(dir.path(), &["jobs", "--json"]);
+    assert_eq!(code, 0);
+    let v = json(&out);
+    let jobs = v["jobs"].as_array().unwrap();
+    assert!(!jobs.is_empty(), "{v}");
+    assert!(
+        jobs.iter().all(|j| j["state"] == "downloaded"),
+        "every job delivered: {v}"
+    );
+    assert_eq!(
+        emu.stats().tasks_created as usize,
+        jobs.len(),
+        "one task per job: {v}"
+    );
+    assert_eq!(files_in(&dir.path().join("out"), "mp4").len(), jobs.len());
+}
