@@ -47,7 +47,7 @@
 //!   spec's own wording names both causes at once, and the client re-sends the stored
 //!   bytes): the job stays "may be charged" and `resume` retries the key later
 //!   ([`conflict_leaves_job_open`]).
-//! - R25 the server's idempotency retention is not documented: the client assumes
+//! - R28 the server's idempotency retention is not documented: the client assumes
 //!   [`IDEMPOTENCY_RETENTION`] (24 h). Past it, re-POSTing a job whose answer was lost
 //!   may create and charge a second task, so `resume` does it only when asked to.
 //!
@@ -668,7 +668,7 @@ pub const CONFLICT_IN_FLIGHT_WORDS: &[&str] = &[
     "processing",
 ];
 
-/// How long the server is assumed to keep an idempotency key (Reading R25): a re-POST
+/// How long the server is assumed to keep an idempotency key (Reading R28): a re-POST
 /// of a job sent longer ago than this may be charged again.
 pub const IDEMPOTENCY_RETENTION: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 

@@ -49,7 +49,7 @@ pub(crate) struct Inner {
     pub(crate) journal: Option<JobStore>,
     /// The origin and account this client's jobs belong to.
     pub(crate) scope: JobScope,
-    /// Reading R25: re-POSTs of lost answers older than this need `resubmit_stale`.
+    /// Reading R28: re-POSTs of lost answers older than this need `resubmit_stale`.
     pub(crate) idempotency_retention: Duration,
     pub(crate) events: EventBus,
     pub(crate) poller: Arc<Poller>,
@@ -964,7 +964,7 @@ impl Client {
     }
 
     /// [`Client::resume`] with options: a job whose answer was lost longer ago than the
-    /// idempotency retention ([`ClientBuilder::idempotency_retention`], Reading R25) is
+    /// idempotency retention ([`ClientBuilder::idempotency_retention`], Reading R28) is
     /// re-POSTed only with [`ResumeOptions::resubmit_stale`] (else its outcome says why).
     pub async fn resume_with(&self, options: ResumeOptions) -> Result<Vec<JobOutcome>> {
         let Some(store) = &self.inner.journal else {
