@@ -556,8 +556,8 @@ pub struct GenerateArgs {
     #[command(flatten)]
     pub director: DirectorArgs,
 
-    /// Return after the submit (the job stays in the journal: `seedance resume` or
-    /// `seedance wait ID` later).
+    /// Return after the submit (the job stays in the job store: `seedance resume` saves
+    /// it later where -o, or the current directory, says; or `seedance wait ID -o PATH`).
     #[arg(long, help_heading = "Output")]
     pub no_wait: bool,
 
@@ -565,7 +565,7 @@ pub struct GenerateArgs {
     /// directory for <task id>.mp4 (a path ending in /, an existing directory, or a name
     /// without an extension); the last frame goes beside it (<name>_last_frame.png).
     /// Checked before anything is paid.
-    #[arg(short, long, value_name = "PATH", help_heading = "Output", value_hint = ValueHint::AnyPath, conflicts_with_all = ["no_wait", "no_download"])]
+    #[arg(short, long, value_name = "PATH", help_heading = "Output", value_hint = ValueHint::AnyPath, conflicts_with = "no_download")]
     pub output: Option<PathBuf>,
 
     /// Do not download: print the video's URL (it expires) instead.

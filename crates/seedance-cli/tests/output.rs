@@ -168,6 +168,51 @@ fn resume_from_another_directory_saves_where_generate_was_asked_to() {
 }
 
 #[test]
+fn resume_after_no_wait_saves_to_the_absolute_path_recorded_at_submit() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let first = root.join("first");
+    std::fs::create_dir(&first).unwrap();
+    // One with -o (relative to where generate ran), one without (its current directory).
+    let mut c = emu.cmd(&root);
+    c.current_dir(&first).args([
+        "generate",
+        "--prompt",
+        PROMPT,
+        "--no-wait",
+        "-o",
+        "clips/",
+        "--json",
+    ]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let with_o = json(&out)["task"]["id"].as_str().unwrap().to_owned();
+    let mut c = emu.cmd(&root);
+    c.current_dir(&first).args([
+        "generate",
+        "--prompt",
+        "A red kite over a windy beach",
+        "--no-wait",
+        "--json",
+    ]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let without_o = json(&out)["task"]["id"].as_str().unwrap().to_owned();
+
+    let elsewhere = root.join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let mut c = emu.cmd(&root);
+    c.current_dir(&elsewhere).args(["resume", "--json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(is_mp4(&first.join(format!("clips/{with_o}.mp4"))), "{out}");
+    assert!(is_mp4(&first.join(format!("{without_o}.mp4"))), "{out}");
+    assert!(std::fs::read_dir(&elsewhere).unwrap().next().is_none());
+    assert_eq!(emu.stats().tasks_created, 2);
+}
+
+#[test]
 fn resume_honours_expected_render_and_wait_timeout() {
     // 105 s of model time at scale 10: about 10 s of rendering.
     let emu = Emu::start_with(10.0, |b| b);

@@ -222,7 +222,7 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
         return Ok(());
     }
     // Where the video goes, checked before paying; without -o, the current directory.
-    let target = if args.no_download || args.no_wait && args.output.is_none() {
+    let target = if args.no_download {
         None
     } else {
         let o = args.output.as_deref().unwrap_or(Path::new("."));
@@ -237,15 +237,20 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
     let started = Instant::now();
 
     if args.no_wait {
-        let task = or_ctrl_c(
-            client.submit(&req, SubmitOptions::default().idempotency_key(key.clone())),
-            has_journal,
-        )
-        .await?;
+        let mut submit = SubmitOptions::default().idempotency_key(key.clone());
+        if let Some(t) = &target {
+            // Recorded with the job (absolute): `resume`, from anywhere, saves it there.
+            submit = submit.output(t.path());
+        }
+        let task = or_ctrl_c(client.submit(&req, submit), has_journal).await?;
         print_task(ui, &task, None, Some(&key), None);
         if !ui.is_json() {
             ui.note(format!(
-                "not waiting: `seedance wait {} -o PATH` or `seedance resume` finishes it",
+                "not waiting: `seedance resume` finishes it{}, or `seedance wait {} -o PATH`",
+                target.as_ref().map_or_else(String::new, |t| format!(
+                    " (saving into {})",
+                    t.path().display()
+                )),
                 task.id
             ));
         }
