@@ -234,3 +234,48 @@ fn kill_9_during_submit_and_wait_loses_nothing() {
     );
     assert_eq!(files_in(&dir.path().join("out"), "mp4").len(), jobs.len());
 }
+
+#[test]
+fn a_corrupt_row_is_kept_and_reported_by_jobs_and_resume_list() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    for key in ["good", "bad"] {
+        let (code, out, err) = emu.run(
+            dir.path(),
+            &[
+                "generate",
+                "--prompt",
+                PROMPT,
+                "--no-wait",
+                "--idempotency-key",
+                key,
+            ],
+        );
+        assert_eq!(code, 0, "{out}\n{err}");
+    }
+    // bit rot, a hand edit, or a state a newer version wrote
+    let store = seedance_http::JobStore::open(dir.path().join("jobs.sqlite3")).unwrap();
+    store
+        .execute_raw("UPDATE jobs SET state = 'archived' WHERE key = 'bad'")
+        .unwrap();
+    drop(store);
+    for args in [&["jobs", "--json"][..], &["resume", "--list", "--json"][..]] {
+        let (code, out, err) = emu.run(dir.path(), args);
+        assert_eq!(code, 0, "{out}\n{err}");
+        let v = json(&out);
+        assert_eq!(v["unreadable"][0]["idempotency_key"], "bad", "{v}");
+        assert!(v["unreadable"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("archived"));
+    }
+    // resume finishes the good one and leaves the row where it is
+    let (code, out, err) = emu.run(dir.path(), &["resume", "-o", "out/", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (_, out, _) = emu.run(dir.path(), &["jobs", "--json"]);
+    assert_eq!(
+        json(&out)["unreadable"].as_array().unwrap().len(),
+        1,
+        "{out}"
+    );
+}

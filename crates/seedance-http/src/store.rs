@@ -916,11 +916,25 @@ impl JobStore {
 
     /// The job of `scope` whose task is `task_id`, if any (the newest).
     pub fn job_for_task(&self, scope: &JobScope, task_id: &TaskId) -> Result<Option<JobRecord>> {
-        Ok(self
-            .jobs()?
-            .into_iter()
-            .rev()
-            .find(|j| j.scope == *scope && j.task_id.as_ref() == Some(task_id)))
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM jobs WHERE task_id = ?1 AND origin = ?2 AND account = ?3 \
+                 ORDER BY id DESC"
+            ))
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(
+                params![task_id.as_str(), scope.origin, scope.account],
+                decode,
+            )
+            .map_err(db_err)?;
+        for r in rows {
+            if let Ok(j) = r.map_err(db_err)? {
+                return Ok(Some(j));
+            }
+        }
+        Ok(None)
     }
 
     /// Marks the jobs named by `id_or_key` ([`JobStore::find`]) forgotten: kept as
