@@ -391,7 +391,11 @@ typedef struct seedance_client_options {
    */
   double time_scale;
   /**
-   * The job store (journal) file (else `SEEDANCE_JOURNAL` when `read_env`, else none).
+   * The job store, a SQLite file shared safely by every process using it (else
+   * `SEEDANCE_JOURNAL` when `read_env`, else none): every job is written there before
+   * its submit is sent, so `seedance_resume` finishes it after a crash.
+   * `seedance_default_job_store_path` names the one the CLI and Python use. (A `.jsonl`
+   * path, an old journal, opens the `.sqlite3` file next to it and imports it once.)
    */
   const char *job_store_path;
   /**
@@ -411,6 +415,11 @@ typedef struct seedance_client_options {
    * budget is used). Another value gives `SEEDANCE_RESULT_CONFIG`.
    */
   const char *budget;
+  /**
+   * No job store, even when `SEEDANCE_JOURNAL` names one (with `read_env`). Giving
+   * `job_store_path` too is `SEEDANCE_RESULT_INVALID_ARGUMENT`.
+   */
+  bool no_job_store;
 } seedance_client_options;
 
 /**
@@ -490,6 +499,14 @@ seedance_result seedance_client_new(const struct seedance_client_options *option
                                     struct seedance_client **out);
 
 /**
+ * The path of the job store the CLI and Python use by default
+ * (`$XDG_DATA_HOME/seedance/jobs.sqlite3` on Linux) into `*out` (free it with
+ * `seedance_string_free`), for `seedance_client_options.job_store_path` when a C program
+ * should share their jobs (`seedance jobs`, `seedance resume`). Nothing is created.
+ */
+seedance_result seedance_default_job_store_path(char **out);
+
+/**
  * Makes a client from the `SEEDANCE_*` variables alone (`SEEDANCE_API_KEY`,
  * `SEEDANCE_BASE_URL`, `SEEDANCE_BUDGET`…) into `*out`; `SEEDANCE_RESULT_NO_API_KEY`
  * without a key.
@@ -536,7 +553,8 @@ seedance_result seedance_wait(const struct seedance_client *client,
                               struct seedance_task **out);
 
 /**
- * Submit + wait (+ download into `options->download_dir`, journaled so that
+ * Submit + wait (+ download into `options->download_dir`; recorded in the job store, when
+ * the client has one, so that
  * `seedance_resume` finishes it after a crash): the finished task into `*out`, with
  * `seedance_task_video_path` set when downloaded. Errors as `seedance_submit` and
  * `seedance_wait`.
@@ -560,9 +578,12 @@ seedance_result seedance_download(const struct seedance_client *client,
 
 /**
  * The jobs of the client's job store as a JSON array into `*out` (free it with
- * `seedance_string_free`): `{"key","task_id","state","task","message","request",
- * "download_dir","downloaded","created_ms","unfinished"}` each, oldest first; `[]`
- * when the client has no job store.
+ * `seedance_string_free`), oldest first, as `seedance jobs --json` shows them:
+ * `{"id","idempotency_key","origin","account","request","output","task_id","state",
+ * "charge","task","downloaded","last_error","created_ms","sent_ms","submitted_ms",
+ * "completed_ms","downloaded_ms","ended_ms","updated_ms","unfinished"}` each (`state`:
+ * `pending`, `sent`, `submitted`, `interrupted`, `completed`, `downloaded`, `failed` or
+ * `forgotten`); `[]` when the client has no job store.
  */
 seedance_result seedance_list_jobs(const struct seedance_client *client, char **out);
 

@@ -9,7 +9,7 @@ use seedance_core::{Task, TaskId};
 use seedance_http::blocking::Client;
 use seedance_http::{
     ApiKey, BudgetScope, CancellationToken, ClientBuilder, DownloadOptions, Event, GenerateOptions,
-    JobRecord, JobState, PollSchedule, SubmitOptions, WaitOptions,
+    JobRecord, PollSchedule, SubmitOptions, WaitOptions,
 };
 
 use crate::cancel::seedance_cancel;
@@ -51,7 +51,11 @@ pub struct seedance_client_options {
     /// Divides every poll delay (for an emulator with scaled time; 0: 1, or
     /// `SEEDANCE_TIME_SCALE`).
     pub time_scale: f64,
-    /// The job store (journal) file (else `SEEDANCE_JOURNAL` when `read_env`, else none).
+    /// The job store, a SQLite file shared safely by every process using it (else
+    /// `SEEDANCE_JOURNAL` when `read_env`, else none): every job is written there before
+    /// its submit is sent, so `seedance_resume` finishes it after a crash.
+    /// `seedance_default_job_store_path` names the one the CLI and Python use. (A `.jsonl`
+    /// path, an old journal, opens the `.sqlite3` file next to it and imports it once.)
     pub job_store_path: *const c_char,
     /// The `User-Agent` (else `SEEDANCE_USER_AGENT`, else the library's).
     pub user_agent: *const c_char,
@@ -64,6 +68,9 @@ pub struct seedance_client_options {
     /// (`rediss://` for TLS: every machine; when Redis cannot be reached the machine's
     /// budget is used). Another value gives `SEEDANCE_RESULT_CONFIG`.
     pub budget: *const c_char,
+    /// No job store, even when `SEEDANCE_JOURNAL` names one (with `read_env`). Giving
+    /// `job_store_path` too is `SEEDANCE_RESULT_INVALID_ARGUMENT`.
+    pub no_job_store: bool,
 }
 
 /// A client (thread-safe: share one between threads). Every call blocks the calling
@@ -164,6 +171,7 @@ pub extern "C" fn seedance_client_options_init(options: *mut seedance_client_opt
                     user_agent: std::ptr::null(),
                     read_env: false,
                     budget: std::ptr::null(),
+                    no_job_store: false,
                 })
             };
         }
@@ -270,14 +278,36 @@ pub extern "C" fn seedance_client_new(
             }
             b = b.poll_schedule(PollSchedule::default().time_scale(o.time_scale));
         }
-        if let Some(p) = opt_str(o.job_store_path, "job_store_path")? {
-            b = b.journal_path(p);
+        match (opt_str(o.job_store_path, "job_store_path")?, o.no_job_store) {
+            (Some(_), true) => {
+                return Err(fail_with(
+                    seedance_result::InvalidArgument,
+                    "job_store_path and no_job_store were both given",
+                ))
+            }
+            (Some(p), false) => b = b.journal_path(p),
+            (None, true) => b = b.no_journal(),
+            (None, false) => {}
         }
         if let Some(ua) = opt_str(o.user_agent, "user_agent")? {
             b = b.user_agent(ua);
         }
         b = budget(b, opt_str(o.budget, "budget")?, o.read_env)?;
         build(b, key)
+    })
+}
+
+/// The path of the job store the CLI and Python use by default
+/// (`$XDG_DATA_HOME/seedance/jobs.sqlite3` on Linux) into `*out` (free it with
+/// `seedance_string_free`), for `seedance_client_options.job_store_path` when a C program
+/// should share their jobs (`seedance jobs`, `seedance resume`). Nothing is created.
+#[no_mangle]
+pub extern "C" fn seedance_default_job_store_path(out: *mut *mut c_char) -> seedance_result {
+    returning(out, || {
+        Ok(seedance_http::default_data_dir_path()
+            .join(seedance_http::STORE_FILE_NAME)
+            .to_string_lossy()
+            .into_owned())
     })
 }
 
@@ -531,7 +561,8 @@ pub extern "C" fn seedance_wait(
     })
 }
 
-/// Submit + wait (+ download into `options->download_dir`, journaled so that
+/// Submit + wait (+ download into `options->download_dir`; recorded in the job store, when
+/// the client has one, so that
 /// `seedance_resume` finishes it after a crash): the finished task into `*out`, with
 /// `seedance_task_video_path` set when downloaded. Errors as `seedance_submit` and
 /// `seedance_wait`.
@@ -599,34 +630,23 @@ pub extern "C" fn seedance_download(
     })
 }
 
+/// A job as the store shows it (the CLI's `seedance jobs --json`), and whether
+/// `seedance_resume` has work for it.
 fn job_json(j: &JobRecord) -> serde_json::Value {
-    let state = j.state.as_str();
-    let task = match j.state {
-        JobState::Completed | JobState::Downloaded => {
-            j.task.as_ref().and_then(|t| serde_json::to_value(t).ok())
-        }
-        _ => None,
-    };
-    let message = j.last_error.clone();
-    let request = serde_json::from_str::<serde_json::Value>(&j.request_json).ok();
-    serde_json::json!({
-        "key": j.key,
-        "task_id": j.task_id.as_ref().map(|t| t.to_string()),
-        "state": state,
-        "task": task,
-        "message": message,
-        "request": request,
-        "download_dir": j.output.as_ref().map(|d| d.to_string_lossy().into_owned()),
-        "downloaded": j.downloaded,
-        "created_ms": j.created_ms(),
-        "unfinished": j.is_unfinished(),
-    })
+    let mut v = j.to_json();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("unfinished".into(), j.is_unfinished().into());
+    }
+    v
 }
 
 /// The jobs of the client's job store as a JSON array into `*out` (free it with
-/// `seedance_string_free`): `{"key","task_id","state","task","message","request",
-/// "download_dir","downloaded","created_ms","unfinished"}` each, oldest first; `[]`
-/// when the client has no job store.
+/// `seedance_string_free`), oldest first, as `seedance jobs --json` shows them:
+/// `{"id","idempotency_key","origin","account","request","output","task_id","state",
+/// "charge","task","downloaded","last_error","created_ms","sent_ms","submitted_ms",
+/// "completed_ms","downloaded_ms","ended_ms","updated_ms","unfinished"}` each (`state`:
+/// `pending`, `sent`, `submitted`, `interrupted`, `completed`, `downloaded`, `failed` or
+/// `forgotten`); `[]` when the client has no job store.
 #[no_mangle]
 pub extern "C" fn seedance_list_jobs(
     client: *const seedance_client,

@@ -529,7 +529,7 @@ static void test_resume_finishes_an_unfinished_job(void) {
     seedance_emulator *e = NULL;
     CHECK_RESULT(seedance_emulator_start(&eo, &e), SEEDANCE_RESULT_OK);
     char journal[300];
-    snprintf(journal, sizeof journal, "%s/resume.jsonl", dir);
+    snprintf(journal, sizeof journal, "%s/resume.sqlite3", dir);
     seedance_client_options o;
     seedance_client_options_init(&o);
     o.api_key = seedance_emulator_api_key(e);
@@ -632,9 +632,62 @@ static void test_budget_backends(void) {
     seedance_client_free(a);
 }
 
+/* The job store: a file of ours, or none at all even when SEEDANCE_JOURNAL names one; the
+ * shared default (the CLI's and Python's) under the data directory. */
+static void test_job_store_path_or_none(void) {
+    char store[300];
+    snprintf(store, sizeof store, "%s/from-env.sqlite3", dir);
+    setenv("SEEDANCE_JOURNAL", store, 1);
+    seedance_client_options o;
+    seedance_client_options_init(&o);
+    o.api_key = seedance_emulator_api_key(emu);
+    o.base_url = seedance_emulator_base_url(emu);
+    o.time_scale = 1000;
+    o.no_rate_limit = true;
+    o.read_env = true;
+    o.no_job_store = true;
+    seedance_client *c = NULL;
+    CHECK_RESULT(seedance_client_new(&o, &c), SEEDANCE_RESULT_OK);
+    seedance_request *r = request(PROMPT);
+    seedance_task *t = NULL;
+    CHECK_RESULT(seedance_generate(c, r, NULL, &t), SEEDANCE_RESULT_OK);
+    seedance_task_free(t);
+    t = NULL;
+    char *jobs = NULL;
+    CHECK_RESULT(seedance_list_jobs(c, &jobs), SEEDANCE_RESULT_OK);
+    CHECK(jobs && strcmp(jobs, "[]") == 0);
+    seedance_string_free(jobs);
+    CHECK(file_size(store) < 0); /* nothing was written there */
+    seedance_client_free(c);
+    /* without no_job_store the variable is read */
+    o.no_job_store = false;
+    c = NULL;
+    CHECK_RESULT(seedance_client_new(&o, &c), SEEDANCE_RESULT_OK);
+    CHECK_RESULT(seedance_generate(c, r, NULL, &t), SEEDANCE_RESULT_OK);
+    jobs = NULL;
+    CHECK_RESULT(seedance_list_jobs(c, &jobs), SEEDANCE_RESULT_OK);
+    CHECK(jobs && t && strstr(jobs, seedance_task_id(t)) && file_size(store) > 0);
+    seedance_string_free(jobs);
+    seedance_task_free(t);
+    seedance_client_free(c);
+    unsetenv("SEEDANCE_JOURNAL");
+    /* a path and none at once is a contradiction */
+    o.no_job_store = true;
+    o.job_store_path = store;
+    c = NULL;
+    CHECK_RESULT(seedance_client_new(&o, &c), SEEDANCE_RESULT_INVALID_ARGUMENT);
+    CHECK(c == NULL);
+    /* the shared default store: under the data directory (XDG_DATA_HOME here) */
+    char *def = NULL;
+    CHECK_RESULT(seedance_default_job_store_path(&def), SEEDANCE_RESULT_OK);
+    CHECK(def && strncmp(def, dir, strlen(dir)) == 0 && strstr(def, "/seedance/") != NULL);
+    seedance_string_free(def);
+    seedance_request_free(r);
+}
+
 static void test_jobs_and_resume(void) {
     char journal[300];
-    snprintf(journal, sizeof journal, "%s/jobs.jsonl", dir);
+    snprintf(journal, sizeof journal, "%s/jobs.sqlite3", dir);
     seedance_client *c = client_with_key(seedance_emulator_api_key(emu), 1000, journal);
     seedance_request *r = request(PROMPT);
     seedance_task *t = NULL;
@@ -680,6 +733,7 @@ int main(void) {
     test_four_threads_one_client(c);
     test_jobs_and_resume();
     test_budget_backends();
+    test_job_store_path_or_none();
     test_client_from_env();
     test_resume_finishes_an_unfinished_job();
     seedance_client_free(c);

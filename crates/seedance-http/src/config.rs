@@ -81,6 +81,7 @@ pub struct ClientBuilder {
     pub(crate) http_client: Option<reqwest::Client>,
     pub(crate) journal: Option<JobStore>,
     pub(crate) journal_path: Option<PathBuf>,
+    pub(crate) no_journal: bool,
     pub(crate) render_profile: Option<Option<PathBuf>>,
     pub(crate) idempotency_retention: Option<Duration>,
     pub(crate) callbacks: Vec<Callback>,
@@ -268,6 +269,18 @@ impl ClientBuilder {
         self.journal_path = Some(p.into());
         self
     }
+    /// No job store, even when `SEEDANCE_JOURNAL` names one (a [`journal`](Self::journal)
+    /// or [`journal_path`](Self::journal_path) given here still wins).
+    ///
+    /// ```
+    /// let client = seedance_http::Client::builder().api_key("k_1").no_journal().build()?;
+    /// assert!(client.journal().is_none());
+    /// # Ok::<(), seedance_http::Error>(())
+    /// ```
+    pub fn no_journal(mut self) -> Self {
+        self.no_journal = true;
+        self
+    }
     /// Where the learned render-time profile is kept (`None`: learned in memory only,
     /// for this client's life). By default `render-profile.json` in the data dir
     /// ([`crate::default_data_dir_path`]), unless [`no_env`](ClientBuilder::no_env):
@@ -414,6 +427,7 @@ impl ClientBuilder {
         let journal = match (self.journal.take(), self.journal_path.take()) {
             (Some(j), _) => Some(j),
             (None, Some(p)) => Some(JobStore::open(p)?),
+            (None, None) if self.no_journal => None,
             (None, None) => match env("SEEDANCE_JOURNAL") {
                 Some(p) => Some(JobStore::open(p)?),
                 None => None,
@@ -581,6 +595,23 @@ mod tests {
             err(ClientBuilder::default().api_key("  "), &[]),
             Error::NoApiKey
         ));
+    }
+
+    #[test]
+    fn no_journal_overrides_the_variable_not_the_builder() {
+        let dir = tempfile::tempdir().unwrap();
+        let from_env = dir.path().join("env.sqlite3");
+        let env = env_of(&[("SEEDANCE_JOURNAL", from_env.to_str().unwrap())]);
+        let b = || ClientBuilder::default().api_key("k_123");
+        assert!(b().settings(&env).unwrap().journal.is_some());
+        assert!(b().no_journal().settings(&env).unwrap().journal.is_none());
+        let given = dir.path().join("given.sqlite3");
+        let s = b()
+            .no_journal()
+            .journal_path(&given)
+            .settings(&env)
+            .unwrap();
+        assert_eq!(s.journal.map(|j| j.path()), Some(given));
     }
 
     #[test]
