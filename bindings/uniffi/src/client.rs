@@ -73,6 +73,17 @@ fn budget_scope(b: BudgetSetting) -> Result<http::BudgetScope, SeedanceError> {
     }
 }
 
+/// The path of the job store the CLI and Python use by default
+/// (`$XDG_DATA_HOME/seedance/jobs.sqlite3` on Linux), for `ClientSettings.jobStore` when
+/// an app should share their jobs (`seedance jobs`, `seedance resume`). Nothing is created.
+#[uniffi::export]
+pub fn default_job_store_path() -> String {
+    http::default_data_dir_path()
+        .join(http::STORE_FILE_NAME)
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// The client's settings; every unset one takes the Rust client's default (no
 /// environment variable is read: use `Client.fromEnv()` for that).
 #[derive(Clone, Debug, Default, PartialEq, uniffi::Record)]
@@ -110,8 +121,9 @@ pub struct ClientSettings {
     /// The `User-Agent`.
     #[uniffi(default)]
     pub user_agent: Option<String>,
-    /// The job store's file: every job is recorded before it is sent, so `resume`
-    /// finishes it after a crash (default: none).
+    /// The job store, a SQLite file shared safely by every process using it: every job
+    /// is recorded before it is sent, so `resume` finishes it after a crash (default:
+    /// none). `defaultJobStorePath()` names the one the CLI and Python use.
     #[uniffi(default)]
     pub job_store: Option<String>,
     /// Who shares the request budget (default: every process of this machine, as the CLI

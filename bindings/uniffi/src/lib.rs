@@ -36,8 +36,8 @@ mod runtime;
 mod types;
 
 pub use client::{
-    BudgetSetting, Client, ClientSettings, DownloadOptions, GenerateOptions, RateLimitSetting,
-    WaitOptions,
+    default_job_store_path, BudgetSetting, Client, ClientSettings, DownloadOptions,
+    GenerateOptions, RateLimitSetting, WaitOptions,
 };
 pub use emulator::{Emulator, EmulatorOptions, EmulatorStats};
 pub use error::SeedanceError;

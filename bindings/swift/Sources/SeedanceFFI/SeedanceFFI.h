@@ -537,6 +537,12 @@ uint64_t uniffi_seedance_uniffi_fn_method_directorprompt_style(uint64_t ptr, Rus
 uint64_t uniffi_seedance_uniffi_fn_method_directorprompt_subject(uint64_t ptr, RustBuffer text, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_FUNC_DEFAULT_JOB_STORE_PATH
+#define UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_FUNC_DEFAULT_JOB_STORE_PATH
+RustBuffer uniffi_seedance_uniffi_fn_func_default_job_store_path(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_FUNC_LINT_PROMPT
 #define UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_FUNC_LINT_PROMPT
 RustBuffer uniffi_seedance_uniffi_fn_func_lint_prompt(RustBuffer prompt, RustCallStatus *_Nonnull out_status
@@ -815,6 +821,12 @@ void ffi_seedance_uniffi_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_SEEDANCE_UNIFFI_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_SEEDANCE_UNIFFI_RUST_FUTURE_COMPLETE_VOID
 void ffi_seedance_uniffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_CHECKSUM_FUNC_DEFAULT_JOB_STORE_PATH
+#define UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_CHECKSUM_FUNC_DEFAULT_JOB_STORE_PATH
+uint16_t uniffi_seedance_uniffi_checksum_func_default_job_store_path(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_CHECKSUM_FUNC_LINT_PROMPT

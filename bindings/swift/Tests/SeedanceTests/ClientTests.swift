@@ -75,7 +75,7 @@ final class ClientTests: XCTestCase {
 
     func testJobStoreJobsAndResume() async throws {
         var s = settings()
-        s.jobStore = dir.appendingPathComponent("jobs.jsonl").path
+        s.jobStore = dir.appendingPathComponent("jobs.sqlite3").path
         let c = try Client.fromSettings(settings: s)
         let task = try await c.generate(VideoRequest(prompt: prompt), options: GenerateOptions(idempotencyKey: "job-1"))
         let jobs = try await c.jobs()
@@ -85,6 +85,9 @@ final class ClientTests: XCTestCase {
         XCTAssertFalse(jobs[0].unfinished)
         let outcomes = try await c.resumeJobs()
         XCTAssertEqual(outcomes, [])
+        let other = try Client.fromSettings(settings: s)
+        XCTAssertEqual(try await other.jobs().map(\.key), ["job-1"])
+        XCTAssertTrue(defaultJobStorePath().hasSuffix("/seedance/jobs.sqlite3"))
     }
 
     func testValidationReturnsEveryViolation() async throws {

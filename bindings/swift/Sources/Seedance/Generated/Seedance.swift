@@ -2178,8 +2178,9 @@ public struct ClientSettings: Equatable, Hashable {
      */
     public var userAgent: String?
     /**
-     * The job store's file: every job is recorded before it is sent, so `resume`
-     * finishes it after a crash (default: none).
+     * The job store, a SQLite file shared safely by every process using it: every job
+     * is recorded before it is sent, so `resume` finishes it after a crash (default:
+     * none). `defaultJobStorePath()` names the one the CLI and Python use.
      */
     public var jobStore: String?
     /**
@@ -2225,8 +2226,9 @@ public struct ClientSettings: Equatable, Hashable {
          * The `User-Agent`.
          */userAgent: String? = nil, 
         /**
-         * The job store's file: every job is recorded before it is sent, so `resume`
-         * finishes it after a crash (default: none).
+         * The job store, a SQLite file shared safely by every process using it: every job
+         * is recorded before it is sent, so `resume` finishes it after a crash (default:
+         * none). `defaultJobStorePath()` names the one the CLI and Python use.
          */jobStore: String? = nil, 
         /**
          * Who shares the request budget (default: every process of this machine, as the CLI
@@ -6247,6 +6249,18 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * The path of the job store the CLI and Python use by default
+ * (`$XDG_DATA_HOME/seedance/jobs.sqlite3` on Linux), for `ClientSettings.jobStore` when
+ * an app should share their jobs (`seedance jobs`, `seedance resume`). Nothing is created.
+ */
+public func defaultJobStorePath() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_seedance_uniffi_fn_func_default_job_store_path(uniffiCallStatus
+    )
+})
+}
+/**
  * Finds what the model cannot use in a prompt: asset URLs, raw asset ids, in-app
  * labels, empty shots.
  *
@@ -6334,6 +6348,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_seedance_uniffi_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_seedance_uniffi_checksum_func_default_job_store_path() != 12986) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_seedance_uniffi_checksum_func_lint_prompt() != 9965) {
         return InitializationResult.apiChecksumMismatch

@@ -704,6 +704,8 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_seedance_uniffi_checksum_func_default_job_store_path(
+    ): Int
     external fun uniffi_seedance_uniffi_checksum_func_lint_prompt(
     ): Int
     external fun uniffi_seedance_uniffi_checksum_func_request_from_json(
@@ -931,6 +933,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_seedance_uniffi_fn_method_directorprompt_subject(`ptr`: Long,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_seedance_uniffi_fn_func_default_job_store_path(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_seedance_uniffi_fn_func_lint_prompt(`prompt`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_seedance_uniffi_fn_func_request_from_json(`json`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1058,6 +1062,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_seedance_uniffi_checksum_func_default_job_store_path() and 0xFFFF) != 12986) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_seedance_uniffi_checksum_func_lint_prompt() and 0xFFFF) != 9965) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -4055,8 +4062,9 @@ data class ClientSettings (
     var `userAgent`: kotlin.String? = null 
     , 
     /**
-     * The job store's file: every job is recorded before it is sent, so `resume`
-     * finishes it after a crash (default: none).
+     * The job store, a SQLite file shared safely by every process using it: every job
+     * is recorded before it is sent, so `resume` finishes it after a crash (default:
+     * none). `defaultJobStorePath()` names the one the CLI and Python use.
      */
     var `jobStore`: kotlin.String? = null 
     , 
@@ -8146,6 +8154,21 @@ public object FfiConverterSequenceTypeViolation: FfiConverterRustBuffer<List<Vio
 
 
 
+
+        /**
+         * The path of the job store the CLI and Python use by default
+         * (`$XDG_DATA_HOME/seedance/jobs.sqlite3` on Linux), for `ClientSettings.jobStore` when
+         * an app should share their jobs (`seedance jobs`, `seedance resume`). Nothing is created.
+         */ fun `defaultJobStorePath`(): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_seedance_uniffi_fn_func_default_job_store_path(
+    
+        _status)
+}
+    )
+    }
+    
 
         /**
          * Finds what the model cannot use in a prompt: asset URLs, raw asset ids, in-app

@@ -102,7 +102,7 @@ class ClientTest {
 
     @Test
     fun jobStoreJobsAndResume(): Unit = runBlocking {
-        val store = dir.resolve("jobs.jsonl").toString()
+        val store = dir.resolve("jobs.sqlite3").toString()
         val c = newClient(settings { s -> s.copy(jobStore = store) })
         val task = c.generate(VideoRequest(prompt = prompt), GenerateOptions(idempotencyKey = "job-1"))
         val jobs = c.jobs()
@@ -112,12 +112,24 @@ class ClientTest {
         assertTrue(jobs[0].state is JobState.Completed)
         assertFalse(jobs[0].unfinished)
         assertEquals(emptyList<JobOutcome>(), c.resume(), "nothing left to resume")
+        // a second client on the same file (another process, as well) sees the job
+        val other = newClient(settings { s -> s.copy(jobStore = store) })
+        assertEquals(listOf("job-1"), other.jobs().map { it.key })
+        other.close()
         c.close()
     }
 
     @Test
+    fun defaultJobStoreIsTheSharedOne() {
+        // the CLI's and Python's store, under the data directory (XDG_DATA_HOME: see pom.xml)
+        val path = defaultJobStorePath()
+        assertTrue(path.endsWith("/seedance/jobs.sqlite3"), path)
+        assertTrue(path.startsWith(System.getenv("XDG_DATA_HOME")), path)
+    }
+
+    @Test
     fun resumeFinishesAnInterruptedJob(): Unit = runBlocking {
-        val store = dir.resolve("jobs.jsonl").toString()
+        val store = dir.resolve("jobs.sqlite3").toString()
         val c = newClient(settings { s -> s.copy(jobStore = store) })
         // Submit, then drop the wait: the job stays unfinished in the store.
         val rec = Recorder()
@@ -263,7 +275,15 @@ class ClientTest {
 
     @Test
     fun jobStoreError() {
-        assertThrows<SeedanceException.JobStore> {
+        // a file that is not a job store (not a SQLite database)
+        val notAStore = dir.resolve("jobs.sqlite3")
+        Files.writeString(notAStore, "these are not the jobs you are looking for\n".repeat(200))
+        val e = assertThrows<SeedanceException.JobStore> {
+            Client.fromSettings(settings { s -> s.copy(jobStore = notAStore.toString()) })
+        }
+        assertTrue(e.detail.isNotEmpty())
+        // a directory where the file should be is a file-system error
+        assertThrows<SeedanceException.Io> {
             Client.fromSettings(settings { s -> s.copy(jobStore = "$dir/..") })
         }
     }
