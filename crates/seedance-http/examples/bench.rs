@@ -420,9 +420,23 @@ async fn many_waits() {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     println!("# seedance-http benchmarks (time scale {SCALE}×, emulator in process)\n");
-    per_job_figures().await;
-    throughput().await;
-    overhead().await;
-    download().await;
-    many_waits().await;
+    // `-- throughput` (etc.) runs only the sections named; polling against spread render
+    // times (requests per job, detection delay) is `--example polling`
+    let only: Vec<String> = std::env::args().skip(1).collect();
+    let run = |name: &str| only.is_empty() || only.iter().any(|a| a == name);
+    if run("per-job") {
+        per_job_figures().await;
+    }
+    if run("throughput") {
+        throughput().await;
+    }
+    if run("overhead") {
+        overhead().await;
+    }
+    if run("download") {
+        download().await;
+    }
+    if run("waits") {
+        many_waits().await;
+    }
 }

@@ -224,7 +224,7 @@ impl Client {
         };
         let profile = crate::profile::Profile::open(
             s.render_profile.clone(),
-            &s.base_url.origin().ascii_serialization(),
+            &crate::profile::origin_key(&s.base_url),
             &s.poll_schedule,
         );
         let general = make(s.rate_limit, Pool::General);

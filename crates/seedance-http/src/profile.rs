@@ -1,5 +1,5 @@
 //! The learned render-time profile: the renders this client saw end (as factor brackets,
-//! see [`crate::render_dist`]), per API origin and class (tier, resolution, duration),
+//! see [`crate::render_dist`]), per API host and class (tier, resolution, duration),
 //! persisted as JSON in the data dir (`render-profile.json`) so the next run starts
 //! informed. A missing, unreadable or corrupt file is ignored (logged at debug level) and
 //! the prior is used: the profile can only help, never fail a call.
@@ -18,6 +18,12 @@ use crate::render_dist::{Bracket, Prior, RenderDist};
 const VERSION: u32 = 1;
 /// At most this many classes per origin and origins per file are read.
 const MAX_KEYS: usize = 256;
+
+/// The key of an API origin in the profile: scheme and host, without the port (every
+/// local emulator, whatever its port, shares one entry).
+pub(crate) fn origin_key(url: &url::Url) -> String {
+    format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default())
+}
 
 /// The render class of a request: `tier/resolution/durations` (e.g. `standard/720p/5s`).
 pub(crate) fn class_of(request: &seedance_core::VideoRequest) -> String {

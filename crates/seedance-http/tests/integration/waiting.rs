@@ -675,13 +675,13 @@ async fn learned_profiles_load_improve_the_schedule_and_corrupt_ones_are_ignored
         "the render was bracketed: {file}"
     );
     // the next run starts informed: many renders of exactly the model were seen before
-    // (under this stand-in's origin, which the next client shares only by name: write it)
+    // (profiles are kept per scheme and host: every loopback port shares one)
     let warm_path = dir.path().join("render-profile.json");
     let (base, polls) = render_api(Duration::from_secs(105)).await;
     let many: Vec<[f64; 2]> = (0..200).map(|_| [0.97, 1.02]).collect();
     let profile = serde_json::json!({
         "version": 1,
-        "origins": { base.clone(): { "standard/720p/5s": many } }
+        "origins": { "http://127.0.0.1": { "standard/720p/5s": many } }
     });
     std::fs::write(&warm_path, profile.to_string()).unwrap();
     let warm = slow_builder(&base)
