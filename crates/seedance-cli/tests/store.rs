@@ -11,18 +11,29 @@ use common::*;
 
 const PROMPT: &str = "A glass train crossing a snowy mountain bridge";
 
+/// A child killed when the test ends, passed or not (no orphan left behind).
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn a_second_command_runs_while_a_generate_renders() {
     // about 1.5 s renders
     let emu = Emu::start_with(70.0, |b| b);
     let dir = tempfile::tempdir().unwrap();
-    let mut first = emu
-        .process(dir.path())
-        .args(["generate", "--prompt", PROMPT, "-o", "out/", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut first = Reaped(
+        emu.process(dir.path())
+            .args(["generate", "--prompt", PROMPT, "-o", "out/", "--json"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     emu.wait_for(10.0, "the first submit", |s| s.tasks_created == 1);
     // while it renders: list, submit another, list the history
     let (code, out, err) = emu.run(dir.path(), &["resume", "--list", "--json"]);
@@ -43,7 +54,7 @@ fn a_second_command_runs_while_a_generate_renders() {
     let (code, out, err) = emu.run(dir.path(), &["jobs", "--json"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(json(&out)["jobs"].as_array().unwrap().len(), 2, "{out}");
-    let status = first.wait().unwrap();
+    let status = first.0.wait().unwrap();
     assert!(status.success(), "the first generate finished too");
     assert_eq!(files_in(&dir.path().join("out"), "mp4").len(), 1);
 }
@@ -198,13 +209,14 @@ fn kill_9_during_submit_and_wait_loses_nothing() {
     for i in 0..6u64 {
         let prompt = format!("{PROMPT}, cut {i}");
         let before = emu.stats().submits;
-        let mut c = emu
-            .process(dir.path())
-            .args(["generate", "--prompt", &prompt, "-o", "out/", "--json"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut c = Reaped(
+            emu.process(dir.path())
+                .args(["generate", "--prompt", &prompt, "-o", "out/", "--json"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         if i % 2 == 1 {
             // during the wait (or the answer of the submit): once the submit arrived
             emu.wait_for(20.0, "the submit", |s| s.submits > before);
@@ -213,8 +225,8 @@ fn kill_9_during_submit_and_wait_loses_nothing() {
             // anywhere from start-up to the submit
             std::thread::sleep(Duration::from_millis(20 + i * 40));
         }
-        let _ = c.kill(); // SIGKILL
-        let _ = c.wait();
+        let _ = c.0.kill(); // SIGKILL
+        let _ = c.0.wait();
     }
     let (code, out, err) = emu.run(dir.path(), &["resume", "--json"]);
     assert_eq!(code, 0, "{out}\n{err}");
