@@ -20,10 +20,13 @@ comparing strings::
     ├── APIConnectionError         no usable answer (network, DNS, TLS, dropped connection)
     ├── APIResponseError           an answer that is not the API's JSON (e.g. an HTML 502)
     ├── DownloadError              fetching the output from the CDN failed
-    └── ConfigurationError         bad client settings (e.g. no API key)
+    └── ConfigurationError         bad client settings (e.g. no API key, timeout=1e300);
+                                   also a ValueError
 
     KeyboardInterrupt
     └── Interrupted                Ctrl-C during generate()/wait(): names the job that goes on
+
+A panic inside the native extension (a bug) is a plain :class:`SeedanceError` too.
 """
 
 from __future__ import annotations
@@ -268,8 +271,10 @@ class DownloadError(SeedanceError):
     """Fetching a task's output from the CDN failed (or the task has no output)."""
 
 
-class ConfigurationError(SeedanceError):
-    """The client is set up wrongly, e.g. no API key given and ``SEEDANCE_API_KEY`` unset."""
+class ConfigurationError(SeedanceError, ValueError):
+    """The client is set up wrongly, e.g. no API key given and ``SEEDANCE_API_KEY`` unset,
+    or an argument out of range (``timeout=1e300``, ``rate_limit=(30, float("inf"))``): the
+    message names the parameter. Also a :class:`ValueError`."""
 
 
 class Interrupted(KeyboardInterrupt):

@@ -65,7 +65,14 @@ class Task:
 
 @final
 class ProgressEvent:
-    """One step of a job's progress, given to ``on_progress`` callbacks."""
+    """One step of a job's progress, given to ``on_progress`` callbacks.
+
+    ``kind``: ``submitted``, ``waiting``, ``retry_scheduled``, ``completed``, ``failed``,
+    ``download_progress``, ``budget_wait`` (a request waits for the account's shared
+    request budget: ``budget``, ``backend``, ``message`` says why, ``next_in_secs`` how
+    long at most before it looks again), ``budget_notice`` (the budget changed backend:
+    ``message``). New kinds may be added.
+    """
 
     @property
     def kind(self) -> str: ...
@@ -97,6 +104,13 @@ class ProgressEvent:
     def path(self) -> Optional[str]: ...
     @property
     def task(self) -> Optional[Task]: ...
+    @property
+    def budget(self) -> Optional[str]:
+        """On ``budget_wait``: ``requests`` or ``media``."""
+    @property
+    def backend(self) -> Optional[str]:
+        """On ``budget_wait``: the backend keeping the budget (``in-process``,
+        ``machine-wide (PATH)``, ``redis (URL)``)."""
 
 @final
 class LintFinding:
@@ -164,6 +178,9 @@ class DirectorPrompt:
 
 def lint_prompt(prompt: str) -> List[LintFinding]: ...
 def validate(**params: Any) -> Dict[str, Any]: ...
+def _panic_for_tests(where_: str) -> Any:
+    """Test hook: panics on purpose (``call``, ``blocking`` or ``async``) to check that
+    a panic of the extension is a :class:`seedance.SeedanceError`."""
 
 _RateArg = Union[Tuple[int, float], Literal[False], None]
 

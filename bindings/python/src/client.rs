@@ -34,17 +34,16 @@ pub struct PyClient {
     time_scale: f64,
 }
 
-fn secs(py: Python<'_>, name: &str, v: f64) -> PyResult<Duration> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(Duration::from_secs_f64(v))
-    } else {
-        Err(errors::make(
-            py,
-            "ConfigurationError",
-            (format!("{name} must be a number of seconds ≥ 0 (got {v})"),),
-            None,
-        ))
-    }
+/// A number of seconds from Python (Reading R21): finite, ≥ 0, at most
+/// [`seedance_core::rules::SETTING_DURATION_MAX`]; anything else (`1e300`, `inf`, `nan`,
+/// `-1`) is a `ConfigurationError` (a `ValueError`) naming the parameter, never a panic.
+pub(crate) fn secs(py: Python<'_>, name: &str, v: f64) -> PyResult<Duration> {
+    seedance_core::rules::duration_from_secs_f64(
+        name,
+        v,
+        seedance_core::rules::SETTING_DURATION_MAX,
+    )
+    .map_err(|message| errors::make(py, "ConfigurationError", (message,), None))
 }
 
 /// A rate limit argument (see `convert::rate_arg`); malformed ones are
@@ -82,6 +81,11 @@ impl CallFilter {
     }
 
     fn accept(&mut self, event: &Event) -> bool {
+        // The account's budget is shared by every call of the client: a wait for it (or a
+        // change of its backend) concerns each call in progress.
+        if matches!(event, Event::BudgetWait { .. } | Event::BudgetNotice { .. }) {
+            return true;
+        }
         if let (
             Event::Submitted {
                 task_id,
@@ -394,13 +398,15 @@ fn run_async<'py, T: Send + 'static>(
     progress: Option<Progress>,
     finish: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
 ) -> PyResult<Bound<'py, PyAny>> {
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    // On a task of its own: a panic in it is a `SeedanceError` (issue 10).
+    let fut = crate::shield::shielded_future(async move {
         let out = match progress {
             Some(p) => p.run(fut).await,
             None => fut.await,
         };
         Python::attach(|py| finish(py, out.map_err(|e| errors::http_error(py, e))?))
-    })
+    });
+    pyo3_async_runtimes::tokio::future_into_py(py, fut)
 }
 
 fn task_any(py: Python<'_>, task: Task) -> PyResult<Py<PyAny>> {
@@ -431,94 +437,90 @@ impl PyClient {
         time_scale: Option<f64>,
         budget: Option<String>,
     ) -> PyResult<Self> {
-        let mut b = Client::builder();
-        // Who shares the budget: the machine's processes unless said otherwise (here or
-        // in SEEDANCE_BUDGET, which the builder reads).
-        match budget {
-            Some(v) => match seedance_http::BudgetScope::parse(&v) {
-                Ok(scope) => b = b.budget(scope),
-                Err(msg) => {
-                    return Err(errors::make(
-                        py,
-                        "ConfigurationError",
-                        (format!("budget: {msg}"),),
-                        None,
-                    ))
+        crate::shield::shield(py, || {
+            let mut b = Client::builder();
+            // Who shares the budget: the machine's processes unless said otherwise (here or
+            // in SEEDANCE_BUDGET, which the builder reads).
+            match budget {
+                Some(v) => match seedance_http::BudgetScope::parse(&v) {
+                    Ok(scope) => b = b.budget(scope),
+                    Err(msg) => {
+                        return Err(errors::make(
+                            py,
+                            "ConfigurationError",
+                            (format!("budget: {msg}"),),
+                            None,
+                        ))
+                    }
+                },
+                None if std::env::var("SEEDANCE_BUDGET").map_or(true, |v| v.trim().is_empty()) => {
+                    b = b.budget(seedance_http::BudgetScope::Machine(None));
                 }
-            },
-            None if std::env::var("SEEDANCE_BUDGET").map_or(true, |v| v.trim().is_empty()) => {
-                b = b.budget(seedance_http::BudgetScope::Machine(None));
-            }
-            None => {}
-        }
-        if let Some(k) = api_key {
-            b = b.api_key(k);
-        }
-        if let Some(u) = base_url {
-            b = b.base_url(u);
-        }
-        if let Some(t) = timeout {
-            b = b.timeout(secs(py, "timeout", t)?);
-        }
-        if let Some(t) = connect_timeout {
-            b = b.connect_timeout(secs(py, "connect_timeout", t)?);
-        }
-        if let Some(n) = max_retries {
-            b = b.max_retries(n);
-        }
-        if let Some(r) = rate_limit.as_ref() {
-            match rate(py, "rate_limit", r)? {
                 None => {}
-                Some(None) => b = b.no_rate_limit(),
-                Some(Some((n, w))) => b = b.rate_limit(n, w),
             }
-        }
-        if let Some(r) = media_rate_limit.as_ref() {
-            match rate(py, "media_rate_limit", r)? {
-                None => {}
-                Some(None) => b = b.no_media_rate_limit(),
-                Some(Some((n, w))) => b = b.media_rate_limit(n, w),
+            if let Some(k) = api_key {
+                b = b.api_key(k);
             }
-        }
-        if let Some(ua) = user_agent {
-            b = b.user_agent(ua);
-        }
-        if let Some(s) = time_scale {
-            if !(s.is_finite() && s > 0.0) {
-                return Err(errors::make(
+            if let Some(u) = base_url {
+                b = b.base_url(u);
+            }
+            if let Some(t) = timeout {
+                b = b.timeout(secs(py, "request_timeout", t)?);
+            }
+            if let Some(t) = connect_timeout {
+                b = b.connect_timeout(secs(py, "connect_timeout", t)?);
+            }
+            if let Some(n) = max_retries {
+                b = b.max_retries(n);
+            }
+            if let Some(r) = rate_limit.as_ref() {
+                match rate(py, "rate_limit", r)? {
+                    None => {}
+                    Some(None) => b = b.no_rate_limit(),
+                    Some(Some((n, w))) => b = b.rate_limit(n, w),
+                }
+            }
+            if let Some(r) = media_rate_limit.as_ref() {
+                match rate(py, "media_rate_limit", r)? {
+                    None => {}
+                    Some(None) => b = b.no_media_rate_limit(),
+                    Some(Some((n, w))) => b = b.media_rate_limit(n, w),
+                }
+            }
+            if let Some(ua) = user_agent {
+                b = b.user_agent(ua);
+            }
+            if let Some(s) = time_scale {
+                let s = seedance_core::rules::check_time_scale("time_scale", s)
+                    .map_err(|m| errors::make(py, "ConfigurationError", (m,), None))?;
+                b = b.poll_schedule(PollSchedule::default().time_scale(s));
+            }
+            // Building a reqwest client needs no runtime, but keep it on ours to be safe.
+            let _guard = crate::runtime::runtime().enter();
+            let client = b.build().map_err(|e| match e {
+                // Say it in Python's words (the Rust message names the Rust builder).
+                seedance_http::Error::NoApiKey => errors::make(
                     py,
                     "ConfigurationError",
-                    (format!("time_scale must be > 0 (got {s})"),),
+                    ("no API key: pass api_key=... or set the SEEDANCE_API_KEY environment variable",),
                     None,
-                ));
-            }
-            b = b.poll_schedule(PollSchedule::default().time_scale(s));
-        }
-        // Building a reqwest client needs no runtime, but keep it on ours to be safe.
-        let _guard = crate::runtime::runtime().enter();
-        let client = b.build().map_err(|e| match e {
-            // Say it in Python's words (the Rust message names the Rust builder).
-            seedance_http::Error::NoApiKey => errors::make(
-                py,
-                "ConfigurationError",
-                ("no API key: pass api_key=... or set the SEEDANCE_API_KEY environment variable",),
-                None,
-            ),
-            e => errors::http_error(py, e),
-        })?;
-        let base_url = client.base_url().to_string();
-        let time_scale = time_scale
-            .or_else(|| {
-                std::env::var("SEEDANCE_TIME_SCALE")
-                    .ok()
-                    .and_then(|v| seedance_http::env::parse_time_scale(&v).ok())
+                ),
+                e => errors::http_error(py, e),
+            })?;
+            let base_url = client.base_url().to_string();
+            let time_scale = time_scale
+                .or_else(|| {
+                    std::env::var("SEEDANCE_TIME_SCALE")
+                        .ok()
+                        .and_then(|v| seedance_http::env::parse_time_scale(&v).ok())
+                })
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .unwrap_or(1.0);
+            Ok(PyClient {
+                inner: Mutex::new(Some(client)),
+                base_url,
+                time_scale,
             })
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .unwrap_or(1.0);
-        Ok(PyClient {
-            inner: Mutex::new(Some(client)),
-            base_url,
-            time_scale,
         })
     }
 
@@ -544,16 +546,20 @@ impl PyClient {
         params: &Bound<'_, PyDict>,
         idempotency_key: Option<String>,
     ) -> PyResult<Py<PyTask>> {
-        let (client, req, opts) = self.submit_call(py, params, idempotency_key)?;
-        let task = run_blocking(py, async move { client.submit(&req, opts).await }, None)?;
-        task_obj(py, task)
+        crate::shield::shield(py, || {
+            let (client, req, opts) = self.submit_call(py, params, idempotency_key)?;
+            let task = run_blocking(py, async move { client.submit(&req, opts).await }, None)?;
+            task_obj(py, task)
+        })
     }
 
     fn get_task(&self, py: Python<'_>, task_id: String) -> PyResult<Py<PyTask>> {
-        let client = self.client(py)?;
-        let id = TaskId::from(task_id);
-        let task = run_blocking(py, async move { client.get_task(&id).await }, None)?;
-        task_obj(py, task)
+        crate::shield::shield(py, || {
+            let client = self.client(py)?;
+            let id = TaskId::from(task_id);
+            let task = run_blocking(py, async move { client.get_task(&id).await }, None)?;
+            task_obj(py, task)
+        })
     }
 
     #[pyo3(signature = (task_id, timeout=None, on_progress=None))]
@@ -564,19 +570,21 @@ impl PyClient {
         timeout: Option<f64>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyTask>> {
-        let (client, id, opts, progress) = self.wait_call(py, task_id, timeout, on_progress)?;
-        let key = client
-            .journal()
-            .and_then(|j| j.job_for_task(client.job_scope(), &id).ok().flatten())
-            .map(|r| r.key);
-        let job = JobRef::new(&client, key, Some(id.to_string()));
-        let task = run_job_blocking(
-            py,
-            async move { client.wait(&id, opts).await },
-            progress,
-            job,
-        )?;
-        task_obj(py, task)
+        crate::shield::shield(py, || {
+            let (client, id, opts, progress) = self.wait_call(py, task_id, timeout, on_progress)?;
+            let key = client
+                .journal()
+                .and_then(|j| j.job_for_task(client.job_scope(), &id).ok().flatten())
+                .map(|r| r.key);
+            let job = JobRef::new(&client, key, Some(id.to_string()));
+            let task = run_job_blocking(
+                py,
+                async move { client.wait(&id, opts).await },
+                progress,
+                job,
+            )?;
+            task_obj(py, task)
+        })
     }
 
     #[pyo3(signature = (params, idempotency_key=None, timeout=None, on_progress=None))]
@@ -588,16 +596,18 @@ impl PyClient {
         timeout: Option<f64>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyTask>> {
-        let (client, req, opts, progress) =
-            self.generate_call(py, params, idempotency_key, timeout, on_progress)?;
-        let job = JobRef::new(&client, opts.submit.idempotency_key.clone(), None);
-        let task = run_job_blocking(
-            py,
-            async move { client.generate(&req, opts).await },
-            progress,
-            job,
-        )?;
-        task_obj(py, task)
+        crate::shield::shield(py, || {
+            let (client, req, opts, progress) =
+                self.generate_call(py, params, idempotency_key, timeout, on_progress)?;
+            let job = JobRef::new(&client, opts.submit.idempotency_key.clone(), None);
+            let task = run_job_blocking(
+                py,
+                async move { client.generate(&req, opts).await },
+                progress,
+                job,
+            )?;
+            task_obj(py, task)
+        })
     }
 
     #[pyo3(signature = (task, path, on_progress=None))]
@@ -608,14 +618,17 @@ impl PyClient {
         path: PathBuf,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let (client, inner, path, progress) = self.download_call(py, &task, path, on_progress)?;
-        let fut = async move {
-            client
-                .download(&inner, &path, DownloadOptions::default())
-                .await
-        };
-        let d = run_blocking(py, fut, progress)?;
-        downloaded(py, &task, d)
+        crate::shield::shield(py, || {
+            let (client, inner, path, progress) =
+                self.download_call(py, &task, path, on_progress)?;
+            let fut = async move {
+                client
+                    .download(&inner, &path, DownloadOptions::default())
+                    .await
+            };
+            let d = run_blocking(py, fut, progress)?;
+            downloaded(py, &task, d)
+        })
     }
 
     // ---- async (awaitables on the shared runtime; cancelling one stops its work) --------
@@ -627,24 +640,28 @@ impl PyClient {
         params: &Bound<'py, PyDict>,
         idempotency_key: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, req, opts) = self.submit_call(py, params, idempotency_key)?;
-        run_async(
-            py,
-            async move { client.submit(&req, opts).await },
-            None,
-            task_any,
-        )
+        crate::shield::shield(py, || {
+            let (client, req, opts) = self.submit_call(py, params, idempotency_key)?;
+            run_async(
+                py,
+                async move { client.submit(&req, opts).await },
+                None,
+                task_any,
+            )
+        })
     }
 
     fn get_task_async<'py>(&self, py: Python<'py>, task_id: String) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.client(py)?;
-        let id = TaskId::from(task_id);
-        run_async(
-            py,
-            async move { client.get_task(&id).await },
-            None,
-            task_any,
-        )
+        crate::shield::shield(py, || {
+            let client = self.client(py)?;
+            let id = TaskId::from(task_id);
+            run_async(
+                py,
+                async move { client.get_task(&id).await },
+                None,
+                task_any,
+            )
+        })
     }
 
     #[pyo3(signature = (task_id, timeout=None, on_progress=None))]
@@ -655,13 +672,15 @@ impl PyClient {
         timeout: Option<f64>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, id, opts, progress) = self.wait_call(py, task_id, timeout, on_progress)?;
-        run_async(
-            py,
-            async move { client.wait(&id, opts).await },
-            progress,
-            task_any,
-        )
+        crate::shield::shield(py, || {
+            let (client, id, opts, progress) = self.wait_call(py, task_id, timeout, on_progress)?;
+            run_async(
+                py,
+                async move { client.wait(&id, opts).await },
+                progress,
+                task_any,
+            )
+        })
     }
 
     #[pyo3(signature = (params, idempotency_key=None, timeout=None, on_progress=None))]
@@ -673,10 +692,12 @@ impl PyClient {
         timeout: Option<f64>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, req, opts, progress) =
-            self.generate_call(py, params, idempotency_key, timeout, on_progress)?;
-        let fut = async move { client.generate(&req, opts).await };
-        run_async(py, fut, progress, task_any)
+        crate::shield::shield(py, || {
+            let (client, req, opts, progress) =
+                self.generate_call(py, params, idempotency_key, timeout, on_progress)?;
+            let fut = async move { client.generate(&req, opts).await };
+            run_async(py, fut, progress, task_any)
+        })
     }
 
     #[pyo3(signature = (task, path, on_progress=None))]
@@ -687,13 +708,16 @@ impl PyClient {
         path: PathBuf,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, inner, path, progress) = self.download_call(py, &task, path, on_progress)?;
-        let fut = async move {
-            client
-                .download(&inner, &path, DownloadOptions::default())
-                .await
-        };
-        run_async(py, fut, progress, move |py, d| downloaded(py, &task, d))
+        crate::shield::shield(py, || {
+            let (client, inner, path, progress) =
+                self.download_call(py, &task, path, on_progress)?;
+            let fut = async move {
+                client
+                    .download(&inner, &path, DownloadOptions::default())
+                    .await
+            };
+            run_async(py, fut, progress, move |py, d| downloaded(py, &task, d))
+        })
     }
 
     fn __repr__(&self) -> String {

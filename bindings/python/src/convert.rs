@@ -98,8 +98,10 @@ pub(crate) fn repr_str(s: &str) -> String {
 }
 
 /// A rate limit argument of `Client(...)` and `Emulator(...)`: `None` = the default,
-/// `False` = no limit, `(requests, seconds)` with both > 0 = that budget. `Err(message)`
-/// for anything else (each caller raises its own exception class).
+/// `False` = no limit, `(requests, seconds)` with both > 0 (the window at most
+/// [`seedance_core::rules::SETTING_DURATION_MAX`], Reading R21) = that budget.
+/// `Err(message)` naming the parameter for anything else (each caller raises its own
+/// exception class); never panics, whatever the float.
 pub(crate) fn rate_arg(
     v: &Bound<'_, PyAny>,
     name: &str,
@@ -110,12 +112,16 @@ pub(crate) fn rate_arg(
     if let Ok(false) = v.extract::<bool>() {
         return Ok(Some(None));
     }
+    let shape =
+        || format!("{name} must be (requests, seconds) with both > 0, or False to turn it off");
     match v.extract::<(u32, f64)>() {
-        Ok((n, w)) if n > 0 && w.is_finite() && w > 0.0 => {
-            Ok(Some(Some((n, std::time::Duration::from_secs_f64(w)))))
-        }
-        _ => Err(format!(
-            "{name} must be (requests, seconds) with both > 0, or False to turn it off"
-        )),
+        Ok((n, w)) if n > 0 && w > 0.0 => seedance_core::rules::duration_from_secs_f64(
+            &format!("{name} window"),
+            w,
+            seedance_core::rules::SETTING_DURATION_MAX,
+        )
+        .map(|d| Some(Some((n, d))))
+        .map_err(|m| format!("{m} ({})", shape())),
+        _ => Err(shape()),
     }
 }

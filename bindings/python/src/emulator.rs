@@ -53,9 +53,8 @@ impl PyEmulator {
         accounts: Option<Vec<(String, String, u64)>>,
         credits: Option<u64>,
     ) -> PyResult<Self> {
-        if !(time_scale.is_finite() && time_scale > 0.0) {
-            return Err(PyValueError::new_err("time_scale must be > 0"));
-        }
+        let time_scale = seedance_core::rules::check_time_scale("time_scale", time_scale)
+            .map_err(PyValueError::new_err)?;
         let mut b = Emulator::builder().time_scale(time_scale);
         if let Some(r) = rate_limit.as_ref() {
             match rate(r, "rate_limit")? {

@@ -11,8 +11,10 @@ use crate::task::PyTask;
 /// One step of a job's progress, given to ``on_progress`` callbacks.
 ///
 /// ``kind`` is one of ``submitted``, ``waiting``, ``retry_scheduled``, ``completed``,
-/// ``failed``, ``download_progress`` (new kinds may be added); the other attributes are
-/// set when they apply to that kind and ``None`` otherwise.
+/// ``failed``, ``download_progress``, ``budget_wait`` (a request waits for the account's
+/// shared request budget), ``budget_notice`` (the budget changed backend) — new kinds may
+/// be added; the other attributes are set when they apply to that kind and ``None``
+/// otherwise.
 #[pyclass(module = "seedance", name = "ProgressEvent", frozen)]
 pub struct PyProgressEvent {
     /// What happened.
@@ -27,7 +29,8 @@ pub struct PyProgressEvent {
     /// Polls made so far (``waiting``).
     #[pyo3(get)]
     polls: Option<u32>,
-    /// Seconds until the next poll (``waiting``) or retry (``retry_scheduled``).
+    /// Seconds until the next poll (``waiting``), retry (``retry_scheduled``) or look at
+    /// the budget (``budget_wait``).
     #[pyo3(get)]
     next_in_secs: Option<f64>,
     /// Seconds since this call started.
@@ -42,7 +45,8 @@ pub struct PyProgressEvent {
     /// Error code (``failed``).
     #[pyo3(get)]
     code: Option<String>,
-    /// Why (``failed``, ``retry_scheduled``).
+    /// Why (``failed``, ``retry_scheduled``, ``budget_wait``), or what happened
+    /// (``budget_notice``).
     #[pyo3(get)]
     message: Option<String>,
     /// Retry attempt number (``retry_scheduled``).
@@ -57,6 +61,13 @@ pub struct PyProgressEvent {
     /// On ``download_progress``: the file being written (its final name).
     #[pyo3(get)]
     path: Option<String>,
+    /// On ``budget_wait``: which budget, ``requests`` or ``media`` (reference media).
+    #[pyo3(get)]
+    budget: Option<&'static str>,
+    /// On ``budget_wait``: the backend keeping it (``in-process``, ``machine-wide (PATH)``,
+    /// ``redis (URL)``; a fallback says so).
+    #[pyo3(get)]
+    backend: Option<String>,
     task: Option<Py<PyTask>>,
 }
 
@@ -77,6 +88,8 @@ impl PyProgressEvent {
             bytes: None,
             total_bytes: None,
             path: None,
+            budget: None,
+            backend: None,
             task: None,
         }
     }
@@ -156,6 +169,23 @@ impl PyProgressEvent {
                 path: Some(path.to_string_lossy().into_owned()),
                 ..Self::empty("download_progress")
             },
+            Event::BudgetWait {
+                budget,
+                reason,
+                wait,
+                backend,
+                ..
+            } => PyProgressEvent {
+                budget: Some(budget),
+                backend: Some(backend.clone()),
+                message: Some(reason.clone()),
+                next_in_secs: Some(wait.as_secs_f64()),
+                ..Self::empty("budget_wait")
+            },
+            Event::BudgetNotice { message, .. } => PyProgressEvent {
+                message: Some(message.clone()),
+                ..Self::empty("budget_notice")
+            },
             _ => Self::empty("other"),
         };
         e.elapsed_secs = Some(elapsed.as_secs_f64());
@@ -198,6 +228,15 @@ impl PyProgressEvent {
         }
         if let Some(b) = self.bytes {
             parts.push(format!("bytes={b}"));
+        }
+        if let Some(b) = self.budget {
+            parts.push(format!("budget={}", repr_str(b)));
+        }
+        if let Some(b) = &self.backend {
+            parts.push(format!("backend={}", repr_str(b)));
+        }
+        if let Some(n) = self.next_in_secs.filter(|_| self.kind == "budget_wait") {
+            parts.push(format!("next_in_secs={n:.3}"));
         }
         if let Some(e) = self.elapsed_secs {
             parts.push(format!("elapsed_secs={e:.3}"));

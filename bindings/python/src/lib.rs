@@ -15,6 +15,7 @@ mod lint;
 mod params;
 mod prompt;
 mod runtime;
+mod shield;
 mod task;
 
 /// The native module.
@@ -33,5 +34,6 @@ fn _seedance(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<prompt::PyDirectorPrompt>()?;
     m.add_function(wrap_pyfunction!(lint::lint_prompt, m)?)?;
     m.add_function(wrap_pyfunction!(params::validate, m)?)?;
+    m.add_function(wrap_pyfunction!(shield::panic_for_tests, m)?)?;
     Ok(())
 }

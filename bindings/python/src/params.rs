@@ -161,10 +161,12 @@ pub fn validate<'py>(
     py: Python<'py>,
     params: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let empty = PyDict::new(py);
-    let req = request_from_params(py, params.unwrap_or(&empty))?;
-    let body = serde_json::to_value(&req).map_err(|e| {
-        pyo3::exceptions::PyRuntimeError::new_err(format!("cannot encode the request: {e}"))
-    })?;
-    crate::convert::json_to_py(py, &body)
+    crate::shield::shield(py, || {
+        let empty = PyDict::new(py);
+        let req = request_from_params(py, params.unwrap_or(&empty))?;
+        let body = serde_json::to_value(&req).map_err(|e| {
+            pyo3::exceptions::PyRuntimeError::new_err(format!("cannot encode the request: {e}"))
+        })?;
+        crate::convert::json_to_py(py, &body)
+    })
 }

@@ -3,7 +3,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 
@@ -40,10 +39,22 @@ where
                 tick(py)?;
                 return Ok(value);
             }
+            // A panic in the future is a `SeedanceError` (issue 10), never a crash.
+            Ok(Err(join_error)) if join_error.is_panic() => {
+                return Err(crate::shield::panic_error(
+                    py,
+                    join_error.into_panic().as_ref(),
+                ))
+            }
             Ok(Err(join_error)) => {
-                return Err(PyRuntimeError::new_err(format!(
-                    "the request task stopped unexpectedly: {join_error}"
-                )))
+                return Err(crate::errors::make(
+                    py,
+                    "SeedanceError",
+                    (format!(
+                        "the request task stopped unexpectedly: {join_error}"
+                    ),),
+                    None,
+                ))
             }
             Err(_still_running) => {}
         }

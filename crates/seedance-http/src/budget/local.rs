@@ -261,4 +261,30 @@ mod tests {
         );
         assert_eq!(b.admitted(), 2, "only requests that left are counted");
     }
+
+    /// Issue 12, fairness inside a process: waiters are served in the order they came,
+    /// whatever they are (the poller's one waiter, submits of a batch, a single generate).
+    #[tokio::test(start_paused = true)]
+    async fn waiters_are_served_in_order() {
+        let b = Budget::new(RateLimit::new(1, Duration::from_secs(1)));
+        let mut first = b.acquire().await;
+        first.sending();
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut handles = Vec::new();
+        for i in 0..8 {
+            let (b, order) = (Arc::clone(&b), Arc::clone(&order));
+            handles.push(tokio::spawn(async move {
+                let mut p = b.acquire().await;
+                p.sending();
+                order.lock().unwrap().push(i);
+            }));
+            // let waiter i queue before waiter i + 1 arrives
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        drop(first);
+        for h in handles {
+            h.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), (0..8).collect::<Vec<_>>());
+    }
 }

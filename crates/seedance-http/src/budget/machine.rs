@@ -491,4 +491,90 @@ mod tests {
         std::fs::write(&file, b"x").unwrap();
         assert!(Machine::open(&file, "acct").is_err());
     }
+
+    fn queued(v: Verdict) -> WaitReason {
+        match v {
+            Verdict::Wait { why, .. } => why,
+            Verdict::Granted(s) => panic!("granted {s:?}, expected to wait"),
+        }
+    }
+
+    /// Issue 12, fairness between processes: a batch process with many waiters and an
+    /// interactive process with one take turns. Each process queues only its head waiter
+    /// (the front serves the rest in order), and a slot goes to the earliest ticket, so
+    /// the interactive waiter is served right after the batch's head, never after the
+    /// whole batch.
+    #[test]
+    fn a_batch_cannot_starve_another_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let batch = Machine::open(dir.path(), "acct").unwrap();
+        let interactive = Machine::open(dir.path(), "acct").unwrap();
+        let l = limit(1, 60);
+        let s0 = granted(batch.try_now(Pool::General, l, &mut None).unwrap());
+        // the batch's next head queues first, then the interactive process
+        let mut batch_head = None;
+        assert!(matches!(
+            queued(batch.try_now(Pool::General, l, &mut batch_head).unwrap()),
+            WaitReason::Full { .. }
+        ));
+        let mut single = None;
+        queued(interactive.try_now(Pool::General, l, &mut single).unwrap());
+        // the slot frees (given back unsent: at once)
+        batch.release(Pool::General, s0, false, l.hold());
+        // the interactive one may not jump the queue…
+        assert_eq!(
+            queued(interactive.try_now(Pool::General, l, &mut single).unwrap()),
+            WaitReason::Queued { ahead: 1 }
+        );
+        // …the batch's head is first in line and gets it
+        let s1 = granted(batch.try_now(Pool::General, l, &mut batch_head).unwrap());
+        batch.release(Pool::General, s1, false, l.hold());
+        // the batch's following waiter comes in behind the interactive one
+        let mut batch_next = None;
+        assert_eq!(
+            queued(batch.try_now(Pool::General, l, &mut batch_next).unwrap()),
+            WaitReason::Queued { ahead: 1 }
+        );
+        let s2 = granted(interactive.try_now(Pool::General, l, &mut single).unwrap());
+        assert!(single.is_none(), "left the queue when served");
+        interactive.release(Pool::General, s2, false, l.hold());
+        // and then it is the batch's turn again
+        granted(batch.try_now(Pool::General, l, &mut batch_next).unwrap());
+    }
+
+    /// Many processes are served in the order they started waiting (FIFO by ticket).
+    #[test]
+    fn processes_are_served_in_the_order_they_queued() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = limit(1, 60);
+        let procs: Vec<_> = (0..5)
+            .map(|_| Machine::open(dir.path(), "acct").unwrap())
+            .collect();
+        let mut held = granted(procs[0].try_now(Pool::General, l, &mut None).unwrap());
+        let mut tickets: Vec<Ticket> = vec![None; 5];
+        for (p, t) in procs.iter().zip(tickets.iter_mut()).skip(1) {
+            queued(p.try_now(Pool::General, l, t).unwrap());
+        }
+        let mut served = Vec::new();
+        for _ in 1..5 {
+            procs[0].release(Pool::General, held, false, l.hold());
+            // everyone asks, in reverse order: only the earliest ticket is granted
+            let mut winner = None;
+            for i in (1..5).rev() {
+                if tickets[i].is_none() && served.contains(&i) {
+                    continue;
+                }
+                if let Verdict::Granted(s) =
+                    procs[i].try_now(Pool::General, l, &mut tickets[i]).unwrap()
+                {
+                    assert!(winner.is_none(), "two grants for one slot");
+                    winner = Some((i, s));
+                }
+            }
+            let (i, s) = winner.expect("someone is served");
+            served.push(i);
+            held = s;
+        }
+        assert_eq!(served, vec![1, 2, 3, 4]);
+    }
 }
