@@ -925,86 +925,9 @@ pub struct PromptBuildArgs {
     pub duration: Option<u32>,
 }
 
-/// Arguments of `emulator`.
-#[derive(Debug, Args)]
-pub struct EmulatorArgs {
-    /// Address of the API listener (`127.0.0.1:0` picks a free port).
-    #[arg(
-        long,
-        visible_alias = "listen",
-        env = "SEEDANCE_EMULATOR_ADDR",
-        hide_env_values = true,
-        default_value = "127.0.0.1:8787"
-    )]
-    pub addr: std::net::SocketAddr,
-
-    /// Address of the CDN listener that serves outputs [default: the API's port + 1, or a
-    /// free port when the API's is 0].
-    #[arg(
-        long,
-        value_name = "ADDR",
-        visible_alias = "cdn-listen",
-        env = "SEEDANCE_EMULATOR_CDN_ADDR",
-        hide_env_values = true
-    )]
-    pub cdn_addr: Option<std::net::SocketAddr>,
-
-    /// Divide simulated render times by this (1 = realistic, 1–5 minutes; 100 = about a
-    /// second).
-    #[arg(
-        long,
-        value_name = "FACTOR",
-        env = "SEEDANCE_EMULATOR_TIME_SCALE",
-        hide_env_values = true,
-        default_value_t = 1.0,
-        value_parser = parse_time_scale
-    )]
-    pub time_scale: f64,
-
-    /// Turn the account's rate limit off (same as `--limit off`).
-    #[arg(long, visible_alias = "no-limit", conflicts_with = "limit")]
-    pub no_rate_limit: bool,
-
-    /// The account's rate limit, or `off` [default: the API's].
-    #[arg(long, value_name = "N/WINDOW", value_parser = parse_rate,
-          help = format!("The account's rate limit, or `off` [default: {}, the API's]", api_rate()))]
-    pub limit: Option<RateArg>,
-
-    /// Turn the reference-media limit off (same as `--media-limit off`).
-    #[arg(long, visible_alias = "no-media-limit", conflicts_with = "media_limit")]
-    pub no_media_rate_limit: bool,
-
-    /// The reference-media limit, or `off` [default: the API's].
-    #[arg(long, value_name = "N/WINDOW", value_parser = parse_rate,
-          help = format!("The reference-media limit, or `off` [default: {}, the API's]", api_media_rate()))]
-    pub media_limit: Option<RateArg>,
-
-    /// Starting credits of the default account.
-    #[arg(long, value_name = "N")]
-    pub credits: Option<u64>,
-
-    /// Probability (0–1) that a render fails (credits refunded).
-    #[arg(long, value_name = "P", default_value_t = 0.0)]
-    pub failure_probability: f64,
-
-    /// Answer API requests with a 307 to `www.` + host, as the production apex does.
-    #[arg(long)]
-    pub redirect_www: bool,
-
-    /// How render times spread around the model: `none` (exact), `realistic` (p5 0.75×,
-    /// median 1×, p95 2.4×, a long tail) or `P5,MEDIAN,P95` factors.
-    #[arg(long, value_name = "SPREAD", default_value = "realistic",
-          value_parser = seedance_emulator::parse_spread)]
-    pub render_spread: seedance_emulator::RenderSpread,
-
-    /// Seed of the render-time draws [default: random].
-    #[arg(long, value_name = "N")]
-    pub render_seed: Option<u64>,
-
-    /// Render at most N tasks of one account at once; later ones queue [default: no queue].
-    #[arg(long, value_name = "N")]
-    pub render_queue: Option<u32>,
-}
+/// Arguments of `emulator`: the emulator's own flag set, the same struct the
+/// `seedance-emulator` binary parses (one front door, issue 9).
+pub use seedance_emulator::EmulatorArgs;
 
 /// Arguments of `demo`.
 #[derive(Debug, Args)]

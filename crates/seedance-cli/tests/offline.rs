@@ -684,3 +684,39 @@ fn mode_inference_agrees_with_python_on_the_shared_cases() {
         }
     }
 }
+
+/// Issue 9: `seedance emulator` takes the emulator's own flag set (the same struct as
+/// `seedance-emulator`), `-h` shows those flags and not the client's globals, and no
+/// `--help` of any command carries a code fence.
+#[test]
+fn emulator_help_is_the_emulators_and_no_help_has_code_fences() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run_with(dir.path(), &[], &["emulator", "-h"]);
+    assert_eq!(code, 0, "{err}");
+    for flag in [
+        "--addr",
+        "--limit <N/WINDOW>",
+        "--media-limit <N/WINDOW>",
+        "--time-scale",
+    ] {
+        assert!(out.contains(flag), "emulator -h lacks {flag}:\n{out}");
+    }
+    for client in ["--api-key", "--rate-limit", "--max-retries"] {
+        assert!(!out.contains(client), "emulator -h shows {client}:\n{out}");
+    }
+    let (_, top, _) = run_with(dir.path(), &[], &["--help"]);
+    let commands: Vec<String> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.iter().any(|c| c == "emulator"), "{top}");
+    assert!(!top.contains("```"));
+    for c in &commands {
+        let (_, out, _) = run_with(dir.path(), &[], &[c.as_str(), "--help"]);
+        assert!(!out.contains("```"), "{c} --help has a code fence:\n{out}");
+    }
+}

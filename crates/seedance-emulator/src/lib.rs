@@ -38,7 +38,7 @@ mod server;
 mod state;
 mod timefmt;
 
-pub use args::{parse_spread, EmulatorArgs};
+pub use args::{parse_spread, EmulatorArgs, LimitArg};
 pub use config::{
     credits_per_second, price, Account, RateLimit, Redirect, RuntimeConfig, DEFAULT_ACCOUNT,
     DEFAULT_CREDITS, DEFAULT_FAILURE_MARKER, DEFAULT_IDEMPOTENCY_RETENTION, DEFAULT_MAX_BODY_BYTES,

@@ -5,7 +5,14 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = seedance_emulator::EmulatorArgs::parse();
-    match seedance_emulator::serve(args.into_builder()).await {
+    let builder = match args.builder() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("seedance-emulator: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match seedance_emulator::serve(builder).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("seedance-emulator: {e}");

@@ -16,11 +16,12 @@ impl Drop for Kill {
 async fn the_binary_prints_its_urls_and_key_and_serves() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_seedance-emulator"))
         .args([
-            "--listen",
+            "--addr",
             "127.0.0.1:0",
-            "--cdn-listen",
+            "--cdn-addr",
             "127.0.0.1:0",
-            "--no-rate-limit",
+            "--limit",
+            "off",
             "--time-scale",
             "1000",
         ])
@@ -68,9 +69,17 @@ fn the_default_address_is_8787() {
     let args =
         <seedance_emulator::EmulatorArgs as clap::Parser>::try_parse_from(["seedance-emulator"])
             .expect("parse");
-    assert_eq!(args.listen.to_string(), "127.0.0.1:8787");
-    assert_eq!(args.time_scale, 1.0);
-    assert!(!args.no_rate_limit);
+    assert_eq!(args.addr.to_string(), "127.0.0.1:8787");
+    assert_eq!(args.cdn_addr().to_string(), "127.0.0.1:8788");
+    assert_eq!(args.time_scale.get(), 1.0);
+    assert_eq!(
+        args.rate_limit(),
+        Some(seedance_core::rules::RateLimit::ACCOUNT)
+    );
+    assert_eq!(
+        args.media_rate_limit(),
+        Some(seedance_core::rules::RateLimit::MEDIA)
+    );
     // a person's emulator renders with the realistic spread; tests choose `none`
     assert_eq!(
         args.render_spread,
@@ -86,4 +95,57 @@ fn the_default_address_is_8787() {
     .expect("parse");
     assert_eq!(b.render_spread, seedance_emulator::RenderSpread::None);
     assert_eq!(b.render_seed, Some(5));
+}
+
+/// One flag set (issue 9): `N/WINDOW` limits, the old spellings refused, bad values
+/// refused where they are parsed.
+#[test]
+fn limits_are_n_per_window_and_bad_values_are_refused() {
+    use seedance_core::rules::RateLimit;
+    use std::time::Duration;
+    let parse = |args: &[&str]| {
+        let mut v = vec!["seedance-emulator"];
+        v.extend_from_slice(args);
+        <seedance_emulator::EmulatorArgs as clap::Parser>::try_parse_from(v)
+    };
+    let a = parse(&["--limit", "5/2s", "--media-limit", "off"]).expect("parse");
+    assert_eq!(
+        a.rate_limit(),
+        Some(RateLimit::new(5, Duration::from_secs(2)))
+    );
+    assert_eq!(a.media_rate_limit(), None);
+    assert_eq!(parse(&["--no-limit"]).expect("parse").rate_limit(), None);
+    assert_eq!(
+        parse(&["--listen", "127.0.0.1:0"])
+            .expect("alias")
+            .addr
+            .port(),
+        0
+    );
+    for bad in [
+        &["--rate-limit", "30"][..],
+        &["--rate-window-secs", "60"],
+        &["--limit", "0/60"],
+        &["--time-scale", "0"],
+        &["--failure-probability", "2"],
+        &["--no-limit", "--limit", "3/1s"],
+    ] {
+        assert!(parse(bad).is_err(), "{bad:?}");
+    }
+}
+
+/// No `--help` shows a Rust code fence (a doc example leaking into help).
+#[test]
+fn help_has_no_code_fences() {
+    let out = Command::new(env!("CARGO_BIN_EXE_seedance-emulator"))
+        .arg("--help")
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(text.contains("--limit <N/WINDOW>"), "{text}");
+    assert!(
+        !text.contains("```") && !text.contains("use clap"),
+        "{text}"
+    );
 }

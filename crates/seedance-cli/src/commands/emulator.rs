@@ -1,66 +1,20 @@
 //! `seedance emulator`: serves the local emulator until Ctrl-C.
 
-use std::net::SocketAddr;
-
-use seedance_emulator::{Emulator, EmulatorBuilder, Redirect};
+use seedance_emulator::EmulatorBuilder;
 use serde_json::json;
 
-use crate::cli::{EmulatorArgs, RateArg};
+use crate::cli::EmulatorArgs;
 use crate::error::CliError;
 use crate::ui::Ui;
 
-/// The builder the flags describe.
+/// The builder the flags describe (the emulator's own reading of its flags).
 pub fn builder(a: &EmulatorArgs) -> Result<EmulatorBuilder, CliError> {
-    if !(a.time_scale.is_finite() && a.time_scale > 0.0) {
-        return Err(CliError::usage(format!(
-            "--time-scale {}: must be above 0",
-            a.time_scale
-        )));
-    }
-    if !(0.0..=1.0).contains(&a.failure_probability) {
-        return Err(CliError::usage(format!(
-            "--failure-probability {}: must be between 0 and 1",
-            a.failure_probability
-        )));
-    }
-    let cdn = a.cdn_addr.unwrap_or_else(|| {
-        let port = if a.addr.port() == 0 {
-            0
-        } else {
-            a.addr.port().wrapping_add(1)
-        };
-        SocketAddr::new(a.addr.ip(), port)
-    });
-    let mut b = Emulator::builder()
-        .bind(a.addr)
-        .cdn_bind(cdn)
-        .time_scale(a.time_scale)
-        .failure_probability(a.failure_probability)
-        .render_spread(a.render_spread.clone())
-        .render_seed(a.render_seed)
-        .render_queue(a.render_queue);
-    if let Some(c) = a.credits {
-        b = b.default_credits(c);
-    }
-    if a.no_rate_limit || a.limit == Some(RateArg::Off) {
-        b = b.no_rate_limit();
-    } else if let Some(RateArg::Limit(n, w)) = a.limit {
-        b = b.rate_limit(n, w);
-    }
-    if a.no_media_rate_limit || a.media_limit == Some(RateArg::Off) {
-        b = b.no_media_rate_limit();
-    } else if let Some(RateArg::Limit(n, w)) = a.media_limit {
-        b = b.media_rate_limit(n, w);
-    }
-    if a.redirect_www {
-        b = b.redirect(Some(Redirect::ApexToWww));
-    }
-    Ok(b)
+    a.builder().map_err(CliError::usage)
 }
 
 fn describe(l: Option<seedance_emulator::RateLimit>) -> String {
     match l {
-        Some(l) => format!("{}/{}s", l.requests, l.window.as_secs_f64()),
+        Some(l) => l.to_string(),
         None => "off".into(),
     }
 }
