@@ -577,4 +577,27 @@ mod tests {
         }
         assert_eq!(served, vec![1, 2, 3, 4]);
     }
+
+    /// A wait for the machine-wide budget is announced (the backend only ever says "look
+    /// again soon", so the front announces a wait that has lasted half a second).
+    #[tokio::test]
+    async fn a_long_wait_for_the_machine_budget_is_announced() {
+        use crate::budget::Budget;
+        use crate::events::{Event, EventBus};
+        let dir = tempfile::tempdir().unwrap();
+        let m = Machine::open(dir.path(), "acct").unwrap();
+        let bus = EventBus::new(Vec::new());
+        let mut rx = bus.subscribe();
+        let b = Budget::with_backend(limit(1, 1), Pool::General, m, Some(bus));
+        let mut p = b.acquire().await;
+        p.sending();
+        drop(p);
+        let _q = b.acquire().await;
+        match rx.try_recv() {
+            Ok(Event::BudgetWait { backend, .. }) => {
+                assert!(backend.starts_with("machine-wide"), "{backend}")
+            }
+            other => panic!("no BudgetWait: {other:?}"),
+        }
+    }
 }

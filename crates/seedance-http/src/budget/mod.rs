@@ -389,6 +389,7 @@ impl Budget {
             ticket: None,
         };
         let mut announced = false;
+        let started = Instant::now();
         loop {
             let notified = self.notify.notified();
             let verdict = match self
@@ -417,7 +418,12 @@ impl Budget {
                     };
                 }
                 Verdict::Wait { retry_in, why } => {
-                    if !announced && retry_in >= ANNOUNCE_AFTER {
+                    // The shared backends answer "look again soon" (they cannot wake
+                    // us): a wait is also announced once it has lasted long enough.
+                    if !announced
+                        && (retry_in >= ANNOUNCE_AFTER
+                            || started.elapsed() + retry_in >= ANNOUNCE_AFTER)
+                    {
                         announced = true;
                         tracing::debug!(pool = self.pool.name(), reason = %why, wait = ?retry_in, "waiting for the budget");
                         if let Some(ev) = &self.events {
