@@ -27,6 +27,8 @@ struct State {
     ledger: [Vec<Instant>; 2],
     in_flight: [u32; 2],
     hold: [Duration; 2],
+    /// The last limit asked for, per pool (what a full window of others means).
+    limit: [Option<RateLimit>; 2],
     /// The places in the queues of the primary and of the fallback, per pool (one head
     /// per pool and process asks at a time).
     tickets: [[Ticket; 2]; 2],
@@ -123,6 +125,16 @@ impl Failover {
         let share: Vec<Duration> = all.iter().rev().step_by(n).copied().collect();
         // (own slots may be counted twice: conservative)
         own.extend(share);
+        // What the other machines seen sharing it sent since this process last heard from
+        // the primary is unknown: count the window as full until one hold from now (a pause
+        // of at most one window, after which every slot granted before the failure has left
+        // the server's window). The last known holds alone let 3 × 429 through in
+        // `redis_stopping_mid_run_loses_no_job` (crates/seedance-cli/tests/budget.rs).
+        let others_seen = self.primary.peers() > 1;
+        if let Some(limit) = self.lock().limit[pool.index()].filter(|_| others_seen) {
+            let full = usize::try_from(limit.requests).unwrap_or(usize::MAX);
+            own.extend(std::iter::repeat_n(limit.hold(), full));
+        }
         own
     }
 
@@ -220,7 +232,8 @@ impl Backend for Failover {
         Box::pin(async move {
             let i = pool.index();
             let (probe, was_down) = {
-                let s = self.lock();
+                let mut s = self.lock();
+                s.limit[i] = Some(limit);
                 match s.down {
                     None => (true, false),
                     Some(_) => (s.next_probe.is_none_or(|t| Instant::now() >= t), true),
