@@ -7,9 +7,10 @@ context managers, progress callbacks and tqdm bars.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
-from typing import TYPE_CHECKING, Any, Dict, Literal, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Sequence, Tuple, Union
 
 from . import _seedance
 from ._progress import ProgressCallback, Watch
@@ -21,6 +22,8 @@ if TYPE_CHECKING:  # kept out of the import path: `import seedance` stays fast
 __all__ = ["Client", "AsyncClient"]
 
 TaskRef = Union[Task, str]
+#: One job of the store, as :meth:`Client.jobs` lists it.
+Job = Dict[str, Any]
 PathLike = Union[str, "os.PathLike[str]"]
 #: A rate budget: ``(requests, seconds)``, ``False`` for none, ``None`` for the default.
 RateLimit = Union[Tuple[int, float], Literal[False], None]
@@ -120,7 +123,14 @@ class _BaseClient:
         time_scale: Optional[float] = None,
         budget: Optional[str] = None,
         timeout: Optional[float] = None,
+        journal: Union[PathLike, bool, None] = True,
     ) -> None:
+        if journal is True:
+            use_journal, journal_path = True, None
+        elif journal is False or journal is None:
+            use_journal, journal_path = False, None
+        else:
+            use_journal, journal_path = True, os.fspath(journal)
         # Unset settings fall back to SEEDANCE_* variables, then the defaults, in Rust.
         self._native = _seedance._Client(
             api_key=api_key,
@@ -133,12 +143,30 @@ class _BaseClient:
             user_agent=user_agent,
             time_scale=time_scale,
             budget=budget,
+            journal=use_journal,
+            journal_path=journal_path,
         )
 
     @property
     def base_url(self) -> str:
         """The API origin requests go to."""
         return self._native.base_url
+
+    @property
+    def journal_path(self) -> Optional[str]:
+        """The job store's file (``None`` when the client keeps none)."""
+        p = self._native.journal_path
+        return None if p is None else str(p)
+
+    def _jobs(self) -> List[Job]:
+        """The job store's history, oldest first (every origin and account): one dict per
+        job with ``state`` (``pending``, ``sent``, ``submitted``, ``completed``,
+        ``downloaded``, ``failed``, ``interrupted``, ``forgotten``), ``task_id``,
+        ``idempotency_key``, ``origin``, ``charge``, ``output``, ``last_error``,
+        ``request``, ``created_ms``, ``updated_ms``... The same store as ``seedance
+        jobs``."""
+        jobs: List[Job] = json.loads(self._native.jobs_json())
+        return jobs
 
     def __repr__(self) -> str:
         return f"seedance.{type(self).__name__}(base_url={self.base_url!r})"
@@ -161,7 +189,9 @@ class Client(_BaseClient):
     who shares that budget: ``"machine"`` (the default: every process of this machine,
     kept in the data dir), ``"process"`` (this client alone), or
     ``"redis://HOST:PORT/DB"`` (``rediss://`` for TLS) for several machines (else
-    ``SEEDANCE_BUDGET``). Every call
+    ``SEEDANCE_BUDGET``), ``journal`` the job store (``True``: the data dir's, shared
+    with the CLI; a path: that file; ``False``/``None``: none), so that :meth:`resume`
+    (or ``seedance resume``) finishes an interrupted job without paying again. Every call
     validates first (raising :class:`seedance.ValidationError` with all violations before
     anything is sent), stays within the account's rate budget (30 requests per 60 s,
     shared by all processes of the machine by default), retries what is safe to retry, and releases
@@ -190,6 +220,21 @@ class Client(_BaseClient):
     def close(self) -> None:
         """Releases the connection pool. Later calls raise ``ConfigurationError``."""
         self._native.close()
+
+    def jobs(self) -> List[Job]:
+        """The job store's history, oldest first (every origin and account): one dict per
+        job with ``state``, ``task_id``, ``idempotency_key``, ``origin``, ``charge``,
+        ``output``, ``created_ms``, ``updated_ms``...; see :meth:`_BaseClient._jobs`."""
+        return self._jobs()
+
+    def resume(self) -> List[Task]:
+        """Finishes the job store's unfinished jobs of this client's API origin and
+        account (a notebook's interrupted ``generate``, a crashed script, a
+        ``seedance generate --no-wait``): waits for submitted tasks, re-sends a submit
+        whose answer was lost with its own key (the API replays it: no second charge),
+        downloads where a download was asked for. Returns the finished tasks; a job that
+        cannot finish is reported with a warning and stays listed by :meth:`jobs`."""
+        return _resumed(self._native.resume())
 
     def submit(
         self,
@@ -326,6 +371,14 @@ class AsyncClient(_BaseClient):
         """Releases the connection pool."""
         self._native.close()
 
+    async def resume(self) -> List[Task]:
+        """Finishes the job store's unfinished jobs; see :meth:`Client.resume`."""
+        return _resumed(await self._native.resume_async())
+
+    async def jobs(self) -> List[Job]:
+        """The job store's history; see :meth:`Client.jobs`."""
+        return self._jobs()
+
     async def submit(
         self,
         *,
@@ -405,6 +458,18 @@ class AsyncClient(_BaseClient):
             task = await self.get_task(task)
         saved: Path = await self._run(_download(locals()))
         return saved
+
+
+def _resumed(rows: List[Tuple[str, Optional[str], Optional[Task], Optional[BaseException]]]) -> List[Task]:
+    done: List[Task] = []
+    for key, task_id, task, error in rows:
+        if task is not None:
+            done.append(task)
+        else:
+            warnings.warn(
+                f"job {task_id or key} did not finish: {error}", RuntimeWarning, stacklevel=3
+            )
+    return done
 
 
 def _on_loop(callback: Optional[ProgressCallback]) -> Optional[ProgressCallback]:

@@ -154,6 +154,9 @@ class Emulator:
         # The client's polling is scaled like the renders, and its budget is the
         # emulator's (scaled windows), so that it neither waits for nothing nor gets 429s.
         kwargs.setdefault("time_scale", self.time_scale)
+        # Hermetic: no jobs of test emulators in the user's job store (pass journal=PATH
+        # to test resuming).
+        kwargs.setdefault("journal", False)
         if self.rate_limit is not None:
             kwargs.setdefault("rate_limit", self.rate_limit)
         if self.media_rate_limit is not None:

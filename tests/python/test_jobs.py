@@ -81,6 +81,54 @@ def _interrupt(emu: Emulator, call: str, **extra: Any) -> Dict[str, Any]:
     return report
 
 
+def test_ctrl_c_during_generate_then_resume_finishes_it_without_a_second_task(
+    render_emu: Emulator, tmp_path: Any
+) -> None:
+    store = str(tmp_path / "jobs.sqlite3")
+    got = _interrupt(render_emu, "generate", journal=store)
+    tasks = render_emu.tasks()
+    assert len(tasks) == 1
+    assert got["task_id"] == tasks[0].id
+    assert got["idempotency_key"]
+    assert "resume()" in got["message"]
+    # Another client (a re-run cell, a new kernel) on the same store finishes it.
+    with render_emu.client(journal=store) as client:
+        assert client.journal_path == store
+        [before] = client.jobs()
+        assert before["idempotency_key"] == got["idempotency_key"]
+        assert before["task_id"] == got["task_id"]
+        assert before["state"] in ("submitted", "interrupted"), before
+        assert before["origin"] == render_emu.base_url.rstrip("/")
+        done = client.resume()
+        assert [t.id for t in done] == [got["task_id"]]
+        assert done[0].is_completed
+        [after] = client.jobs()
+        assert after["state"] == "completed", after
+        assert after["updated_ms"] >= after["created_ms"]
+        assert client.resume() == []  # nothing left to do
+    assert render_emu.stats()["tasks_created"] == 1
+
+
+async def test_async_client_resumes_and_lists_jobs(emu: Emulator, tmp_path: Any) -> None:
+    store = str(tmp_path / "jobs.sqlite3")
+    async with emu.async_client(journal=store) as client:
+        task = await client.submit(prompt="A red kite over a windy beach")
+        jobs = await client.jobs()
+        assert [j["task_id"] for j in jobs] == [task.id]
+        done = await client.resume()
+        assert [t.id for t in done] == [task.id]
+    assert emu.stats()["tasks_created"] == 1
+
+
+def test_journal_false_keeps_no_store(emu: Emulator) -> None:
+    with emu.client(journal=False) as client:
+        assert client.journal_path is None
+        client.submit(prompt="A red kite over a windy beach")
+        assert client.jobs() == []
+        with pytest.raises(seedance.ConfigurationError):
+            client.resume()
+
+
 def test_ctrl_c_during_generate_raises_interrupted_naming_the_task_and_key(
     render_emu: Emulator,
 ) -> None:

@@ -76,7 +76,7 @@ def _methods(cls: type) -> Set[str]:
 
 def test_async_client_has_the_same_methods_as_coroutines() -> None:
     sync, asyn = _methods(seedance.Client), _methods(seedance.AsyncClient)
-    assert sync == asyn == {"submit", "get_task", "wait", "generate", "download", "close"}
+    assert sync == asyn == {"submit", "get_task", "wait", "generate", "download", "close", "resume", "jobs"}
     for name in sync:
         assert inspect.iscoroutinefunction(getattr(seedance.AsyncClient, name)), name
         s = inspect.signature(getattr(seedance.Client, name))

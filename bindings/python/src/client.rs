@@ -390,6 +390,43 @@ fn run_job_blocking<T: Send + 'static>(
     }
 }
 
+/// One job of `resume`: its key, task id, finished task or the exception it ended with.
+type ResumeRow = (
+    String,
+    Option<String>,
+    Option<Py<PyTask>>,
+    Option<Py<PyAny>>,
+);
+
+fn resume_rows(
+    py: Python<'_>,
+    outcomes: Vec<seedance_http::JobOutcome>,
+) -> PyResult<Vec<ResumeRow>> {
+    outcomes
+        .into_iter()
+        .map(|o| {
+            let task_id = o.task_id.map(|t| t.to_string());
+            Ok(match o.result {
+                Ok(task) => {
+                    let t = task_obj(py, task)?;
+                    if let Some(d) = o.downloaded {
+                        t.get().set_local(d.video, d.last_frame);
+                    }
+                    (o.key, task_id, Some(t), None)
+                }
+                Err(e) => {
+                    let exc = errors::http_error(py, e)
+                        .value(py)
+                        .clone()
+                        .into_any()
+                        .unbind();
+                    (o.key, task_id, None, Some(exc))
+                }
+            })
+        })
+        .collect()
+}
+
 /// A call's future as a Python awaitable on the shared runtime (progress delivered as
 /// events come); `finish` turns its result into the Python value.
 fn run_async<'py, T: Send + 'static>(
@@ -422,7 +459,7 @@ fn downloaded(py: Python<'_>, task: &Py<PyTask>, d: Downloaded) -> PyResult<Py<P
 #[pymethods]
 impl PyClient {
     #[new]
-    #[pyo3(signature = (*, api_key=None, base_url=None, timeout=None, connect_timeout=None, max_retries=None, rate_limit=None, media_rate_limit=None, user_agent=None, time_scale=None, budget=None))]
+    #[pyo3(signature = (*, api_key=None, base_url=None, timeout=None, connect_timeout=None, max_retries=None, rate_limit=None, media_rate_limit=None, user_agent=None, time_scale=None, budget=None, journal=true, journal_path=None))]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
         py: Python<'_>,
@@ -436,9 +473,25 @@ impl PyClient {
         user_agent: Option<String>,
         time_scale: Option<f64>,
         budget: Option<String>,
+        journal: bool,
+        journal_path: Option<PathBuf>,
     ) -> PyResult<Self> {
         crate::shield::shield(py, || {
             let mut b = Client::builder();
+            // The job store: the one the CLI uses (the data dir's) unless a file is given
+            // (here or in SEEDANCE_JOURNAL, which the builder reads) or it is turned off.
+            match (journal, journal_path) {
+                (false, _) => {}
+                (true, Some(p)) => b = b.journal_path(p),
+                (true, None)
+                    if std::env::var("SEEDANCE_JOURNAL").map_or(true, |v| v.trim().is_empty()) =>
+                {
+                    let store = seedance_http::JobStore::open_default()
+                        .map_err(|e| errors::http_error(py, e))?;
+                    b = b.journal(store);
+                }
+                (true, None) => {}
+            }
             // Who shares the budget: the machine's processes unless said otherwise (here or
             // in SEEDANCE_BUDGET, which the builder reads).
             match budget {
@@ -528,6 +581,49 @@ impl PyClient {
     #[getter]
     fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The job store's file, when there is one.
+    #[getter]
+    fn journal_path(&self, py: Python<'_>) -> PyResult<Option<PathBuf>> {
+        Ok(self.client(py)?.journal().map(|j| j.path()))
+    }
+
+    /// Every job of the store (all origins and accounts), oldest first, as a JSON text
+    /// (a list of the store's job objects).
+    fn jobs_json(&self, py: Python<'_>) -> PyResult<String> {
+        let client = self.client(py)?;
+        let Some(store) = client.journal() else {
+            return Ok("[]".to_owned());
+        };
+        let jobs = store.jobs().map_err(|e| errors::http_error(py, e))?;
+        let list: Vec<serde_json::Value> = jobs.iter().map(|j| j.to_json()).collect();
+        Ok(serde_json::Value::Array(list).to_string())
+    }
+
+    /// Finishes the store's unfinished jobs of this client's origin and account:
+    /// `[(key, task_id, Task | None, exception | None)]`.
+    fn resume(&self, py: Python<'_>) -> PyResult<Vec<ResumeRow>> {
+        let client = self.client(py)?;
+        let c = client.clone();
+        let job = JobRef::new(&client, None, None);
+        let outcomes = run_job_blocking(py, async move { c.resume().await }, None, job)?;
+        resume_rows(py, outcomes)
+    }
+
+    fn resume_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client(py)?;
+        run_async(
+            py,
+            async move { client.resume().await },
+            None,
+            |py, outcomes| {
+                Ok(resume_rows(py, outcomes)?
+                    .into_pyobject(py)?
+                    .into_any()
+                    .unbind())
+            },
+        )
     }
 
     /// Drops the connection pool; later calls raise `ConfigurationError`.
