@@ -165,3 +165,15 @@ def test_interrupted_is_a_keyboard_interrupt_with_optional_fields() -> None:
     except KeyboardInterrupt as k:  # what existing `except KeyboardInterrupt` code sees
         caught.append(k)
     assert caught == [e]
+
+
+def test_journal_false_wins_over_seedance_journal(
+    emu: Emulator, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    named = tmp_path / "named.sqlite3"
+    monkeypatch.setenv("SEEDANCE_JOURNAL", str(named))
+    with emu.client(journal=False) as client:
+        assert client.journal_path is None
+        client.submit(prompt="A red kite over a windy beach")
+        assert client.jobs() == []
+    assert not named.exists()

@@ -481,7 +481,8 @@ impl PyClient {
             // The job store: the one the CLI uses (the data dir's) unless a file is given
             // (here or in SEEDANCE_JOURNAL, which the builder reads) or it is turned off.
             match (journal, journal_path) {
-                (false, _) => {}
+                // off even when SEEDANCE_JOURNAL names one
+                (false, _) => b = b.no_journal(),
                 (true, Some(p)) => b = b.journal_path(p),
                 (true, None)
                     if std::env::var("SEEDANCE_JOURNAL").map_or(true, |v| v.trim().is_empty()) =>

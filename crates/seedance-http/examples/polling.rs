@@ -190,6 +190,13 @@ struct Row {
     renders: Vec<f64>,
 }
 
+/// Where the example keeps its profile files (set once by `main`).
+static SCRATCH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+fn scratch() -> std::path::PathBuf {
+    SCRATCH.get().cloned().unwrap_or_else(std::env::temp_dir)
+}
+
 /// Runs `n` jobs (`batch`: all at once, else one after another) with `who`.
 async fn run(who: Who, n: usize, batch: bool, seed: u64) -> Row {
     let emu = emulator(seed).await;
@@ -197,8 +204,7 @@ async fn run(who: Who, n: usize, batch: bool, seed: u64) -> Row {
     let profile = match who {
         Who::Ours(Some(p)) => {
             // a copy of the trained profile: every run starts from the same knowledge
-            let copy = std::env::temp_dir()
-                .join(format!("seedance-polling-{}-{n}.json", std::process::id()));
+            let copy = scratch().join(format!("profile-{n}.json"));
             std::fs::copy(p, &copy).expect("trained profile");
             Some(copy)
         }
@@ -304,10 +310,11 @@ async fn train(path: &std::path::Path) -> usize {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let started = Instant::now();
-    let trained = std::env::temp_dir().join(format!(
-        "seedance-polling-trained-{}.json",
-        std::process::id()
-    ));
+    // Every profile file lives in one temporary directory, removed at the end (a client's
+    // last save may land after a run has removed its copy).
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    SCRATCH.set(dir.path().to_path_buf()).expect("set once");
+    let trained = scratch().join("trained.json");
     let learned = train(&trained).await;
     let trained_path: &'static str =
         Box::leak(trained.to_string_lossy().into_owned().into_boxed_str());
@@ -363,5 +370,6 @@ async fn main() {
         println!();
     }
     let _ = std::fs::remove_file(&trained);
+    drop(dir);
     println!("(ran in {:.0} s)", started.elapsed().as_secs_f64());
 }
