@@ -30,3 +30,13 @@ def slow_emu() -> Iterator[Emulator]:
     # Realistic render times (minutes): tasks stay `processing` during a test.
     with Emulator(time_scale=1.0, rate_limit=(30, 1.0)) as e:
         yield e
+
+
+def default_sigint() -> None:
+    """For ``subprocess.Popen(preexec_fn=...)``: the child starts with SIGINT's default
+    action, so Python installs its KeyboardInterrupt handler even when these tests run
+    from a background job (a non-interactive shell starts those with SIGINT ignored, and
+    Python keeps an ignored SIGINT ignored)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -15,7 +15,7 @@ import pytest
 import seedance
 from seedance.testing import Emulator
 
-from conftest import PROMPT
+from conftest import PROMPT, default_sigint
 
 SCRIPT = textwrap.dedent(
     """
@@ -41,6 +41,7 @@ def test_sigint_interrupts_a_wait_promptly() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     try:
         assert proc.stdout is not None

@@ -16,6 +16,8 @@ import pytest
 import seedance
 from seedance.testing import Emulator
 
+from conftest import default_sigint
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 # Runs a call in a child process and reports the Interrupted it raises as one JSON line.
@@ -61,6 +63,7 @@ def _interrupt(emu: Emulator, call: str, **extra: Any) -> Dict[str, Any]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     try:
         assert proc.stdout is not None
