@@ -61,12 +61,15 @@ pub fn command() -> Command {
         .filter(|a| a.is_global_set())
         .map(|a| a.clone().global(false).hide(true).env(None))
         .collect();
-    let mut cmd = shadow_foreign_globals(cmd, "", &inert);
+    let mut cmd = per_subcommand(cmd, "", &inert, false);
     cmd.build();
     cmd
 }
 
-fn shadow_foreign_globals(mut cmd: Command, parent: &str, inert: &[Arg]) -> Command {
+/// Adds to every subcommand (at any depth) the copies in `globals` whose applying to it
+/// (`applies`) equals `applying`: the foreign ones, hidden and inert, for help; the ones
+/// that apply, for completions.
+fn per_subcommand(mut cmd: Command, parent: &str, globals: &[Arg], applying: bool) -> Command {
     let names: Vec<String> = cmd
         .get_subcommands()
         .map(|s| s.get_name().to_owned())
@@ -77,13 +80,13 @@ fn shadow_foreign_globals(mut cmd: Command, parent: &str, inert: &[Arg]) -> Comm
         } else {
             format!("{parent} {name}")
         };
-        let foreign: Vec<Arg> = inert
+        let chosen: Vec<Arg> = globals
             .iter()
-            .filter(|a| !applies(&path, a.get_id().as_str()))
+            .filter(|a| applies(&path, a.get_id().as_str()) == applying)
             .cloned()
             .collect();
         cmd = cmd.mut_subcommand(&name, |s| {
-            shadow_foreign_globals(s.args(foreign), &path, inert)
+            per_subcommand(s.args(chosen), &path, globals, applying)
         });
     }
     cmd
@@ -100,28 +103,7 @@ pub fn completion_command() -> Command {
         .map(|a| a.clone().global(false))
         .collect();
     let cmd = cmd.mut_args(|a| a.global(false));
-    give_globals(cmd, "", &globals)
-}
-
-fn give_globals(mut cmd: Command, parent: &str, globals: &[Arg]) -> Command {
-    let names: Vec<String> = cmd
-        .get_subcommands()
-        .map(|s| s.get_name().to_owned())
-        .collect();
-    for name in names {
-        let path = if parent.is_empty() {
-            name.clone()
-        } else {
-            format!("{parent} {name}")
-        };
-        let mine: Vec<Arg> = globals
-            .iter()
-            .filter(|a| applies(&path, a.get_id().as_str()))
-            .cloned()
-            .collect();
-        cmd = cmd.mut_subcommand(&name, |s| give_globals(s.args(mine), &path, globals));
-    }
-    cmd
+    per_subcommand(cmd, "", &globals, true)
 }
 
 /// Which commands take which global options, from [`groups`] (so it cannot go stale).

@@ -194,7 +194,7 @@ struct Row {
 static SCRATCH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
 
 fn scratch() -> std::path::PathBuf {
-    SCRATCH.get().cloned().unwrap_or_else(std::env::temp_dir)
+    SCRATCH.get().cloned().expect("set by main")
 }
 
 /// Runs `n` jobs (`batch`: all at once, else one after another) with `who`.

@@ -1,7 +1,8 @@
 //! A shared backend with a more local one behind it: when the shared one fails (Redis
 //! unreachable, the budget file unwritable) the fallback takes over at once — seeded with
 //! the slots this process spent in the last window, and, for Redis, at a conservative
-//! share of the limit (the other machines fall back too) — with one warning; Redis is
+//! share of the limit (the other machines fall back too; when others were sharing it, the
+//! window counts as full for one hold) — with one warning; Redis is
 //! probed every few seconds and used again when it answers. Work never blocks on it.
 
 use std::sync::{Arc, Mutex, MutexGuard};
