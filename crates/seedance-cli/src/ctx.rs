@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use seedance_http::{Client, Event, JobStore, PollSchedule, WaitOptions};
+use seedance_core::TaskId;
+use seedance_http::{
+    Charge, Client, Event, JobRecord, JobScope, JobState, JobStore, PollSchedule, WaitOptions,
+};
 
 use crate::cli::{GlobalArgs, RateArg, WaitBound};
 use crate::error::{CliError, Exit};
@@ -287,12 +290,149 @@ pub fn show_event(ui: &Ui, e: &Event) {
     }
 }
 
-/// The interruption error (Ctrl-C): the job stays in the journal.
+/// The interruption error (Ctrl-C) when no job is known (`demo`).
 pub fn interrupted(journal: bool) -> CliError {
     let msg = if journal {
-        "interrupted; the job is in the journal: `seedance resume` finishes it without paying again"
+        "interrupted; the job is in the job store: `seedance resume` finishes it without paying again"
     } else {
-        "interrupted (no journal: finish a submitted task with `seedance wait ID`)"
+        "interrupted (no job store: finish a submitted task with `seedance wait ID`)"
     };
     CliError::new(Exit::Interrupted, "interrupted", msg)
+}
+
+/// How long a cancelled call may take to record its interruption in the job store.
+const CANCEL_GRACE: Duration = Duration::from_secs(1);
+
+/// Runs `fut` to its end, or until Ctrl-C. On Ctrl-C every call of `client` is cancelled
+/// (the client marks its jobs interrupted in the store, with what it knows of the charge)
+/// and `fut` gets a moment to see it; `Err` holds what it returned then, if it did.
+pub async fn until_ctrl_c<F: std::future::Future>(
+    client: &Client,
+    fut: F,
+) -> Result<F::Output, Option<F::Output>> {
+    tokio::pin!(fut);
+    tokio::select! {
+        r = &mut fut => Ok(r),
+        _ = tokio::signal::ctrl_c() => {
+            client.cancel_all();
+            Err(tokio::time::timeout(CANCEL_GRACE, fut).await.ok())
+        }
+    }
+}
+
+/// The error of a Ctrl-C that stopped the jobs under `keys`: each one still open is
+/// marked interrupted in the store (unless the client did already), and the error
+/// names them (task id, idempotency key) with `seedance resume` as the next step (exit
+/// 130). Without a store, it says how to pick a submitted task up again.
+pub fn interrupted_jobs(
+    store: Option<&JobStore>,
+    scope: &JobScope,
+    keys: &[String],
+    task_id: Option<&TaskId>,
+) -> CliError {
+    let Some(store) = store else {
+        let msg = match task_id {
+            Some(id) => format!(
+                "interrupted (no job store): task {id} goes on rendering; `seedance wait {id} -o PATH` picks it up again"
+            ),
+            None => "interrupted (no job store: finish a submitted task with `seedance wait ID`)"
+                .to_owned(),
+        };
+        let e = CliError::new(Exit::Interrupted, "interrupted", msg);
+        return match task_id {
+            Some(id) => e.with("task_id", id.to_string()),
+            None => e,
+        };
+    };
+    let mut open = Vec::new();
+    for key in keys {
+        // A failure to write leaves the job as it was (sent or submitted), which
+        // `resume` finishes too.
+        if let Err(e) = store.mark_interrupted(scope, key) {
+            tracing::warn!(error = %e, "could not mark the job interrupted");
+        }
+        if let Ok(Some(job)) = store.job(scope, key) {
+            if job.is_unfinished() {
+                open.push(job);
+            }
+        }
+    }
+    let what = |j: &JobRecord| -> String {
+        match (&j.task_id, j.state, j.charge) {
+            (Some(id), JobState::Completed, _) => {
+                format!(
+                    "task {id} completed but is not saved yet (idempotency key {})",
+                    j.key
+                )
+            }
+            (Some(id), ..) => format!(
+                "task {id} goes on rendering (it is paid), idempotency key {}",
+                j.key
+            ),
+            (None, _, Charge::NeverSent) => {
+                format!("idempotency key {}, nothing was sent yet", j.key)
+            }
+            (None, ..) => format!(
+                "idempotency key {}, its submit may have reached the server",
+                j.key
+            ),
+        }
+    };
+    let (message, mut e) = match open.as_slice() {
+        [] => match task_id {
+            // A task this store has no job for (`wait ID` of a task submitted elsewhere).
+            Some(id) => (
+                format!("interrupted: task {id} goes on rendering; `seedance wait {id}` picks it up again"),
+                CliError::new(Exit::Interrupted, "interrupted", "")
+                    .with("task_id", id.to_string()),
+            ),
+            None => (
+                "interrupted".to_owned(),
+                CliError::new(Exit::Interrupted, "interrupted", ""),
+            ),
+        },
+        [j] => {
+            let mut e = CliError::new(Exit::Interrupted, "interrupted", "")
+                .with("idempotency_key", j.key.clone())
+                .with("state", j.state.as_str())
+                .with("charge", j.charge.as_str())
+                .with("next", "seedance resume");
+            if let Some(id) = &j.task_id {
+                e = e.with("task_id", id.to_string());
+            }
+            (
+                format!(
+                    "interrupted ({}): the job is kept in the job store as interrupted; `seedance resume` finishes it without paying again",
+                    what(j)
+                ),
+                e,
+            )
+        }
+        many => {
+            let jobs: Vec<serde_json::Value> = many
+                .iter()
+                .map(|j| {
+                    serde_json::json!({
+                        "idempotency_key": j.key,
+                        "task_id": j.task_id.as_ref().map(ToString::to_string),
+                        "state": j.state.as_str(),
+                        "charge": j.charge.as_str(),
+                    })
+                })
+                .collect();
+            let lines: Vec<String> = many.iter().map(|j| format!("\n  {}", what(j))).collect();
+            (
+                format!(
+                    "interrupted: {} job(s) are kept in the job store as interrupted; `seedance resume` finishes them without paying again:{}",
+                    many.len(),
+                    lines.concat()
+                ),
+                CliError::new(Exit::Interrupted, "interrupted", "")
+                    .with("jobs", jobs)
+                    .with("next", "seedance resume"),
+            )
+        }
+    };
+    e.message = message;
+    e
 }

@@ -213,21 +213,7 @@ fn validation_errors_name_the_field_exit_2_and_send_nothing() {
 fn no_wait_then_status_wait_download() {
     let emu = Emu::start();
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = emu.run(
-        dir.path(),
-        &[
-            "generate",
-            "--prompt",
-            "A red kite over a windy beach",
-            "--no-wait",
-            "--json",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
-    let v = json(&out);
-    let id = v["task"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(v["task"]["status"], "processing");
-    assert!(v["idempotency_key"].as_str().is_some());
+    let id = emu.submit_no_wait(dir.path(), "A red kite over a windy beach");
 
     let (code, out, err) = emu.run(dir.path(), &["wait", &id, "-o", "w/", "--json"]);
     assert_eq!(code, 0, "{err}");
@@ -698,18 +684,7 @@ fn control_characters_from_the_server_are_escaped_for_humans() {
     use seedance_emulator::{Endpoint, Fault, FaultKind, CONTROL_CHARS_TEXT};
     let emu = Emu::start();
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = emu.run(
-        dir.path(),
-        &[
-            "generate",
-            "--prompt",
-            "A red kite over a windy beach",
-            "--no-wait",
-            "--json",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
-    let id = json(&out)["task"]["id"].as_str().unwrap().to_owned();
+    let id = emu.submit_no_wait(dir.path(), "A red kite over a windy beach");
     let hostile = format!("queued{CONTROL_CHARS_TEXT}");
     emu.emu()
         .inject(Fault::new(Endpoint::GetTask, FaultKind::UnknownStatus(hostile.clone())).times(2));
@@ -902,18 +877,7 @@ fn terminal_progress_shows_expected_time_and_batch_job_names() {
 fn plain_progress_lines_show_elapsed_against_expected() {
     let emu = Emu::start();
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = emu.run(
-        dir.path(),
-        &[
-            "generate",
-            "--prompt",
-            "A red kite over the bay",
-            "--no-wait",
-            "--json",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
-    let id = json(&out)["task"]["id"].as_str().unwrap().to_owned();
+    let id = emu.submit_no_wait(dir.path(), "A red kite over the bay");
     let (code, _, err) = emu.run(dir.path(), &["wait", &id]);
     assert_eq!(code, 0, "{err}");
     let line = err

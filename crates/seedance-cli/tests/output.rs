@@ -175,30 +175,13 @@ fn resume_after_no_wait_saves_to_the_absolute_path_recorded_at_submit() {
     let first = root.join("first");
     std::fs::create_dir(&first).unwrap();
     // One with -o (relative to where generate ran), one without (its current directory).
-    let mut c = emu.cmd(&root);
-    c.current_dir(&first).args([
-        "generate",
-        "--prompt",
-        PROMPT,
-        "--no-wait",
-        "-o",
-        "clips/",
-        "--json",
-    ]);
-    let (code, out, err) = run(c);
-    assert_eq!(code, 0, "{err}");
-    let with_o = json(&out)["task"]["id"].as_str().unwrap().to_owned();
-    let mut c = emu.cmd(&root);
-    c.current_dir(&first).args([
-        "generate",
-        "--prompt",
-        "A red kite over a windy beach",
-        "--no-wait",
-        "--json",
-    ]);
-    let (code, out, err) = run(c);
-    assert_eq!(code, 0, "{err}");
-    let without_o = json(&out)["task"]["id"].as_str().unwrap().to_owned();
+    let from_first = || {
+        let mut c = emu.cmd(&root);
+        c.current_dir(&first);
+        c
+    };
+    let with_o = emu.submit_no_wait_with(from_first(), PROMPT, &["-o", "clips/"]);
+    let without_o = emu.submit_no_wait_with(from_first(), "A red kite over a windy beach", &[]);
 
     let elsewhere = root.join("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
@@ -217,8 +200,7 @@ fn resume_honours_expected_render_and_wait_timeout() {
     // 105 s of model time at scale 10: about 10 s of rendering.
     let emu = Emu::start_with(10.0, |b| b);
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, _) = generate(&emu, dir.path(), &["--no-wait", "--json"]);
-    assert_eq!(code, 0, "{out}");
+    emu.submit_no_wait(dir.path(), PROMPT);
 
     // Expecting 2 s (0.2 s here) and giving up after 1 s: a poll well before the model's
     // 105 s, then exit 5 at the bound (not a wait for the whole render).

@@ -36,30 +36,25 @@ fn reap(child: &mut Child, secs: u64) -> (ExitStatus, Duration) {
     }
 }
 
-/// Starts `seedance generate ... -o out/` on a render of about 5 s and sends SIGINT
-/// once it is waiting; returns (status, stdout, stderr, time to stop).
-fn interrupt_a_generate(emu: &Emu, dir: &std::path::Path, json: bool) -> (i32, String, String) {
-    let mut c = emu.process(dir);
-    c.args([
-        "generate",
-        "--prompt",
-        "A lighthouse in a storm at night",
-        "-o",
-        "out/",
-    ]);
-    if json {
-        c.arg("--json");
-    }
-    let mut child = c
+/// Starts `seedance ARGS` and sends SIGINT once `ready` holds on the account's stats
+/// (then 300 ms later: inside the wait); returns (exit code, stdout, stderr). The
+/// process must stop within 2 s.
+fn interrupt(
+    emu: &Emu,
+    dir: &std::path::Path,
+    args: &[&str],
+    ready: impl Fn(&common::Stats) -> bool,
+) -> (i32, String, String) {
+    let mut child = emu
+        .process(dir)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    emu.wait_for(10.0, "the submit", |s| s.tasks_created == 1);
-    // Inside the wait: the render takes ~5 s and the first poll is due near its end.
+    emu.wait_for(10.0, "the process to be under way", ready);
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(emu.stats().tasks_completed, 0, "still rendering");
     sigint(&child);
     let (status, took) = reap(&mut child, 10);
     assert!(took < Duration::from_secs(2), "stopped promptly: {took:?}");
@@ -69,6 +64,34 @@ fn interrupt_a_generate(emu: &Emu, dir: &std::path::Path, json: bool) -> (i32, S
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Starts `seedance generate ... -o out/` on a render of about 5 s and sends SIGINT
+/// once it is waiting; returns (status, stdout, stderr).
+fn interrupt_a_generate(emu: &Emu, dir: &std::path::Path, json: bool) -> (i32, String, String) {
+    let mut args = vec![
+        "generate",
+        "--prompt",
+        "A lighthouse in a storm at night",
+        "-o",
+        "out/",
+    ];
+    if json {
+        args.push("--json");
+    }
+    let r = interrupt(emu, dir, &args, |s| s.tasks_created == 1);
+    assert_eq!(emu.stats().tasks_completed, 0, "still rendering");
+    r
+}
+
+/// The store's view of every job (`seedance jobs --json`).
+fn stored_jobs(emu: &Emu, dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let (code, out, err) = emu.run(dir, &["jobs", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    json(&out)["jobs"]
+        .as_array()
+        .cloned()
+        .expect("a list of jobs")
 }
 
 #[test]
@@ -88,12 +111,15 @@ fn sigint_while_waiting_exits_130_and_resume_finishes_with_one_charge() {
     assert!(v["error"]["idempotency_key"].as_str().is_some(), "{v}");
     assert_eq!(mp4s(&dir.path().join("out")), 0);
 
-    // The job is in the journal, submitted and not finished.
+    assert_eq!(v["error"]["next"], "seedance resume", "{v}");
+    // The job is in the store, marked interrupted (with its task id), not finished.
     let (code, out, _) = emu.run(dir.path(), &["resume", "--list", "--json"]);
     assert_eq!(code, 0);
     let jobs = json(&out)["jobs"].clone();
     assert_eq!(jobs.as_array().map(Vec::len), Some(1), "{out}");
-    assert_eq!(jobs[0]["state"], "submitted");
+    assert_eq!(jobs[0]["state"], "interrupted", "{jobs}");
+    assert_eq!(jobs[0]["task_id"], task.id.as_str());
+    assert_eq!(jobs[0]["idempotency_key"], v["error"]["idempotency_key"]);
 
     let (code, out, err) = emu.run(dir.path(), &["resume", "--json"]);
     assert_eq!(code, 0, "{out}\n{err}");
@@ -120,6 +146,77 @@ fn sigint_without_json_says_how_to_resume() {
     assert_eq!(code, 130, "{out}\n{err}");
     assert!(out.is_empty(), "no result on stdout: {out}");
     assert!(err.contains("seedance resume"), "{err}");
+    // The task id and the key, for the user to find the job again.
+    let task = emu.emu().tasks().remove(0);
+    assert!(err.contains(task.id.as_str()), "{err}");
+    let jobs = stored_jobs(&emu, dir.path());
+    let key = jobs[0]["idempotency_key"].as_str().expect("a key");
+    assert!(err.contains(key), "{err}");
+    assert_eq!(jobs[0]["state"], "interrupted");
+}
+
+#[test]
+fn sigint_during_wait_and_resume_keeps_the_job_interrupted_until_resume_finishes_it() {
+    let emu = Emu::start_with(20.0, |b| b);
+    let dir = tempfile::tempdir().unwrap();
+    let id = emu.submit_no_wait(dir.path(), "A lighthouse in a storm at night");
+
+    let (code, out, err) = interrupt(&emu, dir.path(), &["wait", &id, "--json"], |s| {
+        s.tasks_created == 1
+    });
+    assert_eq!(code, 130, "{out}\n{err}");
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "interrupted", "{v}");
+    assert_eq!(v["error"]["task_id"], id.as_str(), "{v}");
+    let jobs = stored_jobs(&emu, dir.path());
+    assert_eq!(v["error"]["idempotency_key"], jobs[0]["idempotency_key"]);
+    assert_eq!(jobs[0]["state"], "interrupted", "{jobs:?}");
+
+    // Ctrl-C during `resume` too: the job stays interrupted, named.
+    let (code, out, err) = interrupt(&emu, dir.path(), &["resume", "--json"], |_| true);
+    assert_eq!(code, 130, "{out}\n{err}");
+    assert_eq!(json(&out)["error"]["task_id"], id.as_str(), "{out}");
+    assert_eq!(stored_jobs(&emu, dir.path())[0]["state"], "interrupted");
+
+    let (code, out, err) = emu.run(dir.path(), &["resume", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(json(&out)["jobs"][0]["task"]["id"], id.as_str(), "{out}");
+    assert_eq!(mp4s(dir.path()), 1, "saved where --no-wait ran");
+    assert_eq!(stored_jobs(&emu, dir.path())[0]["state"], "downloaded");
+    assert_eq!(emu.stats().tasks_created, 1, "one task");
+}
+
+#[test]
+fn sigint_during_batch_marks_every_open_job_interrupted_and_resume_finishes_them() {
+    let emu = Emu::start_with(20.0, |b| b);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("jobs.jsonl"),
+        "{\"prompt\":\"A red kite over a windy beach\"}\n\
+         {\"prompt\":\"A paper boat in the rain\"}\n\
+         {\"prompt\":\"A lighthouse in a storm at night\"}\n",
+    )
+    .unwrap();
+    let (code, out, err) = interrupt(
+        &emu,
+        dir.path(),
+        &["batch", "jobs.jsonl", "-o", "out/", "--json"],
+        |s| s.tasks_created == 3,
+    );
+    assert_eq!(code, 130, "{out}\n{err}");
+    let v = json(&out);
+    assert_eq!(v["error"]["next"], "seedance resume", "{v}");
+    let named = v["error"]["jobs"].as_array().expect("the jobs it left");
+    assert_eq!(named.len(), 3, "{v}");
+    assert!(named.iter().all(|j| j["task_id"].as_str().is_some()), "{v}");
+    let jobs = stored_jobs(&emu, dir.path());
+    assert!(jobs.iter().all(|j| j["state"] == "interrupted"), "{jobs:?}");
+
+    let (code, out, err) = emu.run(dir.path(), &["resume", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(json(&out)["jobs"].as_array().map(Vec::len), Some(3));
+    assert_eq!(mp4s(&dir.path().join("out")), 3);
+    assert_eq!(emu.stats().tasks_created, 3, "no second task");
 }
 
 /// Runs `seedance ARGS` with stdin, stdout and stderr on a pseudo-terminal (util-linux

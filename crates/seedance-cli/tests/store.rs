@@ -39,16 +39,7 @@ fn a_second_command_runs_while_a_generate_renders() {
     let (code, out, err) = emu.run(dir.path(), &["resume", "--list", "--json"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(json(&out)["jobs"].as_array().unwrap().len(), 1, "{out}");
-    let (code, out, err) = emu.run(
-        dir.path(),
-        &["generate", "--prompt", PROMPT, "--no-wait", "--json"],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
-    let v = json(&out);
-    let id = v["task"]["id"]
-        .as_str()
-        .map(str::to_owned)
-        .unwrap_or_else(|| panic!("a task id: {out}"));
+    let id = emu.submit_no_wait(dir.path(), PROMPT);
     let (code, out, err) = emu.run(dir.path(), &["wait", &id, "--json"]);
     assert_eq!(code, 0, "{out}\n{err}");
     let (code, out, err) = emu.run(dir.path(), &["jobs", "--json"]);
@@ -96,11 +87,7 @@ fn resume_against_another_server_leaves_the_jobs_alone_and_says_so() {
     let a = Emu::start();
     let b = Emu::start();
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = a.run(
-        dir.path(),
-        &["generate", "--prompt", PROMPT, "--no-wait", "--json"],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    a.submit_no_wait(dir.path(), PROMPT);
     let (code, out, err) = b.run(dir.path(), &["resume", "--json"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(json(&out)["jobs"].as_array().unwrap().len(), 0, "{out}");
@@ -120,19 +107,7 @@ fn resume_against_another_server_leaves_the_jobs_alone_and_says_so() {
 fn jobs_lists_shows_and_forgets() {
     let emu = Emu::start();
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = emu.run(
-        dir.path(),
-        &[
-            "generate",
-            "--prompt",
-            PROMPT,
-            "--no-wait",
-            "--json",
-            "--idempotency-key",
-            "key-1",
-        ],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    emu.submit_no_wait_with(emu.cmd(dir.path()), PROMPT, &["--idempotency-key", "key-1"]);
     let (code, out, _) = emu.run(dir.path(), &["jobs", "--json", "--state", "submitted"]);
     assert_eq!(code, 0);
     let v = json(&out);
@@ -252,18 +227,7 @@ fn a_corrupt_row_is_kept_and_reported_by_jobs_and_resume_list() {
     let emu = Emu::start();
     let dir = tempfile::tempdir().unwrap();
     for key in ["good", "bad"] {
-        let (code, out, err) = emu.run(
-            dir.path(),
-            &[
-                "generate",
-                "--prompt",
-                PROMPT,
-                "--no-wait",
-                "--idempotency-key",
-                key,
-            ],
-        );
-        assert_eq!(code, 0, "{out}\n{err}");
+        emu.submit_no_wait_with(emu.cmd(dir.path()), PROMPT, &["--idempotency-key", key]);
     }
     // bit rot, a hand edit, or a state a newer version wrote
     let store = seedance_http::JobStore::open(dir.path().join("jobs.sqlite3")).unwrap();

@@ -11,7 +11,7 @@ use seedance_http::{
 use serde_json::{json, Value};
 
 use crate::cli::{DownloadArgs, GenerateArgs, StatusArgs, WaitArgs};
-use crate::ctx::{interrupted, Ctx};
+use crate::ctx::{interrupted, interrupted_jobs, until_ctrl_c, Ctx};
 use crate::error::{from_http, CliError, Exit};
 use crate::ui::{human_duration, Ui};
 
@@ -157,38 +157,34 @@ pub fn after_charge(
     err
 }
 
-/// Names the job an interruption leaves behind: its key and, when the journal heard it,
-/// its task id (the render goes on, and is paid).
-fn name_job(e: CliError, journal: Option<&JobStore>, scope: &JobScope, key: &str) -> CliError {
-    let task_id = journal
-        .and_then(|j| j.job(scope, key).ok().flatten())
-        .and_then(|r| r.task_id)
-        .map(|t| t.to_string());
-    let what = match &task_id {
-        Some(id) => format!("task {id} goes on rendering (it is paid), idempotency key {key}"),
-        None => format!("idempotency key {key}"),
-    };
-    let mut e = e.with("idempotency_key", key.to_owned());
-    e.message = format!("{} ({what})", e.message);
-    match task_id {
-        Some(id) => e.with("task_id", id),
-        None => e,
-    }
-}
-
 /// The credits the journal saw charged for a job, when it knows.
 fn journaled_credits(journal: Option<&JobStore>, scope: &JobScope, key: &str) -> Option<u64> {
     journal?.job(scope, key).ok()??.task?.credits_used
 }
 
+/// A call about no job (`status`, `download`): Ctrl-C stops it (exit 130).
 async fn or_ctrl_c<T>(
     fut: impl std::future::Future<Output = Result<T, seedance_http::Error>>,
-    journal: bool,
 ) -> Result<T, CliError> {
     tokio::select! {
         r = fut => r.map_err(from_http),
-        _ = tokio::signal::ctrl_c() => Err(interrupted(journal)),
+        _ = tokio::signal::ctrl_c() => Err(interrupted(false)),
     }
+}
+
+/// A call about the job under `key` (and task `task_id`, when known): Ctrl-C cancels it,
+/// marks the job interrupted and names it ([`interrupted_jobs`]).
+async fn job_or_ctrl_c<T>(
+    client: &Client,
+    journal: Option<&JobStore>,
+    key: Option<&str>,
+    task_id: Option<&TaskId>,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, CliError> {
+    until_ctrl_c(client, fut).await.map_err(|_| {
+        let keys: Vec<String> = key.map(str::to_owned).into_iter().collect();
+        interrupted_jobs(journal, client.job_scope(), &keys, task_id)
+    })
 }
 
 /// The downloaded files the journal recorded for a job, when they are still on disk.
@@ -233,7 +229,6 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(seedance_http::new_idempotency_key);
     let (client, journal) = ctx.client()?;
-    let has_journal = journal.is_some();
     let started = Instant::now();
 
     if args.no_wait {
@@ -242,7 +237,15 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
             // Recorded with the job (absolute): `resume`, from anywhere, saves it there.
             submit = submit.output(t.path());
         }
-        let task = or_ctrl_c(client.submit(&req, submit), has_journal).await?;
+        let task = job_or_ctrl_c(
+            &client,
+            journal.as_ref(),
+            Some(&key),
+            None,
+            client.submit(&req, submit),
+        )
+        .await?
+        .map_err(from_http)?;
         print_task(ui, &task, None, Some(&key), None);
         if !ui.is_json() {
             ui.note(format!(
@@ -273,12 +276,15 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
         // Recorded in the journal (absolute), so that `resume` saves it there too.
         opts = opts.download_to(t.path());
     }
-    let outcome = match or_ctrl_c(client.generate_job(&req, opts), has_journal).await {
-        Err(e) if e.exit == Exit::Interrupted => {
-            return Err(name_job(e, journal.as_ref(), client.job_scope(), &key))
-        }
-        r => r?,
-    };
+    let outcome = job_or_ctrl_c(
+        &client,
+        journal.as_ref(),
+        Some(&key),
+        None,
+        client.generate_job(&req, opts),
+    )
+    .await?
+    .map_err(from_http)?;
     let task = match (outcome.result, &outcome.task_id) {
         (Ok(t), _) => t,
         (Err(e), Some(id)) => {
@@ -303,7 +309,7 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
 /// `seedance status ID`.
 pub async fn status(ctx: &Ctx, args: &StatusArgs) -> Result<(), CliError> {
     let client = ctx.client_with(None)?;
-    let task = or_ctrl_c(client.get_task(&TaskId::from(args.id.as_str())), false).await?;
+    let task = or_ctrl_c(client.get_task(&TaskId::from(args.id.as_str()))).await?;
     print_task(&ctx.ui, &task, None, None, None);
     Ok(())
 }
@@ -337,11 +343,15 @@ pub async fn wait(ctx: &Ctx, args: &WaitArgs) -> Result<(), CliError> {
     ctx.ui
         .plan_running(&args.id, None, Some(ctx.expected_here(expected)), elapsed);
     ctx.ui.render_status(&args.id, "waiting");
-    let task = or_ctrl_c(
+    let task = job_or_ctrl_c(
+        &client,
+        journal.as_ref(),
+        key.as_deref(),
+        Some(&id),
         client.wait(&id, ctx.wait_options(expected, elapsed)),
-        journal.is_some(),
     )
-    .await?;
+    .await?
+    .map_err(from_http)?;
     let files = match &args.output {
         Some(o) => Some(download_task(&client, &task, o).await?),
         None => None,
@@ -359,7 +369,7 @@ pub async fn wait(ctx: &Ctx, args: &WaitArgs) -> Result<(), CliError> {
 /// `seedance download ID [-o PATH]`.
 pub async fn download(ctx: &Ctx, args: &DownloadArgs) -> Result<(), CliError> {
     let client = ctx.client_with(None)?;
-    let task = or_ctrl_c(client.get_task(&TaskId::from(args.id.as_str())), false).await?;
+    let task = or_ctrl_c(client.get_task(&TaskId::from(args.id.as_str()))).await?;
     match &task.status {
         TaskStatus::Completed => {}
         s if s.is_failure() => {

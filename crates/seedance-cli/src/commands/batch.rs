@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::api::{after_charge, dir_path, expected, journaled_files, prepare_output, result_json};
 use crate::cli::BatchArgs;
-use crate::ctx::{interrupted, Ctx};
+use crate::ctx::{interrupted_jobs, Ctx};
 use crate::error::{from_http, CliError, Exit};
 use crate::ui::human_duration;
 
@@ -464,6 +464,7 @@ pub async fn batch(ctx: &Ctx, args: &BatchArgs) -> Result<(), CliError> {
     ));
     let mut set = tokio::task::JoinSet::new();
     let total = jobs.len();
+    let keys: Vec<String> = jobs.iter().map(|j| j.key.clone()).collect();
     for job in jobs {
         // The progress of each job is shown under its name from the file.
         ui.plan(
@@ -487,8 +488,15 @@ pub async fn batch(ctx: &Ctx, args: &BatchArgs) -> Result<(), CliError> {
         let next = tokio::select! {
             n = set.join_next() => n,
             _ = tokio::signal::ctrl_c() => {
+                // Every job's calls stop; each records its interruption, then what is
+                // still open is marked and named.
+                client.cancel_all();
+                let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                    while set.join_next().await.is_some() {}
+                })
+                .await;
                 set.abort_all();
-                return Err(interrupted(journal.is_some()));
+                return Err(interrupted_jobs(journal.as_ref(), client.job_scope(), &keys, None));
             }
         };
         let Some(joined) = next else { break };

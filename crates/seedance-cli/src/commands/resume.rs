@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::api::{after_charge, dir_path, download_task, prepare_output, print_task, result_json};
 use crate::cli::ResumeArgs;
-use crate::ctx::{interrupted, Ctx};
+use crate::ctx::{interrupted_jobs, until_ctrl_c, Ctx};
 use crate::error::{from_http, CliError};
 use crate::ui::human_duration;
 
@@ -110,12 +110,16 @@ pub async fn resume(ctx: &Ctx, args: &ResumeArgs) -> Result<(), CliError> {
         None => None,
     };
     let started = Instant::now();
-    let outcomes: Vec<JobOutcome> = tokio::select! {
-        r = client.resume_with(
+    let keys: Vec<String> = mine.iter().map(|j| j.key.clone()).collect();
+    let outcomes: Vec<JobOutcome> = until_ctrl_c(
+        &client,
+        client.resume_with(
             seedance_http::ResumeOptions::default().resubmit_stale(args.resubmit_stale),
-        ) => r.map_err(from_http)?,
-        _ = tokio::signal::ctrl_c() => return Err(interrupted(true)),
-    };
+        ),
+    )
+    .await
+    .map_err(|_| interrupted_jobs(Some(&journal), client.job_scope(), &keys, None))?
+    .map_err(from_http)?;
     let mut results = Vec::new();
     let mut first_err: Option<CliError> = None;
     for o in outcomes {

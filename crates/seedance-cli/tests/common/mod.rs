@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assert_cmd::Command;
-use seedance_emulator::{Account, Emulator, EmulatorBuilder, Stats};
+pub use seedance_emulator::Stats;
+use seedance_emulator::{Account, Emulator, EmulatorBuilder};
 
 /// A test key nobody could guess, so "the key never appears" can be checked by search.
 pub const SECRET_KEY: &str = "sk_test_S3CR3T_d0_n0t_pr1nt_7f3a9c";
@@ -93,6 +94,26 @@ impl Emu {
         let mut c = self.cmd(dir);
         c.args(args);
         run(c)
+    }
+
+    /// `seedance generate --prompt PROMPT --no-wait --json` in `dir`: the task id.
+    pub fn submit_no_wait(&self, dir: &Path, prompt: &str) -> String {
+        self.submit_no_wait_with(self.cmd(dir), prompt, &[])
+    }
+
+    /// [`Emu::submit_no_wait`] from the command `c` (another directory, another
+    /// variable), with `extra` arguments (`--idempotency-key K`, `-o DIR`).
+    pub fn submit_no_wait_with(&self, mut c: Command, prompt: &str, extra: &[&str]) -> String {
+        c.args(["generate", "--prompt", prompt, "--no-wait", "--json"])
+            .args(extra);
+        let (code, out, err) = run(c);
+        assert_eq!(code, 0, "generate --no-wait: {out}\n{err}");
+        let v = json(&out);
+        assert_eq!(v["task"]["status"], "processing", "{v}");
+        v["task"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a task id: {v}"))
+            .to_owned()
     }
 
     /// Polls until `cond` holds on the account's stats (or panics after `secs`).
