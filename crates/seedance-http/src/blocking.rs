@@ -17,8 +17,8 @@ use seedance_core::{Task, TaskId, VideoRequest};
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::JobOutcome;
 use crate::error::{Error, Result};
+use crate::jobs::JobOutcome;
 use crate::options::{DownloadOptions, Downloaded, GenerateOptions, SubmitOptions, WaitOptions};
 use crate::{ClientBuilder, Event};
 

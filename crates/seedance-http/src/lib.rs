@@ -51,6 +51,7 @@ pub mod env;
 mod error;
 mod error_class;
 mod events;
+mod jobs;
 mod journal;
 mod options;
 mod origin;
@@ -61,20 +62,20 @@ mod render_dist;
 mod schedule;
 mod secret;
 mod store;
+mod submit;
 mod transport;
 pub mod tuning;
+mod wait;
 
 pub use backoff::RetryPolicy;
 pub use budget::{BudgetScope, BudgetStatus, PoolUsage, RateLimit};
-pub use client::{
-    continue_from, install_crypto_provider, new_idempotency_key, reqwest_client_builder, Client,
-    JobOutcome,
-};
+pub use client::{install_crypto_provider, new_idempotency_key, reqwest_client_builder, Client};
 pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use datadir::{data_dir, default_data_dir_path, ensure_private_dir};
 pub use error::{Error, ErrorKind, Result};
 pub use error_class::ErrorClass;
 pub use events::Event;
+pub use jobs::{continue_from, JobOutcome};
 pub use options::{
     DownloadOptions, Downloaded, GenerateOptions, PollSchedule, ResumeOptions, SubmitOptions,
     WaitOptions, DEFAULT_WAIT_TIMEOUT,
