@@ -1,54 +1,42 @@
 //! `Client`: the handle (cheap clones over one `Inner`), its construction from the
-//! builder's settings, accessors, events and cancellation. What it does lives beside it:
-//! submitting in `submit`, reading and waiting in `wait`, generate and resume in `jobs`,
-//! downloads and preflight in `download`.
+//! builder's settings (`ClientBuilder::build`), accessors, events and cancellation. It
+//! sits on the [`Transport`] (connection, budgets, the retry loop), the [`Poller`] and the
+//! job store; what it does lives beside it: submitting in `submit`, reading and waiting
+//! in `wait`, generate and resume in `jobs`, downloads and preflight in `download`. Those
+//! modules see the client only through the narrow accessors below (`Inner`'s fields are
+//! private to this module).
 
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
+use seedance_core::{Task, VideoRequest};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
-use url::Url;
 
-use crate::budget::{self, Budget, BudgetStatus, Pool, RateLimit};
+use crate::budget::{BudgetStatus, RateLimit};
 use crate::config::{ClientBuilder, Settings};
-use crate::error::{Error, Result};
+use crate::download::Downloads;
+use crate::error::Result;
 use crate::events::{Callback, Event, EventBus};
-use crate::options::PollSchedule;
+use crate::options::{DownloadOptions, Downloaded, PollSchedule};
 use crate::poller::Poller;
-use crate::secret::ApiKey;
 use crate::store::{JobScope, JobStore};
-use crate::transport;
-use crate::RetryPolicy;
+use crate::transport::Transport;
 
-pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
-    pub(crate) base_url: Url,
-    pub(crate) key: ApiKey,
-    pub(crate) auth_header: HeaderValue,
-    pub(crate) user_agent: HeaderValue,
-    pub(crate) timeout: Duration,
-    /// Reading R24: the largest API body read.
-    pub(crate) max_body_bytes: u64,
-    /// Reading R24: the largest download, and the longest one file may take.
-    pub(crate) max_download_bytes: u64,
-    pub(crate) download_deadline: Duration,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) budget: Option<Arc<Budget>>,
-    pub(crate) media_budget: Option<Arc<Budget>>,
-    pub(crate) schedule: PollSchedule,
+struct Inner {
+    transport: Arc<Transport>,
+    schedule: PollSchedule,
     /// The client-wide expected render time (model time), when set.
-    pub(crate) expected_render: Option<Duration>,
+    expected_render: Option<Duration>,
     /// The bound of a wait whose options set none.
-    pub(crate) wait_timeout: Option<Duration>,
-    pub(crate) journal: Option<JobStore>,
+    wait_timeout: Option<Duration>,
+    journal: Option<JobStore>,
     /// The origin and account this client's jobs belong to.
-    pub(crate) scope: JobScope,
+    scope: JobScope,
     /// Reading R28: re-POSTs of lost answers older than this need `resubmit_stale`.
-    pub(crate) idempotency_retention: Duration,
-    pub(crate) events: EventBus,
-    pub(crate) poller: Arc<Poller>,
+    idempotency_retention: Duration,
+    poller: Arc<Poller>,
     cancel: Mutex<CancellationToken>,
 }
 
@@ -67,41 +55,18 @@ pub(crate) struct Inner {
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base_url.as_str())
-            .field("api_key", &self.inner.key)
-            .field("rate_limit", &self.inner.budget.as_ref().map(|b| b.limit()))
+            .field("base_url", &self.inner.transport.base_url().as_str())
+            .field("api_key", self.inner.transport.api_key())
+            .field("rate_limit", &self.inner.transport.rate_limit())
             .field("journal", &self.inner.journal.as_ref().map(JobStore::path))
             .finish_non_exhaustive()
     }
-}
-
-/// Installs the process-wide rustls crypto provider (`ring`) unless one is installed.
-/// Call it before building your own `reqwest::Client` (the client's builder calls it).
-pub fn install_crypto_provider() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // Another thread may win the race: either provider is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
-}
-
-/// A `reqwest::ClientBuilder` ready for [`ClientBuilder::http_client`]: the crypto
-/// provider installed and redirects left to this crate (Reading R13). Add proxies,
-/// resolvers or pools, then `build()`.
-///
-/// ```
-/// let http = seedance_http::reqwest_client_builder().pool_max_idle_per_host(4).build().unwrap();
-/// let client = seedance_http::Client::builder().no_env().api_key("k_1").http_client(http).build();
-/// assert!(client.is_ok());
-/// ```
-pub fn reqwest_client_builder() -> reqwest::ClientBuilder {
-    install_crypto_provider();
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none())
 }
 
 /// A fresh idempotency key: a random UUIDv4.
@@ -132,21 +97,27 @@ pub fn new_idempotency_key() -> String {
     )
 }
 
-/// Waits until `a` or `b` is cancelled.
-pub(crate) async fn cancelled(a: &CancellationToken, b: Option<&CancellationToken>) {
-    match b {
-        Some(b) => {
-            tokio::select! {
-                _ = a.cancelled() => {}
-                _ = b.cancelled() => {}
+impl ClientBuilder {
+    /// Builds the client.
+    pub fn build(self) -> Result<Client> {
+        let no_env = self.no_env;
+        self.build_with_env(|name| {
+            if no_env {
+                None
+            } else {
+                std::env::var(name).ok().filter(|v| !v.trim().is_empty())
             }
-        }
-        None => a.cancelled().await,
+        })
     }
-}
 
-fn budget_error(e: budget::BackendError) -> Error {
-    Error::Config(format!("the request budget: {e}"))
+    pub(crate) fn build_with_env(mut self, env: impl Fn(&str) -> Option<String>) -> Result<Client> {
+        let settings = self.settings(&env)?;
+        Client::from_parts(
+            settings,
+            self.http_client.take(),
+            std::mem::take(&mut self.callbacks),
+        )
+    }
 }
 
 impl Client {
@@ -165,67 +136,58 @@ impl Client {
         http: Option<reqwest::Client>,
         callbacks: Vec<Callback>,
     ) -> Result<Client> {
-        let http = match http {
-            Some(c) => c,
-            None => reqwest_client_builder()
-                .connect_timeout(s.connect_timeout)
-                .no_proxy()
-                .proxy(crate::origin::env_proxy())
-                .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
-        };
-        let auth_header = transport::auth_header(s.api_key.expose())?;
-        let user_agent = HeaderValue::from_str(&s.user_agent)
-            .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
         let events = EventBus::new(callbacks);
+        let transport = Arc::new(Transport::new(&s, http, events)?);
         let scope = JobScope::new(s.base_url.as_str(), s.api_key.expose());
-        let fingerprint = budget::account_fingerprint(
-            &s.base_url.origin().ascii_serialization(),
-            s.api_key.expose(),
-        );
-        let backend = (s.rate_limit.is_some() || s.media_rate_limit.is_some())
-            .then(|| budget::open_backend(&s.budget, &fingerprint, &events));
-        let make = |limit: Option<RateLimit>, pool: Pool| {
-            let backend = backend.clone()?;
-            Some(Budget::with_backend(
-                limit?,
-                pool,
-                backend,
-                Some(events.clone()),
-            ))
-        };
         let profile = crate::profile::Profile::open(
             s.render_profile.clone(),
             &crate::profile::origin_key(&s.base_url),
             &s.poll_schedule,
         );
-        let general = make(s.rate_limit, Pool::General);
-        let media = make(s.media_rate_limit, Pool::Media);
+        let poller = Poller::new(profile, Arc::clone(&transport), s.poll_schedule.clone());
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
-                base_url: s.base_url,
-                key: s.api_key,
-                auth_header,
-                user_agent,
-                timeout: s.timeout,
-                max_body_bytes: s.max_body_bytes,
-                max_download_bytes: s.max_download_bytes,
-                download_deadline: s.download_deadline,
-                retry: s.retry,
-                budget: general,
-                media_budget: media,
+                transport,
                 schedule: s.poll_schedule,
                 expected_render: s.expected_render,
                 wait_timeout: s.wait_timeout,
                 journal: s.journal,
                 scope,
                 idempotency_retention: s.idempotency_retention,
-                events,
-                poller: Arc::new(Poller::new(profile)),
+                poller: Arc::new(poller),
                 cancel: Mutex::new(CancellationToken::new()),
             }),
         })
+    }
+
+    /// The transport under this client (connection, budgets, the retry loop, events).
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    /// The shared poller.
+    pub(crate) fn poller(&self) -> &Arc<Poller> {
+        &self.inner.poller
+    }
+
+    /// The poll schedule (its default expected render time and time scale).
+    pub(crate) fn schedule(&self) -> &PollSchedule {
+        &self.inner.schedule
+    }
+
+    /// The client-wide expected render time (model time), when set.
+    pub(crate) fn expected_render(&self) -> Option<Duration> {
+        self.inner.expected_render
+    }
+
+    /// The bound of a wait whose options set none.
+    pub(crate) fn wait_timeout(&self) -> Option<Duration> {
+        self.inner.wait_timeout
+    }
+
+    /// Reading R28: re-POSTs of lost answers older than this need `resubmit_stale`.
+    pub(crate) fn idempotency_retention(&self) -> Duration {
+        self.inner.idempotency_retention
     }
 
     fn cancel_lock(&self) -> MutexGuard<'_, CancellationToken> {
@@ -258,7 +220,7 @@ impl Client {
 
     /// A receiver of every [`Event`] from now on.
     pub fn events(&self) -> broadcast::Receiver<Event> {
-        self.inner.events.subscribe()
+        self.inner.transport.events().subscribe()
     }
 
     /// The events as a `Stream` (lagging receivers skip what they missed).
@@ -293,47 +255,24 @@ impl Client {
 
     /// The API origin in use.
     pub fn base_url(&self) -> &str {
-        self.inner.base_url.as_str()
+        self.inner.transport.base_url().as_str()
     }
 
     /// The request budget in force (`None`: off).
     pub fn rate_limit(&self) -> Option<RateLimit> {
-        self.inner.budget.as_ref().map(|b| b.limit())
+        self.inner.transport.rate_limit()
     }
 
     /// Requests this client (and its clones) has sent to the API so far.
     pub fn requests_sent(&self) -> Option<u64> {
-        self.inner.budget.as_ref().map(|b| b.admitted())
+        self.inner.transport.requests_sent()
     }
 
     /// The account's current use of its budgets, from the backend in use (in-process,
     /// machine-wide or Redis): slots in flight and in their window, the next free slot,
     /// any pause after a 429, processes waiting.
     pub async fn budget_status(&self) -> Result<BudgetStatus> {
-        let general = self.inner.budget.as_ref();
-        let media = self.inner.media_budget.as_ref();
-        let Some(any) = general.or(media) else {
-            return Ok(BudgetStatus {
-                backend: "off".to_owned(),
-                degraded: None,
-                requests: None,
-                media: None,
-            });
-        };
-        let requests = match general {
-            Some(b) => Some(b.usage().await.map_err(budget_error)?),
-            None => None,
-        };
-        let media = match media {
-            Some(b) => Some(b.usage().await.map_err(budget_error)?),
-            None => None,
-        };
-        Ok(BudgetStatus {
-            backend: any.backend().describe(),
-            degraded: any.backend().degraded(),
-            requests,
-            media,
-        })
+        self.inner.transport.budget_status().await
     }
 
     /// Tasks being watched by the poller right now.
@@ -353,15 +292,31 @@ impl Client {
         self.inner.poller.save_profile();
     }
 
-    pub(crate) async fn sleep_or_cancel(
+    /// Downloads a completed task's video (and last frame) into `dest`: a directory
+    /// (existing, ending in `/`, or without an extension: [`crate::is_output_dir`]) gets
+    /// `{task_id}.mp4` and `{task_id}_last_frame.png`;
+    /// a file path names the video and the frame goes beside it. Sends no API key
+    /// (the URLs are on a CDN). Streams to `*.part` and renames when complete and the
+    /// size checks out; a `*.part` left by an interrupted download is continued with a
+    /// Range request.
+    pub async fn download(
         &self,
-        d: Duration,
-        token: &CancellationToken,
-        cancel: Option<&CancellationToken>,
-    ) -> Result<()> {
-        tokio::select! {
-            _ = tokio::time::sleep(d) => Ok(()),
-            _ = cancelled(token, cancel) => Err(Error::Cancelled),
-        }
+        task: &Task,
+        dest: &Path,
+        options: DownloadOptions,
+    ) -> Result<Downloaded> {
+        Downloads::new(self.transport(), self.cancel_token())
+            .download(task, dest, options)
+            .await
+    }
+
+    /// Checks every reference URL of the request without the API key (Promise 5): it
+    /// answers, its content type fits the field (an image for `image_url` and
+    /// `end_image_url`, an image or a video for `media_urls`), a frame is at most 30 MB,
+    /// and a video supports Range requests (the server probes its duration).
+    pub async fn preflight(&self, request: &VideoRequest) -> Result<()> {
+        Downloads::new(self.transport(), self.cancel_token())
+            .preflight(request)
+            .await
     }
 }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::budget::{BudgetScope, RateLimit};
-use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::{Callback, Event};
 use crate::options::PollSchedule;
@@ -18,7 +17,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Builds a [`Client`]. Every setting not given here is read from its `SEEDANCE_*`
+/// Builds a [`Client`](crate::Client). Every setting not given here is read from its `SEEDANCE_*`
 /// variable at [`build`](ClientBuilder::build) time (unless [`no_env`](ClientBuilder::no_env)):
 ///
 /// | variable | setting | example |
@@ -310,27 +309,6 @@ impl ClientBuilder {
     pub fn no_env(mut self) -> Self {
         self.no_env = true;
         self
-    }
-
-    /// Builds the client.
-    pub fn build(self) -> Result<Client> {
-        let no_env = self.no_env;
-        self.build_with_env(|name| {
-            if no_env {
-                None
-            } else {
-                std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-            }
-        })
-    }
-
-    pub(crate) fn build_with_env(mut self, env: impl Fn(&str) -> Option<String>) -> Result<Client> {
-        let settings = self.settings(&env)?;
-        Client::from_parts(
-            settings,
-            self.http_client.take(),
-            std::mem::take(&mut self.callbacks),
-        )
     }
 
     pub(crate) fn settings(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings> {

@@ -6,19 +6,18 @@ use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
 use reqwest::header::{
-    HeaderMap, ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE,
-    LOCATION, RANGE, USER_AGENT,
+    HeaderMap, ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
 };
 use reqwest::{Method, StatusCode};
 use seedance_core::{Task, TaskId, VideoRequest};
 use tokio::io::AsyncWriteExt;
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::client::{cancelled, Client};
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::options::{DownloadOptions, Downloaded};
-use crate::transport::{check_fetch_url, MAX_REDIRECTS};
+use crate::transport::{cancelled, check_fetch_url, without_query, Transport};
 
 const PROGRESS_STEP: u64 = 1 << 20;
 
@@ -190,17 +189,6 @@ struct PartMeta {
     etag: Option<String>,
 }
 
-/// The URL without query and fragment, for messages and for [`PartMeta`]: signed CDN
-/// URLs carry credentials in the query.
-fn without_query(url: &Url) -> String {
-    let mut u = url.clone();
-    u.set_query(None);
-    u.set_fragment(None);
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.to_string()
-}
-
 async fn read_meta(part: &Path) -> Option<PartMeta> {
     let bytes = tokio::fs::read(meta_path(part)).await.ok()?;
     serde_json::from_slice(&bytes).ok()
@@ -211,69 +199,26 @@ async fn remove_part(part: &Path) {
     let _ = tokio::fs::remove_file(meta_path(part)).await;
 }
 
-impl Client {
-    /// Sends a keyless GET/HEAD to a CDN or reference URL, following redirects (https,
-    /// or loopback http) by hand. The API key is never attached.
+/// Downloads and preflight over a [`Transport`] (keyless fetches; its retry policy,
+/// limits and event sink), stopped by the calling client's cancellation token.
+pub(crate) struct Downloads<'a> {
+    transport: &'a Transport,
+    token: CancellationToken,
+}
+
+impl<'a> Downloads<'a> {
+    pub(crate) fn new(transport: &'a Transport, token: CancellationToken) -> Self {
+        Downloads { transport, token }
+    }
+
+    /// Sends a keyless request ([`Transport::fetch`]).
     async fn fetch_response(
         &self,
         url: &Url,
         method: Method,
         range: Option<String>,
     ) -> Result<reqwest::Response> {
-        self.fetch_response_if(url, method, range, None).await
-    }
-
-    /// [`Client::fetch_response`] with an `If-Range` validator for the range.
-    async fn fetch_response_if(
-        &self,
-        url: &Url,
-        method: Method,
-        range: Option<String>,
-        if_range: Option<&str>,
-    ) -> Result<reqwest::Response> {
-        let inner = &self.inner;
-        let mut url = url.clone();
-        for _ in 0..=MAX_REDIRECTS {
-            let mut req = inner
-                .http
-                .request(method.clone(), url.clone())
-                .header(USER_AGENT, inner.user_agent.clone());
-            if let Some(r) = &range {
-                req = req.header(RANGE, r.as_str());
-                if let Some(v) = if_range {
-                    req = req.header(IF_RANGE, v);
-                }
-            }
-            let resp = tokio::time::timeout(inner.timeout, req.send())
-                .await
-                .map_err(|_| {
-                    Error::Transport(format!("{} timed out", url.origin().ascii_serialization()))
-                })?
-                .map_err(|e| {
-                    // Not the URL itself: a signed CDN URL's query is a credential.
-                    Error::Transport(crate::transport::scrub_userinfo(&format!(
-                        "{}: {}",
-                        without_query(&url),
-                        e.without_url()
-                    )))
-                })?;
-            if resp.status().is_redirection() {
-                let loc = resp
-                    .headers()
-                    .get(LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| Error::Transport("redirect without a Location".into()))?;
-                let to = url
-                    .join(loc)
-                    .map_err(|e| Error::Transport(format!("bad redirect Location: {e}")))?;
-                url = check_fetch_url(to.as_str()).map_err(Error::Transport)?;
-                continue;
-            }
-            return Ok(resp);
-        }
-        Err(Error::Transport(format!(
-            "more than {MAX_REDIRECTS} redirects"
-        )))
+        self.transport.fetch(url, method, range, None).await
     }
 
     /// Downloads a completed task's video (and last frame) into `dest`: a directory
@@ -283,7 +228,7 @@ impl Client {
     /// (the URLs are on a CDN). Streams to `*.part` and renames when complete and the
     /// size checks out; a `*.part` left by an interrupted download is continued with a
     /// Range request.
-    pub async fn download(
+    pub(crate) async fn download(
         &self,
         task: &Task,
         dest: &Path,
@@ -356,7 +301,7 @@ impl Client {
                 tokio::fs::create_dir_all(dir).await?;
             }
         }
-        let deadline = self.inner.download_deadline;
+        let (_, deadline) = self.transport.download_limits();
         let where_ = url.origin().ascii_serialization();
         match tokio::time::timeout(deadline, self.fetch_with_retries(task_id, &url, path, kind, options)).await {
             Ok(r) => r,
@@ -380,7 +325,7 @@ impl Client {
             remove_part(&part).await;
         }
         let mut attempt = 0u32;
-        let token = self.cancel_token();
+        let token = &self.token;
         let source = without_query(&url);
         loop {
             let mut offset = match tokio::fs::metadata(&part).await {
@@ -409,7 +354,7 @@ impl Client {
             let once = self.fetch_once(&url, target, offset, etag.as_deref(), kind);
             let r = tokio::select! {
                 r = once => r,
-                _ = cancelled(&token, options.cancel.as_ref()) => return Err(Error::Cancelled),
+                _ = cancelled(token, options.cancel.as_ref()) => return Err(Error::Cancelled),
             };
             match r {
                 Ok(size) => {
@@ -418,10 +363,12 @@ impl Client {
                     tracing::info!(path = %path.display(), bytes = size, "downloaded");
                     return Ok(size);
                 }
-                Err(FetchError::Retry(e)) if attempt < self.inner.retry.max_retries => {
+                Err(FetchError::Retry(e))
+                    if attempt < self.transport.retry_policy().max_retries =>
+                {
                     attempt += 1;
-                    let delay = self.inner.retry.backoff(attempt - 1);
-                    self.inner.events.emit(Event::RetryScheduled {
+                    let delay = self.transport.retry_policy().backoff(attempt - 1);
+                    self.transport.events().emit(Event::RetryScheduled {
                         operation: "download",
                         task_id: Some(task_id.clone()),
                         reason: e.to_string(),
@@ -430,7 +377,7 @@ impl Client {
                     });
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
-                        _ = cancelled(&token, options.cancel.as_ref()) => return Err(Error::Cancelled),
+                        _ = cancelled(token, options.cancel.as_ref()) => return Err(Error::Cancelled),
                     }
                 }
                 Err(FetchError::Retry(e) | FetchError::Final(e)) => return Err(e),
@@ -449,7 +396,8 @@ impl Client {
         let part = target.part;
         let range = (offset > 0).then(|| format!("bytes={offset}-"));
         let resp = self
-            .fetch_response_if(url, Method::GET, range, etag)
+            .transport
+            .fetch(url, Method::GET, range, etag)
             .await
             .map_err(FetchError::Retry)?;
         let status = resp.status();
@@ -484,7 +432,7 @@ impl Client {
             ))))
             }
         };
-        let max = self.inner.max_download_bytes;
+        let (max, _) = self.transport.download_limits();
         let too_big = || {
             FetchError::Final(Error::Download(format!(
                 "{where_}: the file is larger than the {max}-byte limit (ClientBuilder::max_download_bytes)"
@@ -529,7 +477,7 @@ impl Client {
         let mut written = start;
         let mut reported = written;
         let mut stream = resp.bytes_stream();
-        let idle = self.inner.timeout;
+        let idle = self.transport.timeout();
         let io = |e: std::io::Error| FetchError::Final(Error::Io(e));
         loop {
             match tokio::time::timeout(idle, stream.next()).await {
@@ -551,7 +499,7 @@ impl Client {
                     }
                     if written - reported >= PROGRESS_STEP {
                         reported = written;
-                        self.inner.events.emit(Event::DownloadProgress {
+                        self.transport.events().emit(Event::DownloadProgress {
                             task_id: target.task_id.clone(),
                             path: target.path.to_path_buf(),
                             bytes: written,
@@ -599,7 +547,7 @@ impl Client {
                 ))
             ))));
         }
-        self.inner.events.emit(Event::DownloadProgress {
+        self.transport.events().emit(Event::DownloadProgress {
             task_id: target.task_id.clone(),
             path: target.path.to_path_buf(),
             bytes: written,
@@ -612,7 +560,7 @@ impl Client {
     /// answers, its content type fits the field (an image for `image_url` and
     /// `end_image_url`, an image or a video for `media_urls`), a frame is at most 30 MB,
     /// and a video supports Range requests (the server probes its duration).
-    pub async fn preflight(&self, request: &VideoRequest) -> Result<()> {
+    pub(crate) async fn preflight(&self, request: &VideoRequest) -> Result<()> {
         for (field, url) in request.reference_urls() {
             let frame = field == "image_url" || field == "end_image_url";
             self.preflight_url(&field, url, frame).await?;
@@ -692,17 +640,5 @@ impl Client {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn messages_and_part_records_never_keep_a_signed_query() {
-        let u = Url::parse("https://u:p@cdn.example/v/1.mp4?X-Signature=SECRET#t=1").unwrap();
-        let shown = without_query(&u);
-        assert_eq!(shown, "https://cdn.example/v/1.mp4");
     }
 }

@@ -78,7 +78,7 @@ impl Client {
             expected_render: options
                 .wait
                 .expected_render
-                .or(self.inner.expected_render)
+                .or(self.expected_render())
                 .or_else(|| Some(Duration::from_secs_f64(request.expected_render_secs()))),
             class: Some(crate::profile::class_of(request)),
             ..options.wait.clone()
@@ -170,15 +170,15 @@ impl Client {
     /// idempotency retention ([`ClientBuilder::idempotency_retention`], Reading R28) is
     /// re-POSTed only with [`ResumeOptions::resubmit_stale`] (else its outcome says why).
     pub async fn resume_with(&self, options: ResumeOptions) -> Result<Vec<JobOutcome>> {
-        let Some(store) = &self.inner.journal else {
+        let Some(store) = self.job_store() else {
             return Err(Error::Config("resume needs a job store".into()));
         };
         // Jobs imported from an old journal recorded no origin: the first resume adopts them.
-        store.adopt_unscoped(&self.inner.scope)?;
+        store.adopt_unscoped(self.job_scope())?;
         let jobs: Vec<JobRecord> = store
             .unfinished()?
             .into_iter()
-            .filter(|j| j.scope == self.inner.scope)
+            .filter(|j| j.scope == *self.job_scope())
             .collect();
         let futures = jobs
             .into_iter()
@@ -190,12 +190,11 @@ impl Client {
         let now_ms = crate::store::now_ms();
         let elapsed = Duration::from_millis(now_ms.saturating_sub(job.times.created_ms));
         let expected = self
-            .inner
-            .expected_render
+            .expected_render()
             .or_else(|| job.expected_render())
-            .unwrap_or(self.inner.schedule.default_expected);
+            .unwrap_or(self.schedule().default_expected);
         let wait = WaitOptions::default().expected_render(expected).elapsed(
-            seedance_core::rules::scale_duration(elapsed, self.inner.schedule.time_scale),
+            seedance_core::rules::scale_duration(elapsed, self.schedule().time_scale),
         );
         let now = Instant::now();
         let failed = |key: String, task_id: Option<TaskId>, e: Error| JobOutcome {
@@ -213,7 +212,7 @@ impl Client {
                 let sent_before = job.charge != Charge::NeverSent;
                 let since = job.times.sent_ms.unwrap_or(job.times.created_ms);
                 let age = Duration::from_millis(now_ms.saturating_sub(since));
-                if sent_before && age > self.inner.idempotency_retention && !resubmit_stale {
+                if sent_before && age > self.idempotency_retention() && !resubmit_stale {
                     return failed(
                         job.key.clone(),
                         None,
@@ -224,7 +223,7 @@ impl Client {
                              (resume with --resubmit-stale to send it anyway, or `seedance jobs forget {key}`)",
                             key = job.key,
                             age = humantime::format_duration(Duration::from_secs(age.as_secs())),
-                            ret = humantime::format_duration(self.inner.idempotency_retention),
+                            ret = humantime::format_duration(self.idempotency_retention()),
                         )),
                     );
                 }

@@ -51,6 +51,7 @@ pub mod env;
 mod error;
 mod error_class;
 mod events;
+mod http_client;
 mod jobs;
 mod journal;
 mod options;
@@ -69,12 +70,13 @@ mod wait;
 
 pub use backoff::RetryPolicy;
 pub use budget::{BudgetScope, BudgetStatus, PoolUsage, RateLimit};
-pub use client::{install_crypto_provider, new_idempotency_key, reqwest_client_builder, Client};
+pub use client::{new_idempotency_key, Client};
 pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use datadir::{data_dir, default_data_dir_path, ensure_private_dir};
 pub use error::{Error, ErrorKind, Result};
 pub use error_class::ErrorClass;
 pub use events::Event;
+pub use http_client::{install_crypto_provider, reqwest_client_builder};
 pub use jobs::{continue_from, JobOutcome};
 pub use options::{
     DownloadOptions, Downloaded, GenerateOptions, PollSchedule, ResumeOptions, SubmitOptions,

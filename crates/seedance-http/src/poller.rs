@@ -18,12 +18,12 @@ use seedance_core::{ErrorCode, Task, TaskId, TaskStatus};
 use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
-use crate::client::Client;
 use crate::error::Error;
 use crate::events::Event;
+use crate::options::PollSchedule;
 use crate::profile::Profile;
 use crate::render_dist::{Bracket, RenderDist};
-use crate::transport::{self, Attempt, Retry};
+use crate::transport::{self, Attempt, Retries, Transport};
 use crate::tuning::{MAX_IN_FLIGHT, MAX_LEARN_SPAN, SAVE_EVERY};
 
 type Waiter = (u64, oneshot::Sender<Result<Task, Error>>);
@@ -46,7 +46,9 @@ struct Watch {
     /// When the poll in flight was sent.
     sent: Option<Instant>,
     polls: u32,
-    errors: u32,
+    /// Failed polls in a row (each retried by the transport's one rule, unbounded: the
+    /// wait bounds them).
+    retries: Retries,
     in_flight: bool,
     waiters: Vec<Waiter>,
 }
@@ -80,8 +82,13 @@ pub(crate) struct Registration {
     pub(crate) learn: bool,
 }
 
+/// The poller of one client and its clones: it polls through the client's [`Transport`]
+/// (budget, retries, events) on the client's [`PollSchedule`], and knows nothing else of
+/// the client.
 #[derive(Debug)]
 pub(crate) struct Poller {
+    transport: Arc<Transport>,
+    schedule: PollSchedule,
     state: Mutex<State>,
     notify: Notify,
     profile: Mutex<Profile>,
@@ -102,8 +109,14 @@ impl Drop for WaitGuard {
 }
 
 impl Poller {
-    pub(crate) fn new(profile: Profile) -> Poller {
+    pub(crate) fn new(
+        profile: Profile,
+        transport: Arc<Transport>,
+        schedule: PollSchedule,
+    ) -> Poller {
         Poller {
+            transport,
+            schedule,
             state: Mutex::new(State::default()),
             notify: Notify::new(),
             profile: Mutex::new(profile),
@@ -154,13 +167,12 @@ impl Poller {
     /// Registers a waiter; starts the poller task if it is not running.
     pub(crate) fn register(
         self: &Arc<Self>,
-        client: &Client,
         id: &TaskId,
         reg: Registration,
     ) -> (WaitGuard, oneshot::Receiver<Result<Task, Error>>) {
         let (tx, rx) = oneshot::channel();
         let now = Instant::now();
-        let schedule = &client.inner.schedule;
+        let schedule = &self.schedule;
         let dist = self.profile().dist(reg.class.as_deref());
         let spawn = {
             let mut s = self.lock();
@@ -187,7 +199,7 @@ impl Poller {
                         running_at: 0.0,
                         sent: None,
                         polls: 0,
-                        errors: 0,
+                        retries: Retries::default(),
                         in_flight: false,
                         waiters: vec![(waiter, tx)],
                     },
@@ -200,8 +212,7 @@ impl Poller {
         self.notify.notify_waiters();
         if spawn.0 {
             let me = Arc::clone(self);
-            let client = client.clone();
-            tokio::spawn(async move { me.run(client).await });
+            tokio::spawn(async move { me.run().await });
         }
         (
             WaitGuard {
@@ -231,7 +242,7 @@ impl Poller {
         self.notify.notify_waiters();
     }
 
-    async fn run(self: Arc<Self>, client: Client) {
+    async fn run(self: Arc<Self>) {
         loop {
             let notified = self.notify.notified();
             let next = {
@@ -261,22 +272,18 @@ impl Poller {
             }
             // Something is due: take a budget slot first, then choose what to spend it
             // on (more tasks may have come due while we waited).
-            let permit = match &client.inner.budget {
-                Some(b) => Some(b.acquire().await),
-                None => None,
-            };
-            let schedule = &client.inner.schedule;
+            let permit = self.transport.acquire().await;
+            let schedule = &self.schedule;
             let Some(id) = self.pick(schedule.scaled(schedule.max_unpolled)) else {
                 drop(permit); // unsent: no window starts
                 continue;
             };
             let me = Arc::clone(&self);
-            let c = client.clone();
             tokio::spawn(async move {
-                let path = format!("{}/{}", seedance_core::rules::TASKS_PATH, id.as_str());
+                let path = transport::task_path(&id);
                 let held = permit.into_iter().collect();
                 let result = transport::send(
-                    &c.inner,
+                    &me.transport,
                     reqwest::Method::GET,
                     &path,
                     None,
@@ -285,8 +292,9 @@ impl Poller {
                     true,
                 )
                 .await;
-                let attempt = transport::expect_task(&id, transport::classify(&c.inner, result));
-                me.complete(&c, &id, attempt);
+                let attempt =
+                    transport::expect_task(&id, transport::classify(&me.transport, result));
+                me.complete(&id, attempt);
             });
         }
     }
@@ -334,9 +342,9 @@ impl Poller {
         }
     }
 
-    fn complete(&self, client: &Client, id: &TaskId, attempt: Attempt) {
-        let schedule = &client.inner.schedule;
-        let retry = &client.inner.retry;
+    fn complete(&self, id: &TaskId, attempt: Attempt) {
+        let schedule = &self.schedule;
+        let policy = self.transport.retry_policy();
         let mut events = Vec::new();
         let mut deliver: Option<(Vec<Waiter>, Result<Task, Error>)> = None;
         let mut learned: Option<(String, f64, f64)> = None;
@@ -355,7 +363,7 @@ impl Poller {
             let mut reschedule: Option<Duration> = None;
             match attempt {
                 Attempt::Task(task) => {
-                    w.errors = 0;
+                    w.retries = Retries::default();
                     if task.status == TaskStatus::Completed {
                         if let (true, Some(class)) = (w.learn, &w.class) {
                             learned = Some((class.clone(), w.running_at, w.factor(now)));
@@ -390,26 +398,23 @@ impl Poller {
                         reschedule = Some(d);
                     }
                 }
-                Attempt::Failed { error, retry: r } => match r {
-                    Retry::No | Retry::Conflict => {
-                        deliver = Some((std::mem::take(&mut w.waiters), Err(error)));
+                Attempt::Failed { error, retry } => {
+                    match w.retries.next(policy, &error, retry, None, false) {
+                        None => {
+                            deliver = Some((std::mem::take(&mut w.waiters), Err(error)));
+                        }
+                        Some(d) => {
+                            events.push(Event::RetryScheduled {
+                                operation: "poll",
+                                task_id: Some(id.clone()),
+                                reason: error.to_string(),
+                                delay: d,
+                                attempt: w.retries.attempt(),
+                            });
+                            reschedule = Some(d);
+                        }
                     }
-                    Retry::Backoff | Retry::After(_) => {
-                        w.errors += 1;
-                        let d = match r {
-                            Retry::After(d) => d,
-                            _ => retry.backoff(w.errors.saturating_sub(1)),
-                        };
-                        events.push(Event::RetryScheduled {
-                            operation: "poll",
-                            task_id: Some(id.clone()),
-                            reason: error.to_string(),
-                            delay: d,
-                            attempt: w.errors,
-                        });
-                        reschedule = Some(d);
-                    }
-                },
+                }
             }
             if let Some(d) = reschedule {
                 if w.waiters.is_empty() {
@@ -430,7 +435,7 @@ impl Poller {
         }
         self.notify.notify_waiters();
         for e in events {
-            client.inner.events.emit(e);
+            self.transport.events().emit(e);
         }
         if let Some((waiters, result)) = deliver {
             for (_, tx) in waiters {

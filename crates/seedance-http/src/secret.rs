@@ -1,4 +1,5 @@
-//! `ApiKey`: the API key, never printed.
+//! Secrets never shown: `ApiKey` (the API key, never printed) and the scrubbing of
+//! credentials from messages.
 
 use std::fmt;
 
@@ -65,6 +66,29 @@ impl From<String> for ApiKey {
     }
 }
 
+/// Removes the `user:password@` of every URL in `text` (a proxy URL from `HTTPS_PROXY`
+/// may carry credentials, and error chains may quote it).
+pub(crate) fn scrub_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let authority_end = tail
+            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == ')')
+            .unwrap_or(tail.len());
+        match tail[..authority_end].rfind('@') {
+            Some(at) => {
+                out.push_str("[redacted]@");
+                rest = &tail[at + 1..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +104,18 @@ mod tests {
             k.redact("echo sk_live_supersecret back"),
             "echo [redacted] back"
         );
+    }
+
+    #[test]
+    fn userinfo_is_scrubbed_from_messages() {
+        assert_eq!(
+            scrub_userinfo("error connecting to proxy http://bob:hunter2@proxy.example:3128/ (x)"),
+            "error connecting to proxy http://[redacted]@proxy.example:3128/ (x)"
+        );
+        assert_eq!(
+            scrub_userinfo("a https://h.example/p@q and socks5://u@p:1"),
+            "a https://h.example/p@q and socks5://[redacted]@p:1"
+        );
+        assert_eq!(scrub_userinfo("no url here"), "no url here");
     }
 }

@@ -5,28 +5,16 @@
 
 use std::path::Path;
 
-use reqwest::Method;
 use seedance_core::{Task, TaskStatus, VideoRequest};
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{cancelled, new_idempotency_key, Client};
+use crate::client::{new_idempotency_key, Client};
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::options::SubmitOptions;
 use crate::poller::task_failed;
 use crate::store::{Change, Charge, JobState};
-use crate::transport::{self, Attempt, Retry};
-
-/// What the attempts of one submit call did.
-#[derive(Default)]
-struct Trace {
-    /// Some attempt may have reached the server.
-    reached: bool,
-    /// Before the last answer, this submit may have reached the server (an earlier
-    /// attempt or process).
-    earlier: bool,
-}
+use crate::transport::{Call, Trace};
 
 impl Client {
     /// Submits a request (Promise 1: charged once). Validates it first (nothing is sent
@@ -60,9 +48,9 @@ impl Client {
         // A job of this scope under this key that may have been sent before (an earlier
         // process) counts as "sent before" for Reading R18; its stored body is re-sent.
         let output = download_dir.or(options.output.as_deref());
-        let (body, sent_before) = match &self.inner.journal {
+        let (body, sent_before) = match self.job_store() {
             Some(j) => {
-                let r = j.record_job(&self.inner.scope, &key, &body, output)?;
+                let r = j.record_job(self.job_scope(), &key, &body, output)?;
                 (r.body, r.sent_before)
             }
             None => (body, false),
@@ -80,8 +68,8 @@ impl Client {
     }
 
     pub(crate) fn store_update(&self, key: &str, change: Change<'_>) -> Result<()> {
-        match &self.inner.journal {
-            Some(j) => j.update(&self.inner.scope, key, &change),
+        match self.job_store() {
+            Some(j) => j.update(self.job_scope(), key, &change),
             None => Ok(()),
         }
     }
@@ -109,11 +97,22 @@ impl Client {
             reached: sent_before,
             earlier: sent_before,
         };
+        let token = self.cancel_token();
         let result = self
-            .post_with_retries(body, media, key, sent_before, cancel, &mut trace)
+            .transport()
+            .call(&Call::submit(body, key, media), &mut trace, &token, cancel)
             .await;
+        if let Ok(task) = &result {
+            // The target the CLI (and `RUST_LOG` users) filter on: `seedance_http::client`.
+            tracing::info!(target: "seedance_http::client", task_id = %task.id, "submitted");
+            self.transport().events().emit(Event::Submitted {
+                task_id: task.id.clone(),
+                idempotency_key: key.to_owned(),
+                credits_used: task.credits_used,
+            });
+        }
         let reached = trace.reached;
-        if self.inner.journal.is_none() {
+        if self.job_store().is_none() {
             return result;
         }
         match result {
@@ -229,119 +228,6 @@ impl Client {
                 ..Change::default()
             },
         )
-    }
-
-    /// `reached` becomes true once an attempt may have reached the server.
-    async fn post_with_retries(
-        &self,
-        body: &[u8],
-        media: bool,
-        key: &str,
-        mut sent_before: bool,
-        cancel: Option<&CancellationToken>,
-        trace: &mut Trace,
-    ) -> Result<Task> {
-        let inner = &self.inner;
-        let token = self.cancel_token();
-        let mut retries = 0u32;
-        let mut conflicts = 0u32;
-        let mut conflict_since: Option<Instant> = None;
-        loop {
-            let send = async {
-                // The scarce media slot first, then the general one (in `send`): never a
-                // general slot held idle while the media budget is exhausted.
-                let held = match (&inner.media_budget, media) {
-                    (Some(b), true) => vec![b.acquire().await],
-                    _ => Vec::new(),
-                };
-                transport::send(
-                    inner,
-                    Method::POST,
-                    seedance_core::rules::SUBMIT_PATH,
-                    Some(body),
-                    Some(key),
-                    held,
-                    false,
-                )
-                .await
-            };
-            let result = tokio::select! {
-                r = send => r,
-                _ = cancelled(&token, cancel) => {
-                    // it may have left already
-                    trace.reached = true;
-                    return Err(Error::Cancelled);
-                }
-            };
-            let unsent = matches!(&result, Err(e) if e.unsent);
-            trace.earlier = sent_before;
-            if !unsent {
-                trace.reached = true;
-            }
-            let (error, delay, counted) = match transport::classify(inner, result) {
-                Attempt::Task(task) => {
-                    tracing::info!(task_id = %task.id, "submitted");
-                    inner.events.emit(Event::Submitted {
-                        task_id: task.id.clone(),
-                        idempotency_key: key.to_owned(),
-                        credits_used: task.credits_used,
-                    });
-                    return Ok(task);
-                }
-                Attempt::Failed { error, retry } => match retry {
-                    Retry::No => return Err(error),
-                    Retry::Conflict => {
-                        // Reading R18: retry a 409 only when it is not about another body
-                        // and this same submit was (maybe) sent before, or the server says
-                        // the first request is still running.
-                        if !transport::conflict_is_retried(&error, sent_before) {
-                            return Err(error);
-                        }
-                        let since = *conflict_since.get_or_insert_with(Instant::now);
-                        if since.elapsed() >= inner.retry.in_flight_timeout {
-                            return Err(error);
-                        }
-                        conflicts += 1;
-                        let d = match &error {
-                            Error::Api {
-                                retry_after: Some(d),
-                                ..
-                            } => *d,
-                            _ => inner
-                                .retry
-                                .backoff(conflicts.min(6))
-                                .max(inner.retry.base / 2),
-                        };
-                        (error, d, false)
-                    }
-                    Retry::After(d) => {
-                        if media && error.status() == Some(429) {
-                            if let Some(b) = &inner.media_budget {
-                                b.pause_until(crate::backoff::instant_after(d));
-                            }
-                        }
-                        (error, d, true)
-                    }
-                    Retry::Backoff => (error, inner.retry.backoff(retries), true),
-                },
-            };
-            if counted {
-                if retries >= inner.retry.max_retries {
-                    return Err(error);
-                }
-                retries += 1;
-            }
-            tracing::warn!(error = %error, delay_ms = delay.as_millis() as u64, "submit will be retried with the same key");
-            inner.events.emit(Event::RetryScheduled {
-                operation: "submit",
-                task_id: None,
-                reason: error.to_string(),
-                delay,
-                attempt: retries + conflicts,
-            });
-            sent_before |= !unsent;
-            self.sleep_or_cancel(delay, &token, cancel).await?;
-        }
     }
 }
 

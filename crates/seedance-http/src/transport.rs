@@ -1,21 +1,33 @@
-//! One API request: budget, key only to the API origin, manual redirects (Reading R13),
-//! decoding and the retry classification.
+//! The transport layer, under `Client`: the reqwest client, the API origin and the
+//! redirect policy (Reading R13: manual redirects, the key only to the API origin), the
+//! auth header and user agent, the request timeout and body limits, the budgets (account
+//! and reference media), decoding, the retry classification (Reading R27) and the one
+//! retry loop ([`Transport::call`]) that submits and reads share; the poller spends its
+//! retries through the same rule ([`Retries`]). Keyless fetches (downloads, preflight)
+//! go through [`Transport::fetch`]. Nothing here knows the client, its jobs or its
+//! store: events go to the [`EventBus`] it was given.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{
-    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT,
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, IF_RANGE, LOCATION, RANGE,
+    USER_AGENT,
 };
 use reqwest::{Method, StatusCode};
 use seedance_core::rules::RetryClass;
 use seedance_core::{ApiError, ErrorBody, ErrorCode, Task, TaskId};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::backoff::parse_retry_after;
-use crate::budget::Permit;
-use crate::client::Inner;
+use crate::backoff::{parse_retry_after, RetryPolicy};
+use crate::budget::{self, Budget, BudgetStatus, Permit, Pool, RateLimit};
+use crate::config::Settings;
 use crate::error::Error;
+use crate::events::{Event, EventBus};
 use crate::origin::{redirect_decision, RedirectDecision};
+use crate::secret::{scrub_userinfo, ApiKey};
 
 /// Most redirect hops followed.
 pub(crate) const MAX_REDIRECTS: usize = 5;
@@ -99,7 +111,7 @@ impl SendError {
 
 /// The start of a body for messages (Reading R22): secrets redacted **before** the cut
 /// to 200 characters, control characters blanked.
-pub(crate) fn snippet(inner: &Inner, body: &[u8]) -> String {
+pub(crate) fn snippet(inner: &Transport, body: &[u8]) -> String {
     // Redaction needs the text around the cut: take a little more than shown.
     let head = &body[..body.len().min(4096)];
     let text = String::from_utf8_lossy(head);
@@ -135,7 +147,7 @@ pub(crate) fn expect_task(id: &TaskId, attempt: Attempt) -> Attempt {
 /// Reads a body up to `max` bytes (Reading R24): a larger one (announced or not) is an
 /// error naming the limit, and reading stops there.
 async fn read_limited(
-    inner: &Inner,
+    inner: &Transport,
     resp: reqwest::Response,
     max: u64,
 ) -> Result<bytes::Bytes, SendError> {
@@ -159,7 +171,7 @@ async fn read_limited(
     Ok(buf.freeze())
 }
 
-fn transport_error(inner: &Inner, e: &reqwest::Error) -> Error {
+fn transport_error(inner: &Transport, e: &reqwest::Error) -> Error {
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -179,29 +191,6 @@ fn transport_error(inner: &Inner, e: &reqwest::Error) -> Error {
     Error::Transport(inner.key.redact(&scrub_userinfo(&msg)))
 }
 
-/// Removes the `user:password@` of every URL in `text` (a proxy URL from `HTTPS_PROXY`
-/// may carry credentials, and error chains may quote it).
-pub(crate) fn scrub_userinfo(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
-        out.push_str(head);
-        let authority_end = tail
-            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == ')')
-            .unwrap_or(tail.len());
-        match tail[..authority_end].rfind('@') {
-            Some(at) => {
-                out.push_str("[redacted]@");
-                rest = &tail[at + 1..];
-            }
-            None => rest = tail,
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Sends one request to the API (following allowed redirects) and reads the body.
 /// `held` are budget slots already taken: the poller's general slot, or a submit's
 /// reference-media slot (taken before the general one, so that a submit never holds a
@@ -209,7 +198,7 @@ pub(crate) fn scrub_userinfo(text: &str) -> String {
 /// taken here unless `general_held`; every redirect hop takes its own. Slots count as
 /// spent only once the request leaves.
 pub(crate) async fn send(
-    inner: &Inner,
+    inner: &Transport,
     method: Method,
     path: &str,
     body: Option<&[u8]>,
@@ -324,7 +313,7 @@ pub(crate) async fn send(
 }
 
 /// Classifies a response or a transport error.
-pub(crate) fn classify(inner: &Inner, result: Result<RawResponse, SendError>) -> Attempt {
+pub(crate) fn classify(inner: &Transport, result: Result<RawResponse, SendError>) -> Attempt {
     let resp = match result {
         Ok(r) => r,
         Err(SendError {
@@ -443,20 +432,548 @@ pub(crate) fn check_fetch_url(raw: &str) -> Result<Url, String> {
     }
 }
 
+/// The API connection under every [`Client`](crate::Client) (clones share one): what a
+/// request needs to leave and come back, and nothing about jobs.
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    base_url: Url,
+    key: ApiKey,
+    auth_header: HeaderValue,
+    user_agent: HeaderValue,
+    timeout: Duration,
+    /// Reading R24: the largest API body read.
+    max_body_bytes: u64,
+    /// Reading R24: the largest download, and the longest one file may take.
+    max_download_bytes: u64,
+    download_deadline: Duration,
+    retry: RetryPolicy,
+    budget: Option<Arc<Budget>>,
+    media_budget: Option<Arc<Budget>>,
+    events: EventBus,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("base_url", &self.base_url.as_str())
+            .field("api_key", &self.key)
+            .field("rate_limit", &self.rate_limit())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One API request for [`Transport::call`].
+pub(crate) struct Call<'a> {
+    /// What is being done (`submit`, `poll`): events and logs.
+    pub(crate) operation: &'static str,
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) body: Option<&'a [u8]>,
+    /// A submit's `Idempotency-Key`, reused on every retry; only a call with one may
+    /// retry a 409 (Reading R18).
+    pub(crate) idempotency_key: Option<&'a str>,
+    /// Takes a reference-media slot (before the general one) for every attempt.
+    pub(crate) media: bool,
+    /// Reading R19: the task the answer must be about.
+    pub(crate) expect: Option<&'a TaskId>,
+}
+
+impl<'a> Call<'a> {
+    /// `POST /v1/videos` with its key.
+    pub(crate) fn submit(body: &'a [u8], key: &'a str, media: bool) -> Self {
+        Call {
+            operation: "submit",
+            method: Method::POST,
+            path: seedance_core::rules::SUBMIT_PATH.to_owned(),
+            body: Some(body),
+            idempotency_key: Some(key),
+            media,
+            expect: None,
+        }
+    }
+
+    /// `GET /v1/videos/{id}`.
+    pub(crate) fn get_task(id: &'a TaskId) -> Self {
+        Call {
+            operation: "poll",
+            method: Method::GET,
+            path: task_path(id),
+            body: None,
+            idempotency_key: None,
+            media: false,
+            expect: Some(id),
+        }
+    }
+}
+
+/// The path of a task.
+pub(crate) fn task_path(id: &TaskId) -> String {
+    format!("{}/{}", seedance_core::rules::TASKS_PATH, id.as_str())
+}
+
+/// What the attempts of one call did (for a submit's charge, Reading R18).
+#[derive(Debug, Default)]
+pub(crate) struct Trace {
+    /// Some attempt may have reached the server.
+    pub(crate) reached: bool,
+    /// Before the last answer, this request may have reached the server (an earlier
+    /// attempt or process).
+    pub(crate) earlier: bool,
+}
+
+/// The retries of one request so far, and the one rule for whether and when the next
+/// attempt goes (Reading R27 via [`classify`]; a 409 by Reading R18): shared by
+/// [`Transport::call`] (submits and reads) and the poller.
+#[derive(Debug, Default)]
+pub(crate) struct Retries {
+    /// Retries counted against [`RetryPolicy::max_retries`].
+    counted: u32,
+    /// Retries of a submit's 409 "still in flight" (bounded by time instead).
+    conflicts: u32,
+    conflict_since: Option<Instant>,
+}
+
+impl Retries {
+    /// The delay before the next attempt after `error` (classified `retry`), or `None`
+    /// when it is final. `conflict`: for a submit, whether it may have reached the
+    /// server before (a 409 is then retried by Reading R18); `None` makes a 409 final.
+    /// `bounded`: whether [`RetryPolicy::max_retries`] caps the retries (the poller's
+    /// are bounded by its wait instead).
+    pub(crate) fn next(
+        &mut self,
+        policy: &RetryPolicy,
+        error: &Error,
+        retry: Retry,
+        conflict: Option<bool>,
+        bounded: bool,
+    ) -> Option<Duration> {
+        let delay = match retry {
+            Retry::No => return None,
+            Retry::Conflict => {
+                // Reading R18: retry a 409 only when it is not about another body and this
+                // same submit was (maybe) sent before, or the server says the first
+                // request is still running.
+                let sent_before = conflict?;
+                if !conflict_is_retried(error, sent_before) {
+                    return None;
+                }
+                let since = *self.conflict_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= policy.in_flight_timeout {
+                    return None;
+                }
+                self.conflicts += 1;
+                return Some(match error {
+                    Error::Api {
+                        retry_after: Some(d),
+                        ..
+                    } => *d,
+                    _ => policy.backoff(self.conflicts.min(6)).max(policy.base / 2),
+                });
+            }
+            Retry::After(d) => d,
+            Retry::Backoff => policy.backoff(self.counted),
+        };
+        if bounded && self.counted >= policy.max_retries {
+            return None;
+        }
+        self.counted += 1;
+        Some(delay)
+    }
+
+    /// The number of the retry [`Retries::next`] last granted (1-based).
+    pub(crate) fn attempt(&self) -> u32 {
+        self.counted + self.conflicts
+    }
+}
+
+/// Waits until `a` or `b` is cancelled.
+pub(crate) async fn cancelled(a: &CancellationToken, b: Option<&CancellationToken>) {
+    match b {
+        Some(b) => {
+            tokio::select! {
+                _ = a.cancelled() => {}
+                _ = b.cancelled() => {}
+            }
+        }
+        None => a.cancelled().await,
+    }
+}
+
+/// Sleeps `d` unless `token` or `cancel` is cancelled first ([`Error::Cancelled`]).
+pub(crate) async fn sleep_or_cancel(
+    d: Duration,
+    token: &CancellationToken,
+    cancel: Option<&CancellationToken>,
+) -> Result<(), Error> {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => Ok(()),
+        _ = cancelled(token, cancel) => Err(Error::Cancelled),
+    }
+}
+
+fn budget_error(e: budget::BackendError) -> Error {
+    Error::Config(format!("the request budget: {e}"))
+}
+
+impl Transport {
+    /// The transport of the builder's settings: its own reqwest client unless `http` is
+    /// given, and the budgets on the backend the settings name.
+    pub(crate) fn new(
+        s: &Settings,
+        http: Option<reqwest::Client>,
+        events: EventBus,
+    ) -> Result<Transport, Error> {
+        let http = match http {
+            Some(c) => c,
+            None => crate::http_client::default_client(s.connect_timeout)?,
+        };
+        let auth_header = auth_header(s.api_key.expose())?;
+        let user_agent = HeaderValue::from_str(&s.user_agent)
+            .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
+        let fingerprint = budget::account_fingerprint(
+            &s.base_url.origin().ascii_serialization(),
+            s.api_key.expose(),
+        );
+        let backend = (s.rate_limit.is_some() || s.media_rate_limit.is_some())
+            .then(|| budget::open_backend(&s.budget, &fingerprint, &events));
+        let make = |limit: Option<RateLimit>, pool: Pool| {
+            let backend = backend.clone()?;
+            Some(Budget::with_backend(
+                limit?,
+                pool,
+                backend,
+                Some(events.clone()),
+            ))
+        };
+        let budget = make(s.rate_limit, Pool::General);
+        let media_budget = make(s.media_rate_limit, Pool::Media);
+        Ok(Transport {
+            http,
+            base_url: s.base_url.clone(),
+            key: s.api_key.clone(),
+            auth_header,
+            user_agent,
+            timeout: s.timeout,
+            max_body_bytes: s.max_body_bytes,
+            max_download_bytes: s.max_download_bytes,
+            download_deadline: s.download_deadline,
+            retry: s.retry.clone(),
+            budget,
+            media_budget,
+            events,
+        })
+    }
+
+    /// The API origin in use.
+    pub(crate) fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// The API key (for `Debug`, which never shows it).
+    pub(crate) fn api_key(&self) -> &ApiKey {
+        &self.key
+    }
+
+    /// The event sink of this transport (and of the client over it).
+    pub(crate) fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    /// How failed requests are retried.
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The per-request timeout (also a download's longest silence).
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Reading R24: the largest download, and the longest one file may take.
+    pub(crate) fn download_limits(&self) -> (u64, Duration) {
+        (self.max_download_bytes, self.download_deadline)
+    }
+
+    /// The account's request budget in force (`None`: off).
+    pub(crate) fn rate_limit(&self) -> Option<RateLimit> {
+        self.budget.as_ref().map(|b| b.limit())
+    }
+
+    /// Requests sent through the account's budget so far.
+    pub(crate) fn requests_sent(&self) -> Option<u64> {
+        self.budget.as_ref().map(|b| b.admitted())
+    }
+
+    /// A slot of the account's budget (waits for one), when a budget is on.
+    pub(crate) async fn acquire(&self) -> Option<Permit> {
+        match &self.budget {
+            Some(b) => Some(b.acquire().await),
+            None => None,
+        }
+    }
+
+    /// The account's current use of its budgets (see `Client::budget_status`).
+    pub(crate) async fn budget_status(&self) -> Result<BudgetStatus, Error> {
+        let general = self.budget.as_ref();
+        let media = self.media_budget.as_ref();
+        let Some(any) = general.or(media) else {
+            return Ok(BudgetStatus {
+                backend: "off".to_owned(),
+                degraded: None,
+                requests: None,
+                media: None,
+            });
+        };
+        let requests = match general {
+            Some(b) => Some(b.usage().await.map_err(budget_error)?),
+            None => None,
+        };
+        let media = match media {
+            Some(b) => Some(b.usage().await.map_err(budget_error)?),
+            None => None,
+        };
+        Ok(BudgetStatus {
+            backend: any.backend().describe(),
+            degraded: any.backend().degraded(),
+            requests,
+            media,
+        })
+    }
+
+    /// Sends `call` until it gives a task or fails for good: the one retry loop of
+    /// submits and reads. Each attempt takes its budget slots (a media call its media
+    /// slot first); failures are classified ([`classify`]) and retried by [`Retries`]
+    /// with a [`Event::RetryScheduled`] each; a 429 to a media call pauses the media
+    /// budget too. `trace` starts with whether the request may have been sent before
+    /// (an earlier process) and ends with what the attempts did. Stops with
+    /// [`Error::Cancelled`] as soon as `token` or `cancel` is cancelled.
+    pub(crate) async fn call(
+        &self,
+        call: &Call<'_>,
+        trace: &mut Trace,
+        token: &CancellationToken,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<Task, Error> {
+        let mut sent_before = trace.earlier;
+        let mut retries = Retries::default();
+        loop {
+            let send = async {
+                // The scarce media slot first, then the general one (in `send`): never a
+                // general slot held idle while the media budget is exhausted.
+                let held = match (&self.media_budget, call.media) {
+                    (Some(b), true) => vec![b.acquire().await],
+                    _ => Vec::new(),
+                };
+                send(
+                    self,
+                    call.method.clone(),
+                    &call.path,
+                    call.body,
+                    call.idempotency_key,
+                    held,
+                    false,
+                )
+                .await
+            };
+            let result = tokio::select! {
+                r = send => r,
+                _ = cancelled(token, cancel) => {
+                    // it may have left already
+                    trace.reached = true;
+                    return Err(Error::Cancelled);
+                }
+            };
+            let unsent = matches!(&result, Err(e) if e.unsent);
+            trace.earlier = sent_before;
+            if !unsent {
+                trace.reached = true;
+            }
+            let attempt = classify(self, result);
+            let attempt = match call.expect {
+                Some(id) => expect_task(id, attempt),
+                None => attempt,
+            };
+            let (error, retry) = match attempt {
+                Attempt::Task(task) => return Ok(task),
+                Attempt::Failed { error, retry } => (error, retry),
+            };
+            if let Retry::After(d) = retry {
+                if call.media && error.status() == Some(429) {
+                    if let Some(b) = &self.media_budget {
+                        b.pause_until(crate::backoff::instant_after(d));
+                    }
+                }
+            }
+            let conflict = call.idempotency_key.map(|_| sent_before);
+            let Some(delay) = retries.next(&self.retry, &error, retry, conflict, true) else {
+                return Err(error);
+            };
+            if call.idempotency_key.is_some() {
+                // The client's own retry warning keeps its target (`seedance_http::client`):
+                // the CLI quiets it below -vv (the retry event says it once).
+                tracing::warn!(target: "seedance_http::client", error = %error, delay_ms = delay.as_millis() as u64, "submit will be retried with the same key");
+            }
+            self.events.emit(Event::RetryScheduled {
+                operation: call.operation,
+                task_id: call.expect.cloned(),
+                reason: error.to_string(),
+                delay,
+                attempt: retries.attempt(),
+            });
+            sent_before |= !unsent;
+            sleep_or_cancel(delay, token, cancel).await?;
+        }
+    }
+
+    /// Sends a keyless GET/HEAD to a CDN or reference URL, following redirects (https,
+    /// or loopback http) by hand. The API key is never attached; `if_range` is sent with
+    /// the range.
+    pub(crate) async fn fetch(
+        &self,
+        url: &Url,
+        method: Method,
+        range: Option<String>,
+        if_range: Option<&str>,
+    ) -> Result<reqwest::Response, Error> {
+        let inner = self;
+        let mut url = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let mut req = inner
+                .http
+                .request(method.clone(), url.clone())
+                .header(USER_AGENT, inner.user_agent.clone());
+            if let Some(r) = &range {
+                req = req.header(RANGE, r.as_str());
+                if let Some(v) = if_range {
+                    req = req.header(IF_RANGE, v);
+                }
+            }
+            let resp = tokio::time::timeout(inner.timeout, req.send())
+                .await
+                .map_err(|_| {
+                    Error::Transport(format!("{} timed out", url.origin().ascii_serialization()))
+                })?
+                .map_err(|e| {
+                    // Not the URL itself: a signed CDN URL's query is a credential.
+                    Error::Transport(scrub_userinfo(&format!(
+                        "{}: {}",
+                        without_query(&url),
+                        e.without_url()
+                    )))
+                })?;
+            if resp.status().is_redirection() {
+                let loc = resp
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| Error::Transport("redirect without a Location".into()))?;
+                let to = url
+                    .join(loc)
+                    .map_err(|e| Error::Transport(format!("bad redirect Location: {e}")))?;
+                url = check_fetch_url(to.as_str()).map_err(Error::Transport)?;
+                continue;
+            }
+            return Ok(resp);
+        }
+        Err(Error::Transport(format!(
+            "more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+}
+
+/// The URL without query and fragment (and user-info), for messages and records: signed
+/// CDN URLs carry credentials in the query.
+pub(crate) fn without_query(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn userinfo_is_scrubbed_from_messages() {
+    fn messages_and_part_records_never_keep_a_signed_query() {
+        let u = Url::parse("https://u:p@cdn.example/v/1.mp4?X-Signature=SECRET#t=1").unwrap();
+        let shown = without_query(&u);
+        assert_eq!(shown, "https://cdn.example/v/1.mp4");
+    }
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 2,
+            base: Duration::from_millis(10),
+            cap: Duration::from_millis(40),
+            in_flight_timeout: Duration::from_secs(60),
+        }
+    }
+
+    fn api(status: u16, code: ErrorCode, message: &str) -> Error {
+        Error::Api {
+            status,
+            error: ApiError::new(code, message),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn one_retry_rule_for_submits_reads_and_the_poller() {
+        let p = policy();
+        let busy = api(503, ErrorCode::ServiceBusy, "busy");
+        // bounded (submit, get): max_retries retries, then final; counted from 1
+        let mut r = Retries::default();
+        assert!(r.next(&p, &busy, Retry::Backoff, None, true).is_some());
+        assert_eq!(r.attempt(), 1);
+        assert!(r.next(&p, &busy, Retry::Backoff, None, true).is_some());
+        assert_eq!(r.next(&p, &busy, Retry::Backoff, None, true), None);
+        // unbounded (the poller): the wait bounds it, not max_retries
+        let mut r = Retries::default();
+        for _ in 0..10 {
+            assert!(r.next(&p, &busy, Retry::Backoff, None, false).is_some());
+        }
+        assert_eq!(r.attempt(), 10);
+        // Retry-After is honoured exactly, and a final class is final
+        let mut r = Retries::default();
+        let d = Duration::from_millis(1234);
+        assert_eq!(r.next(&p, &busy, Retry::After(d), None, true), Some(d));
+        assert_eq!(r.next(&p, &busy, Retry::No, None, false), None);
+    }
+
+    #[test]
+    fn a_conflict_is_retried_only_for_a_submit_by_reading_r18() {
+        let p = policy();
+        let conflict = |m| api(409, ErrorCode::IdempotencyConflict, m);
+        let running = conflict("Conflict");
+        // a read (no key): a 409 is final
         assert_eq!(
-            scrub_userinfo("error connecting to proxy http://bob:hunter2@proxy.example:3128/ (x)"),
-            "error connecting to proxy http://[redacted]@proxy.example:3128/ (x)"
+            Retries::default().next(&p, &running, Retry::Conflict, None, true),
+            None
+        );
+        // a submit never sent before, or one with another body: final
+        let other_body = conflict("Key used with a different body");
+        let mut r = Retries::default();
+        assert_eq!(
+            r.next(&p, &running, Retry::Conflict, Some(false), true),
+            None
         );
         assert_eq!(
-            scrub_userinfo("a https://h.example/p@q and socks5://u@p:1"),
-            "a https://h.example/p@q and socks5://[redacted]@p:1"
+            r.next(&p, &other_body, Retry::Conflict, Some(true), true),
+            None
         );
-        assert_eq!(scrub_userinfo("no url here"), "no url here");
+        // a submit sent before: retried (at least base / 2), not counted against
+        // max_retries
+        for _ in 0..5 {
+            let d = r.next(&p, &running, Retry::Conflict, Some(true), true);
+            assert!(d.is_some_and(|d| d >= p.base / 2));
+        }
+        assert_eq!(r.attempt(), 5);
+        let busy = api(503, ErrorCode::ServiceBusy, "busy");
+        assert!(r
+            .next(&p, &busy, Retry::Backoff, Some(true), true)
+            .is_some());
     }
 }

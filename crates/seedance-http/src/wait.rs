@@ -1,17 +1,15 @@
 //! Reading a task (`get_task`) and waiting for it (`wait`, through the shared poller),
 //! with the job store's update when a wait ends.
 
-use reqwest::Method;
 use seedance_core::{Task, TaskId};
 use tokio::time::Instant;
 
-use crate::client::{cancelled, Client};
+use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::events::Event;
 use crate::options::WaitOptions;
 use crate::poller::Registration;
 use crate::store::{Change, JobState};
-use crate::transport::{self, Attempt, Retry};
+use crate::transport::{cancelled, Call, Trace};
 
 impl Client {
     /// Reads a task once (retrying transient failures). `Task::raw` holds the JSON. An id
@@ -19,37 +17,10 @@ impl Client {
     /// about another task is an error.
     pub async fn get_task(&self, id: &TaskId) -> Result<Task> {
         id.check().map_err(|e| Error::Config(e.to_string()))?;
-        let inner = &self.inner;
-        let path = format!("{}/{}", seedance_core::rules::TASKS_PATH, id.as_str());
         let token = self.cancel_token();
-        let mut retries = 0u32;
-        loop {
-            let result = tokio::select! {
-                r = transport::send(inner, Method::GET, &path, None, None, Vec::new(), false) => r,
-                _ = token.cancelled() => return Err(Error::Cancelled),
-            };
-            let (error, delay) =
-                match transport::expect_task(id, transport::classify(inner, result)) {
-                    Attempt::Task(t) => return Ok(t),
-                    Attempt::Failed { error, retry } => match retry {
-                        Retry::No | Retry::Conflict => return Err(error),
-                        Retry::After(d) => (error, d),
-                        Retry::Backoff => (error, inner.retry.backoff(retries)),
-                    },
-                };
-            if retries >= inner.retry.max_retries {
-                return Err(error);
-            }
-            retries += 1;
-            inner.events.emit(Event::RetryScheduled {
-                operation: "poll",
-                task_id: Some(id.clone()),
-                reason: error.to_string(),
-                delay,
-                attempt: retries,
-            });
-            self.sleep_or_cancel(delay, &token, None).await?;
-        }
+        self.transport()
+            .call(&Call::get_task(id), &mut Trace::default(), &token, None)
+            .await
     }
 
     /// Waits until the task ends (Promise 3): `completed` returns the task; `failed` and
@@ -58,12 +29,12 @@ impl Client {
     /// concurrent waits share one poller; dropping this future stops its polling.
     pub async fn wait(&self, id: &TaskId, options: WaitOptions) -> Result<Task> {
         id.check().map_err(|e| Error::Config(e.to_string()))?;
-        let schedule = &self.inner.schedule;
+        let schedule = self.schedule();
         let expected = options
             .expected_render
-            .or(self.inner.expected_render)
+            .or(self.expected_render())
             .unwrap_or(schedule.default_expected);
-        let bound = options.bound(self.inner.wait_timeout);
+        let bound = options.bound(self.wait_timeout());
         let reg = Registration {
             expected: schedule.scaled(expected),
             elapsed: options.elapsed,
@@ -73,7 +44,7 @@ impl Client {
         let started = Instant::now();
         // The token first: a cancel seen by anyone who saw this wait registered reaches it.
         let token = self.cancel_token();
-        let (guard, rx) = self.inner.poller.register(self, id, reg);
+        let (guard, rx) = self.poller().register(id, reg);
         let timeout = async {
             match bound {
                 Some(t) => tokio::time::sleep(t).await,
@@ -88,8 +59,8 @@ impl Client {
         drop(guard);
         // Only a job of this client's origin and account is touched: a 404 from another
         // server says nothing about a task of this one.
-        if let Some(j) = &self.inner.journal {
-            if let Some(job) = j.job_for_task(&self.inner.scope, id)? {
+        if let Some(j) = self.job_store() {
+            if let Some(job) = j.job_for_task(self.job_scope(), id)? {
                 const OPEN: &[JobState] = &[
                     JobState::Pending,
                     JobState::Sent,

@@ -115,7 +115,7 @@ impl fmt::Debug for BudgetScope {
 
 /// A URL without its `user:password@`.
 pub(crate) fn redact_url(u: &str) -> String {
-    crate::transport::scrub_userinfo(u)
+    crate::secret::scrub_userinfo(u)
 }
 
 /// The account's fingerprint: a hash of the API origin and key (the key itself is never

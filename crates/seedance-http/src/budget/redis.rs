@@ -255,7 +255,7 @@ impl Redis {
     /// Parses the URL (nothing is connected yet). `machine` names this machine (the
     /// share of a fallback counts machines).
     pub(crate) fn open(url: &str, fingerprint: &str, machine: &str) -> BackendResult<Arc<Redis>> {
-        crate::install_crypto_provider();
+        crate::http_client::install_crypto_provider();
         let client = redis::Client::open(url).map_err(err)?;
         let holder = format!("{machine}/{}/{:08x}", std::process::id(), fastrand::u32(..));
         Ok(Arc::new_cyclic(|me| Redis {
