@@ -47,12 +47,16 @@ from ._seedance import (
     validate,
 )
 from ._client import AsyncClient, Client
+from ._jobs import Charge, Job, JobState
 
 __all__ = [
     "__version__",
     "Client",
     "AsyncClient",
     "Task",
+    "Job",
+    "JobState",
+    "Charge",
     "ProgressEvent",
     "DirectorPrompt",
     "LintFinding",

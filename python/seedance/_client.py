@@ -7,12 +7,12 @@ context managers, progress callbacks and tqdm bars.
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Sequence, Tuple, Union
 
 from . import _seedance
+from ._jobs import Job, Since, _list
 from ._progress import ProgressCallback, Watch
 from ._seedance import ProgressEvent, Task
 
@@ -22,8 +22,6 @@ if TYPE_CHECKING:  # kept out of the import path: `import seedance` stays fast
 __all__ = ["Client", "AsyncClient"]
 
 TaskRef = Union[Task, str]
-#: One job of the store, as :meth:`Client.jobs` lists it.
-Job = Dict[str, Any]
 PathLike = Union[str, "os.PathLike[str]"]
 #: A rate budget: ``(requests, seconds)``, ``False`` for none, ``None`` for the default.
 RateLimit = Union[Tuple[int, float], Literal[False], None]
@@ -45,13 +43,29 @@ def _task_id(task: TaskRef) -> str:
 
 
 class _Call:
-    __slots__ = ("method", "args", "watch")
+    __slots__ = ("method", "args", "watch", "job")
 
-    def __init__(self, method: str, args: Tuple[Any, ...], watch: Optional[Watch] = None):
+    def __init__(
+        self,
+        method: str,
+        args: Tuple[Any, ...],
+        watch: Optional[Watch] = None,
+        job: Optional[Tuple[Optional[str], Optional[str]]] = None,
+    ):
         self.method = method
         self.args = args
         #: Progress reporting, for the methods that take a callback (its last argument).
         self.watch = watch
+        #: The job it is about, ``(idempotency_key, task_id)``: what a cancelled
+        #: coroutine marks interrupted in the job store and names.
+        self.job = job
+
+
+def _key(args: Dict[str, Any]) -> str:
+    """The call's idempotency key: the given one, or a fresh one chosen now (so that an
+    interruption can name the job)."""
+    key = args["idempotency_key"]
+    return key if key is not None else _seedance._new_idempotency_key()
 
 
 def _request(args: Dict[str, Any]) -> Dict[str, Any]:
@@ -65,7 +79,8 @@ def _watch(args: Dict[str, Any], label: Optional[str], unit: str = "s") -> Watch
 
 
 def _submit(args: Dict[str, Any]) -> _Call:
-    return _Call("submit", (_request(args), args["idempotency_key"]))
+    key = _key(args)
+    return _Call("submit", (_request(args), key), job=(key, None))
 
 
 def _get_task(args: Dict[str, Any]) -> _Call:
@@ -74,12 +89,13 @@ def _get_task(args: Dict[str, Any]) -> _Call:
 
 def _wait(args: Dict[str, Any]) -> _Call:
     task_id = _task_id(args["task"])
-    return _Call("wait", (task_id, args["timeout"]), _watch(args, task_id))
+    return _Call("wait", (task_id, args["timeout"]), _watch(args, task_id), job=(None, task_id))
 
 
 def _generate(args: Dict[str, Any]) -> _Call:
-    call_args = (_request(args), args["idempotency_key"], args["timeout"])
-    return _Call("generate", call_args, _watch(args, None))
+    key = _key(args)
+    call_args = (_request(args), key, args["timeout"])
+    return _Call("generate", call_args, _watch(args, None), job=(key, None))
 
 
 def _download(args: Dict[str, Any]) -> _Call:
@@ -158,15 +174,16 @@ class _BaseClient:
         p = self._native.journal_path
         return None if p is None else str(p)
 
-    def _jobs(self) -> List[Job]:
-        """The job store's history, oldest first (every origin and account): one dict per
-        job with ``state`` (``pending``, ``sent``, ``submitted``, ``completed``,
-        ``downloaded``, ``failed``, ``interrupted``, ``forgotten``), ``task_id``,
-        ``idempotency_key``, ``origin``, ``charge``, ``output``, ``last_error``,
-        ``request``, ``created_ms``, ``updated_ms``... The same store as ``seedance
-        jobs``."""
-        jobs: List[Job] = json.loads(self._native.jobs_json())
-        return jobs
+    def _jobs(
+        self,
+        state: Union[str, Sequence[str], None],
+        origin: Optional[str],
+        since: Optional[Since],
+        before: Optional[Since],
+        unfinished: bool,
+        all_origins: bool,
+    ) -> List[Job]:
+        return _list(self._native, state, origin, since, before, unfinished, all_origins)
 
     def __repr__(self) -> str:
         return f"seedance.{type(self).__name__}(base_url={self.base_url!r})"
@@ -221,11 +238,26 @@ class Client(_BaseClient):
         """Releases the connection pool. Later calls raise ``ConfigurationError``."""
         self._native.close()
 
-    def jobs(self) -> List[Job]:
-        """The job store's history, oldest first (every origin and account): one dict per
-        job with ``state``, ``task_id``, ``idempotency_key``, ``origin``, ``charge``,
-        ``output``, ``created_ms``, ``updated_ms``...; see :meth:`_BaseClient._jobs`."""
-        return self._jobs()
+    def jobs(
+        self,
+        *,
+        state: Union[str, Sequence[str], None] = None,
+        origin: Optional[str] = None,
+        since: Optional[Since] = None,
+        before: Optional[Since] = None,
+        unfinished: bool = False,
+        all_origins: bool = False,
+    ) -> List[Job]:
+        """The job store's history, oldest first, as :class:`seedance.Job` objects (the
+        same store and filters as ``seedance jobs``): by default the jobs of this
+        client's API origin and account (``all_origins=True``: every one; ``origin=``:
+        that origin's); ``state`` one state or several (``"submitted"``,
+        ``["failed", "interrupted"]``...: :data:`seedance.JobState`); ``since`` only jobs
+        written at most that long ago, ``before`` at least that long ago (seconds, a
+        ``timedelta``, or a ``datetime``: written after / before it); ``unfinished``
+        only those :meth:`resume` has work for. An unknown state is a
+        :class:`seedance.ConfigurationError`."""
+        return self._jobs(state, origin, since, before, unfinished, all_origins)
 
     def resume(self) -> List[Task]:
         """Finishes the job store's unfinished jobs of this client's API origin and
@@ -233,7 +265,10 @@ class Client(_BaseClient):
         ``seedance generate --no-wait``): waits for submitted tasks, re-sends a submit
         whose answer was lost with its own key (the API replays it: no second charge),
         downloads where a download was asked for. Returns the finished tasks; a job that
-        cannot finish is reported with a warning and stays listed by :meth:`jobs`."""
+        cannot finish is reported with a warning and stays listed by :meth:`jobs`.
+        Ctrl-C raises :class:`seedance.Interrupted` naming the jobs it was finishing
+        (``task_id`` and ``idempotency_key`` of the first, ``jobs`` of all), each kept
+        as ``interrupted``."""
         return _resumed(self._native.resume())
 
     def submit(
@@ -352,14 +387,32 @@ class AsyncClient(_BaseClient):
 
         async with seedance.AsyncClient() as client:
             tasks = await asyncio.gather(*(client.generate(prompt=p) for p in prompts))
+
+    Cancellation (``task.cancel()``, ``asyncio.timeout``, a ``TaskGroup`` failing, Ctrl-C
+    under ``asyncio.run``) stops the call's work and raises ``asyncio.CancelledError``
+    as asyncio requires (as httpx and anyio do: turning it into another exception
+    would break timeouts and task groups), never :class:`seedance.Interrupted`. What the
+    sync client's ``Interrupted`` carries is on that ``CancelledError``: ``task_id``,
+    ``idempotency_key`` and ``jobs`` (``[(task_id, idempotency_key)]``) attributes
+    (``getattr(e, "task_id", None)``) and, on Python 3.11+, a note in its traceback;
+    the job is marked ``interrupted`` in the job store, so :meth:`resume` (or
+    ``seedance resume``) finishes it without paying again.
     """
 
     async def _run(self, call: _Call) -> Any:
+        import asyncio
+
         run = getattr(self._native, call.method + "_async")
-        if call.watch is None:
-            return await run(*call.args)
-        with call.watch as callback:
-            return await run(*call.args, _on_loop(callback))
+        try:
+            if call.watch is None:
+                return await run(*call.args)
+            with call.watch as callback:
+                return await run(*call.args, _on_loop(callback))
+        except asyncio.CancelledError as cancelled:
+            if call.job is not None:
+                key, task_id = call.job
+                _name_job(cancelled, self._native, [] if key is None else [key], task_id, False)
+            raise
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -372,12 +425,28 @@ class AsyncClient(_BaseClient):
         self._native.close()
 
     async def resume(self) -> List[Task]:
-        """Finishes the job store's unfinished jobs; see :meth:`Client.resume`."""
-        return _resumed(await self._native.resume_async())
+        """Finishes the job store's unfinished jobs; see :meth:`Client.resume`.
+        Cancelled, it marks the jobs it was finishing interrupted (see the class)."""
+        import asyncio
 
-    async def jobs(self) -> List[Job]:
-        """The job store's history; see :meth:`Client.jobs`."""
-        return self._jobs()
+        try:
+            return _resumed(await self._native.resume_async())
+        except asyncio.CancelledError as cancelled:
+            _name_job(cancelled, self._native, [], None, True)
+            raise
+
+    async def jobs(
+        self,
+        *,
+        state: Union[str, Sequence[str], None] = None,
+        origin: Optional[str] = None,
+        since: Optional[Since] = None,
+        before: Optional[Since] = None,
+        unfinished: bool = False,
+        all_origins: bool = False,
+    ) -> List[Job]:
+        """The job store's history, with the same filters; see :meth:`Client.jobs`."""
+        return self._jobs(state, origin, since, before, unfinished, all_origins)
 
     async def submit(
         self,
@@ -470,6 +539,29 @@ def _resumed(rows: List[Tuple[str, Optional[str], Optional[Task], Optional[BaseE
                 f"job {task_id or key} did not finish: {error}", RuntimeWarning, stacklevel=3
             )
     return done
+
+
+def _name_job(
+    cancelled: BaseException,
+    native: _seedance._Client,
+    keys: List[str],
+    task_id: Optional[str],
+    resuming: bool,
+) -> None:
+    """A cancelled coroutine's jobs: marked interrupted in the job store, and named on
+    the ``CancelledError`` that goes on (``task_id``, ``idempotency_key``, ``jobs``, and a
+    note on Python 3.11+) — asyncio needs the cancellation itself to propagate."""
+    try:
+        message, open_jobs = native.interrupted_jobs(keys, task_id, resuming)
+    except Exception:  # a closed client, an unreadable store: the cancellation wins
+        return
+    first = open_jobs[0] if open_jobs else (None, None)
+    setattr(cancelled, "task_id", first[0])
+    setattr(cancelled, "idempotency_key", first[1])
+    setattr(cancelled, "jobs", open_jobs)
+    add_note = getattr(cancelled, "add_note", None)
+    if add_note is not None:
+        add_note(f"seedance: {message}")
 
 
 def _on_loop(callback: Optional[ProgressCallback]) -> Optional[ProgressCallback]:

@@ -31,7 +31,7 @@ A panic inside the native extension (a bug) is a plain :class:`SeedanceError` to
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Type
+from typing import Dict, List, Optional, Sequence, Tuple, Type
 
 __all__ = [
     "SeedanceError",
@@ -278,15 +278,19 @@ class ConfigurationError(SeedanceError, ValueError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C during :meth:`Client.generate` or :meth:`Client.wait`. A ``KeyboardInterrupt``
-    (so a bare ``except Exception`` does not swallow it), naming the job that goes on
-    rendering on the server: ``task_id`` (``None`` when the submit's answer was not heard
-    yet) and ``idempotency_key`` (``None`` when not known, e.g. a ``wait`` on a task that
-    is not in the job store). The job stays in the store: :meth:`Client.resume` (or
-    ``seedance resume`` in a terminal) finishes it without paying again."""
+    """Ctrl-C during :meth:`Client.generate`, :meth:`Client.wait`, :meth:`Client.submit`
+    or :meth:`Client.resume`. A ``KeyboardInterrupt`` (so a bare ``except Exception``
+    does not swallow it), naming the job that goes on rendering on the server:
+    ``task_id`` (``None`` when the submit's answer was not heard yet) and
+    ``idempotency_key`` (``None`` when not known, e.g. a ``wait`` on a task that is not
+    in the job store); ``jobs`` lists every job left open as ``(task_id,
+    idempotency_key)`` (several for ``resume``; ``task_id``/``idempotency_key`` are the
+    first). The job stays in the store, marked ``interrupted``: :meth:`Client.resume`
+    (or ``seedance resume`` in a terminal) finishes it without paying again."""
 
     task_id: Optional[str]
     idempotency_key: Optional[str]
+    jobs: List[Tuple[Optional[str], Optional[str]]]
 
     def __init__(
         self,
@@ -294,7 +298,11 @@ class Interrupted(KeyboardInterrupt):
         *,
         task_id: Optional[str] = None,
         idempotency_key: Optional[str] = None,
+        jobs: Optional[Sequence[Tuple[Optional[str], Optional[str]]]] = None,
     ) -> None:
         self.task_id = task_id
         self.idempotency_key = idempotency_key
+        if jobs is None:
+            jobs = [(task_id, idempotency_key)] if task_id or idempotency_key else []
+        self.jobs = list(jobs)
         super().__init__(message)

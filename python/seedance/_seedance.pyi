@@ -178,6 +178,9 @@ class DirectorPrompt:
 
 def lint_prompt(prompt: str) -> List[LintFinding]: ...
 def validate(**params: Any) -> Dict[str, Any]: ...
+def _new_idempotency_key() -> str:
+    """A fresh idempotency key (a UUID v4)."""
+
 def _panic_for_tests(where_: str) -> Any:
     """Test hook: panics on purpose (``call``, ``blocking`` or ``async``) to check that
     a panic of the extension is a :class:`seedance.SeedanceError`."""
@@ -207,7 +210,18 @@ class _Client:
     @property
     def journal_path(self) -> Optional[str]: ...
     def close(self) -> None: ...
-    def jobs_json(self) -> str: ...
+    def jobs_json(
+        self,
+        state: Optional[List[str]] = None,
+        origin: Optional[str] = None,
+        since: Optional[float] = None,
+        before: Optional[float] = None,
+        unfinished: bool = False,
+        all_origins: bool = False,
+    ) -> str: ...
+    def interrupted_jobs(
+        self, keys: List[str], task_id: Optional[str] = None, resuming: bool = False
+    ) -> Tuple[str, List[Tuple[Optional[str], Optional[str]]]]: ...
     def resume(
         self,
     ) -> List[Tuple[str, Optional[str], Optional[Task], Optional[BaseException]]]: ...

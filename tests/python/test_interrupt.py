@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 import textwrap
 import threading
@@ -15,7 +12,7 @@ import pytest
 import seedance
 from seedance.testing import Emulator
 
-from conftest import PROMPT, default_sigint
+from conftest import PROMPT, interrupt_child
 
 SCRIPT = textwrap.dedent(
     """
@@ -24,7 +21,7 @@ SCRIPT = textwrap.dedent(
     with Emulator(time_scale=1.0, rate_limit=(30, 1.0)) as emu:   # renders take minutes
         with emu.client() as client:
             task = client.submit(prompt="A glass train crossing a snowy mountain bridge")
-            print("WAITING", flush=True)
+            print("READY", flush=True)
             try:
                 client.wait(task)
             except KeyboardInterrupt:
@@ -36,28 +33,10 @@ SCRIPT = textwrap.dedent(
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_sigint_interrupts_a_wait_promptly() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=default_sigint,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.strip() == "WAITING", (line, proc.stderr.read() if proc.stderr else "")
-        time.sleep(0.3)  # well inside the wait
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-        took = time.monotonic() - sent
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    code, out, err, took = interrupt_child(SCRIPT, settle=0.3)  # well inside the wait
     assert "INTERRUPTED" in out
     assert "KeyboardInterrupt" in err
-    assert proc.returncode != 0
+    assert code != 0
     assert took < 2.0, f"took {took:.2f} s to stop"
 
 

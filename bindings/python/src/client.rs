@@ -20,6 +20,7 @@ use tokio::sync::broadcast;
 
 use crate::errors;
 use crate::events::{event_task_id, PyProgressEvent};
+use crate::jobs::JobRef;
 use crate::params::request_from_params;
 use crate::runtime::block_on;
 use crate::task::PyTask;
@@ -224,10 +225,9 @@ impl PyClient {
         idempotency_key: Option<String>,
     ) -> PyResult<(Client, VideoRequest, SubmitOptions)> {
         let req = request_from_params(py, params)?;
-        let mut opts = SubmitOptions::default();
-        if let Some(k) = idempotency_key {
-            opts = opts.idempotency_key(k);
-        }
+        // A key of our own when none is given, so that an interruption can name the job.
+        let key = idempotency_key.unwrap_or_else(seedance_http::new_idempotency_key);
+        let opts = SubmitOptions::default().idempotency_key(key);
         Ok((self.client(py)?, req, opts))
     }
 
@@ -302,74 +302,6 @@ fn run_blocking<T: Send + 'static>(
     out.map_err(|e| errors::http_error(py, e))
 }
 
-/// What a blocking `generate`/`wait` knows about its job, so that a Ctrl-C can say which
-/// job goes on (`seedance.Interrupted`): the key it sent, the task id (given, or heard in
-/// the `Submitted` event of that key).
-struct JobRef {
-    key: Option<String>,
-    task_id: Option<String>,
-    rx: broadcast::Receiver<Event>,
-    /// Whether a job store keeps the job (then `resume()` can finish it).
-    stored: bool,
-}
-
-impl JobRef {
-    fn new(client: &Client, key: Option<String>, task_id: Option<String>) -> JobRef {
-        JobRef {
-            key,
-            task_id,
-            rx: client.events(),
-            stored: client.journal().is_some(),
-        }
-    }
-
-    /// The task id, from the events received so far when not known yet.
-    fn task_id(&mut self) -> Option<String> {
-        while self.task_id.is_none() {
-            match self.rx.try_recv() {
-                Ok(Event::Submitted {
-                    task_id,
-                    idempotency_key,
-                    ..
-                }) if Some(&idempotency_key) == self.key.as_ref() => {
-                    self.task_id = Some(task_id.to_string());
-                }
-                Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
-                Err(_) => break,
-            }
-        }
-        self.task_id.clone()
-    }
-
-    /// `seedance.Interrupted` for this job (the KeyboardInterrupt it replaces as cause).
-    fn interrupted(mut self, py: Python<'_>, cause: PyErr) -> PyErr {
-        let task_id = self.task_id();
-        let how = match (&task_id, self.stored) {
-            (_, true) => {
-                "client.resume() (or `seedance resume` in a terminal) finishes it without paying again".to_owned()
-            }
-            (Some(id), false) => format!("client.wait({id:?}) finishes it (no job store)"),
-            (None, false) => {
-                "no job store and no task id yet: submitting again with the same idempotency_key does not pay twice".to_owned()
-            }
-        };
-        let what = match &task_id {
-            Some(id) => format!("task {id} goes on rendering (it is paid)"),
-            None => "the submit may have reached the server".to_owned(),
-        };
-        let build = || -> PyResult<PyErr> {
-            let kwargs = PyDict::new(py);
-            kwargs.set_item("task_id", task_id.as_deref())?;
-            kwargs.set_item("idempotency_key", self.key.as_deref())?;
-            let exc = errors::class(py, "Interrupted")?
-                .call((format!("interrupted: {what}; {how}"),), Some(&kwargs))?;
-            exc.setattr("__cause__", cause.value(py))?;
-            Ok(PyErr::from_value(exc))
-        };
-        build().unwrap_or_else(|e| e)
-    }
-}
-
 /// [`run_blocking`] for a call about one job: a Ctrl-C raises `seedance.Interrupted`
 /// carrying its task id and idempotency key.
 fn run_job_blocking<T: Send + 'static>(
@@ -388,6 +320,14 @@ fn run_job_blocking<T: Send + 'static>(
         }
         Err(e) => Err(e),
     }
+}
+
+/// `fut`, with `guard` disarmed when it ends by itself (dropped before that: cancelled,
+/// and the guard marks its jobs interrupted).
+async fn guarded<T>(mut guard: crate::jobs::InterruptGuard, fut: impl Future<Output = T>) -> T {
+    let out = fut.await;
+    guard.disarm();
+    out
 }
 
 /// One job of `resume`: its key, task id, finished task or the exception it ended with.
@@ -590,33 +530,75 @@ impl PyClient {
         Ok(self.client(py)?.journal().map(|j| j.path()))
     }
 
-    /// Every job of the store (all origins and accounts), oldest first, as a JSON text
-    /// (a list of the store's job objects).
-    fn jobs_json(&self, py: Python<'_>) -> PyResult<String> {
+    /// The store's jobs `client.jobs(...)` asks for, oldest first, as a JSON text (a list
+    /// of the store's job objects): by state names, origin, age in seconds (`since`: at
+    /// most that old, `before`: at least), only unfinished ones; without `origin` and
+    /// `all_origins`, only this client's origin and account.
+    #[pyo3(signature = (state=None, origin=None, since=None, before=None, unfinished=false, all_origins=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn jobs_json(
+        &self,
+        py: Python<'_>,
+        state: Option<Vec<String>>,
+        origin: Option<String>,
+        since: Option<f64>,
+        before: Option<f64>,
+        unfinished: bool,
+        all_origins: bool,
+    ) -> PyResult<String> {
         let client = self.client(py)?;
-        let Some(store) = client.journal() else {
-            return Ok("[]".to_owned());
+        let query = crate::jobs::Query {
+            states: state,
+            origin,
+            since,
+            before,
+            unfinished,
+            all_origins,
         };
-        let jobs = store.jobs().map_err(|e| errors::http_error(py, e))?;
-        let list: Vec<serde_json::Value> = jobs.iter().map(|j| j.to_json()).collect();
-        Ok(serde_json::Value::Array(list).to_string())
+        let f = crate::jobs::filter(py, &client, query)?;
+        crate::jobs::list_json(py, &client, &f)
+    }
+
+    /// After a cancelled awaitable (or any interruption): marks the jobs under `keys` (or
+    /// the job of `task_id`; with `resuming`, every unfinished job of this client's
+    /// origin and account) interrupted in the store, and returns what goes on — a message
+    /// and `[(task_id, idempotency_key)]` of the jobs left open.
+    #[pyo3(signature = (keys, task_id=None, resuming=false))]
+    fn interrupted_jobs(
+        &self,
+        py: Python<'_>,
+        keys: Vec<String>,
+        task_id: Option<String>,
+        resuming: bool,
+    ) -> PyResult<(String, Vec<crate::jobs::OpenJob>)> {
+        let client = self.client(py)?;
+        let mut job = if resuming {
+            JobRef::resuming(&client)
+        } else {
+            let mut j = JobRef::new(&client, None, task_id);
+            j.add_keys(keys);
+            j
+        };
+        Ok(py.detach(|| job.describe()))
     }
 
     /// Finishes the store's unfinished jobs of this client's origin and account:
-    /// `[(key, task_id, Task | None, exception | None)]`.
+    /// `[(key, task_id, Task | None, exception | None)]`. Ctrl-C raises
+    /// `seedance.Interrupted` naming the jobs it was finishing.
     fn resume(&self, py: Python<'_>) -> PyResult<Vec<ResumeRow>> {
         let client = self.client(py)?;
         let c = client.clone();
-        let job = JobRef::new(&client, None, None);
+        let job = JobRef::resuming(&client);
         let outcomes = run_job_blocking(py, async move { c.resume().await }, None, job)?;
         resume_rows(py, outcomes)
     }
 
     fn resume_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.client(py)?;
+        let guard = JobRef::resuming(&client).guard();
         run_async(
             py,
-            async move { client.resume().await },
+            guarded(guard, async move { client.resume().await }),
             None,
             |py, outcomes| {
                 Ok(resume_rows(py, outcomes)?
@@ -645,7 +627,9 @@ impl PyClient {
     ) -> PyResult<Py<PyTask>> {
         crate::shield::shield(py, || {
             let (client, req, opts) = self.submit_call(py, params, idempotency_key)?;
-            let task = run_blocking(py, async move { client.submit(&req, opts).await }, None)?;
+            let job = JobRef::new(&client, opts.idempotency_key.clone(), None);
+            let fut = async move { client.submit(&req, opts).await };
+            let task = run_job_blocking(py, fut, None, job)?;
             task_obj(py, task)
         })
     }
@@ -739,12 +723,9 @@ impl PyClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::shield::shield(py, || {
             let (client, req, opts) = self.submit_call(py, params, idempotency_key)?;
-            run_async(
-                py,
-                async move { client.submit(&req, opts).await },
-                None,
-                task_any,
-            )
+            let guard = JobRef::new(&client, opts.idempotency_key.clone(), None).guard();
+            let fut = guarded(guard, async move { client.submit(&req, opts).await });
+            run_async(py, fut, None, task_any)
         })
     }
 
@@ -771,12 +752,9 @@ impl PyClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::shield::shield(py, || {
             let (client, id, opts, progress) = self.wait_call(py, task_id, timeout, on_progress)?;
-            run_async(
-                py,
-                async move { client.wait(&id, opts).await },
-                progress,
-                task_any,
-            )
+            let guard = JobRef::new(&client, None, Some(id.to_string())).guard();
+            let fut = guarded(guard, async move { client.wait(&id, opts).await });
+            run_async(py, fut, progress, task_any)
         })
     }
 
@@ -792,7 +770,8 @@ impl PyClient {
         crate::shield::shield(py, || {
             let (client, req, opts, progress) =
                 self.generate_call(py, params, idempotency_key, timeout, on_progress)?;
-            let fut = async move { client.generate(&req, opts).await };
+            let guard = JobRef::new(&client, opts.submit.idempotency_key.clone(), None).guard();
+            let fut = guarded(guard, async move { client.generate(&req, opts).await });
             run_async(py, fut, progress, task_any)
         })
     }

@@ -11,6 +11,7 @@ mod convert;
 mod emulator;
 mod errors;
 mod events;
+mod jobs;
 mod lint;
 mod params;
 mod prompt;
@@ -34,6 +35,7 @@ fn _seedance(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<prompt::PyDirectorPrompt>()?;
     m.add_function(wrap_pyfunction!(lint::lint_prompt, m)?)?;
     m.add_function(wrap_pyfunction!(params::validate, m)?)?;
+    m.add_function(wrap_pyfunction!(jobs::new_idempotency_key, m)?)?;
     m.add_function(wrap_pyfunction!(shield::panic_for_tests, m)?)?;
     Ok(())
 }

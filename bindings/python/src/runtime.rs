@@ -10,6 +10,9 @@ use tokio::runtime::Runtime;
 /// progress events. Ctrl-C is noticed within this time.
 const SLICE: Duration = Duration::from_millis(50);
 
+/// How long an interrupted call waits for its aborted future to stop.
+const ABORT_GRACE: Duration = Duration::from_millis(500);
+
 /// The process-wide runtime, shared by the sync client, the async client (through
 /// pyo3-async-runtimes) and the emulator.
 pub(crate) fn runtime() -> &'static Runtime {
@@ -60,6 +63,13 @@ where
         }
         if let Err(e) = py.check_signals().and_then(|()| tick(py)) {
             handle.abort();
+            // Until the aborted future is dropped (at its next await, at most a moment):
+            // then nothing it does can land after what the caller records next (the
+            // job store's "interrupted").
+            py.detach(|| {
+                rt.block_on(async { tokio::time::timeout(ABORT_GRACE, &mut handle).await })
+            })
+            .ok();
             return Err(e);
         }
     }

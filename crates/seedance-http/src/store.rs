@@ -331,7 +331,7 @@ impl JobRecord {
     }
 
     /// The job as JSON (for `seedance jobs --json` and the bindings): every field, the
-    /// request as it was sent.
+    /// request as it was sent, and whether `resume` has work for it (`unfinished`).
     pub fn to_json(&self) -> serde_json::Value {
         let request = serde_json::from_str::<serde_json::Value>(&self.request_json)
             .unwrap_or_else(|_| serde_json::Value::String(self.request_json.clone()));
@@ -345,6 +345,7 @@ impl JobRecord {
             "task_id": self.task_id.as_ref().map(|t| t.as_str().to_owned()),
             "state": self.state.as_str(),
             "charge": self.charge.as_str(),
+            "unfinished": self.is_unfinished(),
             "task": self.task.as_ref().map(|t| task_json(t)),
             "downloaded": self.downloaded,
             "last_error": self.last_error,
