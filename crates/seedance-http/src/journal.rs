@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::Result;
-use crate::store::{Charge, JobState};
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -55,33 +54,6 @@ pub(crate) struct OldJob {
     pub(crate) task: Option<serde_json::Value>,
     pub(crate) failed: Option<String>,
     pub(crate) downloaded: Option<serde_json::Value>,
-}
-
-impl OldJob {
-    /// The store's state and charge for it: a job without a task id may have been sent
-    /// (the journal wrote it before the submit), one with a task id was charged.
-    pub(crate) fn state_and_charge(&self) -> (JobState, Charge) {
-        let charge = if self.task_id.is_some() || self.task.is_some() {
-            Charge::Charged
-        } else if self.failed.is_some() {
-            // the journal recorded a failure without a task only for a refused submit
-            Charge::RefusedNotCharged
-        } else {
-            Charge::MayBeCharged
-        };
-        let state = if self.downloaded.is_some() {
-            JobState::Downloaded
-        } else if self.task.is_some() {
-            JobState::Completed
-        } else if self.failed.is_some() {
-            JobState::Failed
-        } else if self.task_id.is_some() {
-            JobState::Submitted
-        } else {
-            JobState::Sent
-        };
-        (state, charge)
-    }
 }
 
 /// Every job of an old journal file, oldest first (a missing file has none).

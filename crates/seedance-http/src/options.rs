@@ -128,18 +128,6 @@ impl PollSchedule {
             &[],
         )
     }
-
-    /// Delay from the submit to the first poll of a render expected to take `expected`
-    /// (model time), for a client that has learned nothing yet (scaled).
-    pub fn first_poll(&self, expected: Duration) -> Duration {
-        crate::schedule::first_delay(self, &self.prior_dist(), self.scaled(expected))
-    }
-
-    /// Delay after a poll that found the task running `elapsed` (model time) after its
-    /// submit, while the budget is free (scaled).
-    pub fn next_poll(&self, elapsed: Duration) -> Duration {
-        crate::schedule::next_delay(self, self.scaled(elapsed))
-    }
 }
 
 /// Options of [`crate::Client::submit`].

@@ -186,7 +186,7 @@ impl OutputTarget {
 /// Whether a file can be created in `dir` (tried: permissions alone do not tell, e.g. on
 /// a read-only mount or under ACLs). The probe file is removed at once.
 fn writable(dir: &Path) -> io::Result<()> {
-    let name = format!(".seedance-probe-{}", crate::new_idempotency_key());
+    let name = format!(".seedance-probe-{:016x}", fastrand::u64(..));
     let probe = dir.join(name);
     std::fs::OpenOptions::new()
         .write(true)

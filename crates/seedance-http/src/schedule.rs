@@ -45,6 +45,21 @@ pub(crate) fn score(dist: &RenderDist, since: f64, now: f64) -> f64 {
     dist.ended_since(since, now)
 }
 
+// The schedule's own formulas, beside the type they read (its fields are in `options`).
+impl PollSchedule {
+    /// Delay from the submit to the first poll of a render expected to take `expected`
+    /// (model time), for a client that has learned nothing yet (scaled).
+    pub fn first_poll(&self, expected: Duration) -> Duration {
+        first_delay(self, &self.prior_dist(), self.scaled(expected))
+    }
+
+    /// Delay after a poll that found the task running `elapsed` (model time) after its
+    /// submit, while the budget is free (scaled).
+    pub fn next_poll(&self, elapsed: Duration) -> Duration {
+        next_delay(self, self.scaled(elapsed))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1194,6 +1194,34 @@ fn same_json(a: &str, b: &str) -> bool {
     }
 }
 
+// The store's reading of an old journal's job (the journal itself knows no states).
+impl crate::journal::OldJob {
+    /// The store's state and charge for it: a job without a task id may have been sent
+    /// (the journal wrote it before the submit), one with a task id was charged.
+    pub(crate) fn state_and_charge(&self) -> (JobState, Charge) {
+        let charge = if self.task_id.is_some() || self.task.is_some() {
+            Charge::Charged
+        } else if self.failed.is_some() {
+            // the journal recorded a failure without a task only for a refused submit
+            Charge::RefusedNotCharged
+        } else {
+            Charge::MayBeCharged
+        };
+        let state = if self.downloaded.is_some() {
+            JobState::Downloaded
+        } else if self.task.is_some() {
+            JobState::Completed
+        } else if self.failed.is_some() {
+            JobState::Failed
+        } else if self.task_id.is_some() {
+            JobState::Submitted
+        } else {
+            JobState::Sent
+        };
+        (state, charge)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
