@@ -21,7 +21,7 @@ use tokio::sync::broadcast;
 use crate::errors;
 use crate::events::{event_task_id, PyProgressEvent};
 use crate::jobs::JobRef;
-use crate::params::request_from_params;
+use crate::params::{request_from_params, secs};
 use crate::runtime::block_on;
 use crate::task::PyTask;
 
@@ -33,18 +33,6 @@ pub struct PyClient {
     /// The poll schedule's time scale (`time_scale=` or `SEEDANCE_TIME_SCALE`): progress
     /// bars expect renders this much faster.
     time_scale: f64,
-}
-
-/// A number of seconds from Python (Reading R21): finite, ≥ 0, at most
-/// [`seedance_core::rules::SETTING_DURATION_MAX`]; anything else (`1e300`, `inf`, `nan`,
-/// `-1`) is a `ConfigurationError` (a `ValueError`) naming the parameter, never a panic.
-pub(crate) fn secs(py: Python<'_>, name: &str, v: f64) -> PyResult<Duration> {
-    seedance_core::rules::duration_from_secs_f64(
-        name,
-        v,
-        seedance_core::rules::SETTING_DURATION_MAX,
-    )
-    .map_err(|message| errors::make(py, "ConfigurationError", (message,), None))
 }
 
 /// A rate limit argument (see `convert::rate_arg`); malformed ones are

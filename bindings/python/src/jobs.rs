@@ -51,10 +51,10 @@ pub(crate) fn filter(py: Python<'_>, client: &Client, q: Query) -> PyResult<JobF
         None => {}
     }
     if let Some(s) = q.since {
-        f = f.newer_than(crate::client::secs(py, "since", s)?);
+        f = f.newer_than(crate::params::secs(py, "since", s)?);
     }
     if let Some(s) = q.before {
-        f = f.older_than(crate::client::secs(py, "before", s)?);
+        f = f.older_than(crate::params::secs(py, "before", s)?);
     }
     if q.unfinished {
         f = f.unfinished();

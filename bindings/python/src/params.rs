@@ -1,4 +1,5 @@
-//! Keyword arguments to a `seedance_core::VideoRequest`, validated by the core.
+//! Keyword arguments to a `seedance_core::VideoRequest`, validated by the core, and
+//! the seconds of settings.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
@@ -169,4 +170,16 @@ pub fn validate<'py>(
         })?;
         crate::convert::json_to_py(py, &body)
     })
+}
+
+/// A number of seconds from Python (Reading R21): finite, ≥ 0, at most
+/// [`seedance_core::rules::SETTING_DURATION_MAX`]; anything else (`1e300`, `inf`, `nan`,
+/// `-1`) is a `ConfigurationError` (a `ValueError`) naming the parameter, never a panic.
+pub(crate) fn secs(py: Python<'_>, name: &str, v: f64) -> PyResult<std::time::Duration> {
+    seedance_core::rules::duration_from_secs_f64(
+        name,
+        v,
+        seedance_core::rules::SETTING_DURATION_MAX,
+    )
+    .map_err(|message| errors::make(py, "ConfigurationError", (message,), None))
 }
