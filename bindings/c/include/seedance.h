@@ -423,6 +423,41 @@ typedef struct seedance_client_options {
 } seedance_client_options;
 
 /**
+ * Which jobs `seedance_list_jobs_filtered` lists. Every field narrows; all zero (`{0}`)
+ * lists every job, as `seedance_list_jobs` does. The same filters as `seedance jobs`.
+ */
+typedef struct seedance_job_filter {
+  /**
+   * Only jobs in these states: names separated by commas (`"submitted,interrupted"`;
+   * `pending`, `sent`, `submitted`, `completed`, `downloaded`, `failed`,
+   * `interrupted`, `forgotten`); NULL or `""`: any. An unknown name is
+   * `SEEDANCE_RESULT_INVALID_ARGUMENT`.
+   */
+  const char *states;
+  /**
+   * Only jobs sent to this API origin (any URL of it); NULL: any.
+   */
+  const char *origin;
+  /**
+   * Only jobs written at most this many seconds ago; 0: no bound.
+   */
+  uint64_t since_secs;
+  /**
+   * Only jobs written at least this many seconds ago; 0: no bound.
+   */
+  uint64_t before_secs;
+  /**
+   * Only jobs `seedance_resume` still has work for.
+   */
+  bool unfinished;
+  /**
+   * Only jobs of this client's API origin and account (the ones `seedance_resume`
+   * touches).
+   */
+  bool this_client_only;
+} seedance_job_filter;
+
+/**
  * Settings of an embedded emulator. All-zero means every default.
  */
 typedef struct seedance_emulator_options {
@@ -580,12 +615,23 @@ seedance_result seedance_download(const struct seedance_client *client,
  * The jobs of the client's job store as a JSON array into `*out` (free it with
  * `seedance_string_free`), oldest first, as `seedance jobs --json` shows them:
  * `{"id","idempotency_key","origin","account","request","output","task_id","state",
- * "charge","task","downloaded","last_error","created_ms","sent_ms","submitted_ms",
- * "completed_ms","downloaded_ms","ended_ms","updated_ms","unfinished"}` each (`state`:
- * `pending`, `sent`, `submitted`, `interrupted`, `completed`, `downloaded`, `failed` or
- * `forgotten`); `[]` when the client has no job store.
+ * "charge","unfinished","task","downloaded","last_error","created_ms","sent_ms",
+ * "submitted_ms","completed_ms","downloaded_ms","ended_ms","updated_ms"}` each
+ * (`state`: `pending`, `sent`, `submitted`, `interrupted`, `completed`, `downloaded`,
+ * `failed` or `forgotten`; `charge`: `never_sent`, `refused_not_charged`,
+ * `may_be_charged` or `charged`; `account`: a hash of the key, never the key); `[]`
+ * when the client has no job store. Every origin and account: see
+ * `seedance_list_jobs_filtered` to narrow it.
  */
 seedance_result seedance_list_jobs(const struct seedance_client *client, char **out);
+
+/**
+ * `seedance_list_jobs` narrowed by `filter` (NULL: every job): by states, origin, age,
+ * unfinished, or this client's origin and account only.
+ */
+seedance_result seedance_list_jobs_filtered(const struct seedance_client *client,
+                                            const struct seedance_job_filter *filter,
+                                            char **out);
 
 /**
  * Re-attaches to every unfinished job of the job store (re-submitting with the same

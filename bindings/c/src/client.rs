@@ -9,7 +9,7 @@ use seedance_core::{Task, TaskId};
 use seedance_http::blocking::Client;
 use seedance_http::{
     ApiKey, BudgetScope, CancellationToken, ClientBuilder, DownloadOptions, Event, GenerateOptions,
-    JobRecord, PollSchedule, SubmitOptions, WaitOptions,
+    JobFilter, JobRecord, JobState, PollSchedule, SubmitOptions, WaitOptions,
 };
 
 use crate::cancel::seedance_cancel;
@@ -630,23 +630,93 @@ pub extern "C" fn seedance_download(
     })
 }
 
-/// A job as the store shows it (the CLI's `seedance jobs --json`), and whether
-/// `seedance_resume` has work for it.
-fn job_json(j: &JobRecord) -> serde_json::Value {
-    let mut v = j.to_json();
-    if let Some(o) = v.as_object_mut() {
-        o.insert("unfinished".into(), j.is_unfinished().into());
+/// Which jobs `seedance_list_jobs_filtered` lists. Every field narrows; all zero (`{0}`)
+/// lists every job, as `seedance_list_jobs` does. The same filters as `seedance jobs`.
+#[repr(C)]
+pub struct seedance_job_filter {
+    /// Only jobs in these states: names separated by commas (`"submitted,interrupted"`;
+    /// `pending`, `sent`, `submitted`, `completed`, `downloaded`, `failed`,
+    /// `interrupted`, `forgotten`); NULL or `""`: any. An unknown name is
+    /// `SEEDANCE_RESULT_INVALID_ARGUMENT`.
+    pub states: *const c_char,
+    /// Only jobs sent to this API origin (any URL of it); NULL: any.
+    pub origin: *const c_char,
+    /// Only jobs written at most this many seconds ago; 0: no bound.
+    pub since_secs: u64,
+    /// Only jobs written at least this many seconds ago; 0: no bound.
+    pub before_secs: u64,
+    /// Only jobs `seedance_resume` still has work for.
+    pub unfinished: bool,
+    /// Only jobs of this client's API origin and account (the ones `seedance_resume`
+    /// touches).
+    pub this_client_only: bool,
+}
+
+/// The store's filter for a `seedance_job_filter`.
+fn job_filter(c: &seedance_client, f: &seedance_job_filter) -> Result<JobFilter, seedance_result> {
+    let mut out = JobFilter::default();
+    for name in opt_str(f.states, "states")?
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        let state = JobState::parse(&name.to_ascii_lowercase()).ok_or_else(|| {
+            fail_with(
+                seedance_result::InvalidArgument,
+                format!(
+                    "states: unknown job state {name:?} (pending, sent, submitted, completed, \
+                     downloaded, failed, interrupted, forgotten)"
+                ),
+            )
+        })?;
+        out = out.state(state);
     }
-    v
+    if let Some(o) = opt_str(f.origin, "origin")? {
+        out = out.origin(o);
+    }
+    if f.since_secs > 0 {
+        out = out.newer_than(Duration::from_secs(f.since_secs));
+    }
+    if f.before_secs > 0 {
+        out = out.older_than(Duration::from_secs(f.before_secs));
+    }
+    if f.unfinished {
+        out = out.unfinished();
+    }
+    if f.this_client_only {
+        let scope = c.client.async_client().job_scope();
+        out.origin = Some(scope.origin.clone());
+        out.account = Some(scope.account.clone());
+    }
+    Ok(out)
+}
+
+/// The jobs `filter` lets through as the JSON array `seedance_list_jobs` returns.
+fn list_jobs(c: &seedance_client, filter: &JobFilter) -> Result<String, seedance_result> {
+    let jobs: Vec<serde_json::Value> = match c.client.async_client().journal() {
+        Some(j) => j
+            .list(filter)
+            .map_err(|e| c.fail(&e))?
+            .jobs
+            .iter()
+            .map(JobRecord::to_json)
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(c.redact(&serde_json::Value::Array(jobs).to_string()))
 }
 
 /// The jobs of the client's job store as a JSON array into `*out` (free it with
 /// `seedance_string_free`), oldest first, as `seedance jobs --json` shows them:
 /// `{"id","idempotency_key","origin","account","request","output","task_id","state",
-/// "charge","task","downloaded","last_error","created_ms","sent_ms","submitted_ms",
-/// "completed_ms","downloaded_ms","ended_ms","updated_ms","unfinished"}` each (`state`:
-/// `pending`, `sent`, `submitted`, `interrupted`, `completed`, `downloaded`, `failed` or
-/// `forgotten`); `[]` when the client has no job store.
+/// "charge","unfinished","task","downloaded","last_error","created_ms","sent_ms",
+/// "submitted_ms","completed_ms","downloaded_ms","ended_ms","updated_ms"}` each
+/// (`state`: `pending`, `sent`, `submitted`, `interrupted`, `completed`, `downloaded`,
+/// `failed` or `forgotten`; `charge`: `never_sent`, `refused_not_charged`,
+/// `may_be_charged` or `charged`; `account`: a hash of the key, never the key); `[]`
+/// when the client has no job store. Every origin and account: see
+/// `seedance_list_jobs_filtered` to narrow it.
 #[no_mangle]
 pub extern "C" fn seedance_list_jobs(
     client: *const seedance_client,
@@ -654,15 +724,26 @@ pub extern "C" fn seedance_list_jobs(
 ) -> seedance_result {
     returning(out, || {
         let c = arg_ref(client, "client")?;
-        let jobs: Vec<serde_json::Value> = c
-            .client
-            .async_client()
-            .journal()
-            .map(|j| j.jobs().map(|v| v.iter().map(job_json).collect()))
-            .transpose()
-            .map_err(|e| c.fail(&e))?
-            .unwrap_or_default();
-        Ok(c.redact(&serde_json::Value::Array(jobs).to_string()))
+        list_jobs(c, &JobFilter::default())
+    })
+}
+
+/// `seedance_list_jobs` narrowed by `filter` (NULL: every job): by states, origin, age,
+/// unfinished, or this client's origin and account only.
+#[no_mangle]
+pub extern "C" fn seedance_list_jobs_filtered(
+    client: *const seedance_client,
+    filter: *const seedance_job_filter,
+    out: *mut *mut c_char,
+) -> seedance_result {
+    returning(out, || {
+        let c = arg_ref(client, "client")?;
+        let f = if filter.is_null() {
+            JobFilter::default()
+        } else {
+            job_filter(c, arg_ref(filter, "filter")?)?
+        };
+        list_jobs(c, &f)
     })
 }
 

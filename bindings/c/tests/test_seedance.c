@@ -705,6 +705,98 @@ static void test_jobs_and_resume(void) {
     seedance_client_free(c);
 }
 
+/* seedance_list_jobs_filtered: the CLI's filters (states, origin, age, unfinished, this
+ * client's origin and account), and the fields each job carries (charge, origin, last
+ * error, account). */
+static void test_list_jobs_filtered(void) {
+    char store[300];
+    snprintf(store, sizeof store, "%s/jobs-filtered.sqlite3", dir);
+    seedance_client *c = client_with_key(seedance_emulator_api_key(emu), 1000, store);
+    seedance_client *broke = client_with_key(seedance_emulator_no_credits_key(emu), 1000, store);
+    seedance_request *r = request(PROMPT);
+    seedance_task *done = NULL, *waiting = NULL, *refused = NULL;
+    CHECK_RESULT(seedance_generate(c, r, NULL, &done), SEEDANCE_RESULT_OK);
+    CHECK_RESULT(seedance_submit(c, r, NULL, &waiting), SEEDANCE_RESULT_OK);
+    CHECK_RESULT(seedance_submit(broke, r, NULL, &refused), SEEDANCE_RESULT_INSUFFICIENT_CREDITS);
+    CHECK(done && waiting && refused == NULL);
+    const char *done_id = seedance_task_id(done), *waiting_id = seedance_task_id(waiting);
+    char *jobs = NULL;
+    seedance_job_filter f;
+    memset(&f, 0, sizeof f);
+
+    /* all zero, or NULL: every job of the store, every account */
+    CHECK_RESULT(seedance_list_jobs_filtered(c, &f, &jobs), SEEDANCE_RESULT_OK);
+    CHECK(jobs && strstr(jobs, done_id) && strstr(jobs, waiting_id));
+    CHECK(strstr(jobs, "\"charge\":\"refused_not_charged\"") != NULL);
+    CHECK(strstr(jobs, "\"charge\":\"charged\"") != NULL);
+    CHECK(strstr(jobs, "\"last_error\":\"") != NULL); /* the refusal's message */
+    CHECK(strstr(jobs, "\"origin\":\"http://127.0.0.1:") != NULL);
+    CHECK(strstr(jobs, seedance_emulator_api_key(emu)) == NULL); /* never the key */
+    seedance_string_free(jobs);
+    jobs = NULL;
+    CHECK_RESULT(seedance_list_jobs_filtered(c, NULL, &jobs), SEEDANCE_RESULT_OK);
+    CHECK(jobs && strstr(jobs, "refused_not_charged"));
+    seedance_string_free(jobs);
+
+    /* this client's origin and account only: not the other account's refusal */
+    f.this_client_only = true;
+    jobs = NULL;
+    CHECK_RESULT(seedance_list_jobs_filtered(c, &f, &jobs), SEEDANCE_RESULT_OK);
+    CHECK(jobs && strstr(jobs, done_id) && strstr(jobs, waiting_id) && !strstr(jobs, "refused_not_charged"));
+    seedance_string_free(jobs);
+
+    /* states, one or several */
+    f.states = "submitted";
+    jobs = NULL;
+    CHECK_RESULT(seedance_list_jobs_filtered(c, &f, &jobs), SEEDANCE_RESULT_OK);
+    CHECK(jobs && strstr(jobs, waiting_id) && !strstr(jobs, done_id));
+    seedance_string_free(jobs);
+    f.states = "completed, submitted";
+    jobs = NULL;
+    CHECK_RESULT(seedance_list_jobs_filtered(c, &f, &jobs), SEEDANCE_RESULT_OK);
+    CHECK(jobs && strstr(jobs, waiting_id) && strstr(jobs, done_id));
+    seedance_string_free(jobs);
+    f.states = "archived";
+    jobs = NULL;
+    CHECK_RESULT(seedance_list_jobs_filtered(c, &f, &jobs), SEEDANCE_RESULT_INVALID_ARGUMENT);
+    CHECK(jobs == NULL);
+    f.states = NULL;
+
+    /* unfinished: what seedance_resume would finish */
+    f.unfinished = true;
+    jobs = NULL;
+    CHECK_RESULT(seedance_list_jobs_filtered(c, &f, &jobs), SEEDANCE_RESULT_OK);
+    CHECK(jobs && strstr(jobs, waiting_id) && !strstr(jobs, done_id));
+    seedance_string_free(jobs);
+    f.unfinished = false;
+
+    /* origin and age */
+    f.this_client_only = false;
+    f.origin = "https://api.example.com";
+    jobs = NULL;
+    CHECK_RESULT(seedance_list_jobs_filtered(c, &f, &jobs), SEEDANCE_RESULT_OK);
+    CHECK(jobs && strcmp(jobs, "[]") == 0);
+    seedance_string_free(jobs);
+    f.origin = seedance_emulator_base_url(emu);
+    f.since_secs = 3600;
+    jobs = NULL;
+    CHECK_RESULT(seedance_list_jobs_filtered(c, &f, &jobs), SEEDANCE_RESULT_OK);
+    CHECK(jobs && strstr(jobs, done_id) && strstr(jobs, "refused_not_charged"));
+    seedance_string_free(jobs);
+    f.since_secs = 0;
+    f.before_secs = 3600;
+    jobs = NULL;
+    CHECK_RESULT(seedance_list_jobs_filtered(c, &f, &jobs), SEEDANCE_RESULT_OK);
+    CHECK(jobs && strcmp(jobs, "[]") == 0);
+    seedance_string_free(jobs);
+
+    seedance_task_free(done);
+    seedance_task_free(waiting);
+    seedance_request_free(r);
+    seedance_client_free(broke);
+    seedance_client_free(c);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/seedance-c-test-XXXXXX");
     if (!mkdtemp(dir)) {
@@ -734,6 +826,7 @@ int main(void) {
     test_jobs_and_resume();
     test_budget_backends();
     test_job_store_path_or_none();
+    test_list_jobs_filtered();
     test_client_from_env();
     test_resume_finishes_an_unfinished_job();
     seedance_client_free(c);
