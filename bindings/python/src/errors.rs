@@ -138,3 +138,28 @@ pub(crate) fn http_error(py: Python<'_>, err: seedance_http::Error) -> PyErr {
         other => make(py, other.class().python_exception(), (message,), None),
     }
 }
+
+/// What a panic payload says, fit to show (secrets and control characters removed).
+fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
+    let raw = if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "no message".to_owned()
+    };
+    seedance_core::rules::excerpt(&raw, None, 500)
+}
+
+/// The `seedance.SeedanceError` for a panic of the extension.
+pub(crate) fn panic_error(py: Python<'_>, payload: &(dyn std::any::Any + Send)) -> PyErr {
+    make(
+        py,
+        "SeedanceError",
+        (format!(
+            "internal error in the seedance extension (a bug: please report it): {}",
+            payload_text(payload)
+        ),),
+        None,
+    )
+}

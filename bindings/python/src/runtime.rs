@@ -44,7 +44,7 @@ where
             }
             // A panic in the future is a `SeedanceError` (issue 10), never a crash.
             Ok(Err(join_error)) if join_error.is_panic() => {
-                return Err(crate::shield::panic_error(
+                return Err(crate::errors::panic_error(
                     py,
                     join_error.into_panic().as_ref(),
                 ))

@@ -6,38 +6,12 @@
 //! blocking call's future (its `JoinError` in `runtime::block_on`) and an awaitable's
 //! future ([`shielded_future`]).
 
-use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use pyo3::prelude::*;
 
-use crate::errors;
-
-/// What a panic payload says, fit to show (secrets and control characters removed).
-fn payload_text(payload: &(dyn Any + Send)) -> String {
-    let raw = if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "no message".to_owned()
-    };
-    seedance_core::rules::excerpt(&raw, None, 500)
-}
-
-/// The `seedance.SeedanceError` for a panic of the extension.
-pub(crate) fn panic_error(py: Python<'_>, payload: &(dyn Any + Send)) -> PyErr {
-    errors::make(
-        py,
-        "SeedanceError",
-        (format!(
-            "internal error in the seedance extension (a bug: please report it): {}",
-            payload_text(payload)
-        ),),
-        None,
-    )
-}
+use crate::errors::{self, panic_error};
 
 /// Runs the body of a native method; a panic in it becomes a `SeedanceError`.
 pub(crate) fn shield<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {

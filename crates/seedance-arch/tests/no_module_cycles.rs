@@ -13,12 +13,10 @@ const KNOWN: &[(&str, &[&str])] = &[
         "crates/seedance-cli/src/main.rs",
         &["cli", "config", "error", "help"],
     ),
-    ("crates/seedance-cli/src/main.rs", &["director", "request"]),
     (
         "crates/seedance-core/src/lib.rs",
         &["error", "rate_limit", "retry", "rules"],
     ),
-    ("crates/seedance-core/src/lib.rs", &["request", "validate"]),
     (
         "crates/seedance-emulator/src/lib.rs",
         &[
@@ -26,7 +24,6 @@ const KNOWN: &[(&str, &[&str])] = &[
         ],
     ),
     ("bindings/c/src/lib.rs", &["error", "panic"]),
-    ("bindings/python/src/lib.rs", &["runtime", "shield"]),
     ("bindings/uniffi/src/lib.rs", &["error", "types"]),
 ];
 

@@ -14,7 +14,7 @@ pub fn director_prompt(
 ) -> Result<DirectorPrompt, CliError> {
     let mut p = match &a.director_file {
         Some(path) => {
-            let text = crate::request::read_prompt_file(path)?;
+            let text = crate::prompt_file::read_prompt_file(path)?;
             DirectorPrompt::from_json(&text).map_err(|e| {
                 CliError::usage(format!("--director-file {}: {e}", path.display()))
                     .with("field", "director")

@@ -11,6 +11,7 @@ mod ctx;
 mod director;
 mod error;
 mod help;
+mod prompt_file;
 mod request;
 mod ui;
 

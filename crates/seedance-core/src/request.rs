@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::rules::{AspectRatio, Channel, Mode, QualityTier, Resolution};
-use crate::validate::{validate, ValidationError};
 use crate::Duration;
 
 /// The body of a submit. Build it with [`VideoRequest::builder`]; only the spec's fields
@@ -94,18 +93,6 @@ impl VideoRequest {
                 seed: None,
             },
         }
-    }
-
-    /// Checks every rule of the spec; see [`crate::validate`].
-    ///
-    /// ```
-    /// use seedance_core::VideoRequest;
-    /// let req: VideoRequest = serde_json::from_str(r#"{"prompt":"A cat","duration":"30"}"#)?;
-    /// assert!(req.validate().unwrap_err().has_field("duration"));
-    /// # Ok::<(), serde_json::Error>(())
-    /// ```
-    pub fn validate(&self) -> Result<(), ValidationError> {
-        validate(self)
     }
 
     /// `mode`, or the server's default. (Each `effective_*` accessor reads the same way.)
@@ -346,12 +333,6 @@ impl VideoRequestBuilder {
             );
         }
         self
-    }
-
-    /// Validates every rule and returns the request, or all violations at once.
-    pub fn build(self) -> Result<VideoRequest, ValidationError> {
-        validate(&self.req)?;
-        Ok(self.req)
     }
 
     /// Returns the request without validating it (for tests of servers that must refuse

@@ -155,6 +155,31 @@ impl fmt::Display for ValidationError {
     }
 }
 
+// The request's own checks live beside the rules they run (the request module knows no
+// rules beyond its types).
+impl VideoRequest {
+    /// Checks every rule of the spec; see [`crate::validate`].
+    ///
+    /// ```
+    /// use seedance_core::VideoRequest;
+    /// let req: VideoRequest = serde_json::from_str(r#"{"prompt":"A cat","duration":"30"}"#)?;
+    /// assert!(req.validate().unwrap_err().has_field("duration"));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        validate(self)
+    }
+}
+
+impl crate::request::VideoRequestBuilder {
+    /// Validates every rule and returns the request, or all violations at once.
+    pub fn build(self) -> Result<VideoRequest, ValidationError> {
+        let req = self.build_unchecked();
+        validate(&req)?;
+        Ok(req)
+    }
+}
+
 /// Checks `req` against every rule of the spec and returns all violations at once.
 ///
 /// This is the only implementation of the rules: the client, the CLI, every binding and

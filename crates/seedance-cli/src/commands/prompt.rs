@@ -18,9 +18,11 @@ fn line_col(text: &str, byte: usize) -> (usize, usize) {
 /// `prompt lint`: exit 0 when clean, 2 when something would be refused.
 pub fn lint(args: &PromptLintArgs, ui: &Ui) -> Result<(), CliError> {
     let text = match (&args.text, &args.prompt_file) {
-        (Some(t), _) if t == "-" => crate::request::read_prompt_file(std::path::Path::new("-"))?,
+        (Some(t), _) if t == "-" => {
+            crate::prompt_file::read_prompt_file(std::path::Path::new("-"))?
+        }
         (Some(t), _) => t.clone(),
-        (None, Some(p)) => crate::request::read_prompt_file(p)?,
+        (None, Some(p)) => crate::prompt_file::read_prompt_file(p)?,
         (None, None) => {
             return Err(CliError::usage(
                 "give the prompt as an argument, or --prompt-file FILE (`-` for stdin)",
