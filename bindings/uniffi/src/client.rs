@@ -8,7 +8,7 @@ use seedance_http as http;
 
 use crate::error::SeedanceError;
 use crate::progress::{Call, CallFilter, CancelToken, ProgressListener};
-use crate::types::{path, Downloaded, JobOutcome, JobRecord, Task, VideoRequest};
+use crate::types::{path, Downloaded, JobFilter, JobOutcome, JobRecord, Task, VideoRequest};
 
 /// A request budget.
 #[derive(Clone, Debug, PartialEq, uniffi::Enum)]
@@ -489,12 +489,19 @@ impl Client {
             .collect())
     }
 
-    /// Every job of the job store, oldest first.
+    /// Every job of the job store (every origin and account), oldest first.
     pub async fn jobs(&self) -> Result<Vec<JobRecord>, SeedanceError> {
+        self.jobs_filtered(JobFilter::default()).await
+    }
+
+    /// The jobs of the job store `filter` lets through (states, origin, age, unfinished,
+    /// this client's origin and account only), oldest first.
+    pub async fn jobs_filtered(&self, filter: JobFilter) -> Result<Vec<JobRecord>, SeedanceError> {
         match self.inner.journal() {
             Some(j) => Ok(j
-                .jobs()
+                .list(&filter.to_store(self.inner.job_scope()))
                 .map_err(|e| self.err(e))?
+                .jobs
                 .iter()
                 .filter_map(JobRecord::from_store)
                 .collect()),

@@ -44,7 +44,7 @@ pub use error::SeedanceError;
 pub use progress::{CancelToken, ProgressEvent, ProgressListener};
 pub use prompt::{lint_prompt, AssetRole, Constraint, DirectorPrompt, LintFinding, Shot};
 pub use types::{
-    request_from_json, request_to_json, validate_request, AspectRatio, Channel, Downloaded,
-    JobOutcome, JobRecord, JobState, Mode, QualityTier, Resolution, Task, TaskOutput, TaskStatus,
-    VideoRequest, Violation,
+    request_from_json, request_to_json, validate_request, AspectRatio, Channel, Charge, Downloaded,
+    JobFilter, JobOutcome, JobRecord, JobState, Mode, QualityTier, Resolution, StoredState, Task,
+    TaskOutput, TaskStatus, VideoRequest, Violation,
 };

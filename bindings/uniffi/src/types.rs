@@ -476,11 +476,149 @@ pub enum JobState {
     },
 }
 
+/// The job store's own state of a job (`seedance jobs` shows it):
+/// `pending → sent → submitted → completed → downloaded`, or `failed`, `interrupted`,
+/// `forgotten`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
+#[non_exhaustive]
+pub enum StoredState {
+    /// Written; the submit has not been sent yet.
+    Pending,
+    /// The submit went out and no task id was heard: it may have reached the server.
+    Sent,
+    /// The server gave a task id; the task has not been seen to end.
+    Submitted,
+    /// The task completed.
+    Completed,
+    /// The outputs were written.
+    Downloaded,
+    /// It ended without a result (see `lastError`).
+    Failed,
+    /// Stopped (Ctrl-C, a cancelled call) before it ended: `resume` goes on.
+    Interrupted,
+    /// Put aside (`seedance jobs forget`): kept as history, never resumed.
+    Forgotten,
+}
+
+impl From<http::JobState> for StoredState {
+    fn from(s: http::JobState) -> Self {
+        match s {
+            http::JobState::Pending => StoredState::Pending,
+            http::JobState::Sent => StoredState::Sent,
+            http::JobState::Submitted => StoredState::Submitted,
+            http::JobState::Completed => StoredState::Completed,
+            http::JobState::Downloaded => StoredState::Downloaded,
+            http::JobState::Failed => StoredState::Failed,
+            http::JobState::Interrupted => StoredState::Interrupted,
+            // Forgotten, and any state a later version adds.
+            _ => StoredState::Forgotten,
+        }
+    }
+}
+
+impl From<StoredState> for http::JobState {
+    fn from(s: StoredState) -> Self {
+        match s {
+            StoredState::Pending => http::JobState::Pending,
+            StoredState::Sent => http::JobState::Sent,
+            StoredState::Submitted => http::JobState::Submitted,
+            StoredState::Completed => http::JobState::Completed,
+            StoredState::Downloaded => http::JobState::Downloaded,
+            StoredState::Failed => http::JobState::Failed,
+            StoredState::Interrupted => http::JobState::Interrupted,
+            StoredState::Forgotten => http::JobState::Forgotten,
+        }
+    }
+}
+
+/// What is known about a job's charge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
+#[non_exhaustive]
+pub enum Charge {
+    /// The submit never reached a server: nothing was charged.
+    NeverSent,
+    /// The server refused the submit (400, 401, 402…): nothing was charged.
+    RefusedNotCharged,
+    /// The submit may have reached the server, no answer was heard: it may be charged.
+    MayBeCharged,
+    /// The server created the task: charged (a failed task may refund).
+    Charged,
+}
+
+impl From<http::Charge> for Charge {
+    fn from(c: http::Charge) -> Self {
+        match c {
+            http::Charge::NeverSent => Charge::NeverSent,
+            http::Charge::RefusedNotCharged => Charge::RefusedNotCharged,
+            http::Charge::Charged => Charge::Charged,
+            // MayBeCharged, and any later one: the cautious reading.
+            _ => Charge::MayBeCharged,
+        }
+    }
+}
+
+/// Which jobs `Client.jobsFiltered` lists: every field narrows; the defaults list every
+/// job (the same filters as `seedance jobs`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct JobFilter {
+    /// Only jobs in these states (empty: any).
+    #[uniffi(default)]
+    pub states: Vec<StoredState>,
+    /// Only jobs sent to this API origin (any URL of it).
+    #[uniffi(default)]
+    pub origin: Option<String>,
+    /// Only jobs written at most this many seconds ago.
+    #[uniffi(default)]
+    pub since_secs: Option<u64>,
+    /// Only jobs written at least this many seconds ago.
+    #[uniffi(default)]
+    pub before_secs: Option<u64>,
+    /// Only jobs `resume` still has work for.
+    #[uniffi(default)]
+    pub unfinished: bool,
+    /// Only jobs of this client's API origin and account (the ones `resume` touches).
+    #[uniffi(default)]
+    pub this_client_only: bool,
+}
+
+impl JobFilter {
+    /// The store's filter; `scope` is the client's, for `this_client_only`.
+    pub(crate) fn to_store(&self, scope: &http::JobScope) -> http::JobFilter {
+        let mut f = http::JobFilter::default();
+        for s in &self.states {
+            f = f.state((*s).into());
+        }
+        if let Some(o) = &self.origin {
+            f = f.origin(o);
+        }
+        if let Some(s) = self.since_secs {
+            f = f.newer_than(std::time::Duration::from_secs(s));
+        }
+        if let Some(s) = self.before_secs {
+            f = f.older_than(std::time::Duration::from_secs(s));
+        }
+        if self.unfinished {
+            f = f.unfinished();
+        }
+        if self.this_client_only {
+            f.origin = Some(scope.origin.clone());
+            f.account = Some(scope.account.clone());
+        }
+        f
+    }
+}
+
 /// One job of the job store.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct JobRecord {
+    /// The row's number in the store (`seedance jobs show #ID`).
+    pub id: i64,
     /// The idempotency key (the job's identity).
     pub key: String,
+    /// The API origin it was sent to.
+    pub origin: String,
+    /// The account it belongs to: a hash of the API key, never the key.
+    pub account: String,
     /// The request, as it was (and will be re-)sent.
     pub request: VideoRequest,
     /// Where outputs go on completion, when asked.
@@ -489,10 +627,18 @@ pub struct JobRecord {
     pub task_id: Option<String>,
     /// Where it stands.
     pub state: JobState,
+    /// The store's own state (`interrupted`, `sent`… which `state` folds together).
+    pub stored_state: StoredState,
+    /// What is known about its charge.
+    pub charge: Charge,
+    /// The last error met.
+    pub last_error: Option<String>,
     /// Files written, once downloaded.
     pub downloaded: Option<Downloaded>,
     /// When the job was written (milliseconds since the Unix epoch).
     pub created_ms: u64,
+    /// Its last change (milliseconds since the Unix epoch).
+    pub updated_ms: u64,
     /// Whether `resume` still has something to do.
     pub unfinished: bool,
 }
@@ -515,13 +661,20 @@ impl JobRecord {
             _ => JobState::Pending,
         };
         Some(JobRecord {
+            id: j.id,
             key: j.key.clone(),
+            origin: j.scope.origin.clone(),
+            account: j.scope.account.clone(),
             request: VideoRequest::from(j.request.as_ref()?),
             download_dir: j.output.as_deref().map(path_string),
             task_id: j.task_id.as_ref().map(|t| t.as_str().to_owned()),
             state,
+            stored_state: j.state.into(),
+            charge: j.charge.into(),
+            last_error: j.last_error.clone(),
             downloaded: j.downloaded.as_ref().map(Downloaded::from),
             created_ms: j.created_ms(),
+            updated_ms: j.times.updated_ms,
             unfinished: j.is_unfinished(),
         })
     }

@@ -310,6 +310,11 @@ uint64_t uniffi_seedance_uniffi_fn_method_client_get_task(uint64_t ptr, RustBuff
 uint64_t uniffi_seedance_uniffi_fn_method_client_jobs(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_METHOD_CLIENT_JOBS_FILTERED
+#define UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_METHOD_CLIENT_JOBS_FILTERED
+uint64_t uniffi_seedance_uniffi_fn_method_client_jobs_filtered(uint64_t ptr, RustBuffer filter
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_METHOD_CLIENT_REQUESTS_SENT
 #define UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_FN_METHOD_CLIENT_REQUESTS_SENT
 RustBuffer uniffi_seedance_uniffi_fn_method_client_requests_sent(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -886,6 +891,12 @@ uint16_t uniffi_seedance_uniffi_checksum_method_client_get_task(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_CHECKSUM_METHOD_CLIENT_JOBS
 #define UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_CHECKSUM_METHOD_CLIENT_JOBS
 uint16_t uniffi_seedance_uniffi_checksum_method_client_jobs(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_CHECKSUM_METHOD_CLIENT_JOBS_FILTERED
+#define UNIFFI_FFIDEF_UNIFFI_SEEDANCE_UNIFFI_CHECKSUM_METHOD_CLIENT_JOBS_FILTERED
+uint16_t uniffi_seedance_uniffi_checksum_method_client_jobs_filtered(void
     
 );
 #endif

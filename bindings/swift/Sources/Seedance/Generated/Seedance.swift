@@ -857,9 +857,15 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func getTask(taskId: String, cancel: CancelToken?) async throws  -> VideoTask
     
     /**
-     * Every job of the job store, oldest first.
+     * Every job of the job store (every origin and account), oldest first.
      */
     func jobs() async throws  -> [JobRecord]
+    
+    /**
+     * The jobs of the job store `filter` lets through (states, origin, age, unfinished,
+     * this client's origin and account only), oldest first.
+     */
+    func jobsFiltered(filter: JobFilter) async throws  -> [JobRecord]
     
     /**
      * Requests sent to the API so far by this client (none when the budget is off).
@@ -1056,7 +1062,7 @@ open func getTask(taskId: String, cancel: CancelToken? = nil)async throws  -> Vi
 }
     
     /**
-     * Every job of the job store, oldest first.
+     * Every job of the job store (every origin and account), oldest first.
      */
 open func jobs()async throws  -> [JobRecord]  {
     return
@@ -1064,6 +1070,26 @@ open func jobs()async throws  -> [JobRecord]  {
             rustFutureFunc: {
                 uniffi_seedance_uniffi_fn_method_client_jobs(
                         self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_seedance_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_seedance_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_seedance_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeJobRecord.lift,
+            errorHandler: FfiConverterTypeSeedanceError_lift
+        )
+}
+    
+    /**
+     * The jobs of the job store `filter` lets through (states, origin, age, unfinished,
+     * this client's origin and account only), oldest first.
+     */
+open func jobsFiltered(filter: JobFilter)async throws  -> [JobRecord]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_seedance_uniffi_fn_method_client_jobs_filtered(
+                        self.uniffiCloneHandle(),FfiConverterTypeJobFilter_lower(filter)
                 )
             },
             pollFunc: ffi_seedance_uniffi_rust_future_poll_rust_buffer,
@@ -2760,6 +2786,116 @@ public func FfiConverterTypeGenerateOptions_lower(_ value: GenerateOptions) -> R
 
 
 /**
+ * Which jobs `Client.jobsFiltered` lists: every field narrows; the defaults list every
+ * job (the same filters as `seedance jobs`).
+ */
+public struct JobFilter: Equatable, Hashable {
+    /**
+     * Only jobs in these states (empty: any).
+     */
+    public var states: [StoredState]
+    /**
+     * Only jobs sent to this API origin (any URL of it).
+     */
+    public var origin: String?
+    /**
+     * Only jobs written at most this many seconds ago.
+     */
+    public var sinceSecs: UInt64?
+    /**
+     * Only jobs written at least this many seconds ago.
+     */
+    public var beforeSecs: UInt64?
+    /**
+     * Only jobs `resume` still has work for.
+     */
+    public var unfinished: Bool
+    /**
+     * Only jobs of this client's API origin and account (the ones `resume` touches).
+     */
+    public var thisClientOnly: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only jobs in these states (empty: any).
+         */states: [StoredState] = [], 
+        /**
+         * Only jobs sent to this API origin (any URL of it).
+         */origin: String? = nil, 
+        /**
+         * Only jobs written at most this many seconds ago.
+         */sinceSecs: UInt64? = nil, 
+        /**
+         * Only jobs written at least this many seconds ago.
+         */beforeSecs: UInt64? = nil, 
+        /**
+         * Only jobs `resume` still has work for.
+         */unfinished: Bool = false, 
+        /**
+         * Only jobs of this client's API origin and account (the ones `resume` touches).
+         */thisClientOnly: Bool = false) {
+        self.states = states
+        self.origin = origin
+        self.sinceSecs = sinceSecs
+        self.beforeSecs = beforeSecs
+        self.unfinished = unfinished
+        self.thisClientOnly = thisClientOnly
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension JobFilter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeJobFilter: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> JobFilter {
+        return
+            try JobFilter(
+                states: FfiConverterSequenceTypeStoredState.read(from: &buf), 
+                origin: FfiConverterOptionString.read(from: &buf), 
+                sinceSecs: FfiConverterOptionUInt64.read(from: &buf), 
+                beforeSecs: FfiConverterOptionUInt64.read(from: &buf), 
+                unfinished: FfiConverterBool.read(from: &buf), 
+                thisClientOnly: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: JobFilter, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeStoredState.write(value.states, into: &buf)
+        FfiConverterOptionString.write(value.origin, into: &buf)
+        FfiConverterOptionUInt64.write(value.sinceSecs, into: &buf)
+        FfiConverterOptionUInt64.write(value.beforeSecs, into: &buf)
+        FfiConverterBool.write(value.unfinished, into: &buf)
+        FfiConverterBool.write(value.thisClientOnly, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeJobFilter_lift(_ buf: RustBuffer) throws -> JobFilter {
+    return try FfiConverterTypeJobFilter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeJobFilter_lower(_ value: JobFilter) -> RustBuffer {
+    return FfiConverterTypeJobFilter.lower(value)
+}
+
+
+/**
  * The outcome of one job of `resume`.
  */
 public struct JobOutcome: Equatable, Hashable {
@@ -2863,9 +2999,21 @@ public func FfiConverterTypeJobOutcome_lower(_ value: JobOutcome) -> RustBuffer 
  */
 public struct JobRecord: Equatable, Hashable {
     /**
+     * The row's number in the store (`seedance jobs show #ID`).
+     */
+    public var id: Int64
+    /**
      * The idempotency key (the job's identity).
      */
     public var key: String
+    /**
+     * The API origin it was sent to.
+     */
+    public var origin: String
+    /**
+     * The account it belongs to: a hash of the API key, never the key.
+     */
+    public var account: String
     /**
      * The request, as it was (and will be re-)sent.
      */
@@ -2883,6 +3031,18 @@ public struct JobRecord: Equatable, Hashable {
      */
     public var state: JobState
     /**
+     * The store's own state (`interrupted`, `sent`… which `state` folds together).
+     */
+    public var storedState: StoredState
+    /**
+     * What is known about its charge.
+     */
+    public var charge: Charge
+    /**
+     * The last error met.
+     */
+    public var lastError: String?
+    /**
      * Files written, once downloaded.
      */
     public var downloaded: Downloaded?
@@ -2890,6 +3050,10 @@ public struct JobRecord: Equatable, Hashable {
      * When the job was written (milliseconds since the Unix epoch).
      */
     public var createdMs: UInt64
+    /**
+     * Its last change (milliseconds since the Unix epoch).
+     */
+    public var updatedMs: UInt64
     /**
      * Whether `resume` still has something to do.
      */
@@ -2899,8 +3063,17 @@ public struct JobRecord: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
+         * The row's number in the store (`seedance jobs show #ID`).
+         */id: Int64, 
+        /**
          * The idempotency key (the job's identity).
          */key: String, 
+        /**
+         * The API origin it was sent to.
+         */origin: String, 
+        /**
+         * The account it belongs to: a hash of the API key, never the key.
+         */account: String, 
         /**
          * The request, as it was (and will be re-)sent.
          */request: VideoRequest, 
@@ -2914,21 +3087,40 @@ public struct JobRecord: Equatable, Hashable {
          * Where it stands.
          */state: JobState, 
         /**
+         * The store's own state (`interrupted`, `sent`… which `state` folds together).
+         */storedState: StoredState, 
+        /**
+         * What is known about its charge.
+         */charge: Charge, 
+        /**
+         * The last error met.
+         */lastError: String?, 
+        /**
          * Files written, once downloaded.
          */downloaded: Downloaded?, 
         /**
          * When the job was written (milliseconds since the Unix epoch).
          */createdMs: UInt64, 
         /**
+         * Its last change (milliseconds since the Unix epoch).
+         */updatedMs: UInt64, 
+        /**
          * Whether `resume` still has something to do.
          */unfinished: Bool) {
+        self.id = id
         self.key = key
+        self.origin = origin
+        self.account = account
         self.request = request
         self.downloadDir = downloadDir
         self.taskId = taskId
         self.state = state
+        self.storedState = storedState
+        self.charge = charge
+        self.lastError = lastError
         self.downloaded = downloaded
         self.createdMs = createdMs
+        self.updatedMs = updatedMs
         self.unfinished = unfinished
     }
 
@@ -2948,25 +3140,39 @@ public struct FfiConverterTypeJobRecord: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> JobRecord {
         return
             try JobRecord(
+                id: FfiConverterInt64.read(from: &buf), 
                 key: FfiConverterString.read(from: &buf), 
+                origin: FfiConverterString.read(from: &buf), 
+                account: FfiConverterString.read(from: &buf), 
                 request: FfiConverterTypeVideoRequest.read(from: &buf), 
                 downloadDir: FfiConverterOptionString.read(from: &buf), 
                 taskId: FfiConverterOptionString.read(from: &buf), 
                 state: FfiConverterTypeJobState.read(from: &buf), 
+                storedState: FfiConverterTypeStoredState.read(from: &buf), 
+                charge: FfiConverterTypeCharge.read(from: &buf), 
+                lastError: FfiConverterOptionString.read(from: &buf), 
                 downloaded: FfiConverterOptionTypeDownloaded.read(from: &buf), 
                 createdMs: FfiConverterUInt64.read(from: &buf), 
+                updatedMs: FfiConverterUInt64.read(from: &buf), 
                 unfinished: FfiConverterBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: JobRecord, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.id, into: &buf)
         FfiConverterString.write(value.key, into: &buf)
+        FfiConverterString.write(value.origin, into: &buf)
+        FfiConverterString.write(value.account, into: &buf)
         FfiConverterTypeVideoRequest.write(value.request, into: &buf)
         FfiConverterOptionString.write(value.downloadDir, into: &buf)
         FfiConverterOptionString.write(value.taskId, into: &buf)
         FfiConverterTypeJobState.write(value.state, into: &buf)
+        FfiConverterTypeStoredState.write(value.storedState, into: &buf)
+        FfiConverterTypeCharge.write(value.charge, into: &buf)
+        FfiConverterOptionString.write(value.lastError, into: &buf)
         FfiConverterOptionTypeDownloaded.write(value.downloaded, into: &buf)
         FfiConverterUInt64.write(value.createdMs, into: &buf)
+        FfiConverterUInt64.write(value.updatedMs, into: &buf)
         FfiConverterBool.write(value.unfinished, into: &buf)
     }
 }
@@ -4248,6 +4454,101 @@ public func FfiConverterTypeChannel_lower(_ value: Channel) -> RustBuffer {
 
 
 /**
+ * What is known about a job's charge.
+ */
+
+public enum Charge: Equatable, Hashable {
+    
+    /**
+     * The submit never reached a server: nothing was charged.
+     */
+    case neverSent
+    /**
+     * The server refused the submit (400, 401, 402…): nothing was charged.
+     */
+    case refusedNotCharged
+    /**
+     * The submit may have reached the server, no answer was heard: it may be charged.
+     */
+    case mayBeCharged
+    /**
+     * The server created the task: charged (a failed task may refund).
+     */
+    case charged
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Charge: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCharge: FfiConverterRustBuffer {
+    typealias SwiftType = Charge
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Charge {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .neverSent
+        
+        case 2: return .refusedNotCharged
+        
+        case 3: return .mayBeCharged
+        
+        case 4: return .charged
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Charge, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .neverSent:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .refusedNotCharged:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .mayBeCharged:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .charged:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCharge_lift(_ buf: RustBuffer) throws -> Charge {
+    return try FfiConverterTypeCharge.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCharge_lower(_ value: Charge) -> RustBuffer {
+    return FfiConverterTypeCharge.lower(value)
+}
+
+
+
+/**
  * One switch of the constraint package (all on by default).
  */
 
@@ -5377,6 +5678,143 @@ public func FfiConverterTypeSeedanceError_lower(_ value: SeedanceError) -> RustB
 
 
 /**
+ * The job store's own state of a job (`seedance jobs` shows it):
+ * `pending → sent → submitted → completed → downloaded`, or `failed`, `interrupted`,
+ * `forgotten`.
+ */
+
+public enum StoredState: Equatable, Hashable {
+    
+    /**
+     * Written; the submit has not been sent yet.
+     */
+    case pending
+    /**
+     * The submit went out and no task id was heard: it may have reached the server.
+     */
+    case sent
+    /**
+     * The server gave a task id; the task has not been seen to end.
+     */
+    case submitted
+    /**
+     * The task completed.
+     */
+    case completed
+    /**
+     * The outputs were written.
+     */
+    case downloaded
+    /**
+     * It ended without a result (see `lastError`).
+     */
+    case failed
+    /**
+     * Stopped (Ctrl-C, a cancelled call) before it ended: `resume` goes on.
+     */
+    case interrupted
+    /**
+     * Put aside (`seedance jobs forget`): kept as history, never resumed.
+     */
+    case forgotten
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension StoredState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoredState: FfiConverterRustBuffer {
+    typealias SwiftType = StoredState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoredState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .sent
+        
+        case 3: return .submitted
+        
+        case 4: return .completed
+        
+        case 5: return .downloaded
+        
+        case 6: return .failed
+        
+        case 7: return .interrupted
+        
+        case 8: return .forgotten
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: StoredState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .sent:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .submitted:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .completed:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .downloaded:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .interrupted:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .forgotten:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredState_lift(_ buf: RustBuffer) throws -> StoredState {
+    return try FfiConverterTypeStoredState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredState_lower(_ value: StoredState) -> RustBuffer {
+    return FfiConverterTypeStoredState.lower(value)
+}
+
+
+
+/**
  * Where a task stands; an unknown status keeps its string (Reading R14).
  */
 
@@ -6200,6 +6638,31 @@ fileprivate struct FfiConverterSequenceTypeViolation: FfiConverterRustBuffer {
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStoredState: FfiConverterRustBuffer {
+    typealias SwiftType = [StoredState]
+
+    public static func write(_ value: [StoredState], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStoredState.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StoredState] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StoredState]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStoredState.read(from: &buf))
+        }
+        return seq
+    }
+}
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -6379,7 +6842,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_seedance_uniffi_checksum_method_client_get_task() != 28266) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_seedance_uniffi_checksum_method_client_jobs() != 50915) {
+    if (uniffi_seedance_uniffi_checksum_method_client_jobs() != 7710) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_seedance_uniffi_checksum_method_client_jobs_filtered() != 40733) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_seedance_uniffi_checksum_method_client_requests_sent() != 37322) {

@@ -726,6 +726,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_seedance_uniffi_checksum_method_client_jobs(
     ): Int
+    external fun uniffi_seedance_uniffi_checksum_method_client_jobs_filtered(
+    ): Int
     external fun uniffi_seedance_uniffi_checksum_method_client_requests_sent(
     ): Int
     external fun uniffi_seedance_uniffi_checksum_method_client_resume(
@@ -842,6 +844,8 @@ internal object UniffiLib {
     external fun uniffi_seedance_uniffi_fn_method_client_get_task(`ptr`: Long,`taskId`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_seedance_uniffi_fn_method_client_jobs(`ptr`: Long,
+    ): Long
+    external fun uniffi_seedance_uniffi_fn_method_client_jobs_filtered(`ptr`: Long,`filter`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_seedance_uniffi_fn_method_client_requests_sent(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1092,7 +1096,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_seedance_uniffi_checksum_method_client_get_task() and 0xFFFF) != 28266) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_seedance_uniffi_checksum_method_client_jobs() and 0xFFFF) != 50915) {
+    if ((lib.uniffi_seedance_uniffi_checksum_method_client_jobs() and 0xFFFF) != 7710) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_seedance_uniffi_checksum_method_client_jobs_filtered() and 0xFFFF) != 40733) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_seedance_uniffi_checksum_method_client_requests_sent() and 0xFFFF) != 37322) {
@@ -2123,9 +2130,15 @@ public interface ClientInterface {
     suspend fun `getTask`(`taskId`: kotlin.String, `cancel`: CancelToken? = null): Task
     
     /**
-     * Every job of the job store, oldest first.
+     * Every job of the job store (every origin and account), oldest first.
      */
     suspend fun `jobs`(): List<JobRecord>
+    
+    /**
+     * The jobs of the job store `filter` lets through (states, origin, age, unfinished,
+     * this client's origin and account only), oldest first.
+     */
+    suspend fun `jobsFiltered`(`filter`: JobFilter): List<JobRecord>
     
     /**
      * Requests sent to the API so far by this client (none when the budget is off).
@@ -2382,7 +2395,7 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
-     * Every job of the job store, oldest first.
+     * Every job of the job store (every origin and account), oldest first.
      */
     @Throws(SeedanceException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2392,6 +2405,32 @@ open class Client: Disposable, AutoCloseable, ClientInterface
             UniffiLib.uniffi_seedance_uniffi_fn_method_client_jobs(
                 uniffiHandle,
                 
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_seedance_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_seedance_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_seedance_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeJobRecord.lift(it) },
+        // Error FFI converter
+        SeedanceException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The jobs of the job store `filter` lets through (states, origin, age, unfinished,
+     * this client's origin and account only), oldest first.
+     */
+    @Throws(SeedanceException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `jobsFiltered`(`filter`: JobFilter) : List<JobRecord> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_seedance_uniffi_fn_method_client_jobs_filtered(
+                uniffiHandle,
+                
+        FfiConverterTypeJobFilter.lower(`filter`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_seedance_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -4456,6 +4495,86 @@ public object FfiConverterTypeGenerateOptions: FfiConverterRustBuffer<GenerateOp
 
 
 /**
+ * Which jobs `Client.jobsFiltered` lists: every field narrows; the defaults list every
+ * job (the same filters as `seedance jobs`).
+ */
+data class JobFilter (
+    /**
+     * Only jobs in these states (empty: any).
+     */
+    var `states`: List<StoredState> = listOf() 
+    , 
+    /**
+     * Only jobs sent to this API origin (any URL of it).
+     */
+    var `origin`: kotlin.String? = null 
+    , 
+    /**
+     * Only jobs written at most this many seconds ago.
+     */
+    var `sinceSecs`: kotlin.ULong? = null 
+    , 
+    /**
+     * Only jobs written at least this many seconds ago.
+     */
+    var `beforeSecs`: kotlin.ULong? = null 
+    , 
+    /**
+     * Only jobs `resume` still has work for.
+     */
+    var `unfinished`: kotlin.Boolean = false 
+    , 
+    /**
+     * Only jobs of this client's API origin and account (the ones `resume` touches).
+     */
+    var `thisClientOnly`: kotlin.Boolean = false 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeJobFilter: FfiConverterRustBuffer<JobFilter> {
+    override fun read(buf: ByteBuffer): JobFilter {
+        return JobFilter(
+            FfiConverterSequenceTypeStoredState.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: JobFilter) = (
+            FfiConverterSequenceTypeStoredState.allocationSize(value.`states`) +
+            FfiConverterOptionalString.allocationSize(value.`origin`) +
+            FfiConverterOptionalULong.allocationSize(value.`sinceSecs`) +
+            FfiConverterOptionalULong.allocationSize(value.`beforeSecs`) +
+            FfiConverterBoolean.allocationSize(value.`unfinished`) +
+            FfiConverterBoolean.allocationSize(value.`thisClientOnly`)
+    )
+
+    override fun write(value: JobFilter, buf: ByteBuffer) {
+            FfiConverterSequenceTypeStoredState.write(value.`states`, buf)
+            FfiConverterOptionalString.write(value.`origin`, buf)
+            FfiConverterOptionalULong.write(value.`sinceSecs`, buf)
+            FfiConverterOptionalULong.write(value.`beforeSecs`, buf)
+            FfiConverterBoolean.write(value.`unfinished`, buf)
+            FfiConverterBoolean.write(value.`thisClientOnly`, buf)
+    }
+}
+
+
+
+/**
  * The outcome of one job of `resume`.
  */
 data class JobOutcome (
@@ -4531,9 +4650,24 @@ public object FfiConverterTypeJobOutcome: FfiConverterRustBuffer<JobOutcome> {
  */
 data class JobRecord (
     /**
+     * The row's number in the store (`seedance jobs show #ID`).
+     */
+    var `id`: kotlin.Long
+    , 
+    /**
      * The idempotency key (the job's identity).
      */
     var `key`: kotlin.String
+    , 
+    /**
+     * The API origin it was sent to.
+     */
+    var `origin`: kotlin.String
+    , 
+    /**
+     * The account it belongs to: a hash of the API key, never the key.
+     */
+    var `account`: kotlin.String
     , 
     /**
      * The request, as it was (and will be re-)sent.
@@ -4556,6 +4690,21 @@ data class JobRecord (
     var `state`: JobState
     , 
     /**
+     * The store's own state (`interrupted`, `sent`… which `state` folds together).
+     */
+    var `storedState`: StoredState
+    , 
+    /**
+     * What is known about its charge.
+     */
+    var `charge`: Charge
+    , 
+    /**
+     * The last error met.
+     */
+    var `lastError`: kotlin.String?
+    , 
+    /**
      * Files written, once downloaded.
      */
     var `downloaded`: Downloaded?
@@ -4564,6 +4713,11 @@ data class JobRecord (
      * When the job was written (milliseconds since the Unix epoch).
      */
     var `createdMs`: kotlin.ULong
+    , 
+    /**
+     * Its last change (milliseconds since the Unix epoch).
+     */
+    var `updatedMs`: kotlin.ULong
     , 
     /**
      * Whether `resume` still has something to do.
@@ -4585,36 +4739,57 @@ data class JobRecord (
 public object FfiConverterTypeJobRecord: FfiConverterRustBuffer<JobRecord> {
     override fun read(buf: ByteBuffer): JobRecord {
         return JobRecord(
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterTypeVideoRequest.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterTypeJobState.read(buf),
+            FfiConverterTypeStoredState.read(buf),
+            FfiConverterTypeCharge.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTypeDownloaded.read(buf),
+            FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterBoolean.read(buf),
         )
     }
 
     override fun allocationSize(value: JobRecord) = (
+            FfiConverterLong.allocationSize(value.`id`) +
             FfiConverterString.allocationSize(value.`key`) +
+            FfiConverterString.allocationSize(value.`origin`) +
+            FfiConverterString.allocationSize(value.`account`) +
             FfiConverterTypeVideoRequest.allocationSize(value.`request`) +
             FfiConverterOptionalString.allocationSize(value.`downloadDir`) +
             FfiConverterOptionalString.allocationSize(value.`taskId`) +
             FfiConverterTypeJobState.allocationSize(value.`state`) +
+            FfiConverterTypeStoredState.allocationSize(value.`storedState`) +
+            FfiConverterTypeCharge.allocationSize(value.`charge`) +
+            FfiConverterOptionalString.allocationSize(value.`lastError`) +
             FfiConverterOptionalTypeDownloaded.allocationSize(value.`downloaded`) +
             FfiConverterULong.allocationSize(value.`createdMs`) +
+            FfiConverterULong.allocationSize(value.`updatedMs`) +
             FfiConverterBoolean.allocationSize(value.`unfinished`)
     )
 
     override fun write(value: JobRecord, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`id`, buf)
             FfiConverterString.write(value.`key`, buf)
+            FfiConverterString.write(value.`origin`, buf)
+            FfiConverterString.write(value.`account`, buf)
             FfiConverterTypeVideoRequest.write(value.`request`, buf)
             FfiConverterOptionalString.write(value.`downloadDir`, buf)
             FfiConverterOptionalString.write(value.`taskId`, buf)
             FfiConverterTypeJobState.write(value.`state`, buf)
+            FfiConverterTypeStoredState.write(value.`storedState`, buf)
+            FfiConverterTypeCharge.write(value.`charge`, buf)
+            FfiConverterOptionalString.write(value.`lastError`, buf)
             FfiConverterOptionalTypeDownloaded.write(value.`downloaded`, buf)
             FfiConverterULong.write(value.`createdMs`, buf)
+            FfiConverterULong.write(value.`updatedMs`, buf)
             FfiConverterBoolean.write(value.`unfinished`, buf)
     }
 }
@@ -5678,6 +5853,57 @@ public object FfiConverterTypeChannel : FfiConverterRustBuffer<Channel>{
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * What is known about a job's charge.
+ */
+
+enum class Charge {
+    
+    /**
+     * The submit never reached a server: nothing was charged.
+     */
+    NEVER_SENT,
+    /**
+     * The server refused the submit (400, 401, 402…): nothing was charged.
+     */
+    REFUSED_NOT_CHARGED,
+    /**
+     * The submit may have reached the server, no answer was heard: it may be charged.
+     */
+    MAY_BE_CHARGED,
+    /**
+     * The server created the task: charged (a failed task may refund).
+     */
+    CHARGED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCharge: FfiConverterRustBuffer<Charge> {
+    override fun read(buf: ByteBuffer) = try {
+        Charge.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Charge) = 4UL
+
+    override fun write(value: Charge, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
     }
 }
 
@@ -7092,6 +7318,75 @@ public object FfiConverterTypeSeedanceError : FfiConverterRustBuffer<SeedanceExc
 
 
 /**
+ * The job store's own state of a job (`seedance jobs` shows it):
+ * `pending → sent → submitted → completed → downloaded`, or `failed`, `interrupted`,
+ * `forgotten`.
+ */
+
+enum class StoredState {
+    
+    /**
+     * Written; the submit has not been sent yet.
+     */
+    PENDING,
+    /**
+     * The submit went out and no task id was heard: it may have reached the server.
+     */
+    SENT,
+    /**
+     * The server gave a task id; the task has not been seen to end.
+     */
+    SUBMITTED,
+    /**
+     * The task completed.
+     */
+    COMPLETED,
+    /**
+     * The outputs were written.
+     */
+    DOWNLOADED,
+    /**
+     * It ended without a result (see `lastError`).
+     */
+    FAILED,
+    /**
+     * Stopped (Ctrl-C, a cancelled call) before it ended: `resume` goes on.
+     */
+    INTERRUPTED,
+    /**
+     * Put aside (`seedance jobs forget`): kept as history, never resumed.
+     */
+    FORGOTTEN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStoredState: FfiConverterRustBuffer<StoredState> {
+    override fun read(buf: ByteBuffer) = try {
+        StoredState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: StoredState) = 4UL
+
+    override fun write(value: StoredState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * Where a task stands; an unknown status keeps its string (Reading R14).
  */
 sealed class TaskStatus {
@@ -8144,6 +8439,34 @@ public object FfiConverterSequenceTypeViolation: FfiConverterRustBuffer<List<Vio
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeViolation.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeStoredState: FfiConverterRustBuffer<List<StoredState>> {
+    override fun read(buf: ByteBuffer): List<StoredState> {
+        val len = buf.getInt()
+        return List<StoredState>(len) {
+            FfiConverterTypeStoredState.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StoredState>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStoredState.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StoredState>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStoredState.write(it, buf)
         }
     }
 }

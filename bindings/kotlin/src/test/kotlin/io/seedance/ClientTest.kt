@@ -120,6 +120,44 @@ class ClientTest {
     }
 
     @Test
+    fun jobsFilteredByStateOriginAgeAndAccountWithChargeAndLastError(): Unit = runBlocking {
+        val store = dir.resolve("jobs-filtered.sqlite3").toString()
+        val c = newClient(settings { s -> s.copy(jobStore = store) })
+        val broke = newClient(settings(emu.noCreditsKey()) { s -> s.copy(jobStore = store) })
+        val done = c.generate(VideoRequest(prompt = prompt), GenerateOptions(idempotencyKey = "f-1"))
+        val waiting = c.submit(VideoRequest(prompt = prompt), "f-2", null)
+        assertThrows<SeedanceException.Api> { runBlocking { broke.submit(VideoRequest(prompt = prompt), "f-3", null) } }
+
+        // every job, every account; the fields of each
+        val all = c.jobs()
+        assertEquals(listOf("f-1", "f-2", "f-3"), all.map { it.key })
+        assertEquals(listOf(Charge.CHARGED, Charge.CHARGED, Charge.REFUSED_NOT_CHARGED), all.map { it.charge })
+        assertEquals(
+            listOf(StoredState.COMPLETED, StoredState.SUBMITTED, StoredState.FAILED),
+            all.map { it.storedState },
+        )
+        assertEquals(emu.baseUrl().trimEnd('/'), all[0].origin)
+        assertNull(all[0].lastError)
+        assertTrue(all[2].lastError!!.contains("insufficient_credits"), all[2].lastError)
+        assertTrue(all[0].account.isNotEmpty() && !all[0].account.contains(emu.apiKey()))
+        assertTrue(all[0].account != all[2].account, "another key is another account")
+        assertTrue(all[1].updatedMs >= all[1].createdMs)
+
+        // the filters of `seedance jobs`
+        assertEquals(listOf(waiting.id), c.jobsFiltered(JobFilter(states = listOf(StoredState.SUBMITTED))).map { it.taskId })
+        assertEquals(2, c.jobsFiltered(JobFilter(states = listOf(StoredState.COMPLETED, StoredState.FAILED))).size)
+        assertEquals(listOf("f-1", "f-2"), c.jobsFiltered(JobFilter(thisClientOnly = true)).map { it.key })
+        assertEquals(listOf("f-3"), broke.jobsFiltered(JobFilter(thisClientOnly = true)).map { it.key })
+        assertEquals(listOf("f-2"), c.jobsFiltered(JobFilter(unfinished = true)).map { it.key })
+        assertEquals(3, c.jobsFiltered(JobFilter(origin = emu.baseUrl(), sinceSecs = 3600uL)).size)
+        assertEquals(emptyList<JobRecord>(), c.jobsFiltered(JobFilter(origin = "https://api.example.com")))
+        assertEquals(emptyList<JobRecord>(), c.jobsFiltered(JobFilter(beforeSecs = 3600uL)))
+        assertEquals(done.id, c.jobsFiltered(JobFilter(states = listOf(StoredState.COMPLETED))).single().taskId)
+        broke.close()
+        c.close()
+    }
+
+    @Test
     fun defaultJobStoreIsTheSharedOne() {
         // the CLI's and Python's store, under the data directory (XDG_DATA_HOME: see pom.xml)
         val path = defaultJobStorePath()
