@@ -270,13 +270,9 @@ pub extern "C" fn seedance_client_new(
             );
         }
         if o.time_scale != 0.0 {
-            if !(o.time_scale.is_finite() && o.time_scale > 0.0) {
-                return Err(fail_with(
-                    seedance_result::InvalidArgument,
-                    format!("time_scale must be > 0 (got {})", o.time_scale),
-                ));
-            }
-            b = b.poll_schedule(PollSchedule::default().time_scale(o.time_scale));
+            let scale = seedance_core::rules::TimeScale::checked("time_scale", o.time_scale)
+                .map_err(|e| fail_with(seedance_result::InvalidArgument, e.to_string()))?;
+            b = b.poll_schedule(PollSchedule::default().time_scale(scale));
         }
         match (opt_str(o.job_store_path, "job_store_path")?, o.no_job_store) {
             (Some(_), true) => {

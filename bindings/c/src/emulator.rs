@@ -4,11 +4,14 @@ use std::ffi::{c_char, CString};
 use std::sync::Mutex;
 
 use ::seedance_emulator as emulator_crate;
-use emulator_crate::Emulator;
+use emulator_crate::{Emulator, TimeScale};
 use tokio::runtime::Runtime;
 
 use crate::error::{fail_with, seedance_result};
 use crate::panic::{arg_json, arg_ref, arg_str, boundary, call, cstring, read, returning};
+
+/// The embedded emulator's time scale when `time_scale` is 0.
+const DEFAULT_EMULATOR_TIME_SCALE: f64 = 1000.0;
 
 /// Settings of an embedded emulator. All-zero means every default.
 #[repr(C)]
@@ -77,16 +80,12 @@ pub extern "C" fn seedance_emulator_start(
         // SAFETY: NULL or a caller-owned struct.
         let o = unsafe { options.as_ref() }.unwrap_or(&default);
         let scale = if o.time_scale == 0.0 {
-            1000.0
+            DEFAULT_EMULATOR_TIME_SCALE
         } else {
             o.time_scale
         };
-        if !(scale.is_finite() && scale > 0.0) {
-            return Err(fail_with(
-                seedance_result::InvalidArgument,
-                format!("time_scale must be > 0 (got {scale})"),
-            ));
-        }
+        let scale = TimeScale::checked("time_scale", scale)
+            .map_err(|e| fail_with(seedance_result::InvalidArgument, e.to_string()))?;
         let mut b = Emulator::builder().time_scale(scale);
         if o.no_rate_limit {
             b = b.no_rate_limit();

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use seedance_core::rules::TimeScale;
 use seedance_core::{Task, TaskId, VideoRequest};
 use seedance_http::{
     Client, DownloadOptions, Downloaded, Event, GenerateOptions, PollSchedule, SubmitOptions,
@@ -32,7 +33,7 @@ pub struct PyClient {
     base_url: String,
     /// The poll schedule's time scale (`time_scale=` or `SEEDANCE_TIME_SCALE`): progress
     /// bars expect renders this much faster.
-    time_scale: f64,
+    time_scale: TimeScale,
 }
 
 /// A rate limit argument (see `convert::rate_arg`); malformed ones are
@@ -190,7 +191,7 @@ fn path_obj(py: Python<'_>, p: &std::path::Path) -> PyResult<Py<PyAny>> {
 impl PyClient {
     /// A render time of the core's model as it passes here (divided by the time scale).
     fn scaled(&self, model: Duration) -> Duration {
-        seedance_core::rules::scale_duration(model, self.time_scale)
+        self.time_scale.to_real(model)
     }
 
     fn client(&self, py: Python<'_>) -> PyResult<Client> {
@@ -472,9 +473,13 @@ impl PyClient {
             if let Some(ua) = user_agent {
                 b = b.user_agent(ua);
             }
+            let time_scale = time_scale
+                .map(|s| {
+                    TimeScale::checked("time_scale", s)
+                        .map_err(|e| errors::make(py, "ConfigurationError", (e.to_string(),), None))
+                })
+                .transpose()?;
             if let Some(s) = time_scale {
-                let s = seedance_core::rules::check_time_scale("time_scale", s)
-                    .map_err(|m| errors::make(py, "ConfigurationError", (m,), None))?;
                 b = b.poll_schedule(PollSchedule::default().time_scale(s));
             }
             // Building a reqwest client needs no runtime, but keep it on ours to be safe.
@@ -490,14 +495,14 @@ impl PyClient {
                 e => errors::http_error(py, e),
             })?;
             let base_url = client.base_url().to_string();
+            // The argument, else the variable (build() has refused a bad one), else real time.
             let time_scale = time_scale
                 .or_else(|| {
                     std::env::var("SEEDANCE_TIME_SCALE")
                         .ok()
                         .and_then(|v| seedance_http::env::parse_time_scale(&v).ok())
                 })
-                .filter(|s| s.is_finite() && *s > 0.0)
-                .unwrap_or(1.0);
+                .unwrap_or_default();
             Ok(PyClient {
                 inner: Mutex::new(Some(client)),
                 base_url,

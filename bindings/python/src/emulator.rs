@@ -53,8 +53,8 @@ impl PyEmulator {
         accounts: Option<Vec<(String, String, u64)>>,
         credits: Option<u64>,
     ) -> PyResult<Self> {
-        let time_scale = seedance_core::rules::check_time_scale("time_scale", time_scale)
-            .map_err(PyValueError::new_err)?;
+        let time_scale = seedance_core::rules::TimeScale::checked("time_scale", time_scale)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let mut b = Emulator::builder().time_scale(time_scale);
         if let Some(r) = rate_limit.as_ref() {
             match rate(r, "rate_limit")? {

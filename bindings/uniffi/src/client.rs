@@ -279,11 +279,12 @@ impl Client {
             };
         }
         if let Some(scale) = s.time_scale {
-            if !(scale.is_finite() && scale > 0.0) {
-                return Err(SeedanceError::Configuration {
-                    detail: format!("time_scale must be > 0 (got {scale})"),
-                });
-            }
+            let scale =
+                seedance_core::rules::TimeScale::checked("time_scale", scale).map_err(|e| {
+                    SeedanceError::Configuration {
+                        detail: e.to_string(),
+                    }
+                })?;
             b = b.poll_schedule(http::PollSchedule::default().time_scale(scale));
         }
         if let Some(e) = s.expected_render {

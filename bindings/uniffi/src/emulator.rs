@@ -88,13 +88,9 @@ impl Emulator {
     #[uniffi::constructor(default(options = None))]
     pub fn start(options: Option<EmulatorOptions>) -> Result<Arc<Emulator>, SeedanceError> {
         let o = options.unwrap_or_default();
-        if !(o.time_scale.is_finite() && o.time_scale > 0.0) {
-            return Err(control(format!(
-                "time_scale must be > 0 (got {})",
-                o.time_scale
-            )));
-        }
-        let mut b = emu::Emulator::builder().time_scale(o.time_scale);
+        let scale = seedance_core::rules::TimeScale::checked("time_scale", o.time_scale)
+            .map_err(|e| control(e.to_string()))?;
+        let mut b = emu::Emulator::builder().time_scale(scale);
         match o.rate_limit {
             Some(RateLimitSetting::Off) => b = b.no_rate_limit(),
             Some(RateLimitSetting::Limit { requests, window }) => {

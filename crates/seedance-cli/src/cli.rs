@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand, ValueHint};
+use seedance_core::rules::TimeScale;
 use seedance_core::{rules, AspectRatio, Channel, Mode, QualityTier, Resolution};
 
 /// Shown at the end of `seedance --help` (and in the man page).
@@ -89,8 +90,9 @@ pub enum WaitBound {
     Never,
 }
 
-/// Parses a time scale, `0.001` to `1000000` (the client's parser, Reading R21).
-pub fn parse_time_scale(s: &str) -> Result<f64, String> {
+/// Parses a time scale, `0.001` to `1000000`: the core's [`TimeScale`] (Reading R21;
+/// clap names the flag in the error).
+pub fn parse_time_scale(s: &str) -> Result<TimeScale, String> {
     seedance_http::env::parse_time_scale(s)
 }
 
@@ -381,7 +383,7 @@ pub struct GlobalArgs {
         value_name = "FACTOR",
         value_parser = parse_time_scale
     )]
-    pub render_time_scale: Option<f64>,
+    pub render_time_scale: Option<TimeScale>,
 
     /// Give up waiting for a task after this long (`none` waits for ever) [default: the
     /// client's wait bound].
@@ -929,6 +931,12 @@ pub struct PromptBuildArgs {
 /// `seedance-emulator` binary parses (one front door, issue 9).
 pub use seedance_emulator::EmulatorArgs;
 
+/// `seedance demo`'s default `--time-scale`: 60 turns the model's 1m 45s into under 2 s.
+pub const DEMO_TIME_SCALE: TimeScale = match TimeScale::new_const(60.0) {
+    Some(s) => s,
+    None => panic!("60 is a time scale"),
+};
+
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -938,8 +946,8 @@ pub struct DemoArgs {
 
     /// Divide the simulated render time by this (the real API takes minutes; 60 turns
     /// 1m 45s into under 2 s).
-    #[arg(long, default_value_t = 60.0, value_name = "FACTOR", value_parser = parse_time_scale)]
-    pub time_scale: f64,
+    #[arg(long, default_value_t = DEMO_TIME_SCALE, value_name = "FACTOR", value_parser = parse_time_scale)]
+    pub time_scale: TimeScale,
 }
 
 /// Arguments of `completions`.

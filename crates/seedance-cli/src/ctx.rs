@@ -68,13 +68,6 @@ impl Ctx {
 
     /// A client from the flags, with the journal when given, reporting progress to the UI.
     pub fn client_with(&self, journal: Option<JobStore>) -> Result<Client, CliError> {
-        if let Some(f) = self.g.render_time_scale {
-            if !(f.is_finite() && f > 0.0) {
-                return Err(CliError::usage(format!(
-                    "--render-time-scale {f}: must be a number above 0"
-                )));
-            }
-        }
         // clap has read every SEEDANCE_* variable already: the client must not read them
         // again (with other formats).
         let mut b = Client::builder()
@@ -139,10 +132,7 @@ impl Ctx {
     /// How long a render of `model` (real-API time) is expected to take here, with
     /// `--render-time-scale` applied.
     pub fn scaled(&self, model: Duration) -> Duration {
-        match self.g.render_time_scale {
-            Some(f) if f.is_finite() && f > 0.0 => model.div_f64(f),
-            _ => model,
-        }
+        self.g.render_time_scale.unwrap_or_default().to_real(model)
     }
 
     /// How long a render should take here, as progress shows it: `--expected-render`, else

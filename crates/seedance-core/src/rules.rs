@@ -63,7 +63,9 @@
 //! - R21 every duration, rate and scale from a user (flags, variables, arguments) is
 //!   range-checked where it is parsed: durations at most [`SETTING_DURATION_MAX`]
 //!   ([`duration_from_secs_f64`], [`check_duration`]), scales in [`TIME_SCALE_RANGE`]
-//!   ([`check_time_scale`]); deadlines derived from them never overflow.
+//!   (the [`TimeScale`] type: every time scale of the workspace is one, so no crate
+//!   checks "> 0" by hand nor falls back to 1 silently); deadlines derived from them
+//!   never overflow.
 //! - R22 secrets are removed from every server string (code, message, body excerpt)
 //!   before it is truncated, shown or stored: the key, `Bearer` tokens, `sk_live_…`
 //!   shapes ([`redact_secrets`], [`excerpt`]); a task's raw JSON, handed on as is, is
@@ -97,11 +99,10 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use crate::untrusted::{
-    check_duration, check_task_id, check_time_scale, duration_from_secs_f64, escape_controls,
-    excerpt, parse_duration, parse_retry_after, redact_json, redact_secrets, scale_duration,
-    InvalidTaskId, RetryAfter, API_BODY_MAX_BYTES, DOWNLOAD_DEADLINE, DOWNLOAD_MAX_BYTES,
-    MESSAGE_MAX_CHARS, REDACTED, RETRY_AFTER_MAX, SETTING_DURATION_MAX, TASK_ID_MAX_LEN,
-    TIME_SCALE_RANGE,
+    check_duration, check_task_id, duration_from_secs_f64, escape_controls, excerpt,
+    parse_duration, parse_retry_after, redact_json, redact_secrets, InvalidTaskId, RetryAfter,
+    API_BODY_MAX_BYTES, DOWNLOAD_DEADLINE, DOWNLOAD_MAX_BYTES, MESSAGE_MAX_CHARS, REDACTED,
+    RETRY_AFTER_MAX, SETTING_DURATION_MAX, TASK_ID_MAX_LEN, TIME_SCALE_RANGE,
 };
 
 pub use crate::rate_limit::RateLimit;

@@ -28,12 +28,37 @@ use crate::untrusted::TIME_SCALE_RANGE;
 #[serde(transparent)]
 pub struct TimeScale(f64);
 
-/// A number that is not a [`TimeScale`]; says what is allowed.
+/// A number that is not a [`TimeScale`]; says what is allowed, and names the setting
+/// (flag, variable, argument, field) when it is known ([`InvalidTimeScale::named`]).
+///
+/// ```
+/// use seedance_core::rules::TimeScale;
+/// let e = TimeScale::checked("--time-scale", 0.0).unwrap_err();
+/// assert!(e.to_string().starts_with("--time-scale: time scale 0 is outside 0.001 to 1000000"), "{e}");
+/// assert_eq!(e.setting(), Some("--time-scale"));
+/// ```
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("time scale {value} is outside {lo} to {hi} (emulated time runs this many times faster than real time; 1 is real time)", lo = TIME_SCALE_RANGE.0, hi = TIME_SCALE_RANGE.1)]
+#[error("{}time scale {value} is outside {lo} to {hi} (emulated time runs this many times faster than real time; 1 is real time)", setting.as_deref().map(|s| format!("{s}: ")).unwrap_or_default(), lo = TIME_SCALE_RANGE.0, hi = TIME_SCALE_RANGE.1)]
+#[non_exhaustive]
 pub struct InvalidTimeScale {
     /// What was given (the text, when it was not a number).
     pub value: String,
+    /// The setting it was given for (`--time-scale`, `SEEDANCE_TIME_SCALE`, `time_scale`).
+    pub setting: Option<String>,
+}
+
+impl InvalidTimeScale {
+    /// The same error, naming the setting it was given for.
+    #[must_use]
+    pub fn named(mut self, setting: impl Into<String>) -> Self {
+        self.setting = Some(setting.into());
+        self
+    }
+
+    /// The setting named, if any.
+    pub fn setting(&self) -> Option<&str> {
+        self.setting.as_deref()
+    }
 }
 
 impl TimeScale {
@@ -49,8 +74,55 @@ impl TimeScale {
         } else {
             Err(InvalidTimeScale {
                 value: x.to_string(),
+                setting: None,
             })
         }
+    }
+
+    /// [`TimeScale::new`] for constants: `None` outside [`TIME_SCALE_RANGE`], so a bad
+    /// constant fails to compile where it is unwrapped in a `const` item.
+    ///
+    /// ```
+    /// use seedance_core::rules::TimeScale;
+    /// const FAST: TimeScale = match TimeScale::new_const(1000.0) {
+    ///     Some(s) => s,
+    ///     None => panic!("not a time scale"),
+    /// };
+    /// assert_eq!(FAST.get(), 1000.0);
+    /// assert!(TimeScale::new_const(0.0).is_none() && TimeScale::new_const(f64::NAN).is_none());
+    /// ```
+    pub const fn new_const(x: f64) -> Option<TimeScale> {
+        if x.is_finite() && x >= TIME_SCALE_RANGE.0 && x <= TIME_SCALE_RANGE.1 {
+            Some(TimeScale(x))
+        } else {
+            None
+        }
+    }
+
+    /// [`TimeScale::new`], the error naming `setting` (the flag, variable, argument or
+    /// field the number came from): what every front door and binding calls.
+    ///
+    /// ```
+    /// use seedance_core::rules::TimeScale;
+    /// assert_eq!(TimeScale::checked("time_scale", 60.0)?.get(), 60.0);
+    /// assert!(TimeScale::checked("time_scale", f64::INFINITY).unwrap_err().to_string().starts_with("time_scale: "));
+    /// # Ok::<(), seedance_core::rules::InvalidTimeScale>(())
+    /// ```
+    pub fn checked(setting: &str, x: f64) -> Result<TimeScale, InvalidTimeScale> {
+        TimeScale::new(x).map_err(|e| e.named(setting))
+    }
+
+    /// Parses a scale as a user writes it (see [`FromStr`]), the error naming `setting`.
+    ///
+    /// ```
+    /// use seedance_core::rules::TimeScale;
+    /// assert_eq!(TimeScale::parse_setting("SEEDANCE_TIME_SCALE", " 1e3 ")?.get(), 1000.0);
+    /// let e = TimeScale::parse_setting("SEEDANCE_TIME_SCALE", "fast").unwrap_err();
+    /// assert!(e.to_string().starts_with(r#"SEEDANCE_TIME_SCALE: time scale "fast" is outside"#), "{e}");
+    /// # Ok::<(), seedance_core::rules::InvalidTimeScale>(())
+    /// ```
+    pub fn parse_setting(setting: &str, s: &str) -> Result<TimeScale, InvalidTimeScale> {
+        s.parse::<TimeScale>().map_err(|e| e.named(setting))
     }
 
     /// The factor.
@@ -111,6 +183,7 @@ impl FromStr for TimeScale {
             Ok(x) => TimeScale::new(x),
             Err(_) => Err(InvalidTimeScale {
                 value: format!("{t:?}"),
+                setting: None,
             }),
         }
     }

@@ -208,41 +208,6 @@ pub fn check_duration(setting: &str, d: Duration, max: Duration) -> Result<Durat
     }
 }
 
-/// Reading R21: a time scale (emulated time runs this many times faster) in
-/// [`TIME_SCALE_RANGE`].
-///
-/// ```
-/// use seedance_core::rules::check_time_scale;
-/// assert_eq!(check_time_scale("time scale", 1000.0), Ok(1000.0));
-/// assert!(check_time_scale("time scale", 1e-300).is_err());
-/// assert!(check_time_scale("time scale", f64::NAN).is_err());
-/// ```
-pub fn check_time_scale(setting: &str, x: f64) -> Result<f64, String> {
-    let (lo, hi) = TIME_SCALE_RANGE;
-    if x.is_finite() && (lo..=hi).contains(&x) {
-        Ok(x)
-    } else {
-        Err(format!("{setting}: {x} is outside {lo} to {hi}"))
-    }
-}
-
-/// `d` divided by `scale`, saturating at [`Duration::MAX`] and never panicking (a zero,
-/// negative or non-finite scale leaves `d` as it is).
-///
-/// ```
-/// use std::time::Duration;
-/// use seedance_core::rules::scale_duration;
-/// assert_eq!(scale_duration(Duration::from_secs(10), 10.0), Duration::from_secs(1));
-/// assert_eq!(scale_duration(Duration::from_secs(10), 1e-300), Duration::MAX);
-/// assert_eq!(scale_duration(Duration::from_secs(10), f64::NAN), Duration::from_secs(10));
-/// ```
-pub fn scale_duration(d: Duration, scale: f64) -> Duration {
-    if !scale.is_finite() || scale <= 0.0 {
-        return d;
-    }
-    Duration::try_from_secs_f64(d.as_secs_f64() / scale).unwrap_or(Duration::MAX)
-}
-
 /// `d` as a short human text (`90 s`, `30 days`).
 fn human_duration(d: Duration) -> String {
     let s = d.as_secs();

@@ -579,14 +579,17 @@ proptest! {
 
     #[test]
     fn local_durations_never_panic(secs in prop_oneof![any::<f64>(), 0.0..1e12f64], scale in any::<f64>()) {
-        use seedance_core::rules::{duration_from_secs_f64, check_time_scale, scale_duration, SETTING_DURATION_MAX};
+        use seedance_core::rules::{duration_from_secs_f64, TimeScale, SETTING_DURATION_MAX};
         if let Ok(d) = duration_from_secs_f64("x", secs, SETTING_DURATION_MAX) {
             prop_assert!(d <= SETTING_DURATION_MAX);
-            if check_time_scale("s", scale).is_ok() {
-                prop_assert!(std::time::Instant::now().checked_add(scale_duration(d, scale)).is_some());
+            if let Ok(s) = TimeScale::new(scale) {
+                prop_assert!(std::time::Instant::now().checked_add(s.to_real(d)).is_some());
+                prop_assert!(std::time::Instant::now().checked_add(s.to_model(d)).is_some());
             }
         }
-        let _ = scale_duration(std::time::Duration::MAX, scale);
+        if let Ok(s) = TimeScale::new(scale) {
+            let _ = (s.to_real(std::time::Duration::MAX), s.to_model(std::time::Duration::MAX));
+        }
     }
 
     #[test]

@@ -6,8 +6,8 @@
 use std::time::{Duration, SystemTime};
 
 use seedance_core::rules::{
-    check_task_id, check_time_scale, duration_from_secs_f64, escape_controls, excerpt,
-    parse_retry_after, redact_secrets, RETRY_AFTER_MAX, SETTING_DURATION_MAX,
+    check_task_id, duration_from_secs_f64, escape_controls, excerpt, parse_retry_after,
+    redact_secrets, TimeScale, RETRY_AFTER_MAX, SETTING_DURATION_MAX,
 };
 use seedance_core::{check_public_https_url, ApiError, ErrorBody, Task, TaskId, TaskStatus};
 
@@ -84,13 +84,14 @@ fn r21_local_durations_and_scales_are_range_checked() {
         assert!(e.starts_with("--timeout"), "{e}");
     }
     assert!(duration_from_secs_f64("t", 86_400.0 * 30.0, SETTING_DURATION_MAX).is_ok());
-    for bad in [1e-300, 0.0, -2.0, 1e300, f64::NAN] {
-        assert!(
-            check_time_scale("--render-time-scale", bad).is_err(),
-            "{bad}"
-        );
+    for bad in [1e-300, 0.0, -2.0, 1e300, f64::NAN, f64::INFINITY] {
+        let e = TimeScale::checked("--render-time-scale", bad).unwrap_err();
+        assert!(e.to_string().starts_with("--render-time-scale: "), "{e}");
     }
-    assert!(check_time_scale("s", 1000.0).is_ok());
+    assert_eq!(
+        TimeScale::checked("s", 1000.0).map(TimeScale::get),
+        Ok(1000.0)
+    );
 }
 
 #[test]

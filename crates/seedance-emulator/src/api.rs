@@ -3,7 +3,7 @@
 #![allow(clippy::result_large_err)]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -582,15 +582,10 @@ async fn submit(app: &Arc<App>, req: Request) -> Response {
     let will_fail = failure_marker
         .is_some_and(|m| !m.is_empty() && request.prompt.contains(m.as_str()))
         || (failure_probability > 0.0 && fastrand::f64() < failure_probability);
-    let scale = if time_scale.is_finite() && time_scale > 0.0 {
-        time_scale
-    } else {
-        1.0
-    };
-    let model_secs = seedance_core::expected_render_secs(&tier, &resolution, duration) / scale;
-    // At most 30 days, whatever the scale.
-    let model = Duration::try_from_secs_f64(model_secs.min(30.0 * 86_400.0))
-        .unwrap_or(Duration::from_secs(86_400));
+    // The core's model, in real time; at most 30 days, whatever the scale.
+    let model = time_scale
+        .to_real(request.expected_render_time())
+        .min(seedance_core::rules::SETTING_DURATION_MAX);
     let seed = match request.seed {
         Some(s) if s >= 0 => s,
         _ => i64::from(fastrand::u32(..)),

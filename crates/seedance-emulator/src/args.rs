@@ -175,7 +175,7 @@ impl EmulatorArgs {
         let mut b = EmulatorBuilder::default()
             .bind(self.addr)
             .cdn_bind(self.cdn_addr())
-            .time_scale(self.time_scale.get())
+            .time_scale(self.time_scale)
             .failure_probability(self.failure_probability)
             .default_credits(self.credits)
             .render_spread(self.render_spread.clone())

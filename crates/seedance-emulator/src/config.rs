@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use seedance_core::rules::TimeScale;
 use seedance_core::{QualityTier, Resolution};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -205,8 +206,10 @@ impl Redirect {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RuntimeConfig {
-    /// Simulated render time is divided by this (1.0 = realistic, about 1–5 minutes).
-    pub time_scale: f64,
+    /// Simulated render time is divided by this (real time = realistic, about 1–5
+    /// minutes). A validated [`TimeScale`]: in JSON the bare number, refused unless it
+    /// is in the core's range.
+    pub time_scale: TimeScale,
     /// The account-wide limit over every endpoint (`None` = off).
     pub rate_limit: Option<RateLimit>,
     /// The limit for submits carrying reference media (`None` = off).
@@ -243,7 +246,7 @@ pub struct RuntimeConfig {
 impl RuntimeConfig {
     /// This configuration with the fields of `patch` (a partial JSON object of the
     /// README's `Config`, as `POST /_emulator/config` takes) changed. Unknown fields, values
-    /// of the wrong type, a `time_scale` that is not a positive number and a
+    /// of the wrong type, a `time_scale` outside the core's [`TimeScale`] range and a
     /// `failure_probability` outside 0..=1 are errors.
     ///
     /// ```
@@ -272,11 +275,11 @@ impl RuntimeConfig {
             }
             obj.insert(k.clone(), val.clone());
         }
-        let c: RuntimeConfig = serde_json::from_value(v)
-            .map_err(|e| ControlError::new(format!("invalid config: {e}")))?;
-        if !(c.time_scale.is_finite() && c.time_scale > 0.0) {
-            return Err(ControlError::new("time_scale must be a positive number"));
-        }
+        // The path names the field (a bad `time_scale` is refused by the core's TimeScale).
+        let c: RuntimeConfig = serde_path_to_error::deserialize(v).map_err(|e| {
+            let path = e.path().to_string();
+            ControlError::new(format!("invalid config: {path}: {}", e.into_inner()))
+        })?;
         if !(0.0..=1.0).contains(&c.failure_probability) {
             return Err(ControlError::new(
                 "failure_probability must be between 0 and 1",
@@ -290,7 +293,7 @@ impl RuntimeConfig {
 impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
-            time_scale: 1.0,
+            time_scale: TimeScale::REAL_TIME,
             rate_limit: Some(RateLimit::ACCOUNT),
             media_rate_limit: Some(RateLimit::MEDIA),
             idempotency_retention: DEFAULT_IDEMPOTENCY_RETENTION,
@@ -379,7 +382,7 @@ mod tests {
             .patched(&serde_json::json!({"failure_marker": null, "time_scale": 10.0}))
             .unwrap();
         assert_eq!(p.failure_marker, None);
-        assert_eq!(p.time_scale, 10.0);
+        assert_eq!(p.time_scale.get(), 10.0);
         assert_eq!(p.rate_limit, c.rate_limit);
         for (bad, needle) in [
             (serde_json::json!({"colour": 1}), "unknown config field"),

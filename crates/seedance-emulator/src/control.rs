@@ -59,9 +59,10 @@ impl Emulator {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let emu = seedance_emulator::Emulator::builder().start().await?;
     /// let c = emu.configure_json(&serde_json::json!({"time_scale": 500.0, "rate_limit": null}))?;
-    /// assert_eq!((c.time_scale, c.rate_limit), (500.0, None));
+    /// assert_eq!((c.time_scale.get(), c.rate_limit), (500.0, None));
     /// assert!(emu.configure_json(&serde_json::json!({"colour": "red"})).is_err());
-    /// assert_eq!(emu.config().time_scale, 500.0);
+    /// assert!(emu.configure_json(&serde_json::json!({"time_scale": 0})).is_err());
+    /// assert_eq!(emu.config().time_scale.get(), 500.0);
     /// emu.shutdown().await;
     /// # Ok(()) }
     /// ```

@@ -11,10 +11,10 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
-//! use seedance_emulator::{Emulator, Endpoint, Fault, FaultKind};
+//! use seedance_emulator::{Emulator, Endpoint, Fault, FaultKind, TimeScale};
 //!
 //! let emu = Emulator::builder()
-//!     .time_scale(1000.0)
+//!     .time_scale(TimeScale::new(1000.0)?)
 //!     .rate_limit(30, Duration::from_secs(1))
 //!     .start()
 //!     .await?;
@@ -51,5 +51,7 @@ pub use faults::{
     FOREIGN_TASK_ID_DEFAULT, HUGE_BODY_DEFAULT_BYTES,
 };
 pub use render::{describe as describe_spread, RenderSpread, TaskTiming, MAX_RENDER_FACTOR};
+/// The core's validated time scale, which [`EmulatorBuilder::time_scale`] takes.
+pub use seedance_core::rules::TimeScale;
 pub use server::{serve, Emulator, EmulatorBuilder, Error};
 pub use state::Stats;

@@ -20,6 +20,7 @@ use crate::faults::Fault;
 use crate::media::MediaCache;
 use crate::render::RenderSpread;
 use crate::state::{initial_accounts, Initial, Shared, Stats};
+use seedance_core::rules::TimeScale;
 
 /// Errors of starting or serving the emulator.
 ///
@@ -65,10 +66,11 @@ pub(crate) struct App {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), seedance_emulator::Error> {
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
+/// use seedance_emulator::TimeScale;
 /// let emu = seedance_emulator::Emulator::builder()
-///     .time_scale(1000.0)                                // renders in ~0.1 s
+///     .time_scale(TimeScale::new(1000.0)?)               // renders in ~0.1 s
 ///     .rate_limit(30, Duration::from_secs(1))            // the spec's 30, in a 1 s window
 ///     .no_media_rate_limit()
 ///     .failure_marker(Some("[boom]"))
@@ -76,7 +78,7 @@ pub(crate) struct App {
 ///     .start()
 ///     .await?;
 /// let config = emu.config();
-/// assert_eq!((config.time_scale, config.media_rate_limit), (1000.0, None));
+/// assert_eq!((config.time_scale.get(), config.media_rate_limit), (1000.0, None));
 /// assert_eq!(emu.stats().credits_balance, 500);
 /// emu.shutdown().await;
 /// # Ok(()) }
@@ -104,13 +106,11 @@ impl Default for EmulatorBuilder {
 }
 
 impl EmulatorBuilder {
-    /// Divides simulated render times by `scale` (default 1.0: realistic, 1–5 minutes).
-    pub fn time_scale(mut self, scale: f64) -> Self {
-        self.config.time_scale = if scale.is_finite() && scale > 0.0 {
-            scale
-        } else {
-            1.0
-        };
+    /// Divides simulated render times by `scale` (default [`TimeScale::REAL_TIME`]:
+    /// realistic, 1–5 minutes). A [`TimeScale`] is valid by construction, so nothing
+    /// here falls back silently.
+    pub fn time_scale(mut self, scale: TimeScale) -> Self {
+        self.config.time_scale = scale;
         self
     }
     /// The account-wide limit over every endpoint (default 30 per 60 s).
@@ -317,9 +317,9 @@ async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Rec
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
-/// use seedance_emulator::{Account, Emulator};
+/// use seedance_emulator::{Account, Emulator, TimeScale};
 /// let emu = Emulator::builder()
-///     .time_scale(1000.0)
+///     .time_scale(TimeScale::new(1000.0)?)
 ///     .rate_limit(30, Duration::from_secs(1))
 ///     .account(Account::new("acct_a").key("sk_test_a").credits(1000))
 ///     .start()

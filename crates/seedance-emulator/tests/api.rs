@@ -406,7 +406,11 @@ async fn content_policy_refusals_are_400_without_charge() {
 async fn a_task_completes_after_its_render_time_with_outputs_on_the_cdn() {
     // 1.05 s renders: the first read comes well before the end even on a loaded machine
     // (a test client can take a while to build).
-    let emu = fast().time_scale(100.0).start().await.expect("start");
+    let emu = fast()
+        .time_scale(seedance_core::rules::TimeScale::new(100.0).unwrap())
+        .start()
+        .await
+        .expect("start");
     let v = submit(&emu, &body()).await.json();
     let id = v["id"].as_str().expect("id").to_owned();
     let first = get_task(&emu, emu.api_key(), &id).await.json();
@@ -450,7 +454,11 @@ async fn a_task_completes_after_its_render_time_with_outputs_on_the_cdn() {
 #[tokio::test]
 async fn render_time_follows_the_core_model_and_time_scale() {
     // 105 s / 2000 = 52.5 ms for standard 5 s 720p; pro 4k 15 s: the core's model / 2000.
-    let emu = fast().time_scale(2000.0).start().await.expect("start");
+    let emu = fast()
+        .time_scale(seedance_core::rules::TimeScale::new(2000.0).unwrap())
+        .start()
+        .await
+        .expect("start");
     let quick = submit_id(&emu, &body()).await;
     let mut b = body();
     b["quality_tier"] = json!("pro");

@@ -193,7 +193,11 @@ async fn range_requests() {
 
 #[tokio::test]
 async fn outputs_are_404_before_completion_and_for_failed_or_unknown_tasks() {
-    let emu = fast().time_scale(1.0).start().await.expect("start");
+    let emu = fast()
+        .time_scale(seedance_core::rules::TimeScale::new(1.0).unwrap())
+        .start()
+        .await
+        .expect("start");
     let id = submit_id(&emu, &body()).await;
     let (s, _, _) = fetch(&format!("{}/v/{id}/video.mp4", emu.cdn_url())).await;
     assert_eq!(s, StatusCode::NOT_FOUND);

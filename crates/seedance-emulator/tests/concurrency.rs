@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn credits_equal_the_sum_of_tasks_under_concurrency() {
     let emu = Emulator::builder()
-        .time_scale(1000.0)
+        .time_scale(seedance_core::rules::TimeScale::new(1000.0).unwrap())
         .no_rate_limit()
         .no_media_rate_limit()
         .start()
@@ -92,7 +92,7 @@ async fn credits_equal_the_sum_of_tasks_under_concurrency() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_clients_racing_one_key_create_exactly_one_task() {
     let emu = Emulator::builder()
-        .time_scale(1000.0)
+        .time_scale(seedance_core::rules::TimeScale::new(1000.0).unwrap())
         .no_rate_limit()
         .start()
         .await

@@ -613,7 +613,7 @@ async fn the_http_control_api() {
     );
     assert!(stats["accounts"].get("acct_py").is_none());
     assert_eq!(get_status(&emu, &id).await, StatusCode::NOT_FOUND);
-    assert_eq!(emu.config().time_scale, 1000.0);
+    assert_eq!(emu.config().time_scale.get(), 1000.0);
     assert!(emu.cdn_auth_headers().is_empty());
     // Control paths never go through faults or redirects.
     emu.inject(Fault::new(Endpoint::Any, FaultKind::Internal500));

@@ -106,7 +106,7 @@ async fn the_reference_media_limit_applies_only_to_submits_with_media() {
 #[tokio::test]
 async fn limits_can_be_turned_off() {
     let emu = Emulator::builder()
-        .time_scale(1000.0)
+        .time_scale(seedance_core::rules::TimeScale::new(1000.0).unwrap())
         .no_rate_limit()
         .no_media_rate_limit()
         .start()
@@ -293,7 +293,7 @@ async fn a_refused_request_leaves_the_key_free_and_retention_expires_keys() {
 #[tokio::test]
 async fn a_429_does_not_take_the_idempotency_key() {
     let emu = Emulator::builder()
-        .time_scale(1000.0)
+        .time_scale(seedance_core::rules::TimeScale::new(1000.0).unwrap())
         .media_rate_limit(1, Duration::from_millis(500))
         .start()
         .await

@@ -60,7 +60,7 @@ async fn none_renders_exactly_the_model_and_records_polls_and_first_seen_done() 
 
 async fn renders(spread: RenderSpread, seed: u64, n: usize) -> Vec<f64> {
     let emu = fast()
-        .time_scale(1.0) // nothing needs to finish: only the drawn times are read
+        .time_scale(seedance_core::rules::TimeScale::new(1.0).unwrap()) // nothing needs to finish: only the drawn times are read
         .render_spread(spread)
         .render_seed(Some(seed))
         .start()
@@ -89,7 +89,11 @@ async fn a_seeded_realistic_spread_repeats_and_spreads_around_the_model() {
 
 #[tokio::test]
 async fn the_spread_and_queue_are_set_through_the_control_api() {
-    let emu = fast().time_scale(1.0).start().await.expect("start");
+    let emu = fast()
+        .time_scale(seedance_core::rules::TimeScale::new(1.0).unwrap())
+        .start()
+        .await
+        .expect("start");
     let r = client()
         .post(format!("{}/_emulator/config", emu.base_url()))
         .json(&serde_json::json!({

@@ -30,7 +30,8 @@ fn rss_kib() -> u64 {
 }
 
 async fn emulator(limit: bool) -> Emulator {
-    let mut b = Emulator::builder().time_scale(SCALE);
+    let mut b =
+        Emulator::builder().time_scale(seedance_core::rules::TimeScale::new(SCALE).unwrap());
     b = if limit {
         b.rate_limit(30, scaled(60.0))
             .media_rate_limit(3, scaled(60.0))
@@ -48,7 +49,10 @@ fn smart(emu: &Emulator, limit: bool, events: Option<EventLog>) -> Client {
         .no_env()
         .api_key(emu.api_key())
         .base_url(emu.base_url())
-        .poll_schedule(PollSchedule::default().time_scale(SCALE));
+        .poll_schedule(
+            PollSchedule::default()
+                .time_scale(seedance_core::rules::TimeScale::new(SCALE).unwrap()),
+        );
     b = if limit {
         b.rate_limit(30, scaled(60.0))
     } else {

@@ -32,7 +32,10 @@ fn client(base: &str, key: &str, scope: BudgetScope, limited: bool) -> Client {
         .api_key(key)
         .base_url(base)
         .budget(scope)
-        .poll_schedule(PollSchedule::default().time_scale(SCALE));
+        .poll_schedule(
+            PollSchedule::default()
+                .time_scale(seedance_core::rules::TimeScale::new(SCALE).unwrap()),
+        );
     b = if limited {
         b.rate_limit(30, window()).media_rate_limit(3, window())
     } else {
@@ -112,7 +115,7 @@ struct Run {
 
 async fn run(backend: &str, n: usize, redis: Option<&Redis>, root: &Path) -> Run {
     let emu = Emulator::builder()
-        .time_scale(SCALE)
+        .time_scale(seedance_core::rules::TimeScale::new(SCALE).unwrap())
         .rate_limit(30, window())
         .media_rate_limit(3, window())
         .default_credits(1_000_000)

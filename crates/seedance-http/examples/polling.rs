@@ -33,7 +33,7 @@ fn scaled(secs: f64) -> Duration {
 
 async fn emulator(seed: u64) -> Emulator {
     Emulator::builder()
-        .time_scale(SCALE)
+        .time_scale(seedance_core::rules::TimeScale::new(SCALE).unwrap())
         .rate_limit(LIMIT, scaled(WINDOW_SECS))
         .render_spread(RenderSpread::Realistic)
         .render_seed(Some(seed))
@@ -166,7 +166,10 @@ fn ours(emu: &Emulator, profile: Option<std::path::PathBuf>) -> Client {
         .render_profile(profile)
         .api_key(emu.api_key())
         .base_url(emu.base_url())
-        .poll_schedule(PollSchedule::default().time_scale(SCALE))
+        .poll_schedule(
+            PollSchedule::default()
+                .time_scale(seedance_core::rules::TimeScale::new(SCALE).unwrap()),
+        )
         .rate_limit(LIMIT, scaled(WINDOW_SECS))
         .build()
         .expect("client")

@@ -465,6 +465,7 @@ impl ClientBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use seedance_core::rules::TimeScale;
     use std::collections::HashMap;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -502,7 +503,7 @@ mod tests {
             Some(RateLimit::new(10, Duration::from_secs(20)))
         );
         assert_eq!(s.media_rate_limit, None);
-        assert_eq!(s.poll_schedule.time_scale, 1000.0);
+        assert_eq!(s.poll_schedule.time_scale.get(), 1000.0);
         assert_eq!(s.user_agent, "ua/1");
         assert_eq!(s.connect_timeout, Duration::from_millis(250));
         assert_eq!(s.poll_schedule.min_interval, Duration::from_secs(3));
@@ -515,11 +516,14 @@ mod tests {
             .api_key("sk_code")
             .max_retries(1)
             .rate_limit(5, Duration::from_secs(1))
-            .poll_schedule(PollSchedule::default().time_scale(10.0))
+            .poll_schedule(PollSchedule::default().time_scale(TimeScale::new(10.0).unwrap()))
             .wait_timeout(Some(Duration::from_secs(5)))
             .settings(&env)
             .unwrap();
-        assert_eq!(s.poll_schedule, PollSchedule::default().time_scale(10.0));
+        assert_eq!(
+            s.poll_schedule,
+            PollSchedule::default().time_scale(TimeScale::new(10.0).unwrap())
+        );
         assert_eq!(s.wait_timeout, Some(Duration::from_secs(5)));
         assert_eq!(s.api_key.expose(), "sk_code");
         assert_eq!(s.retry.max_retries, 1);

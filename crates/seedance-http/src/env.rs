@@ -79,18 +79,16 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
 }
 
 /// A time scale (emulated time runs this many times faster): a number from `0.001` to
-/// `1000000` (Reading R21).
+/// `1000000` (Reading R21), the core's [`TimeScale`](seedance_core::rules::TimeScale).
 ///
 /// ```
-/// assert_eq!(seedance_http::env::parse_time_scale("1000"), Ok(1000.0));
+/// assert_eq!(seedance_http::env::parse_time_scale("1000").map(|s| s.get()), Ok(1000.0));
 /// assert!(seedance_http::env::parse_time_scale("1e-300").is_err());
 /// ```
-pub fn parse_time_scale(value: &str) -> Result<f64, String> {
-    let v = value.trim();
-    let x: f64 = v
-        .parse()
-        .map_err(|_| format!("{v:?} is not a number above 0"))?;
-    seedance_core::rules::check_time_scale(&format!("{v:?}"), x)
+pub fn parse_time_scale(value: &str) -> Result<seedance_core::rules::TimeScale, String> {
+    value
+        .parse::<seedance_core::rules::TimeScale>()
+        .map_err(|e| e.to_string())
 }
 
 /// A request budget: `N/WINDOW` (`30/60`, `30/60s`, `30/1m`), `N` (per 60 s), or

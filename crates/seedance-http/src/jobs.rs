@@ -194,7 +194,7 @@ impl Client {
             .or_else(|| job.expected_render())
             .unwrap_or(self.schedule().default_expected);
         let wait = WaitOptions::default().expected_render(expected).elapsed(
-            seedance_core::rules::scale_duration(elapsed, self.schedule().time_scale),
+            self.schedule().time_scale.to_real(elapsed),
         );
         let now = Instant::now();
         let failed = |key: String, task_id: Option<TaskId>, e: Error| JobOutcome {

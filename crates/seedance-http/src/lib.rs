@@ -84,6 +84,8 @@ pub use options::{
 };
 pub use output::{is_output_dir, OutputTarget, VIDEO_EXTENSION};
 pub use secret::ApiKey;
+/// The core's validated time scale, which [`PollSchedule::time_scale`] takes.
+pub use seedance_core::rules::TimeScale;
 #[allow(deprecated)]
 pub use store::Journal;
 pub use store::{

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use seedance_core::rules::TimeScale;
 use tokio_util::sync::CancellationToken;
 
 /// The default bound of [`crate::Client::wait`]: 30 minutes.
@@ -72,9 +73,9 @@ pub struct PollSchedule {
     pub max_samples: usize,
     /// Learn from the renders this client sees end (else the prior alone plans).
     pub learn: bool,
-    /// Every duration above is divided by this (for emulators with scaled time; 1.0 in
-    /// production).
-    pub time_scale: f64,
+    /// Every duration above is divided by this (for emulators with scaled time; real
+    /// time in production). A validated [`TimeScale`]: never 0, negative or NaN.
+    pub time_scale: TimeScale,
 }
 
 impl Default for PollSchedule {
@@ -94,7 +95,7 @@ impl Default for PollSchedule {
             min_class_samples: t::MIN_CLASS_SAMPLES,
             max_samples: t::MAX_SAMPLES,
             learn: true,
-            time_scale: 1.0,
+            time_scale: TimeScale::REAL_TIME,
         }
     }
 }
@@ -102,18 +103,13 @@ impl Default for PollSchedule {
 impl PollSchedule {
     /// Sets [`PollSchedule::time_scale`].
     #[must_use]
-    pub fn time_scale(mut self, scale: f64) -> Self {
+    pub fn time_scale(mut self, scale: TimeScale) -> Self {
         self.time_scale = scale;
         self
     }
 
     pub(crate) fn scaled(&self, d: Duration) -> Duration {
-        let s = if self.time_scale.is_finite() && self.time_scale > 0.0 {
-            self.time_scale
-        } else {
-            1.0
-        };
-        seedance_core::rules::scale_duration(d, s)
+        self.time_scale.to_real(d)
     }
 
     /// The prior distribution alone (nothing learned).

@@ -65,6 +65,7 @@ mod tests {
     use super::*;
     use crate::render_dist::{Bracket, Prior};
     use crate::tuning;
+    use seedance_core::rules::TimeScale;
 
     fn prior_dist(s: &PollSchedule) -> RenderDist {
         RenderDist::new(
@@ -134,7 +135,7 @@ mod tests {
 
     #[test]
     fn intervals_stay_within_their_bounds() {
-        let s = PollSchedule::default().time_scale(10.0);
+        let s = PollSchedule::default().time_scale(TimeScale::new(10.0).unwrap());
         assert_eq!(
             next_delay(&s, Duration::from_secs(1)),
             Duration::from_millis(200)

@@ -31,14 +31,13 @@ pub fn demo_prompt() -> DirectorPrompt {
         .duration(5)
 }
 
+/// The demo gives up after this many times the expected render time…
+const DEMO_WAIT_FACTOR: u32 = 10;
+/// …but never sooner than this (real time).
+const DEMO_WAIT_MIN: Duration = Duration::from_secs(60);
+
 /// `seedance demo`.
 pub async fn run(a: &DemoArgs, ui: &Ui) -> Result<(), CliError> {
-    if !(a.time_scale.is_finite() && a.time_scale > 0.0) {
-        return Err(CliError::usage(format!(
-            "--time-scale {}: must be above 0",
-            a.time_scale
-        )));
-    }
     let req = demo_prompt()
         .request()
         .map_err(crate::director::prompt_error)?
@@ -46,7 +45,7 @@ pub async fn run(a: &DemoArgs, ui: &Ui) -> Result<(), CliError> {
         .resolution(Resolution::P720)
         .aspect_ratio(AspectRatio::Wide16x9)
         .build()?;
-    let model_secs = req.expected_render_secs();
+    let model = req.expected_render_time();
     ui.note("Seedance demo: an embedded emulator stands in for the API (no key, no network; nothing is charged).");
     let emu = Emulator::builder()
         .time_scale(a.time_scale)
@@ -57,8 +56,8 @@ pub async fn run(a: &DemoArgs, ui: &Ui) -> Result<(), CliError> {
     ui.note(format!(
         "Time is scaled {}×: a render that takes about {} on the real API (it varies) takes about {} here.",
         a.time_scale,
-        human_duration(Duration::from_secs_f64(model_secs)),
-        human_duration(Duration::from_secs_f64(model_secs / a.time_scale))
+        human_duration(model),
+        human_duration(a.time_scale.to_real(model))
     ));
     ui.note(format!(
         "\nDirector prompt ({} characters):",
@@ -84,9 +83,11 @@ pub async fn run(a: &DemoArgs, ui: &Ui) -> Result<(), CliError> {
         .build()
         .map_err(from_http)?;
     let started = Instant::now();
-    let wait = WaitOptions::default().timeout(Some(Duration::from_secs_f64(
-        (model_secs * 10.0 / a.time_scale).max(60.0),
-    )));
+    let wait = WaitOptions::default().timeout(Some(
+        a.time_scale
+            .to_real(model * DEMO_WAIT_FACTOR)
+            .max(DEMO_WAIT_MIN),
+    ));
     let result = async {
         let task = client
             .generate(&req, GenerateOptions::default().wait(wait))
@@ -109,7 +110,7 @@ pub async fn run(a: &DemoArgs, ui: &Ui) -> Result<(), CliError> {
         let mut v = super::api::result_json(&task, Some(&files), None);
         if let Some(o) = v.as_object_mut() {
             o.insert("emulated".into(), true.into());
-            o.insert("time_scale".into(), a.time_scale.into());
+            o.insert("time_scale".into(), a.time_scale.get().into());
             o.insert("seconds".into(), took.as_secs_f64().into());
         }
         ui.json(&v);
@@ -119,7 +120,7 @@ pub async fn run(a: &DemoArgs, ui: &Ui) -> Result<(), CliError> {
     ui.out(format!(
         "\nDone in {} ({} at real-API speed). Saved {} into {}/: open the MP4 with any player.",
         human_duration(took),
-        human_duration(took.mul_f64(a.time_scale)),
+        human_duration(a.time_scale.to_model(took)),
         human_bytes(files.bytes),
         a.output.display()
     ));

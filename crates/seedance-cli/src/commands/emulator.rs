@@ -29,7 +29,7 @@ pub async fn run(a: &EmulatorArgs, ui: &Ui) -> Result<(), CliError> {
     if ui.is_json() {
         ui.json(&json!({
             "base_url": emu.base_url(), "cdn_url": emu.cdn_url(), "api_key": emu.api_key(),
-            "account": seedance_emulator::DEFAULT_ACCOUNT, "time_scale": cfg.time_scale,
+            "account": seedance_emulator::DEFAULT_ACCOUNT, "time_scale": cfg.time_scale.get(),
             "rate_limit": describe(cfg.rate_limit), "media_rate_limit": describe(cfg.media_rate_limit),
             "control": format!("{}/_emulator/stats", emu.base_url()),
             "render_spread": cfg.render_spread,

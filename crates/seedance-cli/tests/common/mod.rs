@@ -36,7 +36,7 @@ impl Emu {
             .build()
             .expect("runtime");
         let builder = Emulator::builder()
-            .time_scale(time_scale)
+            .time_scale(seedance_core::rules::TimeScale::new(time_scale).unwrap())
             .rate_limit(30, Duration::from_secs(1))
             .media_rate_limit(3, Duration::from_secs(1))
             .account(

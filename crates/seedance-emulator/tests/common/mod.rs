@@ -13,7 +13,7 @@ pub const SUBMIT: &str = "/api/v1/video/seedance2";
 /// Renders take ~100 ms, limits on but generous unless a test sets them.
 pub fn fast() -> EmulatorBuilder {
     Emulator::builder()
-        .time_scale(1000.0)
+        .time_scale(seedance_core::rules::TimeScale::new(1000.0).unwrap())
         .rate_limit(1000, Duration::from_secs(1))
         .media_rate_limit(1000, Duration::from_secs(1))
 }
@@ -26,7 +26,7 @@ pub async fn start() -> Emulator {
 /// limit left at its default.
 pub async fn start_with_rate_limit(requests: u32, window: Duration) -> Emulator {
     Emulator::builder()
-        .time_scale(1000.0)
+        .time_scale(seedance_core::rules::TimeScale::new(1000.0).unwrap())
         .rate_limit(requests, window)
         .start()
         .await

@@ -61,7 +61,10 @@ fn builder(base: &str) -> ClientBuilder {
         .no_media_rate_limit()
         .max_retries(0)
         .timeout(Duration::from_secs(5))
-        .poll_schedule(seedance_http::PollSchedule::default().time_scale(1000.0))
+        .poll_schedule(
+            seedance_http::PollSchedule::default()
+                .time_scale(seedance_core::rules::TimeScale::new(1000.0).unwrap()),
+        )
 }
 
 fn client(base: &str) -> Client {

@@ -283,7 +283,7 @@ async fn a_server_that_is_not_up_yet_is_retried_then_reached() {
         rec.retries()
     );
     let emu = seedance_emulator::Emulator::builder()
-        .time_scale(SCALE)
+        .time_scale(seedance_core::rules::TimeScale::new(SCALE).unwrap())
         .bind(addr)
         .start()
         .await

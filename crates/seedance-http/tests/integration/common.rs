@@ -14,7 +14,7 @@ pub const WINDOW: Duration = Duration::from_secs(1);
 
 pub async fn emulator() -> Emulator {
     Emulator::builder()
-        .time_scale(SCALE)
+        .time_scale(seedance_core::rules::TimeScale::new(SCALE).unwrap())
         .rate_limit(30, WINDOW)
         .media_rate_limit(3, WINDOW)
         .start()
@@ -31,7 +31,7 @@ pub fn fast_retry() -> RetryPolicy {
 }
 
 pub fn schedule() -> PollSchedule {
-    PollSchedule::default().time_scale(SCALE)
+    PollSchedule::default().time_scale(seedance_core::rules::TimeScale::new(SCALE).unwrap())
 }
 
 pub fn builder(emu: &Emulator) -> ClientBuilder {

@@ -81,7 +81,7 @@ async fn resume_reattaches_to_submitted_jobs_and_downloads_on_completion() {
     // About 1 s renders: the submit is seen journaled well before the task completes,
     // even on a loaded machine.
     let emu = seedance_emulator::Emulator::builder()
-        .time_scale(100.0)
+        .time_scale(seedance_core::rules::TimeScale::new(100.0).unwrap())
         .rate_limit(30, WINDOW)
         .media_rate_limit(3, WINDOW)
         .start()

@@ -18,12 +18,15 @@ async fn a_generate_polls_on_the_schedule_and_sees_the_render_within_the_bound()
     // time ×100 (not ×1000): the loopback's latency stays small against 10 % of a render
     let scale = 100.0;
     let emu = seedance_emulator::Emulator::builder()
-        .time_scale(scale)
+        .time_scale(seedance_core::rules::TimeScale::new(scale).unwrap())
         .start()
         .await
         .unwrap();
     let client = builder(&emu)
-        .poll_schedule(seedance_http::PollSchedule::default().time_scale(scale))
+        .poll_schedule(
+            seedance_http::PollSchedule::default()
+                .time_scale(seedance_core::rules::TimeScale::new(scale).unwrap()),
+        )
         .build()
         .unwrap();
     let req = request();
