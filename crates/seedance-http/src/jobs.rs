@@ -193,9 +193,9 @@ impl Client {
             .expected_render()
             .or_else(|| job.expected_render())
             .unwrap_or(self.schedule().default_expected);
-        let wait = WaitOptions::default().expected_render(expected).elapsed(
-            self.schedule().time_scale.to_real(elapsed),
-        );
+        let wait = WaitOptions::default()
+            .expected_render(expected)
+            .elapsed(self.schedule().time_scale.to_real(elapsed));
         let now = Instant::now();
         let failed = |key: String, task_id: Option<TaskId>, e: Error| JobOutcome {
             key,
