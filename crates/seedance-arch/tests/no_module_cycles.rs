@@ -17,12 +17,6 @@ const KNOWN: &[(&str, &[&str])] = &[
         "crates/seedance-core/src/lib.rs",
         &["error", "rate_limit", "retry", "rules"],
     ),
-    (
-        "crates/seedance-emulator/src/lib.rs",
-        &[
-            "api", "cdn", "config", "control", "faults", "hostile", "render", "server", "state",
-        ],
-    ),
     ("bindings/c/src/lib.rs", &["error", "panic"]),
     ("bindings/uniffi/src/lib.rs", &["error", "types"]),
 ];

@@ -82,7 +82,7 @@ pub struct EmulatorArgs {
     pub media_limit: Option<LimitArg>,
 
     /// Starting credits of the default account.
-    #[arg(long, value_name = "N", default_value_t = crate::DEFAULT_CREDITS)]
+    #[arg(long, value_name = "N", default_value_t = crate::config::DEFAULT_CREDITS)]
     pub credits: u64,
 
     /// Probability (0–1) that a render fails (credits refunded).

@@ -7,7 +7,7 @@ use seedance_core::{QualityTier, Resolution};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::control::ControlError;
+use crate::errors::ControlError;
 use crate::render::RenderSpread;
 
 /// The documented default test key (account [`DEFAULT_ACCOUNT`], 100 000 credits).

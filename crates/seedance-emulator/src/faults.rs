@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::control::ControlError;
+use crate::errors::ControlError;
 
 /// Which requests a [`Fault`] applies to.
 ///

@@ -25,13 +25,15 @@
 //! ```
 #![forbid(unsafe_code)]
 
-mod api;
+// Layers, bottom up (a module uses only those of its layer or below; the
+// seedance-arch test `emulator_layers` keeps it so):
+// errors, timefmt, media, render, faults, config → state → app → handlers → server → args.
+mod app;
 mod args;
-mod cdn;
 mod config;
-mod control;
+mod errors;
 mod faults;
-mod hostile;
+mod handlers;
 mod media;
 mod render;
 mod server;
@@ -45,7 +47,7 @@ pub use config::{
     DEFAULT_REAL_PERSON_MARKER, DEFAULT_REFUSAL_MARKER, DEFAULT_TEST_KEY, DEFAULT_TEST_KEY_2,
     NO_CREDITS_ACCOUNT, NO_CREDITS_TEST_KEY, REVOKED_TEST_KEY,
 };
-pub use control::ControlError;
+pub use errors::{ControlError, Error};
 pub use faults::{
     Endpoint, Fault, FaultKind, ABSURD_RETRY_AFTER_DEFAULT, CONTROL_CHARS_TEXT,
     FOREIGN_TASK_ID_DEFAULT, HUGE_BODY_DEFAULT_BYTES,
@@ -53,5 +55,5 @@ pub use faults::{
 pub use render::{describe as describe_spread, RenderSpread, TaskTiming, MAX_RENDER_FACTOR};
 /// The core's validated time scale, which [`EmulatorBuilder::time_scale`] takes.
 pub use seedance_core::rules::TimeScale;
-pub use server::{serve, Emulator, EmulatorBuilder, Error};
+pub use server::{serve, Emulator, EmulatorBuilder};
 pub use state::Stats;

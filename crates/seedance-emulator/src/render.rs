@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::control::ControlError;
+use crate::errors::ControlError;
 
 /// The standard normal quantile of 0.95 (p5 and p95 are this many σ from the median).
 const Z95: f64 = 1.644_853_626_951_472_2;

@@ -9,56 +9,21 @@ use axum::routing::any;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tower::ServiceExt;
 
+use crate::app::{App, ConnKill};
 use crate::config::{
     Account, RateLimit, Redirect, RuntimeConfig, DEFAULT_ACCOUNT, DEFAULT_CREDITS, DEFAULT_TEST_KEY,
 };
+use crate::errors::{ControlError, Error};
 use crate::faults::Fault;
 use crate::media::MediaCache;
 use crate::render::RenderSpread;
 use crate::state::{initial_accounts, Initial, Shared, Stats};
 use seedance_core::rules::TimeScale;
-
-/// Errors of starting or serving the emulator.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// let first = seedance_emulator::Emulator::builder().start().await.expect("starts");
-/// let err = seedance_emulator::Emulator::builder().bind(first.api_addr()).start().await.unwrap_err();
-/// assert!(matches!(err, seedance_emulator::Error::Bind { .. }));
-/// # }
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// A listener could not be bound.
-    #[error("could not bind {addr}: {source}")]
-    Bind {
-        /// The address.
-        addr: SocketAddr,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// An I/O error while serving.
-    #[error("emulator I/O error: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-/// Closes the connection a request came on (see `FaultKind::DropAfterHandling`).
-#[derive(Clone)]
-pub(crate) struct ConnKill(pub(crate) Arc<Notify>);
-
-/// State shared by every handler.
-pub(crate) struct App {
-    pub(crate) shared: Shared,
-    pub(crate) base_url: String,
-    pub(crate) cdn_url: String,
-    pub(crate) media: MediaCache,
-}
 
 /// Builds an [`Emulator`]. Defaults: both listeners on `127.0.0.1:0`, render times of
 /// realistic length (time scale 1) exactly as the core's model says (spread
@@ -247,17 +212,17 @@ impl EmulatorBuilder {
         let api_router = Router::new()
             .route(
                 seedance_core::rules::SUBMIT_PATH,
-                any(crate::api::submit_route),
+                any(crate::handlers::submit_route),
             )
             .route(
                 &format!("{}/{{id}}", seedance_core::rules::TASKS_PATH),
-                any(crate::api::task_route),
+                any(crate::handlers::task_route),
             )
-            .merge(crate::control::routes())
-            .fallback(crate::api::fallback)
+            .merge(crate::handlers::control_routes())
+            .fallback(crate::handlers::fallback)
             .with_state(Arc::clone(&app));
         let cdn_router = Router::new()
-            .fallback(crate::cdn::handle)
+            .fallback(crate::handlers::cdn)
             .with_state(Arc::clone(&app));
         let (stop_tx, stop_rx) = watch::channel(false);
         let api_task = tokio::spawn(accept_loop(api, api_router, stop_rx.clone()));
@@ -271,6 +236,9 @@ impl EmulatorBuilder {
         })
     }
 }
+
+/// How long a connection may take to send its request headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves one listener until `stop` changes (or its sender is dropped).
 async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) {
@@ -298,7 +266,7 @@ async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Rec
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30))
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), svc);
             tokio::select! {
@@ -425,7 +393,7 @@ impl Emulator {
     /// Every task's render timing, oldest first: the drawn render time, the time queued,
     /// when a read first saw it done and how many reads it took (the `timing` field of
     /// `GET /_emulator/tasks`). Detection delay = `first_seen_done_ms - done_ms`.
-    pub fn task_timings(&self) -> Vec<crate::TaskTiming> {
+    pub fn task_timings(&self) -> Vec<crate::render::TaskTiming> {
         self.app.shared.inner.lock().timings()
     }
     /// Adds a fault ([`Emulator::clear_faults`] removes them all).
@@ -511,6 +479,53 @@ impl Emulator {
     }
 }
 
+impl Emulator {
+    /// Changes runtime configuration fields given as a partial JSON object of the README's
+    /// `Config` (as `POST /_emulator/config` takes), atomically, and returns the new
+    /// configuration. Unknown fields and bad values change nothing and are an error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let emu = seedance_emulator::Emulator::builder().start().await?;
+    /// let c = emu.configure_json(&serde_json::json!({"time_scale": 500.0, "rate_limit": null}))?;
+    /// assert_eq!((c.time_scale.get(), c.rate_limit), (500.0, None));
+    /// assert!(emu.configure_json(&serde_json::json!({"colour": "red"})).is_err());
+    /// assert!(emu.configure_json(&serde_json::json!({"time_scale": 0})).is_err());
+    /// assert_eq!(emu.config().time_scale.get(), 500.0);
+    /// emu.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn configure_json(&self, patch: &Value) -> Result<RuntimeConfig, ControlError> {
+        let mut result = Err(ControlError::new("not applied"));
+        self.configure(|c| {
+            result = c.patched(patch).inspect(|new| *c = new.clone());
+        });
+        result
+    }
+
+    /// Adds faults given as JSON (one `FaultJson` object or an array of them, as
+    /// `POST /_emulator/faults` takes; all or nothing) and returns how many were added.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let emu = seedance_emulator::Emulator::builder().start().await?;
+    /// let n = emu.inject_json(&serde_json::json!({"endpoint": "submit", "kind": "service_busy", "nth": 1}))?;
+    /// assert_eq!(n, 1);
+    /// emu.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn inject_json(&self, faults: &Value) -> Result<usize, ControlError> {
+        let list = Fault::list_from_json(faults)?;
+        let n = list.len();
+        for f in list {
+            self.inject(f);
+        }
+        Ok(n)
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
@@ -528,9 +543,9 @@ pub async fn serve(builder: EmulatorBuilder) -> Result<(), Error> {
     println!("  test key: {}  (account {DEFAULT_ACCOUNT})", emu.api_key());
     println!(
         "  other keys: {} (same account), {} (revoked), {} (no credits)",
-        crate::DEFAULT_TEST_KEY_2,
-        crate::REVOKED_TEST_KEY,
-        crate::NO_CREDITS_TEST_KEY
+        crate::config::DEFAULT_TEST_KEY_2,
+        crate::config::REVOKED_TEST_KEY,
+        crate::config::NO_CREDITS_TEST_KEY
     );
     println!(
         "  time scale: {}  rate limit: {}  media limit: {}",

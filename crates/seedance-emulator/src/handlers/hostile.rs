@@ -57,7 +57,7 @@ fn lying_body(data: Bytes, announced: Option<u64>) -> (Body, u64) {
 pub(crate) fn pre(kind: &FaultKind) -> Option<Response> {
     match kind {
         FaultKind::AbsurdRetryAfter(v) => {
-            let mut r = crate::api::error_response(
+            let mut r = crate::errors::error_response(
                 ErrorCode::RateLimited,
                 "Too many requests (emulated, with an absurd Retry-After)",
             );

@@ -10,10 +10,14 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::stream;
 
+use super::common::{deliver, pre_fault};
+use crate::app::{App, ConnKill};
 use crate::faults::{Endpoint, FaultKind};
-use crate::server::{App, ConnKill};
 use crate::state::Phase;
 
+/// How many CDN `Authorization` headers are kept for [`crate::Emulator::cdn_auth_headers`]
+/// (a memory bound, not one of the spec's limits).
+const CDN_AUTH_HEADERS_KEPT: usize = 10_000; // spec-limit: coincidence
 /// Largest size served by `/_emulator/blob/{bytes}` (1 TiB).
 const BLOB_MAX: u64 = 1 << 40;
 /// Period of the blob's byte pattern: byte `i` is `i % 251`.
@@ -187,7 +191,7 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, req: Request) -> Respons
             }
         });
         if let Some(a) = auth {
-            if inner.cdn_auth_headers.len() < 10_000 {
+            if inner.cdn_auth_headers.len() < CDN_AUTH_HEADERS_KEPT {
                 inner.cdn_auth_headers.push(a);
             }
         }
@@ -200,8 +204,8 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, req: Request) -> Respons
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
-    if let Some(r) = crate::api::pre_fault(&app, &plan, None) {
-        return crate::api::deliver(r, kill.as_ref()).await;
+    if let Some(r) = pre_fault(&app, &plan, None) {
+        return deliver(r, kill.as_ref()).await;
     }
 
     let method = req.method().clone();
@@ -250,7 +254,7 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, req: Request) -> Respons
                         match plan
                             .action
                             .as_ref()
-                            .and_then(|k| crate::hostile::cdn(k, ct, &data))
+                            .and_then(|k| super::hostile::cdn(k, ct, &data))
                         {
                             Some(r) => r,
                             None => {

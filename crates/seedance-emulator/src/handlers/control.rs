@@ -18,84 +18,17 @@ use seedance_core::ErrorCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::{error_response, json_response};
-use crate::config::{Account, RuntimeConfig};
+use crate::app::App;
+use crate::config::{
+    Account, DEFAULT_ACCOUNT, DEFAULT_TEST_KEY, DEFAULT_TEST_KEY_2, NO_CREDITS_ACCOUNT,
+    NO_CREDITS_TEST_KEY, REVOKED_TEST_KEY,
+};
+use crate::errors::{error_response, json_response};
 use crate::faults::{Fault, FaultWire};
-use crate::server::App;
-use crate::server::Emulator;
 
 type AppState = State<Arc<App>>;
 
-/// A control request (a fault or a configuration change, as JSON) that cannot be
-/// applied; the message says why. Returned by [`Fault::from_json`],
-/// [`RuntimeConfig::patched`] and [`Emulator::configure_json`]; the `/_emulator` HTTP API
-/// answers it as a 400.
-///
-/// ```
-/// let e = seedance_emulator::Fault::from_json(&serde_json::json!({"kind": "delay"})).unwrap_err();
-/// assert!(e.message().contains("endpoint"));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ControlError(String);
-
-impl ControlError {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
-        ControlError(message.into())
-    }
-    /// What is wrong.
-    pub fn message(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Emulator {
-    /// Changes runtime configuration fields given as a partial JSON object of the README's
-    /// `Config` (as `POST /_emulator/config` takes), atomically, and returns the new
-    /// configuration. Unknown fields and bad values change nothing and are an error.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let emu = seedance_emulator::Emulator::builder().start().await?;
-    /// let c = emu.configure_json(&serde_json::json!({"time_scale": 500.0, "rate_limit": null}))?;
-    /// assert_eq!((c.time_scale.get(), c.rate_limit), (500.0, None));
-    /// assert!(emu.configure_json(&serde_json::json!({"colour": "red"})).is_err());
-    /// assert!(emu.configure_json(&serde_json::json!({"time_scale": 0})).is_err());
-    /// assert_eq!(emu.config().time_scale.get(), 500.0);
-    /// emu.shutdown().await;
-    /// # Ok(()) }
-    /// ```
-    pub fn configure_json(&self, patch: &Value) -> Result<RuntimeConfig, ControlError> {
-        let mut result = Err(ControlError::new("not applied"));
-        self.configure(|c| {
-            result = c.patched(patch).inspect(|new| *c = new.clone());
-        });
-        result
-    }
-
-    /// Adds faults given as JSON (one `FaultJson` object or an array of them, as
-    /// `POST /_emulator/faults` takes; all or nothing) and returns how many were added.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let emu = seedance_emulator::Emulator::builder().start().await?;
-    /// let n = emu.inject_json(&serde_json::json!({"endpoint": "submit", "kind": "service_busy", "nth": 1}))?;
-    /// assert_eq!(n, 1);
-    /// emu.shutdown().await;
-    /// # Ok(()) }
-    /// ```
-    pub fn inject_json(&self, faults: &Value) -> Result<usize, ControlError> {
-        let list = Fault::list_from_json(faults)?;
-        let n = list.len();
-        for f in list {
-            self.inject(f);
-        }
-        Ok(n)
-    }
-}
-
+/// The `/_emulator/...` routes.
 pub(crate) fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/_emulator/info", get(info))
@@ -141,16 +74,16 @@ async fn info(State(app): AppState) -> Response {
     ok(&json!({
         "base_url": app.base_url,
         "cdn_url": app.cdn_url,
-        "api_key": crate::DEFAULT_TEST_KEY,
+        "api_key": DEFAULT_TEST_KEY,
         "keys": {
-            "default": crate::DEFAULT_TEST_KEY,
-            "default_second": crate::DEFAULT_TEST_KEY_2,
-            "revoked": crate::REVOKED_TEST_KEY,
-            "no_credits": crate::NO_CREDITS_TEST_KEY,
+            "default": DEFAULT_TEST_KEY,
+            "default_second": DEFAULT_TEST_KEY_2,
+            "revoked": REVOKED_TEST_KEY,
+            "no_credits": NO_CREDITS_TEST_KEY,
         },
         "accounts": {
-            "default": crate::DEFAULT_ACCOUNT,
-            "no_credits": crate::NO_CREDITS_ACCOUNT,
+            "default": DEFAULT_ACCOUNT,
+            "no_credits": NO_CREDITS_ACCOUNT,
         },
     }))
 }
