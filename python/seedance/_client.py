@@ -174,17 +174,6 @@ class _BaseClient:
         p = self._native.journal_path
         return None if p is None else str(p)
 
-    def _jobs(
-        self,
-        state: Union[str, Sequence[str], None],
-        origin: Optional[str],
-        since: Optional[Since],
-        before: Optional[Since],
-        unfinished: bool,
-        all_origins: bool,
-    ) -> List[Job]:
-        return _list(self._native, state, origin, since, before, unfinished, all_origins)
-
     def __repr__(self) -> str:
         return f"seedance.{type(self).__name__}(base_url={self.base_url!r})"
 
@@ -257,7 +246,7 @@ class Client(_BaseClient):
         ``timedelta``, or a ``datetime``: written after / before it); ``unfinished``
         only those :meth:`resume` has work for. An unknown state is a
         :class:`seedance.ConfigurationError`."""
-        return self._jobs(state, origin, since, before, unfinished, all_origins)
+        return _list(self._native, state, origin, since, before, unfinished, all_origins)
 
     def resume(self) -> List[Task]:
         """Finishes the job store's unfinished jobs of this client's API origin and
@@ -446,7 +435,7 @@ class AsyncClient(_BaseClient):
         all_origins: bool = False,
     ) -> List[Job]:
         """The job store's history, with the same filters; see :meth:`Client.jobs`."""
-        return self._jobs(state, origin, since, before, unfinished, all_origins)
+        return _list(self._native, state, origin, since, before, unfinished, all_origins)
 
     async def submit(
         self,

@@ -323,3 +323,15 @@ async def test_cancelling_an_async_wait_under_a_timeout_marks_its_job(
             await asyncio.wait_for(client.wait(task), timeout=0.3)  # cancels the wait
         [job] = await client.jobs()
         assert job.state == "interrupted" and job.task_id == task.id
+
+
+def test_the_store_is_on_by_default_in_the_data_dir_shared_with_the_cli(
+    emu: Emulator, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SEEDANCE_JOURNAL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    with seedance.Client(emu.api_key, emu.base_url, rate_limit=(30, 1.0), time_scale=1000.0) as c:
+        assert c.journal_path == str(tmp_path / "data" / "seedance" / "jobs.sqlite3")
+        task = c.submit(prompt=PROMPT)
+        assert [j.task_id for j in c.jobs()] == [task.id]
+    assert os.stat(tmp_path / "data" / "seedance" / "jobs.sqlite3").st_mode & 0o777 == 0o600

@@ -235,6 +235,21 @@ pub const NETWORK_HINT: &str = "check SEEDANCE_BASE_URL / your network";
 /// chain, 200 characters of reqwest and hyper, stays in `--json`'s `detail` and `-v` logs).
 pub fn short_transport(detail: &str) -> String {
     let detail = detail.strip_prefix("transport: ").unwrap_or(detail);
+    // What the client adds after " — " (the submit may be charged, the job is kept, how to
+    // finish it) is said whole, after the short form.
+    let (detail, note) = match detail.split_once(" — ") {
+        Some((d, n)) => (d, Some(n)),
+        None => (detail, None),
+    };
+    let short = short_cause(detail);
+    match note {
+        Some(n) => format!("{short} — {n}"),
+        None => short,
+    }
+}
+
+/// [`short_transport`] of the transport's own text.
+fn short_cause(detail: &str) -> String {
     let (what, rest) = detail.split_once(": ").unwrap_or((detail, ""));
     let origin = rest
         .find("url (")

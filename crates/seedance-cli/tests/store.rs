@@ -255,3 +255,164 @@ fn a_corrupt_row_is_kept_and_reported_by_jobs_and_resume_list() {
         "{out}"
     );
 }
+
+#[test]
+fn jobs_filters_by_origin_age_and_unfinished_and_the_store_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let a = Emu::start();
+    let b = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    // The default store of the data dir (no SEEDANCE_JOURNAL), created private by the
+    // first command; then an old journal beside it, imported once by the next.
+    let data = dir.path().join("data/seedance");
+    let default_store = |emu: &Emu| {
+        let mut c = emu.cmd(dir.path());
+        c.env_remove("SEEDANCE_JOURNAL");
+        c
+    };
+    let on_a = a.submit_no_wait_with(default_store(&a), PROMPT, &[]);
+    // 0600 in a 0700 directory: it holds signed CDN URLs.
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data.join("jobs.sqlite3")), 0o600);
+    assert_eq!(mode(&data), 0o700);
+    std::fs::write(
+        data.join("journal.jsonl"),
+        format!(
+            "{{\"op\":\"job\",\"key\":\"old-1\",\"request\":{{\"prompt\":\"{PROMPT}\"}},\"created_ms\":5}}\n"
+        ),
+    )
+    .unwrap();
+    let on_b = b.submit_no_wait_with(default_store(&b), PROMPT, &["--no-download"]);
+    let (code, out, err) = run({
+        let mut c = default_store(&b);
+        c.args(["wait", &on_b]);
+        c
+    });
+    assert_eq!(code, 0, "{out}\n{err}");
+    let list = |args: &[&str]| {
+        let mut c = default_store(&a);
+        c.args(["jobs", "--json"]).args(args);
+        let (code, out, err) = run(c);
+        assert_eq!(code, 0, "{out}\n{err}");
+        json(&out)["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["task_id"].as_str().unwrap_or("-").to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        list(&[]),
+        [on_a.as_str(), "-", on_b.as_str()],
+        "imported once"
+    );
+    assert_eq!(list(&["--origin", &a.base_url()]), [on_a.as_str()]);
+    assert_eq!(list(&["--origin", &b.base_url()]), [on_b.as_str()]);
+    assert_eq!(list(&["--since", "1h"]), [on_a.as_str(), on_b.as_str()]);
+    assert_eq!(list(&["--before", "1h"]), ["-"], "written in 1970");
+    assert_eq!(list(&["--unfinished"]), [on_a.as_str(), "-"]);
+    assert_eq!(list(&["--state", "completed"]), [on_b.as_str()]);
+    let mut c = default_store(&a);
+    c.args(["jobs", "--state", "archived"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn a_lost_answer_past_the_retention_is_resent_only_with_resubmit_stale() {
+    use seedance_emulator::{Endpoint, Fault, FaultKind};
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    // The server creates the task; its answer never arrives.
+    emu.emu()
+        .inject(Fault::new(Endpoint::Submit, FaultKind::DropAfterHandling).times(1));
+    let (code, out, err) = emu.run(
+        dir.path(),
+        &[
+            "generate",
+            "--prompt",
+            PROMPT,
+            "--max-retries",
+            "0",
+            "--idempotency-key",
+            "lost-1",
+        ],
+    );
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(
+        err.contains("may be charged") && err.contains("seedance resume"),
+        "{err}"
+    );
+    assert_eq!(emu.stats().tasks_created, 1);
+    // Two days later, as far as the store knows.
+    let store = seedance_http::JobStore::open(dir.path().join("jobs.sqlite3")).unwrap();
+    store
+        .execute_raw(
+            "UPDATE jobs SET sent_ms = sent_ms - 172800000, created_ms = created_ms - 172800000",
+        )
+        .unwrap();
+    drop(store);
+    let sent = emu.total().requests;
+    let (code, out, err) = emu.run(dir.path(), &["resume"]);
+    assert_ne!(code, 0, "not sent: {out}\n{err}");
+    let said = format!("{out}{err}");
+    assert!(
+        said.contains("--resubmit-stale") && said.contains("lost-1"),
+        "{said}"
+    );
+    assert_eq!(emu.total().requests, sent, "nothing re-sent");
+    let (code, out, err) = emu.run(dir.path(), &["resume", "--resubmit-stale", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(
+        json(&out)["jobs"].as_array().map(Vec::len),
+        Some(1),
+        "{out}"
+    );
+    assert_eq!(emu.stats().tasks_created, 1, "the server replayed its task");
+    assert_eq!(
+        files_in(dir.path(), "mp4").len(),
+        1,
+        "saved where generate ran"
+    );
+}
+
+#[test]
+fn a_local_failure_after_the_charge_says_what_was_paid_and_how_to_finish() {
+    use seedance_emulator::{Endpoint, Fault, FaultKind};
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    emu.emu().inject(Fault::new(
+        Endpoint::Cdn,
+        FaultKind::ContentLengthLie { announced: None },
+    ));
+    let (code, out, err) = emu.run(
+        dir.path(),
+        &[
+            "generate",
+            "--prompt",
+            PROMPT,
+            "-o",
+            "out/",
+            "--max-retries",
+            "0",
+        ],
+    );
+    assert_ne!(code, 0, "{out}\n{err}");
+    let task = emu.emu().tasks().remove(0);
+    assert!(err.contains(&format!("task {}", task.id)), "{err}");
+    assert!(
+        err.contains("credits were charged") || err.contains("it was charged"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("seedance download {}", task.id)),
+        "{err}"
+    );
+    assert!(err.contains("seedance resume"), "{err}");
+    // and resume finishes it without a second task
+    emu.emu().clear_faults();
+    let (code, out, err) = emu.run(dir.path(), &["resume", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(files_in(&dir.path().join("out"), "mp4").len(), 1);
+    assert_eq!(emu.stats().tasks_created, 1);
+}

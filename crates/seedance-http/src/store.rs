@@ -1346,6 +1346,36 @@ mod tests {
     }
 
     #[test]
+    fn the_schema_is_versioned_and_a_newer_one_is_used_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.sqlite3");
+        let s = JobStore::open(&p).unwrap();
+        let version = |s: &JobStore| -> i64 {
+            s.conn()
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(
+            version(&s),
+            SCHEMA_VERSION,
+            "migrated to this build's schema"
+        );
+        s.record_job(&scope(), "k", &body(), None).unwrap();
+        // A later version added a column and a table and bumped the version.
+        s.execute_raw(
+            "ALTER TABLE jobs ADD COLUMN future TEXT; CREATE TABLE later (x INTEGER); \
+             PRAGMA user_version = 7;",
+        )
+        .unwrap();
+        drop(s);
+        let s = JobStore::open(&p).unwrap();
+        assert_eq!(version(&s), 7, "never downgraded");
+        assert_eq!(s.jobs().unwrap().len(), 1, "its rows still read");
+        s.record_job(&scope(), "k2", &body(), None).unwrap();
+        assert_eq!(s.jobs().unwrap().len(), 2, "and written");
+    }
+
+    #[test]
     fn another_body_under_a_used_key_is_refused_before_sending() {
         let dir = tempfile::tempdir().unwrap();
         let s = JobStore::open(dir.path().join("j.sqlite3")).unwrap();

@@ -21,6 +21,16 @@ fn dead_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
+/// The job of `client`'s scope under `key` in its store (which must hold it).
+fn stored(client: &seedance_http::Client, key: &str) -> seedance_http::JobRecord {
+    client
+        .journal()
+        .expect("a job store")
+        .job(client.job_scope(), key)
+        .expect("the store reads")
+        .unwrap_or_else(|| panic!("no job {key}"))
+}
+
 #[tokio::test]
 async fn a_submit_that_never_reached_a_server_is_failed_and_never_sent_elsewhere() {
     let emu = emulator().await;
@@ -167,12 +177,7 @@ async fn a_409_on_a_retried_submit_keeps_the_job_may_be_charged_for_resume() {
         "{msg}"
     );
     assert!(msg.contains("may be charged"), "{msg}");
-    let job = client
-        .journal()
-        .unwrap()
-        .job(client.job_scope(), "k-409")
-        .unwrap()
-        .unwrap();
+    let job = stored(&client, "k-409");
     assert_eq!(
         (job.state, job.charge),
         (JobState::Sent, Charge::MayBeCharged),
@@ -185,12 +190,7 @@ async fn a_409_on_a_retried_submit_keeps_the_job_may_be_charged_for_resume() {
     let task = outcomes[0].result.as_ref().unwrap();
     assert_eq!(task.id.as_str(), "sd2_conflict");
     assert_eq!(posts.load(Ordering::SeqCst), 3);
-    let job = client
-        .journal()
-        .unwrap()
-        .job(client.job_scope(), "k-409")
-        .unwrap()
-        .unwrap();
+    let job = stored(&client, "k-409");
     assert_eq!(
         (job.state, job.charge),
         (JobState::Completed, Charge::Charged)
