@@ -6,8 +6,6 @@ use std::ffi::{c_char, CStr};
 use seedance_core::ValidationError;
 use seedance_http::{Error, ErrorClass};
 
-use crate::panic::boundary;
-
 /// What a call returned. The numbers are fixed and never reused: a code that is retired
 /// keeps its number unused forever. `SEEDANCE_RESULT_OK` is 0; the 1xx (API error codes)
 /// and 2xx (client-side outcomes) are the numbers and names of the SDK's one error table
@@ -307,7 +305,7 @@ pub(crate) fn clear() {
     let _ = LAST.try_with(|l| l.borrow_mut().take());
 }
 
-fn with_last<T>(f: impl FnOnce(Option<&LastError>) -> T) -> T {
+pub(crate) fn with_last<T>(f: impl FnOnce(Option<&LastError>) -> T) -> T {
     LAST.with(|l| f(l.borrow().as_ref()))
 }
 
@@ -350,109 +348,6 @@ pub(crate) fn copy_out(
     } else {
         seedance_result::BufferTooSmall
     }
-}
-
-/// The name of a result as in the header (`"SEEDANCE_RESULT_TASK_FAILED"`); a static
-/// string the caller must not free. An unknown number gives `"SEEDANCE_RESULT_UNKNOWN"`.
-#[no_mangle]
-pub extern "C" fn seedance_result_name(result: u32) -> *const c_char {
-    boundary(|| {
-        seedance_result::ALL
-            .iter()
-            .find(|r| **r as u32 == result)
-            .copied()
-            .unwrap_or(seedance_result::Unknown)
-            .name()
-            .as_ptr()
-    })
-}
-
-/// The result of this thread's last failed call (`SEEDANCE_RESULT_OK` when the last call
-/// succeeded or none failed yet).
-#[no_mangle]
-pub extern "C" fn seedance_last_error_result() -> seedance_result {
-    boundary(|| with_last(|e| e.map_or(seedance_result::Ok, |e| e.result)))
-}
-
-/// Copies the full message of this thread's last error (empty when there is none) into
-/// `buf` (`len` bytes, NUL-terminated); `*written` (may be NULL) gets the bytes copied.
-/// Returns `SEEDANCE_RESULT_BUFFER_TOO_SMALL` when truncated, with `*written` set to the
-/// length needed; `buf` NULL and `len` 0 asks only for that length. The API key never
-/// appears in it. Reading the last error does not clear it.
-#[no_mangle]
-pub extern "C" fn seedance_last_error_message(
-    buf: *mut c_char,
-    len: usize,
-    written: *mut usize,
-) -> seedance_result {
-    boundary(|| {
-        let text = with_last(|e| e.map(|e| e.message.clone()).unwrap_or_default());
-        copy_out(&text, buf, len, written)
-    })
-}
-
-/// How many details (field + message, e.g. one per violated rule) the last error has.
-#[no_mangle]
-pub extern "C" fn seedance_last_error_detail_count() -> usize {
-    boundary(|| with_last(|e| e.map_or(0, |e| e.details.len())))
-}
-
-/// Copies the field of detail `index` of the last error (`prompt`, `media_urls[2]`…);
-/// as `seedance_last_error_message`. `SEEDANCE_RESULT_INVALID_ARGUMENT` past the end.
-#[no_mangle]
-pub extern "C" fn seedance_last_error_detail_field(
-    index: usize,
-    buf: *mut c_char,
-    len: usize,
-    written: *mut usize,
-) -> seedance_result {
-    boundary(|| detail(index, |d| d.field.clone(), buf, len, written))
-}
-
-/// Copies the message of detail `index` of the last error; as
-/// `seedance_last_error_message`. `SEEDANCE_RESULT_INVALID_ARGUMENT` past the end.
-#[no_mangle]
-pub extern "C" fn seedance_last_error_detail_message(
-    index: usize,
-    buf: *mut c_char,
-    len: usize,
-    written: *mut usize,
-) -> seedance_result {
-    boundary(|| detail(index, |d| d.message.clone(), buf, len, written))
-}
-
-fn detail(
-    index: usize,
-    pick: impl Fn(&Detail) -> String,
-    buf: *mut c_char,
-    len: usize,
-    written: *mut usize,
-) -> seedance_result {
-    match with_last(|e| e.and_then(|e| e.details.get(index)).map(&pick)) {
-        Some(text) => copy_out(&text, buf, len, written),
-        // not recorded as the last error: that would replace the error being read
-        None => seedance_result::InvalidArgument,
-    }
-}
-
-/// Copies the task id of the last error (a failed task, a wait that timed out); empty
-/// when it names no task. As `seedance_last_error_message`.
-#[no_mangle]
-pub extern "C" fn seedance_last_error_task_id(
-    buf: *mut c_char,
-    len: usize,
-    written: *mut usize,
-) -> seedance_result {
-    boundary(|| {
-        let text = with_last(|e| e.and_then(|e| e.task_id.clone()).unwrap_or_default());
-        copy_out(&text, buf, len, written)
-    })
-}
-
-/// The HTTP status of the last error when it came from a response (401, 402…), else 0.
-#[no_mangle]
-pub extern "C" fn seedance_last_error_http_status() -> u16 {
-    boundary(|| with_last(|e| e.map_or(0, |e| e.http_status)))
 }
 
 #[cfg(test)]

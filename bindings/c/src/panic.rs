@@ -257,12 +257,12 @@ mod tests {
         let mut out = 0u32;
         assert_eq!(seedance_test_only_panic(&mut out), seedance_result::Panic);
         assert_eq!(
-            crate::error::seedance_last_error_result(),
+            crate::last_error::seedance_last_error_result(),
             seedance_result::Panic
         );
         let mut buf = [0 as c_char; 256];
         let mut n = 0usize;
-        crate::error::seedance_last_error_message(buf.as_mut_ptr(), buf.len(), &mut n);
+        crate::last_error::seedance_last_error_message(buf.as_mut_ptr(), buf.len(), &mut n);
         // SAFETY: NUL-terminated by the call.
         let msg = unsafe { CStr::from_ptr(buf.as_ptr()) }
             .to_string_lossy()
