@@ -48,11 +48,18 @@ from ._seedance import (
 )
 from ._client import AsyncClient, Client
 from ._jobs import Charge, Job, JobState
+from ._request import AspectRatio, Channel, Mode, QualityTier, RequestParams, Resolution
 
 __all__ = [
     "__version__",
     "Client",
     "AsyncClient",
+    "RequestParams",
+    "Mode",
+    "QualityTier",
+    "Channel",
+    "AspectRatio",
+    "Resolution",
     "Task",
     "Job",
     "JobState",

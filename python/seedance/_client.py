@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Tuple, Union
 
 from . import _seedance
 from ._jobs import Job, Since, _list
 from ._progress import ProgressCallback, Watch
+from ._request import RequestParams, takes_request
 from ._seedance import ProgressEvent, Task
 
 if TYPE_CHECKING:  # kept out of the import path: `import seedance` stays fast
     from pathlib import Path
+
+    from typing_extensions import Unpack  # typing.Unpack from 3.11; type checkers only
 
 __all__ = ["Client", "AsyncClient"]
 
@@ -68,10 +71,12 @@ def _key(args: Dict[str, Any]) -> str:
     return key if key is not None else _seedance._new_idempotency_key()
 
 
-def _request(args: Dict[str, Any]) -> Dict[str, Any]:
-    """The API's request fields among a method's arguments (unset ones are ``None``;
-    the native side leaves them out and validates the rest)."""
-    return {name: args[name] for name in _seedance.REQUEST_FIELDS}
+def _request(args: Dict[str, Any]) -> RequestParams:
+    """The request keywords a method was given (``**params``). The native side leaves
+    ``None`` ones out, refuses unknown ones and a missing ``prompt`` (``TypeError``) and
+    validates the rest."""
+    params: RequestParams = args["params"]
+    return params
 
 
 def _watch(args: Dict[str, Any], label: Optional[str], unit: str = "s") -> Watch:
@@ -260,28 +265,17 @@ class Client(_BaseClient):
         as ``interrupted``."""
         return _resumed(self._native.resume())
 
+    @takes_request
     def submit(
         self,
         *,
-        prompt: str,
-        mode: Optional[str] = None,
-        quality_tier: Optional[str] = None,
-        channel: Optional[str] = None,
-        aspect_ratio: Optional[str] = None,
-        duration: Optional[Union[int, str]] = None,
-        resolution: Optional[str] = None,
-        image_url: Optional[str] = None,
-        end_image_url: Optional[str] = None,
-        media_urls: Optional[Sequence[str]] = None,
-        generate_audio: Optional[bool] = None,
-        fixed_lens: Optional[bool] = None,
-        seed: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        **params: Unpack[RequestParams],
     ) -> Task:
         """Submits a video job and returns the new task (status ``processing``).
 
-        Parameters are named as in the API; unset ones take the server's defaults.
-        ``idempotency_key`` (generated when not given) makes retries safe: the same key
+        The request parameters (:class:`seedance.RequestParams`, listed below) are named
+        as in the API; unset ones take the server's defaults. ``idempotency_key`` (generated when not given) makes retries safe: the same key
         with the same body never creates or charges a second task. Raises
         :class:`seedance.ValidationError` listing every broken rule before anything is sent
         (check without sending with :func:`seedance.validate`), or an
@@ -314,26 +308,15 @@ class Client(_BaseClient):
         done: Task = self._run(_wait(locals()))
         return done
 
+    @takes_request
     def generate(
         self,
         *,
-        prompt: str,
-        mode: Optional[str] = None,
-        quality_tier: Optional[str] = None,
-        channel: Optional[str] = None,
-        aspect_ratio: Optional[str] = None,
-        duration: Optional[Union[int, str]] = None,
-        resolution: Optional[str] = None,
-        image_url: Optional[str] = None,
-        end_image_url: Optional[str] = None,
-        media_urls: Optional[Sequence[str]] = None,
-        generate_audio: Optional[bool] = None,
-        fixed_lens: Optional[bool] = None,
-        seed: Optional[int] = None,
         idempotency_key: Optional[str] = None,
         timeout: Optional[float] = None,
         on_progress: Optional[ProgressCallback] = None,
         progress: bool = False,
+        **params: Unpack[RequestParams],
     ) -> Task:
         """Submits and waits: :meth:`submit` then :meth:`wait`. Returns the completed task.
 
@@ -437,23 +420,12 @@ class AsyncClient(_BaseClient):
         """The job store's history, with the same filters; see :meth:`Client.jobs`."""
         return _list(self._native, state, origin, since, before, unfinished, all_origins)
 
+    @takes_request
     async def submit(
         self,
         *,
-        prompt: str,
-        mode: Optional[str] = None,
-        quality_tier: Optional[str] = None,
-        channel: Optional[str] = None,
-        aspect_ratio: Optional[str] = None,
-        duration: Optional[Union[int, str]] = None,
-        resolution: Optional[str] = None,
-        image_url: Optional[str] = None,
-        end_image_url: Optional[str] = None,
-        media_urls: Optional[Sequence[str]] = None,
-        generate_audio: Optional[bool] = None,
-        fixed_lens: Optional[bool] = None,
-        seed: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        **params: Unpack[RequestParams],
     ) -> Task:
         """Submits a video job; see :meth:`Client.submit`."""
         task: Task = await self._run(_submit(locals()))
@@ -477,26 +449,15 @@ class AsyncClient(_BaseClient):
         done: Task = await self._run(_wait(locals()))
         return done
 
+    @takes_request
     async def generate(
         self,
         *,
-        prompt: str,
-        mode: Optional[str] = None,
-        quality_tier: Optional[str] = None,
-        channel: Optional[str] = None,
-        aspect_ratio: Optional[str] = None,
-        duration: Optional[Union[int, str]] = None,
-        resolution: Optional[str] = None,
-        image_url: Optional[str] = None,
-        end_image_url: Optional[str] = None,
-        media_urls: Optional[Sequence[str]] = None,
-        generate_audio: Optional[bool] = None,
-        fixed_lens: Optional[bool] = None,
-        seed: Optional[int] = None,
         idempotency_key: Optional[str] = None,
         timeout: Optional[float] = None,
         on_progress: Optional[ProgressCallback] = None,
         progress: bool = False,
+        **params: Unpack[RequestParams],
     ) -> Task:
         """Submits and waits; see :meth:`Client.generate`."""
         done: Task = await self._run(_generate(locals()))

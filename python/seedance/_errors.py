@@ -126,6 +126,8 @@ class APIError(SeedanceError):
     code: str
     message: str
     retry_after: Optional[float]
+    #: What to do about it, appended to the message in parentheses (``None``: nothing).
+    HINT: Optional[str] = None
 
     def __init__(
         self,
@@ -139,26 +141,15 @@ class APIError(SeedanceError):
         self.code = code
         self.message = message
         self.retry_after = retry_after
-        super().__init__(f"{code} (HTTP {status}): {message}" if code else message)
+        text = f"{code} (HTTP {status}): {message}" if code else message
+        super().__init__(text if self.HINT is None else f"{text} ({self.HINT})")
 
 
 class AuthenticationError(APIError):
     """401 ``unauthorized``: the API key is missing, invalid or revoked. The message says
     where the key comes from (``api_key=`` or ``SEEDANCE_API_KEY``)."""
 
-    #: What to do about it, appended to the message.
     HINT = "check SEEDANCE_API_KEY (or the api_key= given to the client)"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int = 0,
-        code: str = "",
-        retry_after: Optional[float] = None,
-    ) -> None:
-        super().__init__(message, status=status, code=code, retry_after=retry_after)
-        self.args = (f"{self.args[0]} ({self.HINT})",)
 
 
 class InvalidRequestError(APIError):

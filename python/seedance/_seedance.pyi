@@ -4,11 +4,15 @@
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union, final
 
-from typing_extensions import Literal, Self
+from typing_extensions import Literal, Self, Unpack
+
+from ._request import RequestParams
 
 __version__: str
 #: The request fields, named as in the API.
 REQUEST_FIELDS: Tuple[str, ...]
+#: The enumerated request fields and every value the API accepts for each (the core's table).
+REQUEST_VALUES: Dict[str, Tuple[str, ...]]
 
 @final
 class Task:
@@ -177,7 +181,7 @@ class DirectorPrompt:
     def __eq__(self, other: object) -> bool: ...
 
 def lint_prompt(prompt: str) -> List[LintFinding]: ...
-def validate(**params: Any) -> Dict[str, Any]: ...
+def validate(**params: Unpack[RequestParams]) -> Dict[str, Any]: ...
 def _new_idempotency_key() -> str:
     """A fresh idempotency key (a UUID v4)."""
 
@@ -226,7 +230,7 @@ class _Client:
         self,
     ) -> List[Tuple[str, Optional[str], Optional[Task], Optional[BaseException]]]: ...
     def resume_async(self) -> Any: ...
-    def submit(self, params: Dict[str, Any], idempotency_key: Optional[str] = None) -> Task: ...
+    def submit(self, params: RequestParams, idempotency_key: Optional[str] = None) -> Task: ...
     def get_task(self, task_id: str) -> Task: ...
     def wait(
         self,
@@ -236,7 +240,7 @@ class _Client:
     ) -> Task: ...
     def generate(
         self,
-        params: Dict[str, Any],
+        params: RequestParams,
         idempotency_key: Optional[str] = None,
         timeout: Optional[float] = None,
         on_progress: Optional[Callable[[ProgressEvent], Any]] = None,
@@ -247,7 +251,7 @@ class _Client:
         path: str,
         on_progress: Optional[Callable[[ProgressEvent], Any]] = None,
     ) -> Path: ...
-    def submit_async(self, params: Dict[str, Any], idempotency_key: Optional[str] = None) -> Any: ...
+    def submit_async(self, params: RequestParams, idempotency_key: Optional[str] = None) -> Any: ...
     def get_task_async(self, task_id: str) -> Any: ...
     def wait_async(
         self,
@@ -257,7 +261,7 @@ class _Client:
     ) -> Any: ...
     def generate_async(
         self,
-        params: Dict[str, Any],
+        params: RequestParams,
         idempotency_key: Optional[str] = None,
         timeout: Optional[float] = None,
         on_progress: Optional[Callable[[ProgressEvent], Any]] = None,

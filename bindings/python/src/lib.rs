@@ -27,6 +27,11 @@ fn _seedance(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "REQUEST_FIELDS",
         pyo3::types::PyTuple::new(m.py(), params::FIELDS)?,
     )?;
+    let values = pyo3::types::PyDict::new(m.py());
+    for (field, accepted) in seedance_core::rules::enumerated_request_values() {
+        values.set_item(field, pyo3::types::PyTuple::new(m.py(), accepted)?)?;
+    }
+    m.add("REQUEST_VALUES", values)?;
     m.add_class::<task::PyTask>()?;
     m.add_class::<events::PyProgressEvent>()?;
     m.add_class::<client::PyClient>()?;

@@ -94,6 +94,10 @@
 //!   errors, timeouts and HTTP [`RETRYABLE_STATUSES`] (429, 500, 502, 503, 504; after
 //!   `Retry-After` when sent, else with backoff); a 409 as R18 says; nothing else
 //!   ([`retry_class`], [`RETRY_SUMMARY`]).
+//! - R29 a director prompt's shot timings must fit the clip it is rendered for: its
+//!   `duration`, else the server's default ([`DURATION_DEFAULT_SECS`], the length a
+//!   request without `duration` renders), never the longest allowed clip
+//!   ([`clip_length_secs`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -373,6 +377,51 @@ wire_enum! {
         /// `4k`: pro only.
         K4 => "4k",
     }
+}
+
+/// How long a clip is, in seconds: its `duration`, else the server's default (Reading
+/// R29: what director-prompt shot timings must fit in).
+///
+/// ```
+/// use seedance_core::rules::{clip_length_secs, DURATION_DEFAULT_SECS};
+/// assert_eq!(clip_length_secs(Some(8)), 8);
+/// assert_eq!(clip_length_secs(None), DURATION_DEFAULT_SECS);
+/// ```
+pub fn clip_length_secs(duration: Option<u32>) -> u32 {
+    duration.unwrap_or(DURATION_DEFAULT_SECS)
+}
+
+/// The request fields whose values are enumerated, each with every value the API accepts
+/// (both in the spec's order): one table for what a binding states about them (Python's
+/// `Literal` types are checked against it).
+///
+/// ```
+/// use seedance_core::rules::enumerated_request_values;
+/// let table = enumerated_request_values();
+/// let resolution = table.iter().find(|(field, _)| *field == "resolution").unwrap();
+/// assert_eq!(resolution.1, ["720p", "1080p", "1080p-plus", "4k"]);
+/// assert!(table.iter().all(|(field, _)| seedance_core::rules::REQUEST_FIELDS.contains(field)));
+/// ```
+pub fn enumerated_request_values() -> Vec<(&'static str, Vec<&'static str>)> {
+    fn values<T>(all: &'static [T], as_str: fn(&'static T) -> &'static str) -> Vec<&'static str> {
+        all.iter().map(as_str).collect()
+    }
+    vec![
+        (Mode::FIELD, values(Mode::ALL, Mode::as_str)),
+        (
+            QualityTier::FIELD,
+            values(QualityTier::ALL, QualityTier::as_str),
+        ),
+        (Channel::FIELD, values(Channel::ALL, Channel::as_str)),
+        (
+            AspectRatio::FIELD,
+            values(AspectRatio::ALL, AspectRatio::as_str),
+        ),
+        (
+            Resolution::FIELD,
+            values(Resolution::ALL, Resolution::as_str),
+        ),
+    ]
 }
 
 // The per-value tables. Every match below names every known value (no `_` arm), so a
