@@ -136,6 +136,46 @@ pub fn bool_var(
     }
 }
 
+/// A boolean variable that only some commands read (`SEEDANCE_NO_JOURNAL`), parsed
+/// leniently: clap reads every global's variable for every command, so a value that is no
+/// boolean is kept here and refused, naming the variable, only by a command it applies to
+/// ([`Toggle::get`]); `seedance prompt lint` never trips over it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Toggle {
+    /// Not set, or false.
+    #[default]
+    Off,
+    /// The flag, or a true value of the variable.
+    On,
+    /// A value of the variable that is no boolean: the message saying so.
+    Invalid(String),
+}
+
+impl Toggle {
+    /// The setting, or a usage error naming the variable.
+    pub fn get(&self) -> Result<bool, crate::error::CliError> {
+        match self {
+            Toggle::Off => Ok(false),
+            Toggle::On => Ok(true),
+            Toggle::Invalid(msg) => Err(crate::error::CliError::usage(msg.clone())),
+        }
+    }
+}
+
+/// [`bool_var`] that never fails at parse time: see [`Toggle`].
+pub fn toggle_var(
+    var: &'static str,
+) -> impl Fn(&str) -> Result<Toggle, String> + Clone + Send + Sync + 'static {
+    let strict = bool_var(var);
+    move |s: &str| {
+        Ok(match strict(s) {
+            Ok(true) => Toggle::On,
+            Ok(false) => Toggle::Off,
+            Err(e) => Toggle::Invalid(format!("invalid value {s:?}: {e}")),
+        })
+    }
+}
+
 /// Parses `30m` / `none`.
 pub fn parse_wait_bound(s: &str) -> Result<WaitBound, String> {
     seedance_http::env::parse_wait_timeout(s).map(|b| b.map_or(WaitBound::Never, WaitBound::After))
@@ -313,6 +353,11 @@ pub struct GlobalArgs {
     )]
     pub api_key: Option<Secret>,
 
+    /// Whether `--api-key` was given on the command line (filled in after parsing): the
+    /// client warns then, where the key is used.
+    #[arg(skip)]
+    pub api_key_on_command_line: bool,
+
     /// API origin [default: https://seedance2ai.io].
     #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_BASE_URL", hide_env_values = true, value_name = "URL", value_hint = ValueHint::Url)]
     pub base_url: Option<String>,
@@ -405,9 +450,11 @@ pub struct GlobalArgs {
         global = true, hide_short_help = true,
         env = "SEEDANCE_NO_JOURNAL",
         hide_env_values = true,
-        value_parser = bool_var("SEEDANCE_NO_JOURNAL")
+        action = clap::ArgAction::SetTrue,
+        required = false,
+        value_parser = toggle_var("SEEDANCE_NO_JOURNAL")
     )]
-    pub no_journal: bool,
+    pub no_journal: Toggle,
 
     /// Print only the result, as JSON, on stdout (no progress, no messages).
     #[arg(long, global = true, env = "SEEDANCE_JSON", hide_env_values = true, value_parser = bool_var("SEEDANCE_JSON"))]
@@ -888,6 +935,40 @@ pub struct BatchArgs {
     /// Validate every line, print the requests, send nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    #[command(flatten)]
+    pub defaults: LineDefaults,
+}
+
+/// Request fields for the lines of a batch file that do not give them. Precedence: the
+/// line's field > these flags > the config profile's value > the server's default.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Defaults for lines without the field")]
+pub struct LineDefaults {
+    /// `mode` of the lines without one.
+    #[arg(long, value_parser = modes())]
+    pub mode: Option<String>,
+
+    /// `quality_tier` of the lines without one.
+    #[arg(long, value_parser = tiers())]
+    pub quality_tier: Option<String>,
+
+    /// `channel` of the lines without one.
+    #[arg(long, value_parser = channels())]
+    pub channel: Option<String>,
+
+    /// `aspect_ratio` of the lines without one.
+    #[arg(long, value_parser = aspect_ratios())]
+    pub aspect_ratio: Option<String>,
+
+    /// `duration` in seconds of the lines without one (range from seedance-core's rules).
+    #[arg(long, value_parser = parse_seconds, value_name = "SECONDS",
+          help = format!("`duration` in seconds ({}–{}) of the lines without one", rules::DURATION_MIN_SECS, rules::DURATION_MAX_SECS))]
+    pub duration: Option<u32>,
+
+    /// `resolution` of the lines without one.
+    #[arg(long, value_parser = resolutions())]
+    pub resolution: Option<String>,
 }
 
 /// `prompt …`.

@@ -11,9 +11,10 @@
 //! output_dir = "~/Videos/seedance"
 //! ```
 //!
-//! A profile sets global options (named as the flags, `_` or `-`) and defaults of
-//! `generate` (`quality_tier`, `resolution`, `channel`, `aspect_ratio`, `duration`,
-//! `mode`) and of `generate` / `batch` (`output_dir`, their `-o`). Precedence: flag >
+//! A profile sets global options (named as the flags, `_` or `-`) and request defaults of
+//! `generate` and of the lines of `batch` (`quality_tier`, `resolution`, `channel`,
+//! `aspect_ratio`, `duration`, `mode`; their flags) and the output directory of both
+//! (`output_dir`, their `-o`). Precedence: (a batch line's own field >) flag >
 //! `SEEDANCE_*` variable > profile > default. The API key never goes in the file: it stays
 //! in `SEEDANCE_API_KEY`.
 //!
@@ -325,7 +326,8 @@ pub fn plan(cmd: &Command, m: &ArgMatches) -> Result<Plan, CliError> {
             }
         } else if REQUEST_DEFAULTS.contains(&key.as_str()) {
             plan.from_profile.push((key.clone(), text.clone()));
-            if cmd_path == "generate" && !is_set(sub, &key) {
+            // `batch` takes them as defaults of its lines (a line's own field wins).
+            if matches!(cmd_path.as_str(), "generate" | "batch") && !is_set(sub, &key) {
                 plan.back
                     .push(format!("--{}", key.replace('_', "-")).into());
                 plan.back.push(text.into());
@@ -446,7 +448,7 @@ impl Plan {
                 flag: if key == "output_dir" {
                     "-o (generate, batch)".to_owned()
                 } else {
-                    format!("--{} (generate)", key.replace('_', "-"))
+                    format!("--{} (generate, batch)", key.replace('_', "-"))
                 },
                 env: None,
                 source: if value.is_some() {

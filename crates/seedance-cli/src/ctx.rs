@@ -29,18 +29,21 @@ pub fn default_journal_path() -> PathBuf {
 }
 
 impl Ctx {
-    /// The journal's path, unless `--no-journal`.
-    pub fn journal_path(&self) -> Option<PathBuf> {
-        if self.g.no_journal {
-            None
+    /// The journal's path, unless `--no-journal` (or `SEEDANCE_NO_JOURNAL`, read here: a
+    /// value that is no boolean is an error of the commands that keep a journal only).
+    pub fn journal_path(&self) -> Result<Option<PathBuf>, CliError> {
+        if self.g.no_journal.get()? {
+            Ok(None)
         } else {
-            Some(self.g.journal.clone().unwrap_or_else(default_journal_path))
+            Ok(Some(
+                self.g.journal.clone().unwrap_or_else(default_journal_path),
+            ))
         }
     }
 
     /// Opens the job store (unless `--no-journal`).
     pub fn open_journal(&self) -> Result<Option<JobStore>, CliError> {
-        match self.journal_path() {
+        match self.journal_path()? {
             None => Ok(None),
             Some(p) => JobStore::open(&p).map(Some).map_err(|e| {
                 CliError::local(format!(
@@ -79,6 +82,10 @@ impl Ctx {
                 seedance_http::default_data_dir_path().join(seedance_http::tuning::PROFILE_FILE),
             ));
         if let Some(k) = &self.g.api_key {
+            if self.g.api_key_on_command_line {
+                // Said where the key is used: offline commands take the flag silently.
+                self.ui.warn("--api-key on the command line is visible to other users (ps, shell history); prefer the SEEDANCE_API_KEY variable");
+            }
             b = b.api_key(k.0.clone());
         }
         if let Some(u) = &self.g.base_url {

@@ -74,11 +74,11 @@ fn main() -> ExitCode {
             (matches, c)
         }
     };
+    let mut cli = cli;
+    cli.global.api_key_on_command_line =
+        matches.value_source("api_key") == Some(clap::parser::ValueSource::CommandLine);
     init_tracing(cli.global.verbose);
     let ui = Ui::new(cli.global.json, cli.global.quiet);
-    if matches.value_source("api_key") == Some(clap::parser::ValueSource::CommandLine) {
-        ui.warn("--api-key on the command line is visible to other users (ps, shell history); prefer the SEEDANCE_API_KEY variable");
-    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -208,3 +208,89 @@ fn profile_mistakes_are_usage_errors_naming_the_file() {
     assert_eq!(code, 0);
     assert!(out.trim().ends_with("cfg/seedance/config.toml"), "{out}");
 }
+
+/// Issue 16: the profile's request defaults reach `batch` lines too. Precedence: the
+/// line's field > the batch flag > the profile > the server's default (no variable sets
+/// a request field).
+#[test]
+fn profile_and_flags_fill_batch_lines_and_the_line_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), CONFIG);
+    std::fs::write(
+        dir.path().join("jobs.jsonl"),
+        concat!(
+            "{\"prompt\":\"A red fox trots through fresh snow\"}\n",
+            "{\"prompt\":\"A paper boat in the rain\",\"resolution\":\"720p\",\"duration\":6}\n",
+        ),
+    )
+    .unwrap();
+    let requests = |env: &[(&str, &str)], extra: &[&str]| {
+        let (code, out, err) = run_in(
+            dir.path(),
+            env,
+            &[&["batch", "jobs.jsonl", "--dry-run"][..], extra].concat(),
+        );
+        assert_eq!(code, 0, "{err}");
+        common::json_lines(&out)
+            .into_iter()
+            .map(|l| l["request"].clone())
+            .collect::<Vec<_>>()
+    };
+    let field = |r: &serde_json::Value, k: &str| r[k].as_str().map(str::to_owned);
+
+    // The profile (default_profile "work": pro, 1080p) fills what a line leaves out.
+    let r = requests(&[], &[]);
+    assert_eq!(
+        field(&r[0], "quality_tier").as_deref(),
+        Some("pro"),
+        "{r:?}"
+    );
+    assert_eq!(field(&r[0], "resolution").as_deref(), Some("1080p"));
+    assert_eq!(field(&r[1], "quality_tier").as_deref(), Some("pro"));
+    assert_eq!(
+        field(&r[1], "resolution").as_deref(),
+        Some("720p"),
+        "the line wins"
+    );
+    assert_eq!(field(&r[1], "duration").as_deref(), Some("6"));
+
+    // A flag wins over the profile, the line over the flag.
+    let r = requests(
+        &[],
+        &[
+            "--resolution",
+            "1080p",
+            "--quality-tier",
+            "standard",
+            "--duration",
+            "4s",
+        ],
+    );
+    assert_eq!(field(&r[0], "quality_tier").as_deref(), Some("standard"));
+    assert_eq!(field(&r[0], "duration").as_deref(), Some("4"));
+    assert_eq!(field(&r[1], "resolution").as_deref(), Some("720p"));
+    assert_eq!(field(&r[1], "duration").as_deref(), Some("6"));
+
+    // The profile chosen by the variable (fast: mini, 4 s).
+    let r = requests(&[("SEEDANCE_PROFILE", "fast")], &[]);
+    assert_eq!(field(&r[0], "quality_tier").as_deref(), Some("mini"));
+    assert_eq!(field(&r[0], "duration").as_deref(), Some("4"));
+    assert_eq!(field(&r[1], "duration").as_deref(), Some("6"));
+
+    // No profile: nothing is added, the server's defaults apply.
+    std::fs::remove_dir_all(dir.path().join("cfg")).unwrap();
+    let r = requests(&[], &[]);
+    assert!(
+        r[0].get("quality_tier").is_none() && r[0].get("resolution").is_none(),
+        "{r:?}"
+    );
+
+    // A default the core refuses is refused as the line's own value would be.
+    let (code, _, err) = run_in(
+        dir.path(),
+        &[],
+        &["batch", "jobs.jsonl", "--dry-run", "--resolution", "4k"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("line 1: resolution"), "{err}");
+}

@@ -615,14 +615,69 @@ fn prompt_build_checks_shot_timings_against_the_duration_like_generate() {
             &[&["generate", "--dry-run", "--json"][..], &shots, extra].concat(),
         )
     };
-    // 8 s of shots: refused by both at 5 s, accepted by both at 8 s (and by both
-    // without a length).
+    // 8 s of shots: refused by both at 5 s, and by both without a length (the
+    // server's default 5 s, Reading R29), accepted by both at 8 s.
     let (b, out, _) = build(&["--duration", "5"]);
     let (g, _, _) = generate(&["--duration", "5"]);
     assert_eq!((b, g), (2, 2), "{out}");
-    let (b, _, _) = build(&[]);
-    let (g, _, _) = generate(&[]);
-    assert_eq!((b, g), (0, 0));
+    let (b, bout, _) = build(&[]);
+    let (g, gout, _) = generate(&[]);
+    assert_eq!((b, g), (2, 2), "{bout}\n{gout}");
+    for out in [&bout, &gout] {
+        let message = json(out)["error"]["message"].as_str().unwrap().to_owned();
+        assert!(
+            message.contains("shot 2") && message.contains("default duration"),
+            "{out}"
+        );
+    }
+    // So does a director file (`generate --director-file`), and a batch line.
+    let file = dir.path().join("fox.json");
+    std::fs::write(
+        &file,
+        r#"{"subject":"a red fox","shots":[{"action":"it runs","timing":{"start":0,"end":4}},{"action":"it leaps","timing":{"start":4,"end":8}}]}"#,
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let director = |extra: &[&str]| {
+        run_with(
+            dir.path(),
+            &[],
+            &[
+                &["generate", "--dry-run", "--json", "--director-file", file][..],
+                extra,
+            ]
+            .concat(),
+        )
+    };
+    let (code, out, _) = director(&[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("default duration"), "{out}");
+    let (code, out, err) = director(&["--duration", "8"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["request"]["duration"], "8", "{out}");
+    let shots = std::fs::read_to_string(file).unwrap();
+    let batch = dir.path().join("jobs.jsonl");
+    let batch_run = |lines: &str, extra: &[&str]| {
+        std::fs::write(&batch, lines).unwrap();
+        run_with(
+            dir.path(),
+            &[],
+            &[&["batch", "--dry-run", batch.to_str().unwrap()][..], extra].concat(),
+        )
+    };
+    let (code, _, err) = batch_run(&format!("{{\"director\":{shots}}}\n"), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("line 1: director") && err.contains("default duration"),
+        "{err}"
+    );
+    // The line's duration, or the batch's --duration for lines without one, is the clip.
+    let (code, out, err) = batch_run(&format!("{{\"director\":{shots},\"duration\":8}}\n"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["request"]["duration"], "8", "{out}");
+    let (code, out, err) = batch_run(&format!("{{\"director\":{shots}}}\n"), &["--duration", "9"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["request"]["duration"], "9", "{out}");
     let (b, out, err) = build(&["--duration", "8s"]);
     assert_eq!(b, 0, "{err}");
     assert_eq!(json(&out)["duration"], "8", "{out}");
@@ -719,4 +774,113 @@ fn emulator_help_is_the_emulators_and_no_help_has_code_fences() {
         let (_, out, _) = run_with(dir.path(), &[], &[c.as_str(), "--help"]);
         assert!(!out.contains("```"), "{c} --help has a code fence:\n{out}");
     }
+}
+
+/// Issue 16: the `--api-key` warning is said where the key is used (a command that
+/// builds a client), never by offline commands that merely accept the global flag.
+#[test]
+fn the_api_key_warning_is_given_only_where_the_key_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let warning = "visible to other users";
+    for offline in [
+        &["prompt", "lint", "A red kite over the sea"][..],
+        &["prompt", "build", "--subject", "a red kite"],
+        &["completions", "bash"],
+        &["config", "show"],
+        &[
+            "generate",
+            "--prompt",
+            "A red kite over the sea",
+            "--dry-run",
+        ],
+    ] {
+        let (code, _, err) = run_with(
+            dir.path(),
+            &[],
+            &[&["--api-key", "sk_test_cli_flag"][..], offline].concat(),
+        );
+        assert_eq!(code, 0, "{offline:?}: {err}");
+        assert!(!err.contains(warning), "{offline:?}: {err}");
+    }
+    // A command that sends requests says it once (here before its connection fails).
+    let (code, _, err) = run_with(
+        dir.path(),
+        &[],
+        &[
+            "status",
+            "sd2_abc",
+            "--api-key",
+            "sk_test_cli_flag",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--max-retries",
+            "0",
+        ],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(err.matches(warning).count(), 1, "{err}");
+    assert!(!err.contains("sk_test_cli_flag"), "{err}");
+    // From the variable, never.
+    let (_, _, err) = run_with(
+        dir.path(),
+        &[("SEEDANCE_API_KEY", "sk_test_cli_flag")],
+        &[
+            "status",
+            "sd2_abc",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--max-retries",
+            "0",
+        ],
+    );
+    assert!(!err.contains(warning), "{err}");
+}
+
+/// Issue 16: `SEEDANCE_NO_JOURNAL` is read by the commands that keep a journal, and only
+/// there is a value that is no boolean an error (naming the variable).
+#[test]
+fn a_bad_no_journal_variable_stops_only_the_commands_that_read_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let maybe = [("SEEDANCE_NO_JOURNAL", "maybe")];
+    for offline in [
+        &["prompt", "lint", "A red kite over the sea"][..],
+        &["completions", "bash"],
+        &["config", "show"],
+        &["man"],
+        &[
+            "generate",
+            "--prompt",
+            "A red kite over the sea",
+            "--dry-run",
+        ],
+    ] {
+        let (code, _, err) = run_with(dir.path(), &maybe, offline);
+        assert_eq!(code, 0, "{offline:?}: {err}");
+    }
+    let (code, out, err) = run_with(dir.path(), &maybe, &["jobs"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains("SEEDANCE_NO_JOURNAL") && err.contains("maybe") && err.contains("yes/no"),
+        "{err}"
+    );
+    let (code, out, _) = run_with(dir.path(), &maybe, &["jobs", "--json"]);
+    assert_eq!(code, 2);
+    assert!(json(&out)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("SEEDANCE_NO_JOURNAL"));
+    // Every boolean spelling works where it applies: on → no journal, off → the store.
+    let (code, _, err) = run_with(dir.path(), &[("SEEDANCE_NO_JOURNAL", "on")], &["jobs"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--no-journal"), "{err}");
+    let (code, _, err) = run_with(
+        dir.path(),
+        &[("SEEDANCE_NO_JOURNAL", "0")],
+        &["jobs", "--json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    // The flag itself is still a flag.
+    let (code, _, err) = run_with(dir.path(), &[], &["jobs", "--no-journal"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--no-journal"), "{err}");
 }

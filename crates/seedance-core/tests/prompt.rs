@@ -462,9 +462,11 @@ fn shot_timings() {
     assert!(with(vec![ok(0.0, 3.0), ok(3.0, 5.0)], None).is_ok());
     assert!(with(
         vec![ok(0.0, 2.0), Shot::new("untimed"), ok(2.0, 15.0)],
-        None
+        Some(15)
     )
     .is_ok());
+    // Without a duration the clip is the server's default 5 s (Reading R29).
+    assert!(with(vec![ok(0.0, 2.0), ok(2.0, 5.0)], None).is_ok());
     assert!(with(vec![ok(1.5, 2.25)], Some(4)).is_ok());
     assert!(with(vec![ok(0.0, 8.0)], Some(8)).is_ok());
 
@@ -484,7 +486,22 @@ fn shot_timings() {
     bad(vec![ok(3.0, 2.0)], None, 1, "end after it starts");
     bad(vec![ok(0.0, 3.0), ok(2.0, 4.0)], None, 2, "previous shot");
     bad(vec![ok(0.0, 9.0)], Some(8), 1, "8 s");
-    bad(vec![ok(0.0, 16.0)], None, 1, "15 s");
+    bad(vec![ok(0.0, 16.0)], Some(15), 1, "15 s");
+    bad(
+        vec![ok(0.0, 3.0), ok(3.0, 8.0)],
+        None,
+        2,
+        "clip's 5 s (the default duration",
+    );
+    bad(vec![ok(0.0, 5.5)], None, 1, "5 s");
+    assert!(with(vec![ok(0.0, 8.0)], Some(8)).is_ok());
+    // What a request built from it sends agrees: no duration, the default length.
+    let untimed = DirectorPrompt::new().subject("a kite").shot(ok(0.0, 8.0));
+    assert!(matches!(
+        untimed.build(),
+        Err(PromptError::ShotTiming { shot: 1, .. })
+    ));
+    assert!(untimed.clone().duration(8).build().is_ok());
     bad(vec![ok(f64::NAN, 2.0)], None, 1, "finite");
     bad(vec![ok(0.0, f64::INFINITY)], None, 1, "finite");
     let err = with(vec![ok(3.0, 2.0)], None).unwrap_err();

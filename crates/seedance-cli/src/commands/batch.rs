@@ -9,7 +9,7 @@ use seedance_http::{Client, Downloaded, GenerateOptions, JobState, OutputTarget}
 use serde_json::{json, Map, Value};
 
 use super::api::{after_charge, dir_path, expected, journaled_files, prepare_output, result_json};
-use crate::cli::BatchArgs;
+use crate::cli::{BatchArgs, LineDefaults};
 use crate::ctx::{interrupted_jobs, Ctx};
 use crate::error::{from_http, CliError, Exit};
 use crate::ui::human_duration;
@@ -27,8 +27,39 @@ pub struct Job {
     pub request: VideoRequest,
 }
 
+/// The request fields of `batch`'s default flags (the profile's values arrive as those
+/// flags too), as a line would write them.
+pub fn line_defaults(d: &LineDefaults) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (field, value) in [
+        ("mode", &d.mode),
+        ("quality_tier", &d.quality_tier),
+        ("channel", &d.channel),
+        ("aspect_ratio", &d.aspect_ratio),
+        ("resolution", &d.resolution),
+    ] {
+        if let Some(v) = value {
+            m.insert(field.to_owned(), Value::String(v.clone()));
+        }
+    }
+    if let Some(secs) = d.duration {
+        m.insert("duration".to_owned(), Value::String(secs.to_string()));
+    }
+    m
+}
+
+/// A line's `duration` in whole seconds (a number or the wire string), when it is one.
+fn line_duration(v: Option<&Value>) -> Option<u32> {
+    match v? {
+        Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
 /// Reads and validates every line; any problem is a usage error naming the line and field.
-pub fn parse_jobs(text: &str) -> Result<Vec<Job>, CliError> {
+/// `defaults` (request fields) fill what a line does not give.
+pub fn parse_jobs(text: &str, defaults: &Map<String, Value>) -> Result<Vec<Job>, CliError> {
     let mut jobs = Vec::new();
     let mut problems: Vec<Value> = Vec::new();
     let mut msgs: Vec<String> = Vec::new();
@@ -95,13 +126,22 @@ pub fn parse_jobs(text: &str) -> Result<Vec<Job>, CliError> {
             }
         };
         if let Some(d) = obj.remove("director") {
-            let p: DirectorPrompt = match serde_json::from_value(d) {
+            let mut p: DirectorPrompt = match serde_json::from_value(d) {
                 Ok(p) => p,
                 Err(e) => {
                     problem(line, "director", "director_prompt", e.to_string());
                     continue;
                 }
             };
+            // The shots must fit the clip the line asks for (its duration, else the
+            // default's), not only the server's default length.
+            if p.duration.is_none() {
+                if let Some(secs) = line_duration(obj.get("duration"))
+                    .or_else(|| line_duration(defaults.get("duration")))
+                {
+                    p = p.duration(secs);
+                }
+            }
             if obj.contains_key("prompt") {
                 problem(
                     line,
@@ -123,6 +163,10 @@ pub fn parse_jobs(text: &str) -> Result<Vec<Job>, CliError> {
                     obj.entry(k).or_insert(v);
                 }
             }
+        }
+        // Then the defaults, for the fields the line (or its director prompt) left out.
+        for (k, v) in defaults {
+            obj.entry(k.clone()).or_insert_with(|| v.clone());
         }
         // Integers are accepted for duration (it travels as a string).
         if let Some(Value::Number(n)) = obj.get("duration") {
@@ -422,7 +466,7 @@ pub async fn batch(ctx: &Ctx, args: &BatchArgs) -> Result<(), CliError> {
         std::fs::read_to_string(&args.file)
             .map_err(|e| CliError::usage(format!("{}: {e}", args.file.display())))?
     };
-    let jobs = parse_jobs(&text)?;
+    let jobs = parse_jobs(&text, &line_defaults(&args.defaults))?;
     let ui = &ctx.ui;
     if args.dry_run {
         for j in &jobs {
@@ -564,8 +608,8 @@ mod tests {
     #[test]
     fn keys_are_stable_and_distinct_for_repeated_lines() {
         let text = "{\"prompt\":\"a red kite over the sea\"}\n\n# comment\n{\"prompt\":\"a red kite over the sea\"}\n";
-        let a = parse_jobs(text).unwrap();
-        let b = parse_jobs(text).unwrap();
+        let a = parse_jobs(text, &Map::new()).unwrap();
+        let b = parse_jobs(text, &Map::new()).unwrap();
         assert_eq!(a.len(), 2);
         assert_eq!(a[0].line, 1);
         assert_eq!(a[1].line, 4);
@@ -577,7 +621,7 @@ mod tests {
     #[test]
     fn every_problem_names_its_line_and_field() {
         let text = "{\"prompt\":\"a kite\",\"duration\":20}\n{\"prompt\":\"ok prompt\",\"colour\":\"red\"}\nnot json\n{\"prompt\":\"x\",\"name\":\"../evil\"}";
-        let e = parse_jobs(text).unwrap_err();
+        let e = parse_jobs(text, &Map::new()).unwrap_err();
         assert_eq!(e.exit, Exit::Usage);
         assert!(e.message.contains("line 1: duration"), "{}", e.message);
         assert!(e.message.contains("line 2: colour"), "{}", e.message);
@@ -592,7 +636,7 @@ mod tests {
     #[test]
     fn director_lines_render_a_prompt() {
         let text = r#"{"director":{"subject":"a red kite","action":"it climbs into the wind"},"duration":6,"name":"kite"}"#;
-        let jobs = parse_jobs(text).unwrap();
+        let jobs = parse_jobs(text, &Map::new()).unwrap();
         assert!(jobs[0].request.prompt.contains("Subject: a red kite."));
         assert_eq!(jobs[0].request.duration.map(|d| d.secs()), Some(6));
         assert_eq!(jobs[0].name.as_deref(), Some("kite"));

@@ -94,7 +94,13 @@ impl DirectorPrompt {
     }
 
     fn check_shots(&self) -> Result<(), PromptError> {
-        let limit = self.duration.unwrap_or(rules::DURATION_MAX_SECS);
+        // Reading R29: without a duration the clip has the server's default length.
+        let limit = rules::clip_length_secs(self.duration);
+        let what = if self.duration.is_some() {
+            String::new()
+        } else {
+            " (the default duration: set one for a longer clip)".to_owned()
+        };
         let mut previous_end = 0.0_f64;
         for (i, shot) in self.shots.iter().enumerate() {
             let n = i + 1;
@@ -124,7 +130,7 @@ impl DirectorPrompt {
                 )));
             }
             if t.end > f64::from(limit) {
-                return Err(bad(format!("ends after the clip's {limit} s")));
+                return Err(bad(format!("ends after the clip's {limit} s{what}")));
             }
             previous_end = t.end;
         }
