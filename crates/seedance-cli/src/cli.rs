@@ -152,12 +152,12 @@ pub enum Toggle {
 }
 
 impl Toggle {
-    /// The setting, or a usage error naming the variable.
-    pub fn get(&self) -> Result<bool, crate::error::CliError> {
+    /// The setting, or the message naming the variable (a usage error).
+    pub fn get(&self) -> Result<bool, String> {
         match self {
             Toggle::Off => Ok(false),
             Toggle::On => Ok(true),
-            Toggle::Invalid(msg) => Err(crate::error::CliError::usage(msg.clone())),
+            Toggle::Invalid(msg) => Err(msg.clone()),
         }
     }
 }

@@ -32,7 +32,7 @@ impl Ctx {
     /// The journal's path, unless `--no-journal` (or `SEEDANCE_NO_JOURNAL`, read here: a
     /// value that is no boolean is an error of the commands that keep a journal only).
     pub fn journal_path(&self) -> Result<Option<PathBuf>, CliError> {
-        if self.g.no_journal.get()? {
+        if self.g.no_journal.get().map_err(CliError::usage)? {
             Ok(None)
         } else {
             Ok(Some(
