@@ -872,6 +872,43 @@ fn terminal_progress_shows_expected_time_and_batch_job_names() {
     assert_eq!(json_lines(&out).len(), 3, "{out}");
 }
 
+/// Issue 16: on a terminal the progress says what it waits for: a retry (`retry 1 in …`)
+/// and the account's request budget.
+#[test]
+fn terminal_progress_says_what_it_waits_for() {
+    use seedance_emulator::{Endpoint, Fault, FaultKind};
+    if std::process::Command::new("script")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` (util-linux) for a pseudo terminal");
+        return;
+    }
+    let emu = Emu::start_with(150.0, |b| b);
+    let dir = tempfile::tempdir().unwrap();
+    emu.emu()
+        .inject(Fault::new(Endpoint::GetTask, FaultKind::ServiceBusy503).times(1));
+    let (code, shown) = in_a_terminal(
+        &emu,
+        dir.path(),
+        "generate --prompt 'A red fox trots through fresh snow' --quality-tier mini --duration 4 --no-download",
+    );
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains("retry 1 in"),
+        "the retry is on the progress line:\n{shown}"
+    );
+    // One request per 2 s: the first poll waits for the budget, and says so.
+    let (code, shown) = in_a_terminal(
+        &emu,
+        dir.path(),
+        "generate --prompt 'A red kite over the windy sea' --quality-tier mini --duration 4 --no-download --rate-limit 1/2s --budget process",
+    );
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("waiting for the request budget"), "{shown}");
+}
+
 /// Issue 16: off a terminal (CI logs) the progress lines carry elapsed against expected too.
 #[test]
 fn plain_progress_lines_show_elapsed_against_expected() {
