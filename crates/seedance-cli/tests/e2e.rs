@@ -220,6 +220,27 @@ fn no_wait_then_status_wait_download() {
     let w = json(&out);
     assert_eq!(w["task"]["status"], "completed");
     assert!(is_mp4(&path(&w["video"], dir.path())));
+    // Saved by the wait: the job is done, `resume` does not download it a second time.
+    let (code, out, _) = emu.run(dir.path(), &["jobs", "--json"]);
+    assert_eq!(code, 0);
+    let job = &json(&out)["jobs"][0];
+    assert_eq!(
+        (&job["state"], &job["unfinished"]),
+        (&"downloaded".into(), &false.into()),
+        "{job}"
+    );
+    let (code, out, _) = emu.run(dir.path(), &["resume", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        json(&out)["jobs"].as_array().map(Vec::len),
+        Some(0),
+        "{out}"
+    );
+    assert_eq!(
+        files_in(dir.path(), "mp4").len(),
+        0,
+        "no second copy where --no-wait ran"
+    );
 
     let (code, out, _) = emu.run(dir.path(), &["status", &id, "--json"]);
     assert_eq!(code, 0);

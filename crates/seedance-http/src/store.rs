@@ -970,6 +970,35 @@ impl JobStore {
         )
     }
 
+    /// Records that the outputs of the job of `scope` whose task is `task_id` were written
+    /// elsewhere than by its own wait (`seedance wait ID -o PATH`): the job is done, and
+    /// `resume` does not download it again. Returns whether the store had that job.
+    pub fn mark_downloaded(
+        &self,
+        scope: &JobScope,
+        task_id: &TaskId,
+        files: &Downloaded,
+    ) -> Result<bool> {
+        let Some(job) = self.job_for_task(scope, task_id)? else {
+            return Ok(false);
+        };
+        self.update_row(
+            job.id,
+            &Change {
+                state: Some(JobState::Downloaded),
+                downloaded: Some(files),
+                only_from: &[
+                    JobState::Submitted,
+                    JobState::Interrupted,
+                    JobState::Completed,
+                    JobState::Downloaded,
+                ],
+                ..Change::default()
+            },
+        )?;
+        Ok(true)
+    }
+
     /// Sets where the outputs of the job of `scope` under `key` go (made absolute).
     pub fn set_output(&self, scope: &JobScope, key: &str, output: &Path) -> Result<()> {
         let output = std::path::absolute(output)?;

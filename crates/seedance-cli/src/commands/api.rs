@@ -353,7 +353,15 @@ pub async fn wait(ctx: &Ctx, args: &WaitArgs) -> Result<(), CliError> {
     .await?
     .map_err(from_http)?;
     let files = match &args.output {
-        Some(o) => Some(download_task(&client, &task, o).await?),
+        Some(o) => {
+            let d = download_task(&client, &task, o).await?;
+            // Saved: the job is done (`resume` does not download it a second time).
+            if let Some(j) = &journal {
+                j.mark_downloaded(client.job_scope(), &id, &d)
+                    .map_err(from_http)?;
+            }
+            Some(d)
+        }
         None => None,
     };
     print_task(
