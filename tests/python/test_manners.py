@@ -182,3 +182,19 @@ async def test_async_progress_bar_moves_and_closes(
     import threading
 
     assert not [t for t in threading.enumerate() if t.name == "seedance-progress"]
+
+
+def test_the_bar_is_tqdm_auto_a_widget_in_notebooks(
+    client: seedance.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tqdm_auto = pytest.importorskip("tqdm.auto")
+    made: List[object] = []
+
+    class Recording(tqdm_auto.tqdm):  # type: ignore[misc,name-defined,unused-ignore]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            made.append(kwargs.get("desc"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(tqdm_auto, "tqdm", Recording)
+    assert client.generate(prompt=PROMPT, progress=True).is_completed
+    assert made, "progress=True draws its bar with tqdm.auto.tqdm"
