@@ -90,6 +90,35 @@ final class ClientTests: XCTestCase {
         XCTAssertTrue(defaultJobStorePath().hasSuffix("/seedance/jobs.sqlite3"))
     }
 
+    func testJobsFilteredWithChargeOriginAndLastError() async throws {
+        var s = settings()
+        s.jobStore = dir.appendingPathComponent("jobs-filtered.sqlite3").path
+        var broke = settings(key: emu.noCreditsKey())
+        broke.jobStore = s.jobStore
+        let c = try Client.fromSettings(settings: s)
+        let poor = try Client.fromSettings(settings: broke)
+        _ = try await c.generate(VideoRequest(prompt: prompt), options: GenerateOptions(idempotencyKey: "f-1"))
+        let waiting = try await c.submit(VideoRequest(prompt: prompt), idempotencyKey: "f-2")
+        do {
+            _ = try await poor.submit(VideoRequest(prompt: prompt), idempotencyKey: "f-3")
+            XCTFail("charged an empty balance")
+        } catch SeedanceError.Api {}
+        let all = try await c.jobs()
+        XCTAssertEqual(all.map(\.key), ["f-1", "f-2", "f-3"])
+        XCTAssertEqual(all.map(\.charge), [.charged, .charged, .refusedNotCharged])
+        XCTAssertEqual(all.map(\.storedState), [.completed, .submitted, .failed])
+        XCTAssertNotNil(all[2].lastError)
+        XCTAssertFalse(all[0].account.contains(emu.apiKey()))
+        let submitted = try await c.jobsFiltered(filter: JobFilter(states: [.submitted]))
+        XCTAssertEqual(submitted.map(\.taskId), [waiting.id])
+        let mine = try await c.jobsFiltered(filter: JobFilter(thisClientOnly: true))
+        XCTAssertEqual(mine.map(\.key), ["f-1", "f-2"])
+        let elsewhere = try await c.jobsFiltered(filter: JobFilter(origin: "https://api.example.com"))
+        XCTAssertEqual(elsewhere, [])
+        let old = try await c.jobsFiltered(filter: JobFilter(beforeSecs: 3600))
+        XCTAssertEqual(old, [])
+    }
+
     func testValidationReturnsEveryViolation() async throws {
         let bad = VideoRequest(prompt: "hi", duration: 30, resolution: .k4)
         let violations = validateRequest(request: bad)
