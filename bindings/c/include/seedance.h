@@ -787,7 +787,10 @@ seedance_result seedance_request_new(const char *prompt, struct seedance_request
 seedance_result seedance_request_from_json(const char *json, struct seedance_request **out);
 
 /**
- * The request's JSON body into `*out` (free it with `seedance_string_free`).
+ * The request's JSON body as it is sent into `*out` (free it with
+ * `seedance_string_free`): without a `mode`, the mode its references imply
+ * (`image_url`/`end_image_url`: `image-to-video`, `media_urls`: `media-to-video`;
+ * Reading R25, as the CLI and Python infer it).
  */
 seedance_result seedance_request_to_json(const struct seedance_request *request, char **out);
 
@@ -821,7 +824,8 @@ seedance_result seedance_request_set_bool(struct seedance_request *request,
 seedance_result seedance_request_add_media_url(struct seedance_request *request, const char *url);
 
 /**
- * Checks every rule of the spec. `SEEDANCE_RESULT_VALIDATION` lists every violation in
+ * Checks every rule of the spec, on the request as it is sent (a missing `mode` inferred
+ * from the references, Reading R25). `SEEDANCE_RESULT_VALIDATION` lists every violation in
  * the last error's details (`seedance_last_error_detail_field` / `_message`).
  */
 seedance_result seedance_request_validate(const struct seedance_request *request);

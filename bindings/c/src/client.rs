@@ -510,7 +510,7 @@ pub extern "C" fn seedance_submit(
         let filter = Filter::submit(&mut o);
         let submit = o.submit();
         run(c, o.progress, o.user_data, filter, |cl| {
-            cl.submit(&r.req, submit)
+            cl.submit(&r.resolved(), submit)
         })
         .map(task)
     })
@@ -582,7 +582,8 @@ pub extern "C" fn seedance_generate(
             g = g.download_to(d.clone());
         }
         let outcome = run(c, o.progress, o.user_data, filter, |cl| {
-            cl.generate_job(&r.req, g).map(|j| (j.result, j.downloaded))
+            cl.generate_job(&r.resolved(), g)
+                .map(|j| (j.result, j.downloaded))
         })?;
         let (task, downloaded) = outcome;
         let task = task.map_err(|e| c.fail(&e))?;

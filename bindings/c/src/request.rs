@@ -19,6 +19,16 @@ pub struct seedance_request {
 
 crate::panic::handles!(seedance_request);
 
+impl seedance_request {
+    /// The request as it is validated and sent: without a `mode`, the mode its
+    /// references imply (Reading R25, the core's rule; the CLI and Python do the same).
+    pub(crate) fn resolved(&self) -> VideoRequest {
+        let mut req = self.req.clone();
+        req.infer_mode();
+        req
+    }
+}
+
 fn invalid(message: impl Into<String>) -> seedance_result {
     fail_with(seedance_result::InvalidArgument, message)
 }
@@ -88,7 +98,10 @@ pub extern "C" fn seedance_request_from_json(
     })
 }
 
-/// The request's JSON body into `*out` (free it with `seedance_string_free`).
+/// The request's JSON body as it is sent into `*out` (free it with
+/// `seedance_string_free`): without a `mode`, the mode its references imply
+/// (`image_url`/`end_image_url`: `image-to-video`, `media_urls`: `media-to-video`;
+/// Reading R25, as the CLI and Python infer it).
 #[no_mangle]
 pub extern "C" fn seedance_request_to_json(
     request: *const seedance_request,
@@ -96,7 +109,7 @@ pub extern "C" fn seedance_request_to_json(
 ) -> seedance_result {
     returning(out, || {
         let r = arg_ref(request, "request")?;
-        serde_json::to_string(&r.req).map_err(|e| invalid(e.to_string()))
+        serde_json::to_string(&r.resolved()).map_err(|e| invalid(e.to_string()))
     })
 }
 
@@ -210,13 +223,14 @@ pub extern "C" fn seedance_request_add_media_url(
     })
 }
 
-/// Checks every rule of the spec. `SEEDANCE_RESULT_VALIDATION` lists every violation in
+/// Checks every rule of the spec, on the request as it is sent (a missing `mode` inferred
+/// from the references, Reading R25). `SEEDANCE_RESULT_VALIDATION` lists every violation in
 /// the last error's details (`seedance_last_error_detail_field` / `_message`).
 #[no_mangle]
 pub extern "C" fn seedance_request_validate(request: *const seedance_request) -> seedance_result {
     call(|| {
         let r = arg_ref(request, "request")?;
-        r.req
+        r.resolved()
             .validate()
             .map_err(|v| fail(LastError::validation(&v)))
     })

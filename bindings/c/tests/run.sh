@@ -62,6 +62,9 @@ if command -v cmake >/dev/null 2>&1; then
   cmake --build "$out/cmake" >/dev/null
 fi
 
+# the shared table of Reading R25 (mode inference), also run by the CLI, Python and Kotlin
+export SEEDANCE_MODE_CASES="$root/tests/shared/mode-inference.json"
+
 echo "--> test_seedance (plain)"
 # shellcheck disable=SC2086
 gcc $strict -g -I$c/include $c/tests/test_seedance.c "$lib/libseedance.a" $native -o "$out/test_seedance"

@@ -153,7 +153,9 @@ static void test_requests_and_validation(void) {
     CHECK_RESULT(seedance_request_set_bool(r, "duration", true), SEEDANCE_RESULT_INVALID_ARGUMENT);
     CHECK_RESULT(seedance_request_validate(r), SEEDANCE_RESULT_VALIDATION);
     size_t count = seedance_last_error_detail_count();
-    CHECK(count >= 3);
+    /* duration and resolution; the media URL is no violation: the mode is inferred
+     * (media-to-video, Reading R25) */
+    CHECK(count == 2);
     int saw_duration = 0, saw_resolution = 0;
     for (size_t i = 0; i < count; i++) {
         char field[64], message[512];
@@ -181,6 +183,69 @@ static void test_requests_and_validation(void) {
     CHECK_RESULT(seedance_request_from_json("{\"prompt\":\"A boat\",\"colour\":\"red\"}", &j),
                  SEEDANCE_RESULT_INVALID_ARGUMENT);
     CHECK(j == NULL);
+}
+
+/* Reading R25: the C API infers a missing mode as the CLI and Python do, case by case
+ * from the one shared table (tests/shared/mode-inference.json, one case per line; its
+ * path in SEEDANCE_MODE_CASES, set by run.sh). */
+static void test_mode_inference_shared_cases(void) {
+    const char *path = getenv("SEEDANCE_MODE_CASES");
+    CHECK(path != NULL);
+    if (!path) return;
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (!f) return;
+    char line[4096];
+    int cases = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *fields = strstr(line, "{\"fields\": ");
+        if (!fields) continue;
+        fields += strlen("{\"fields\": ");
+        /* the fields object ends where the expectation starts: `}, "mode"` or `}, "refused"` */
+        char *mode = strstr(fields, "}, \"mode\": ");
+        char *refused = strstr(fields, "}, \"refused\": ");
+        char *end = mode ? mode : refused;
+        CHECK(end != NULL);
+        if (!end) continue;
+        end[1] = '\0'; /* keep the closing brace of the fields */
+        cases++;
+        seedance_request *r = NULL;
+        CHECK_RESULT(seedance_request_from_json(fields, &r), SEEDANCE_RESULT_OK);
+        if (!r) continue;
+        if (refused) {
+            char want[64] = {0};
+            sscanf(refused + strlen("}, \"refused\": \""), "%63[^\"]", want);
+            CHECK_RESULT(seedance_request_validate(r), SEEDANCE_RESULT_VALIDATION);
+            int named = 0;
+            for (size_t i = 0; i < seedance_last_error_detail_count(); i++) {
+                char field[64];
+                if (seedance_last_error_detail_field(i, field, sizeof field, NULL) == SEEDANCE_RESULT_OK)
+                    named |= strcmp(field, want) == 0;
+            }
+            if (!named) fprintf(stderr, "case %d (%s): no violation names %s\n", cases, fields, want);
+            CHECK(named);
+        } else {
+            const char *v = mode + strlen("}, \"mode\": ");
+            char want[80] = {0};
+            if (strncmp(v, "null", 4) != 0) {
+                char m[64] = {0};
+                sscanf(v + 1, "%63[^\"]", m);
+                snprintf(want, sizeof want, "\"mode\":\"%s\"", m);
+            }
+            CHECK_RESULT(seedance_request_validate(r), SEEDANCE_RESULT_OK);
+            char *json = NULL;
+            CHECK_RESULT(seedance_request_to_json(r, &json), SEEDANCE_RESULT_OK);
+            if (json) {
+                int ok = want[0] ? strstr(json, want) != NULL : strstr(json, "\"mode\"") == NULL;
+                if (!ok) fprintf(stderr, "case %d: %s sent as %s\n", cases, fields, json);
+                CHECK(ok);
+            }
+            seedance_string_free(json);
+        }
+        seedance_request_free(r);
+    }
+    fclose(f);
+    CHECK(cases >= 7);
 }
 
 static void test_director_prompt_and_lint(void) {
@@ -816,6 +881,7 @@ int main(void) {
     test_null_and_bad_utf8();
     test_last_error_buffers();
     test_requests_and_validation();
+    test_mode_inference_shared_cases();
     test_director_prompt_and_lint();
     seedance_client *c = client_with_key(seedance_emulator_api_key(emu), 1000, NULL);
     test_calls(c);

@@ -228,7 +228,9 @@ impl From<VideoRequest> for core::VideoRequest {
         if let Some(v) = r.seed {
             b = b.seed(v);
         }
-        b.build_unchecked()
+        // Reading R25: a request without a mode takes it from its references, as the CLI
+        // and Python do (validation, JSON, submit and generate all see this one request).
+        b.infer_mode().build_unchecked()
     }
 }
 
@@ -301,10 +303,11 @@ pub fn validate_request(request: VideoRequest) -> Vec<Violation> {
 /// ```
 #[uniffi::export]
 pub fn request_from_json(json: String) -> Result<VideoRequest, crate::SeedanceError> {
-    let req: core::VideoRequest =
+    let mut req: core::VideoRequest =
         serde_json::from_str(&json).map_err(|e| crate::SeedanceError::InvalidArgument {
             detail: format!("not a request body: {e}"),
         })?;
+    req.infer_mode(); // Reading R25
     req.validate()
         .map_err(|v| crate::SeedanceError::from_http(http::Error::Validation(v), None))?;
     Ok(VideoRequest::from(&req))
@@ -732,6 +735,8 @@ mod tests {
         r.quality_tier = Some(QualityTier::Pro);
         r.media_urls = Some(vec!["https://cdn.example.com/a.png".into()]);
         let core_req = core::VideoRequest::from(r.clone());
+        assert_eq!(core_req.mode, Some(core::Mode::MediaToVideo)); // inferred (R25)
+        r.mode = Some(Mode::MediaToVideo);
         assert_eq!(VideoRequest::from(&core_req), r);
 
         let t = core::Task::from_json(

@@ -138,6 +138,28 @@ impl VideoRequest {
         self.fixed_lens.unwrap_or(crate::rules::FIXED_LENS_DEFAULT)
     }
 
+    /// Sets `mode` from the reference fields when it is not set (Reading R25, as
+    /// [`VideoRequestBuilder::infer_mode`]): for requests that arrive whole (a JSON body
+    /// given to the C API, a Kotlin or Swift record).
+    ///
+    /// ```
+    /// use seedance_core::{Mode, VideoRequest};
+    /// let mut req: VideoRequest = serde_json::from_str(
+    ///     r#"{"prompt":"The character dances","media_urls":["https://cdn.example.com/a.png"]}"#)?;
+    /// req.infer_mode();
+    /// assert_eq!(req.mode, Some(Mode::MediaToVideo));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn infer_mode(&mut self) {
+        if self.mode.is_none() {
+            self.mode = crate::rules::infer_mode(
+                self.image_url.is_some(),
+                self.end_image_url.is_some(),
+                self.media_urls.is_some(),
+            );
+        }
+    }
+
     /// Whether the submit carries reference media (`image_url`, `end_image_url` or
     /// `media_urls`) and so also counts against the 3-per-60-s limit (Reading R11).
     ///
@@ -325,13 +347,7 @@ impl VideoRequestBuilder {
     /// # Ok::<(), seedance_core::ValidationError>(())
     /// ```
     pub fn infer_mode(mut self) -> Self {
-        if self.req.mode.is_none() {
-            self.req.mode = crate::rules::infer_mode(
-                self.req.image_url.is_some(),
-                self.req.end_image_url.is_some(),
-                self.req.media_urls.is_some(),
-            );
-        }
+        self.req.infer_mode();
         self
     }
 

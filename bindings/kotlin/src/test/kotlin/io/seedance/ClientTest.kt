@@ -185,6 +185,31 @@ class ClientTest {
         c.close()
     }
 
+    /** Reading R25: a request without a mode takes it from its references, as the CLI,
+     * Python and C do, case by case from the one shared table (one case per line). */
+    @Test
+    fun modeInferenceAgreesWithTheSharedCases() {
+        val table = Path.of("../../tests/shared/mode-inference.json")
+        val lines = Files.readAllLines(table).filter { it.contains("{\"fields\": ") }
+        val case = Regex("""\{"fields": (\{.*\}), "(mode|refused)": (null|"([^"]*)")\},?\s*$""")
+        assertTrue(lines.size >= 7, "$lines")
+        for (line in lines) {
+            val m = case.find(line) ?: error("not a case of the table: $line")
+            val (fields, kind, _, value) = m.destructured
+            if (kind == "refused") {
+                val e = assertThrows<SeedanceException.Validation>(line) { requestFromJson(fields) }
+                assertTrue(e.violations.any { it.field == value }, "$line: ${e.violations}")
+            } else {
+                val sent = requestToJson(requestFromJson(fields))
+                if (value.isEmpty()) {
+                    assertFalse(sent.contains("\"mode\""), "$line: $sent")
+                } else {
+                    assertTrue(sent.contains("\"mode\":\"$value\""), "$line: $sent")
+                }
+            }
+        }
+    }
+
     @Test
     fun validationReturnsEveryViolation(): Unit = runBlocking {
         val bad = VideoRequest(prompt = "hi", duration = 30u, resolution = Resolution.K4)
