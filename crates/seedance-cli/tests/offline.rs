@@ -737,6 +737,32 @@ fn mode_inference_agrees_with_python_on_the_shared_cases() {
                 assert_eq!(sent, case["mode"], "{case}");
             }
         }
+        // A batch line with the same fields answers the same (and its inferred mode is
+        // the line's own: a --mode default does not replace it).
+        let batch = dir.path().join("inference.jsonl");
+        std::fs::write(&batch, format!("{}\n", case["fields"])).unwrap();
+        let batch = batch.to_str().unwrap();
+        for extra in [&[][..], &["--mode", "text-to-video"]] {
+            if !extra.is_empty() && case["mode"].is_null() {
+                continue; // nothing to infer: the default applies, rightly
+            }
+            let (code, out, err) = run_with(
+                dir.path(),
+                &[],
+                &[&["batch", "--dry-run", batch][..], extra].concat(),
+            );
+            match case["refused"].as_str() {
+                Some(field) => {
+                    assert_eq!(code, 2, "batch {case}: {out}{err}");
+                    assert!(err.contains(field), "batch {case}: {err}");
+                }
+                None => {
+                    assert_eq!(code, 0, "batch {case} {extra:?}: {out}{err}");
+                    let sent = json(&out)["request"]["mode"].clone();
+                    assert_eq!(sent, case["mode"], "batch {case} {extra:?}");
+                }
+            }
+        }
     }
 }
 

@@ -164,6 +164,18 @@ pub fn parse_jobs(text: &str, defaults: &Map<String, Value>) -> Result<Vec<Job>,
                 }
             }
         }
+        // Reading R25: a line without `mode` takes it from its references, as `generate`
+        // and Python do; an inferred mode is the line's own, ahead of the defaults.
+        if obj.get("mode").is_none_or(Value::is_null) {
+            let has = |k: &str| obj.get(k).is_some_and(|v| !v.is_null());
+            if let Some(m) = seedance_core::rules::infer_mode(
+                has("image_url"),
+                has("end_image_url"),
+                has("media_urls"),
+            ) {
+                obj.insert("mode".into(), Value::String(m.as_str().to_owned()));
+            }
+        }
         // Then the defaults, for the fields the line (or its director prompt) left out.
         for (k, v) in defaults {
             obj.entry(k.clone()).or_insert_with(|| v.clone());
