@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use seedance_http as http;
 
-use crate::types::Violation;
+use seedance_core as core;
 
 /// Everything a call can fail with.
 ///
@@ -245,6 +245,27 @@ impl From<seedance_core::PromptError> for SeedanceError {
             other => SeedanceError::Prompt {
                 detail: other.to_string(),
             },
+        }
+    }
+}
+
+/// One broken rule: the field, the rule's stable name, and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Violation {
+    /// The request field (`prompt`, `media_urls[2]`, …).
+    pub field: String,
+    /// The rule's stable name (`length`, `needs_pro_tier`, …).
+    pub rule: String,
+    /// What is wrong, naming the value.
+    pub message: String,
+}
+
+impl From<&core::Violation> for Violation {
+    fn from(v: &core::Violation) -> Self {
+        Violation {
+            field: v.field.clone(),
+            rule: v.rule.as_str().to_owned(),
+            message: v.message.clone(),
         }
     }
 }

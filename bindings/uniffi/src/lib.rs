@@ -40,11 +40,11 @@ pub use client::{
     GenerateOptions, RateLimitSetting, WaitOptions,
 };
 pub use emulator::{Emulator, EmulatorOptions, EmulatorStats};
-pub use error::SeedanceError;
+pub use error::{SeedanceError, Violation};
 pub use progress::{CancelToken, ProgressEvent, ProgressListener};
 pub use prompt::{lint_prompt, AssetRole, Constraint, DirectorPrompt, LintFinding, Shot};
 pub use types::{
     request_from_json, request_to_json, validate_request, AspectRatio, Channel, Charge, Downloaded,
     JobFilter, JobOutcome, JobRecord, JobState, Mode, QualityTier, Resolution, StoredState, Task,
-    TaskOutput, TaskStatus, VideoRequest, Violation,
+    TaskOutput, TaskStatus, VideoRequest,
 };

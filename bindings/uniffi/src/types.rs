@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use seedance_core as core;
 use seedance_http as http;
 
+use crate::error::Violation;
+
 /// Defines a uniffi enum mirroring a core wire enum (known variants plus `Other`, which
 /// keeps an unknown wire string), with conversions both ways.
 macro_rules! mirror_enum {
@@ -250,27 +252,6 @@ impl From<&core::VideoRequest> for VideoRequest {
             generate_audio: r.generate_audio,
             fixed_lens: r.fixed_lens,
             seed: r.seed,
-        }
-    }
-}
-
-/// One broken rule: the field, the rule's stable name, and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct Violation {
-    /// The request field (`prompt`, `media_urls[2]`, …).
-    pub field: String,
-    /// The rule's stable name (`length`, `needs_pro_tier`, …).
-    pub rule: String,
-    /// What is wrong, naming the value.
-    pub message: String,
-}
-
-impl From<&core::Violation> for Violation {
-    fn from(v: &core::Violation) -> Self {
-        Violation {
-            field: v.field.clone(),
-            rule: v.rule.as_str().to_owned(),
-            message: v.message.clone(),
         }
     }
 }

@@ -17,7 +17,6 @@ const KNOWN: &[(&str, &[&str])] = &[
         "crates/seedance-core/src/lib.rs",
         &["error", "rate_limit", "retry", "rules"],
     ),
-    ("bindings/uniffi/src/lib.rs", &["error", "types"]),
 ];
 
 fn workspace() -> PathBuf {

@@ -6824,7 +6824,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_seedance_uniffi_checksum_func_request_to_json() != 53537) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_seedance_uniffi_checksum_func_validate_request() != 52206) {
+    if (uniffi_seedance_uniffi_checksum_func_validate_request() != 8747) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_seedance_uniffi_checksum_method_client_base_url() != 59699) {

@@ -1078,7 +1078,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_seedance_uniffi_checksum_func_request_to_json() and 0xFFFF) != 53537) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_seedance_uniffi_checksum_func_validate_request() and 0xFFFF) != 52206) {
+    if ((lib.uniffi_seedance_uniffi_checksum_func_validate_request() and 0xFFFF) != 8747) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_seedance_uniffi_checksum_method_client_base_url() and 0xFFFF) != 59699) {
