@@ -91,20 +91,6 @@ impl ErrorCode {
             .find(|c| c.http_status() == Some(status))
             .cloned()
     }
-
-    /// Whether a request that got this code (with the status the spec pairs with it) is
-    /// sent again unchanged, by the one table of [`crate::rules::retry_class`]. A 409 is
-    /// retried only while the first request is still in flight (Reading R18,
-    /// [`crate::rules::conflict_is_retried`]), so it is not "retryable" here.
-    pub fn is_retryable(&self) -> bool {
-        let Some(status) = self.http_status() else {
-            return false;
-        };
-        matches!(
-            crate::rules::retry_class(status, Some(self), None),
-            crate::rules::RetryClass::Backoff | crate::rules::RetryClass::After(_)
-        )
-    }
 }
 
 impl From<&str> for ErrorCode {
@@ -168,7 +154,7 @@ impl ApiError {
 
     /// The error as it may be shown (Reading R22): the key, `Bearer` tokens and
     /// key-shaped text removed from an unknown code and from the message, **then** the
-    /// message cut to [`crate::rules::MESSAGE_MAX_CHARS`] characters and control
+    /// message cut to [`crate::untrusted::MESSAGE_MAX_CHARS`] characters and control
     /// characters turned into spaces. Every client path applies it to what the server sent.
     ///
     /// ```
@@ -180,12 +166,16 @@ impl ApiError {
     /// ```
     pub fn redacted(&self, key: Option<&str>) -> ApiError {
         let code = match &self.code {
-            ErrorCode::Other(c) => ErrorCode::Other(crate::rules::excerpt(c, key, 100)),
+            ErrorCode::Other(c) => ErrorCode::Other(crate::untrusted::excerpt(c, key, 100)),
             known => known.clone(),
         };
         ApiError {
             code,
-            message: crate::rules::excerpt(&self.message, key, crate::rules::MESSAGE_MAX_CHARS),
+            message: crate::untrusted::excerpt(
+                &self.message,
+                key,
+                crate::untrusted::MESSAGE_MAX_CHARS,
+            ),
         }
     }
 }

@@ -5,6 +5,15 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// Account-wide request budget: this many requests…
+pub const RATE_LIMIT_REQUESTS: u32 = 30;
+/// …per this many seconds (R7).
+pub const RATE_LIMIT_WINDOW_SECS: u64 = 60;
+/// Reference-media submits: this many…
+pub const MEDIA_RATE_LIMIT_REQUESTS: u32 = 3;
+/// …per this many seconds (R11).
+pub const MEDIA_RATE_LIMIT_WINDOW_SECS: u64 = 60;
+
 /// At most `requests` in any sliding window of `window`. The spec's limits are
 /// [`RateLimit::ACCOUNT`] (30 per 60 s, Reading R7) and [`RateLimit::MEDIA`] (3 per 60 s
 /// for submits with reference media, Reading R11); the client's budget and the
@@ -29,19 +38,19 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// The window a limit written without one (`30`) has: 60 s, the spec's.
-    pub const DEFAULT_WINDOW: Duration = Duration::from_secs(crate::rules::RATE_LIMIT_WINDOW_SECS);
+    pub const DEFAULT_WINDOW: Duration = Duration::from_secs(RATE_LIMIT_WINDOW_SECS);
 
     /// The account-wide limit (R7): 30 requests per 60 s, submits and polls together.
     pub const ACCOUNT: RateLimit = RateLimit::new(
-        crate::rules::RATE_LIMIT_REQUESTS,
-        Duration::from_secs(crate::rules::RATE_LIMIT_WINDOW_SECS),
+        RATE_LIMIT_REQUESTS,
+        Duration::from_secs(RATE_LIMIT_WINDOW_SECS),
     );
 
     /// The reference-media limit (R11): 3 submits carrying `image_url`, `end_image_url`
     /// or `media_urls` per 60 s.
     pub const MEDIA: RateLimit = RateLimit::new(
-        crate::rules::MEDIA_RATE_LIMIT_REQUESTS,
-        Duration::from_secs(crate::rules::MEDIA_RATE_LIMIT_WINDOW_SECS),
+        MEDIA_RATE_LIMIT_REQUESTS,
+        Duration::from_secs(MEDIA_RATE_LIMIT_WINDOW_SECS),
     );
 
     /// `requests` per `window`.

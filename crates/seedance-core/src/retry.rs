@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use crate::error::ErrorCode;
-use crate::rules::{conflict_reason, ConflictReason};
 
 /// HTTP statuses after which the same request is sent again: the account's rate limit
 /// (429) and transient server failures (500, 502, 503, 504). Every other status is final,
@@ -96,6 +95,84 @@ pub fn conflict_is_retried(message: &str, sent_before: bool) -> bool {
         ConflictReason::BodyMismatch => false,
         ConflictReason::InFlight => true,
         ConflictReason::Unknown => sent_before,
+    }
+}
+
+/// Words of a 409 `idempotency_conflict` message that say the key was used with another
+/// body (Reading R18: such a 409 is final). Matched case-insensitively.
+pub const CONFLICT_BODY_MISMATCH_WORDS: &[&str] = &[
+    "different",
+    "mismatch",
+    "another body",
+    "other body",
+    "does not match",
+    "doesn't match",
+];
+
+/// Words of a 409 `idempotency_conflict` message that say the first request with the key
+/// is still running (Reading R18: retried with the same key, bounded in time).
+pub const CONFLICT_IN_FLIGHT_WORDS: &[&str] = &[
+    "in flight",
+    "in-flight",
+    "still",
+    "running",
+    "in progress",
+    "processing",
+];
+
+/// What a 409 `idempotency_conflict` is about, read from its message (Reading R18).
+///
+/// ```
+/// use seedance_core::rules::{conflict_reason, ConflictReason};
+/// assert_eq!(conflict_reason("Key reused with a different request body"), ConflictReason::BodyMismatch);
+/// assert_eq!(conflict_reason("The first request is still in flight"), ConflictReason::InFlight);
+/// assert_eq!(conflict_reason("Conflict"), ConflictReason::Unknown);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConflictReason {
+    /// The key was used with another body: final, never retried.
+    BodyMismatch,
+    /// The first request with the key is still running: retry with the same key.
+    InFlight,
+    /// The message says neither: retried only if this same submit may have been sent
+    /// before (an earlier attempt, or an unfinished journal entry under the key).
+    Unknown,
+}
+
+/// Classifies a 409 `idempotency_conflict` by its message (Reading R18). A message that
+/// speaks of another body wins over one that also says "still".
+///
+/// ```
+/// use seedance_core::rules::{conflict_reason, ConflictReason};
+/// assert_eq!(conflict_reason("Still processing a DIFFERENT body"), ConflictReason::BodyMismatch);
+/// ```
+pub fn conflict_reason(message: &str) -> ConflictReason {
+    let m = message.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| m.contains(w));
+    if has(CONFLICT_BODY_MISMATCH_WORDS) {
+        ConflictReason::BodyMismatch
+    } else if has(CONFLICT_IN_FLIGHT_WORDS) {
+        ConflictReason::InFlight
+    } else {
+        ConflictReason::Unknown
+    }
+}
+
+// The code's own reading of the one table, beside it.
+impl ErrorCode {
+    /// Whether a request that got this code (with the status the spec pairs with it) is
+    /// sent again unchanged, by the one table of [`crate::rules::retry_class`]. A 409 is
+    /// retried only while the first request is still in flight (Reading R18,
+    /// [`crate::rules::conflict_is_retried`]), so it is not "retryable" here.
+    pub fn is_retryable(&self) -> bool {
+        let Some(status) = self.http_status() else {
+            return false;
+        };
+        matches!(
+            retry_class(status, Some(self), None),
+            RetryClass::Backoff | RetryClass::After(_)
+        )
     }
 }
 

@@ -109,9 +109,13 @@ pub use crate::untrusted::{
     RETRY_AFTER_MAX, SETTING_DURATION_MAX, TASK_ID_MAX_LEN, TIME_SCALE_RANGE,
 };
 
-pub use crate::rate_limit::RateLimit;
+pub use crate::rate_limit::{
+    RateLimit, MEDIA_RATE_LIMIT_REQUESTS, MEDIA_RATE_LIMIT_WINDOW_SECS, RATE_LIMIT_REQUESTS,
+    RATE_LIMIT_WINDOW_SECS,
+};
 pub use crate::retry::{
-    conflict_is_retried, retry_class, RetryClass, RETRYABLE_STATUSES, RETRY_SUMMARY,
+    conflict_is_retried, conflict_reason, retry_class, ConflictReason, RetryClass,
+    CONFLICT_BODY_MISMATCH_WORDS, CONFLICT_IN_FLIGHT_WORDS, RETRYABLE_STATUSES, RETRY_SUMMARY,
 };
 pub use crate::time_scale::{InvalidTimeScale, TimeScale};
 
@@ -160,15 +164,6 @@ pub const SEED_MIN: i64 = -1;
 pub const SEED_MAX: i64 = 4_294_967_295;
 /// Largest start/end frame image, in bytes (30 MB).
 pub const FRAME_IMAGE_MAX_BYTES: u64 = 30 * 1024 * 1024;
-
-/// Account-wide request budget: this many requests…
-pub const RATE_LIMIT_REQUESTS: u32 = 30;
-/// …per this many seconds (R7).
-pub const RATE_LIMIT_WINDOW_SECS: u64 = 60;
-/// Reference-media submits: this many…
-pub const MEDIA_RATE_LIMIT_REQUESTS: u32 = 3;
-/// …per this many seconds (R11).
-pub const MEDIA_RATE_LIMIT_WINDOW_SECS: u64 = 60;
 
 /// Default `generate_audio`.
 pub const GENERATE_AUDIO_DEFAULT: bool = true;
@@ -696,28 +691,6 @@ pub fn check_idempotency_key(key: &str) -> Result<(), InvalidIdempotencyKey> {
 /// `localhost`, single-label names and these special-use suffixes are not public).
 pub const NON_PUBLIC_HOST_SUFFIXES: &[&str] = &[".localhost", ".local", ".internal", ".home.arpa"];
 
-/// Words of a 409 `idempotency_conflict` message that say the key was used with another
-/// body (Reading R18: such a 409 is final). Matched case-insensitively.
-pub const CONFLICT_BODY_MISMATCH_WORDS: &[&str] = &[
-    "different",
-    "mismatch",
-    "another body",
-    "other body",
-    "does not match",
-    "doesn't match",
-];
-
-/// Words of a 409 `idempotency_conflict` message that say the first request with the key
-/// is still running (Reading R18: retried with the same key, bounded in time).
-pub const CONFLICT_IN_FLIGHT_WORDS: &[&str] = &[
-    "in flight",
-    "in-flight",
-    "still",
-    "running",
-    "in progress",
-    "processing",
-];
-
 /// How long the server is assumed to keep an idempotency key (Reading R28): a re-POST
 /// of a job sent longer ago than this may be charged again.
 pub const IDEMPOTENCY_RETENTION: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
@@ -732,45 +705,6 @@ pub const IDEMPOTENCY_RETENTION: std::time::Duration = std::time::Duration::from
 /// ```
 pub fn conflict_leaves_job_open(sent_before: bool) -> bool {
     sent_before
-}
-
-/// What a 409 `idempotency_conflict` is about, read from its message (Reading R18).
-///
-/// ```
-/// use seedance_core::rules::{conflict_reason, ConflictReason};
-/// assert_eq!(conflict_reason("Key reused with a different request body"), ConflictReason::BodyMismatch);
-/// assert_eq!(conflict_reason("The first request is still in flight"), ConflictReason::InFlight);
-/// assert_eq!(conflict_reason("Conflict"), ConflictReason::Unknown);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ConflictReason {
-    /// The key was used with another body: final, never retried.
-    BodyMismatch,
-    /// The first request with the key is still running: retry with the same key.
-    InFlight,
-    /// The message says neither: retried only if this same submit may have been sent
-    /// before (an earlier attempt, or an unfinished journal entry under the key).
-    Unknown,
-}
-
-/// Classifies a 409 `idempotency_conflict` by its message (Reading R18). A message that
-/// speaks of another body wins over one that also says "still".
-///
-/// ```
-/// use seedance_core::rules::{conflict_reason, ConflictReason};
-/// assert_eq!(conflict_reason("Still processing a DIFFERENT body"), ConflictReason::BodyMismatch);
-/// ```
-pub fn conflict_reason(message: &str) -> ConflictReason {
-    let m = message.to_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| m.contains(w));
-    if has(CONFLICT_BODY_MISMATCH_WORDS) {
-        ConflictReason::BodyMismatch
-    } else if has(CONFLICT_IN_FLIGHT_WORDS) {
-        ConflictReason::InFlight
-    } else {
-        ConflictReason::Unknown
-    }
 }
 
 /// Whether a URL's host is loopback: `localhost`, `*.localhost`, 127.0.0.0/8 or `::1`.
