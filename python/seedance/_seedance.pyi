@@ -13,6 +13,7 @@ __version__: str
 REQUEST_FIELDS: Tuple[str, ...]
 #: The enumerated request fields and every value the API accepts for each (the core's table).
 REQUEST_VALUES: Dict[str, Tuple[str, ...]]
+RETRYABLE_STATUSES: Tuple[int, ...]
 
 @final
 class Task:

@@ -282,3 +282,22 @@ async def test_the_async_client_raises_the_same_classes(
                 await c.download(done, tmp_path / "clip.mp4")
             else:
                 await c.submit(prompt=PROMPT)
+
+
+def test_the_documented_retryable_statuses_are_the_cores() -> None:
+    """Reading R27: Client's docstring states the HTTP statuses that are retried; they are
+    exactly the core's RETRYABLE_STATUSES (as the native module exposes them), and the
+    statuses it says are never retried are none of them."""
+    import re
+
+    from seedance import _seedance
+
+    core = _seedance.RETRYABLE_STATUSES
+    for cls in (seedance.Client,):
+        doc = " ".join((cls.__doc__ or "").split())
+        found = re.search(r"HTTP ((?:\d{3}, )*\d{3} and \d{3})", doc)
+        assert found, f"{cls.__name__}'s docstring names no retried statuses"
+        assert tuple(int(s) for s in re.findall(r"\d{3}", found.group(1))) == core, found.group(0)
+        never = re.search(r"never ((?:\d{3}, )*\d{3})", doc)
+        assert never, f"{cls.__name__}'s docstring names no final statuses"
+        assert not {int(s) for s in re.findall(r"\d{3}", never.group(1))} & set(core)

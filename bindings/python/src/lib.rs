@@ -32,6 +32,12 @@ fn _seedance(m: &Bound<'_, PyModule>) -> PyResult<()> {
         values.set_item(field, pyo3::types::PyTuple::new(m.py(), accepted)?)?;
     }
     m.add("REQUEST_VALUES", values)?;
+    // Reading R27: the HTTP statuses retried with the same key (the docstrings state them;
+    // tests/python/test_errors.py ties the two together).
+    m.add(
+        "RETRYABLE_STATUSES",
+        pyo3::types::PyTuple::new(m.py(), seedance_core::rules::RETRYABLE_STATUSES)?,
+    )?;
     m.add_class::<task::PyTask>()?;
     m.add_class::<events::PyProgressEvent>()?;
     m.add_class::<client::PyClient>()?;

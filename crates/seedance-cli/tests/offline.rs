@@ -910,3 +910,27 @@ fn a_bad_no_journal_variable_stops_only_the_commands_that_read_it() {
     assert_eq!(code, 2);
     assert!(err.contains("--no-journal"), "{err}");
 }
+
+/// Reading R27: `--max-retries`'s help states the retried statuses, exactly the core's
+/// `RETRYABLE_STATUSES` (it is built from `RETRY_SUMMARY`, which a core test ties to them).
+#[test]
+fn the_retry_help_names_every_retryable_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run_with(dir.path(), &[], &["generate", "--help"]);
+    assert_eq!(code, 0, "{err}");
+    let help = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    let start = help
+        .find("--max-retries")
+        .expect("generate --help shows --max-retries");
+    let text = &help[start..];
+    let text = &text[..text.find(" --").unwrap_or(text.len()).min(600)];
+    for s in seedance_core::rules::RETRYABLE_STATUSES {
+        assert!(text.contains(&s.to_string()), "{s} missing from: {text}");
+    }
+    for s in [400, 401, 402, 404] {
+        assert!(
+            !seedance_core::rules::RETRYABLE_STATUSES.contains(&s),
+            "{s} is retryable"
+        );
+    }
+}
