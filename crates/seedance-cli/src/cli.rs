@@ -257,30 +257,12 @@ pub struct ShotArg {
     pub timing: Option<(f64, f64)>,
 }
 
-/// A budget as the flags write it: `30/60s`.
-fn budget(requests: u32, window_secs: u64) -> String {
-    format!("{requests}/{window_secs}s")
-}
-
 /// `--max-retries`'s long help: what is retried, in the core's words (Reading R27).
 fn retry_help() -> String {
     format!(
         "Retries of a failed request: {}. Submits are retried with the same idempotency key, \
          so they are never charged twice",
         rules::RETRY_SUMMARY
-    )
-}
-
-/// The API's account budget, from seedance-core's rules.
-pub fn api_rate() -> String {
-    budget(rules::RATE_LIMIT_REQUESTS, rules::RATE_LIMIT_WINDOW_SECS)
-}
-
-/// The API's reference-media budget, from seedance-core's rules.
-pub fn api_media_rate() -> String {
-    budget(
-        rules::MEDIA_RATE_LIMIT_REQUESTS,
-        rules::MEDIA_RATE_LIMIT_WINDOW_SECS,
     )
 }
 
@@ -339,7 +321,7 @@ pub struct GlobalArgs {
 
     /// Where every setting came from (filled in after parsing).
     #[arg(skip)]
-    pub provenance: crate::config::Provenance,
+    pub provenance: crate::provenance::Provenance,
 
     /// API key (prefer the SEEDANCE_API_KEY variable: flags are visible to other users in
     /// `ps`). Never printed.
@@ -386,13 +368,13 @@ pub struct GlobalArgs {
     /// Request budget of the account shared by every request this process makes
     /// [default: the API's limit]. `off` to disable.
     #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_RATE_LIMIT", hide_env_values = true, value_name = "N/WINDOW", value_parser = parse_rate,
-          help = format!("Request budget of the account shared by every request this process makes [default: {}, the API's limit]. `off` to disable", api_rate()))]
+          help = format!("Request budget of the account shared by every request this process makes [default: {}, the API's limit]. `off` to disable", crate::ui::api_rate()))]
     pub rate_limit: Option<RateArg>,
 
     /// Budget of submits carrying reference media [default: the API's limit]. `off` to
     /// disable.
     #[arg(long, global = true, hide_short_help = true, env = "SEEDANCE_MEDIA_RATE_LIMIT", hide_env_values = true, value_name = "N/WINDOW", value_parser = parse_rate,
-          help = format!("Budget of submits carrying reference media [default: {}]. `off` to disable", api_media_rate()))]
+          help = format!("Budget of submits carrying reference media [default: {}]. `off` to disable", crate::ui::api_media_rate()))]
     pub media_rate_limit: Option<RateArg>,
 
     /// Who shares the request budget of the account: `machine` (every process of this

@@ -29,6 +29,7 @@ use clap::{ArgMatches, Command};
 use serde_json::{json, Value};
 
 use crate::error::CliError;
+use crate::provenance::{Provenance, Setting, Source};
 
 /// Globals a profile may not set: the key (it stays in the environment), the profile
 /// itself, and the per-invocation verbosity.
@@ -43,69 +44,6 @@ const REQUEST_DEFAULTS: &[&str] = &[
     "duration",
     "resolution",
 ];
-
-/// Where a value came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
-    /// The command line.
-    Flag,
-    /// A `SEEDANCE_*` variable.
-    Env(String),
-    /// The named profile.
-    Profile(String),
-    /// Nothing set it.
-    Default,
-}
-
-impl Source {
-    fn as_str(&self) -> &'static str {
-        match self {
-            Source::Flag => "flag",
-            Source::Env(_) => "env",
-            Source::Profile(_) => "profile",
-            Source::Default => "default",
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Source::Flag => "command line".to_owned(),
-            Source::Env(v) => v.clone(),
-            Source::Profile(p) => format!("profile {p}"),
-            Source::Default => "default".to_owned(),
-        }
-    }
-}
-
-/// One setting as `config show` prints it.
-#[derive(Clone, Debug)]
-pub struct Setting {
-    /// Its name in the profile (`base_url`).
-    pub key: String,
-    /// Its flag (`--base-url`).
-    pub flag: String,
-    /// Its variable, if any.
-    pub env: Option<String>,
-    /// Its value for people (`None` when unset; secrets and passwords never shown).
-    pub value: Option<String>,
-    /// Where it came from.
-    pub source: Source,
-}
-
-/// The profile in use and where every setting came from (for `seedance config show`).
-#[derive(Clone, Debug, Default)]
-pub struct Provenance {
-    /// The config file (it may not exist).
-    pub file: PathBuf,
-    /// Whether it exists.
-    pub file_exists: bool,
-    /// The profile in use and what selected it.
-    pub profile: Option<(String, String)>,
-    /// The profiles the file defines.
-    pub profiles: Vec<String>,
-    /// Every setting.
-    pub settings: Vec<Setting>,
-}
 
 /// The config file's path: `$XDG_CONFIG_HOME/seedance/config.toml`, else the platform's
 /// config directory (`~/.config` on Linux).

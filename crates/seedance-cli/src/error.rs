@@ -222,7 +222,7 @@ fn hint(code: &seedance_core::ErrorCode) -> String {
         C::InsufficientCredits => " (top up on the provider's pricing page, then retry)".to_owned(),
         C::RateLimited => format!(
             " (the account's budget of {} is spent, maybe by another process)",
-            crate::cli::api_rate()
+            crate::ui::api_rate()
         ),
         _ => String::new(),
     }

@@ -12,6 +12,7 @@ mod director;
 mod error;
 mod help;
 mod prompt_file;
+mod provenance;
 mod request;
 mod ui;
 

@@ -450,6 +450,27 @@ pub fn human_bytes(n: u64) -> String {
     indicatif::HumanBytes(n).to_string()
 }
 
+/// A budget as the flags write it: `30/60s`.
+fn budget(requests: u32, window_secs: u64) -> String {
+    format!("{requests}/{window_secs}s")
+}
+
+/// The API's account budget, from seedance-core's rules.
+pub fn api_rate() -> String {
+    budget(
+        seedance_core::rules::RATE_LIMIT_REQUESTS,
+        seedance_core::rules::RATE_LIMIT_WINDOW_SECS,
+    )
+}
+
+/// The API's reference-media budget, from seedance-core's rules.
+pub fn api_media_rate() -> String {
+    budget(
+        seedance_core::rules::MEDIA_RATE_LIMIT_REQUESTS,
+        seedance_core::rules::MEDIA_RATE_LIMIT_WINDOW_SECS,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
