@@ -4,6 +4,10 @@
 //! An API revision (a new tier, a longer duration, another resolution) is a change to
 //! this file only: the enums below, the limits, and the tables of what combines with what.
 //! Validation (`validate.rs`), the emulator, the client and every binding read from here.
+//! Outside this crate the spec's limits appear only in docs and tests:
+//! `crates/seedance-arch/tests/spec_limits_in_core.rs` scans every other crate, binding
+//! and the Python package for the distinctive ones (10000, 4294967295, `"1080p-plus"`,
+//! `"4k"`); a number that merely coincides is a named constant marked as such.
 //!
 //! ## Readings (how this project interprets what the spec leaves open)
 //! - R1 `duration` travels as a JSON string (`"5"`); SDKs take an integer and send the string.
@@ -84,8 +88,10 @@
 //! - R25 a request given without `mode` takes it from its references ([`infer_mode`]):
 //!   `image_url` or `end_image_url` → `image-to-video`, else `media_urls` →
 //!   `media-to-video`, else none (the server's default, `text-to-video`). An explicit mode
-//!   always wins and is then checked as given. The CLI, Python and every binding call
-//!   this one function ([`crate::VideoRequestBuilder::infer_mode`]).
+//!   always wins and is then checked as given. The CLI, Python, C and Kotlin/Swift call
+//!   this one function ([`crate::VideoRequestBuilder::infer_mode`],
+//!   [`crate::VideoRequest::infer_mode`] for a request that arrives whole), and each runs
+//!   the shared table `tests/shared/mode-inference.json` in its tests.
 //! - R26 an `Idempotency-Key` is 1 to [`IDEMPOTENCY_KEY_MAX_LEN`] visible ASCII
 //!   characters (`!` to `~`: no space, no control character); the client refuses any
 //!   other key before sending, the emulator answers it with `invalid_request`
