@@ -195,7 +195,7 @@ impl Client {
     }
 
     /// The client-wide cancellation token: cancelling it stops every call in progress
-    /// on this client and its clones with [`Error::Cancelled`]. Calls started after
+    /// on this client and its clones with [`Error::Cancelled`](crate::Error::Cancelled). Calls started after
     /// that get a fresh token (ask for it again to cancel them).
     pub fn cancel_token(&self) -> CancellationToken {
         self.active_token()

@@ -167,7 +167,7 @@ impl Client {
     }
 
     /// [`Client::resume`] with options: a job whose answer was lost longer ago than the
-    /// idempotency retention ([`ClientBuilder::idempotency_retention`], Reading R28) is
+    /// idempotency retention ([`ClientBuilder::idempotency_retention`](crate::ClientBuilder::idempotency_retention), Reading R28) is
     /// re-POSTed only with [`ResumeOptions::resubmit_stale`] (else its outcome says why).
     pub async fn resume_with(&self, options: ResumeOptions) -> Result<Vec<JobOutcome>> {
         let Some(store) = self.job_store() else {

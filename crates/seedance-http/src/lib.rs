@@ -19,6 +19,11 @@
 //!    sent, optional preflight of reference URLs, the key only to the API origin (and
 //!    the same site over https after a redirect), never in Debug/Display/logs.
 //!
+//! Inside, [`Client`] sits on a crate-private `Transport` (the reqwest client, origin and
+//! redirect policy, auth header, limits, both budgets, the one retry loop); the poller,
+//! downloads and the job store depend on the transport and its event sink, never on the
+//! client (the layers: this crate's README).
+//!
 //! ```no_run
 //! use std::time::Duration;
 //! use seedance_core::VideoRequest;
