@@ -265,6 +265,41 @@ fn no_wait_then_status_wait_download() {
 }
 
 #[test]
+fn download_after_no_wait_records_the_job_as_downloaded() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().unwrap();
+    let id = emu.submit_no_wait(dir.path(), "A red kite over a windy beach");
+    // Waited without saving: the job is completed, not yet downloaded.
+    let (code, _, err) = emu.run(dir.path(), &["wait", &id, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let state = |emu: &Emu| {
+        let (code, out, _) = emu.run(dir.path(), &["jobs", "--json"]);
+        assert_eq!(code, 0);
+        json(&out)["jobs"][0]["state"].clone()
+    };
+    assert_ne!(state(&emu), "downloaded");
+
+    let (code, _, err) = emu.run(dir.path(), &["download", &id, "-o", "d/"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(files_in(&dir.path().join("d"), "mp4").len(), 1);
+    // Saved by `download`: the job is done, `resume` saves no second copy.
+    assert_eq!(state(&emu), "downloaded");
+    let (code, out, _) = emu.run(dir.path(), &["resume", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        json(&out)["jobs"].as_array().map(Vec::len),
+        Some(0),
+        "{out}"
+    );
+    assert_eq!(
+        files_in(dir.path(), "mp4").len(),
+        0,
+        "no copy where resume ran"
+    );
+    assert_eq!(emu.stats().tasks_created, 1);
+}
+
+#[test]
 fn api_errors_exit_3_and_failed_tasks_exit_4() {
     let emu = Emu::start();
     let dir = tempfile::tempdir().unwrap();

@@ -376,8 +376,9 @@ pub async fn wait(ctx: &Ctx, args: &WaitArgs) -> Result<(), CliError> {
 
 /// `seedance download ID [-o PATH]`.
 pub async fn download(ctx: &Ctx, args: &DownloadArgs) -> Result<(), CliError> {
-    let client = ctx.client_with(None)?;
-    let task = or_ctrl_c(client.get_task(&TaskId::from(args.id.as_str()))).await?;
+    let (client, journal) = ctx.client()?;
+    let id = TaskId::from(args.id.as_str());
+    let task = or_ctrl_c(client.get_task(&id)).await?;
     match &task.status {
         TaskStatus::Completed => {}
         s if s.is_failure() => {
@@ -411,6 +412,11 @@ pub async fn download(ctx: &Ctx, args: &DownloadArgs) -> Result<(), CliError> {
     }
     let to = args.output.clone().unwrap_or_else(|| PathBuf::from("."));
     let files = download_task(&client, &task, &to).await?;
+    // Saved: a job of the store with this task is done (`resume` does not download it again).
+    if let Some(j) = &journal {
+        j.mark_downloaded(client.job_scope(), &id, &files)
+            .map_err(from_http)?;
+    }
     print_task(&ctx.ui, &task, Some(&files), None, None);
     Ok(())
 }
