@@ -469,3 +469,114 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
         .and_then(|v| v.split(';').next())
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{RuntimeConfig, DEFAULT_ACCOUNT, DEFAULT_CREDITS};
+    use crate::media::MediaCache;
+    use crate::state::{initial_accounts, Initial, Shared};
+
+    fn app() -> Arc<App> {
+        Arc::new(App {
+            shared: Shared::new(Initial {
+                accounts: initial_accounts(DEFAULT_CREDITS, Vec::new()),
+                config: RuntimeConfig::default(),
+            }),
+            base_url: "http://127.0.0.1:1".into(),
+            cdn_url: "http://127.0.0.1:2".into(),
+            media: MediaCache::default(),
+        })
+    }
+
+    fn caller(app: &Arc<App>) -> Caller<'_> {
+        Caller {
+            app,
+            account: DEFAULT_ACCOUNT.into(),
+            plan: Plan::default(),
+        }
+    }
+
+    fn refused<T>(r: Result<T, Response>) -> Response {
+        match r {
+            Err(r) => r,
+            Ok(_) => panic!("the step let the request through"),
+        }
+    }
+
+    async fn message(r: Response) -> (StatusCode, String) {
+        let status = r.status();
+        let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn each_step_answers_for_itself() {
+        let app = app();
+        let c = caller(&app);
+        // validation names the field
+        let (s, m) = message(parse_and_validate(&c, br#"{"prompt":"hi"}"#).unwrap_err()).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(m.contains("prompt"), "{m}");
+        // content policy: the refusal marker, no charge
+        let req = VideoRequest::builder("A cat [refuse]").build_unchecked();
+        let (s, m) = message(content_policy(&c, &req).unwrap_err()).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(m.contains("content policy"), "{m}");
+        assert!(content_policy(&c, &VideoRequest::builder("A cat").build_unchecked()).is_ok());
+        // price: the core's render model, scaled; the table's cost
+        app.shared.inner.lock().config.time_scale =
+            seedance_core::rules::TimeScale::new(1000.0).unwrap();
+        let p = priced(&c, &VideoRequest::builder("A cat").build_unchecked()).unwrap();
+        assert_eq!(p.model, Duration::from_millis(105));
+        assert_eq!(
+            Some(p.cost),
+            crate::config::price(&p.tier, &Default::default(), 5)
+        );
+        // media limit: the 4th reference submit within the window is a 429
+        let media = VideoRequest::builder("A cat")
+            .media_url("https://cdn.example.com/a.png")
+            .build_unchecked();
+        for _ in 0..seedance_core::rules::MEDIA_RATE_LIMIT_REQUESTS {
+            assert!(media_limit(&c, &media).is_ok());
+        }
+        let r = media_limit(&c, &media).unwrap_err();
+        assert!(r.headers().contains_key(header::RETRY_AFTER));
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(media_limit(&c, &VideoRequest::builder("A cat").build_unchecked()).is_ok());
+    }
+
+    #[tokio::test]
+    async fn idempotency_refuses_a_bad_key_and_replays_a_stored_answer() {
+        let app = app();
+        let c = caller(&app);
+        let body = json!({"prompt": "A cat"});
+        let mut h = HeaderMap::new();
+        h.insert("idempotency-key", HeaderValue::from_static("a key"));
+        let (s, m) = message(refused(idempotency(&c, &h, &body))).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(m.contains("Idempotency-Key"), "{m}");
+        h.insert("idempotency-key", HeaderValue::from_static("k-1"));
+        let guard = idempotency(&c, &h, &body).unwrap();
+        // the first request is still in flight: a second one is a 409
+        let (s, _) = message(refused(idempotency(&c, &h, &body))).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        let req = VideoRequest::builder("A cat").build_unchecked();
+        let price = priced(&c, &req).unwrap();
+        let first = create(&c, &req, price, guard).unwrap();
+        // the same key and body now replays the first answer
+        let r = refused(idempotency(&c, &h, &body));
+        assert!(r.headers().contains_key("idempotent-replayed"));
+        assert_eq!(
+            message(r).await,
+            (
+                StatusCode::ACCEPTED,
+                String::from_utf8_lossy(&first).into_owned()
+            )
+        );
+        // another body under the key: 409
+        let (s, m) = message(refused(idempotency(&c, &h, &json!({"prompt": "A dog"})))).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert!(m.contains("different"), "{m}");
+    }
+}
