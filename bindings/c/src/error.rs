@@ -427,16 +427,31 @@ mod tests {
         use seedance_core::{ApiError, TaskId};
         let errors = [
             Error::NoApiKey,
-            Error::Config("plain http".into()),
+            Error::Config(seedance_http::ConfigError::InsecureBaseUrl {
+                url: "http://api.example.com".into(),
+            }),
             Error::Preflight {
                 field: "image_url".into(),
                 problem: "404".into(),
             },
-            Error::Journal("locked".into()),
+            Error::Journal(seedance_http::StoreError::new(
+                seedance_http::StoreErrorKind::Database,
+                "locked",
+            )),
             Error::Cancelled,
-            Error::Transport("reset".into()),
-            Error::Download("size".into()),
-            Error::Io(std::io::Error::other("disk")),
+            Error::Transport(seedance_http::TransportError::new(
+                seedance_http::TransportErrorKind::Connect,
+                "reset",
+            )),
+            Error::Download(seedance_http::DownloadError::new(
+                seedance_http::DownloadErrorKind::TooLarge,
+                "size",
+            )),
+            Error::Io(seedance_http::IoError::new(
+                "cannot write",
+                None,
+                std::io::Error::other("disk"),
+            )),
             Error::WaitTimeout {
                 task_id: TaskId::from("sd2_x"),
                 waited: std::time::Duration::from_secs(1),

@@ -131,8 +131,8 @@ pub(crate) fn http_error(py: Python<'_>, err: seedance_http::Error) -> PyErr {
             build().unwrap_or_else(|e| e)
         }
         // The bare message: the class already says "configuration".
-        Error::Config(m) => make(py, "ConfigurationError", (m,), None),
-        Error::Io(e) => PyErr::from(e),
+        Error::Config(c) => make(py, "ConfigurationError", (c.to_string(),), None),
+        Error::Io(e) => os_error(py, &e),
         Error::Preflight { field, problem } => violation_error(py, &field, "preflight", &problem),
         // Everything else: the class named by the one table (`ErrorClass`).
         other => make(py, other.class().python_exception(), (message,), None),
@@ -162,4 +162,28 @@ pub(crate) fn panic_error(py: Python<'_>, payload: &(dyn std::any::Any + Send)) 
         ),),
         None,
     )
+}
+
+/// Python's `OSError` for a file-system error: `OSError(errno, strerror, filename)` when
+/// the system gave an errno (Python picks the subclass: `FileNotFoundError`…), with the
+/// path as `filename`; else `OSError(message)`.
+fn os_error(py: Python<'_>, e: &seedance_http::IoError) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let cls = py.import("builtins")?.getattr("OSError")?;
+        let exc = match e.raw_os_error() {
+            Some(errno) => {
+                // the system's words without Rust's " (os error N)"
+                let text = e.io_error().to_string();
+                let text = text
+                    .strip_suffix(&format!(" (os error {errno})"))
+                    .unwrap_or(&text);
+                let strerror = format!("{}: {text}", e.action());
+                let filename = e.path().map(|p| p.to_string_lossy().into_owned());
+                cls.call1((errno, strerror, filename))?
+            }
+            None => cls.call1((e.to_string(),))?,
+        };
+        Ok(PyErr::from_value(exc))
+    };
+    build().unwrap_or_else(|err| err)
 }

@@ -13,7 +13,7 @@ use seedance_core as core;
 ///
 /// ```
 /// use seedance_uniffi::SeedanceError;
-/// let e = SeedanceError::from_http(seedance_http::Error::Config("no API key".into()), None);
+/// let e = SeedanceError::from_http(seedance_http::Error::NoApiKey, None);
 /// assert!(matches!(e, SeedanceError::Configuration { .. }));
 /// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error, uniffi::Error)]
@@ -225,7 +225,8 @@ impl SeedanceError {
 /// `configuration: `); a missing key in this binding's words.
 fn inner_text(e: &http::Error) -> String {
     match e {
-        http::Error::Journal(s) | http::Error::Config(s) => s.clone(),
+        http::Error::Journal(s) => s.to_string(),
+        http::Error::Config(c) => c.to_string(),
         http::Error::Io(io) => io.to_string(),
         // in Kotlin's and Swift's words
         http::Error::NoApiKey => {
@@ -278,7 +279,10 @@ mod tests {
     fn the_key_is_scrubbed_from_messages() {
         let key = http::ApiKey::new("sk_live_topsecret");
         let e = SeedanceError::from_http(
-            http::Error::Transport("proxy said sk_live_topsecret".into()),
+            http::Error::Transport(http::TransportError::new(
+                http::TransportErrorKind::Request,
+                "proxy said sk_live_topsecret",
+            )),
             Some(&key),
         );
         assert!(!e.to_string().contains("topsecret"), "{e}");
@@ -320,16 +324,31 @@ mod tests {
                 task_id: TaskId::from("sd2_w"),
                 waited: Duration::from_secs(2),
             },
-            C::Network => http::Error::Transport("reset".into()),
+            C::Network => http::Error::Transport(http::TransportError::new(
+                http::TransportErrorKind::Connect,
+                "reset",
+            )),
             C::ResponseInvalid => http::Error::Decode {
                 status: 502,
                 snippet: "<html>".into(),
             },
-            C::Io => http::Error::Io(std::io::Error::other("disk full")),
-            C::JobStore => http::Error::Journal("locked".into()),
+            C::Io => http::Error::Io(http::IoError::new(
+                "cannot write",
+                Some("/out/x.mp4".as_ref()),
+                std::io::Error::other("disk full"),
+            )),
+            C::JobStore => http::Error::Journal(http::StoreError::new(
+                http::StoreErrorKind::Database,
+                "locked",
+            )),
             C::Cancelled => http::Error::Cancelled,
-            C::Config => http::Error::Config("plain http".into()),
-            C::Download => http::Error::Download("size".into()),
+            C::Config => http::Error::Config(http::ConfigError::InsecureBaseUrl {
+                url: "http://api.example.com".into(),
+            }),
+            C::Download => http::Error::Download(http::DownloadError::new(
+                http::DownloadErrorKind::TooLarge,
+                "size",
+            )),
             C::NoApiKey => http::Error::NoApiKey,
             C::Preflight => http::Error::Preflight {
                 field: "image_url".into(),
@@ -395,7 +414,13 @@ mod tests {
     fn kinds_map_to_variants() {
         let e = SeedanceError::from_http(http::Error::NoApiKey, None);
         assert!(matches!(e, SeedanceError::Configuration { .. }), "{e}");
-        let e = SeedanceError::from_http(http::Error::Journal("locked".into()), None);
+        let e = SeedanceError::from_http(
+            http::Error::Journal(http::StoreError::new(
+                http::StoreErrorKind::Database,
+                "locked",
+            )),
+            None,
+        );
         assert!(matches!(e, SeedanceError::JobStore { .. }));
         assert_eq!(
             SeedanceError::from_http(http::Error::Cancelled, None),

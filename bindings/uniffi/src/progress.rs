@@ -232,6 +232,7 @@ fn convert(
             reason,
             delay,
             attempt,
+            ..
         } => ProgressEvent::RetryScheduled {
             operation: (*operation).to_owned(),
             task_id: task_id.as_ref().map(|t| t.as_str().to_owned()),

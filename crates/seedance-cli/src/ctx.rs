@@ -215,14 +215,15 @@ pub fn show_event(ui: &Ui, e: &Event) {
         Event::RetryScheduled {
             operation,
             reason,
+            error,
             delay,
             attempt,
             task_id,
+            ..
         } => {
-            let reason = if reason.starts_with("transport: ") {
-                crate::error::short_transport(reason)
-            } else {
-                reason.clone()
+            let reason = match &**error {
+                seedance_http::Error::Transport(t) => crate::error::short_transport(t),
+                _ => reason.clone(),
             };
             let msg = format!(
                 "{operation}: {reason}; retry {attempt} in {}",

@@ -199,7 +199,7 @@ pub fn from_http(e: seedance_http::Error) -> CliError {
             format!("{field}: {problem} (nothing was sent)"),
         )
         .with("field", field),
-        E::Config(m) => CliError::new(exit, "config", m),
+        E::Config(c) => CliError::new(exit, "config", c.to_string()),
         E::NoApiKey => CliError::new(
             exit,
             "config",
@@ -207,9 +207,9 @@ pub fn from_http(e: seedance_http::Error) -> CliError {
              key or network: `seedance demo`",
         ),
         E::Cancelled => CliError::new(exit, "interrupted", "cancelled"),
-        E::Transport(detail) => {
-            CliError::new(exit, kind, short_transport(&detail)).with("detail", detail)
-        }
+        E::Transport(t) => CliError::new(exit, kind, short_transport(&t))
+            .with("transport_kind", t.kind().as_str())
+            .with("detail", chain(&t)),
         other => CliError::new(exit, kind, other.to_string()),
     }
 }
@@ -232,58 +232,48 @@ fn hint(code: &seedance_core::ErrorCode) -> String {
 pub const NETWORK_HINT: &str = "check SEEDANCE_BASE_URL / your network";
 
 /// A transport error for people: where, and the root cause, plus what to check (the full
-/// chain, 200 characters of reqwest and hyper, stays in `--json`'s `detail` and `-v` logs).
-pub fn short_transport(detail: &str) -> String {
-    let detail = detail.strip_prefix("transport: ").unwrap_or(detail);
-    // What the client adds after " — " (the submit may be charged, the job is kept, how to
-    // finish it) is said whole, after the short form.
-    let (detail, note) = match detail.split_once(" — ") {
-        Some((d, n)) => (d, Some(n)),
-        None => (detail, None),
+/// chain, reqwest's and hyper's words, stays in `--json`'s `detail` and `-v` logs). Read
+/// from the error's kind and origin, never from its text.
+pub fn short_transport(t: &seedance_http::TransportError) -> String {
+    use seedance_http::TransportErrorKind as K;
+    let cause = {
+        let d = t.detail().trim();
+        // "Connection refused (os error 111)" → "connection refused"
+        let d = d.find(" (os error").map_or(d, |i| &d[..i]);
+        let mut chars = d.chars();
+        chars.next().map_or_else(String::new, |f| {
+            f.to_lowercase().collect::<String>() + chars.as_str()
+        })
     };
-    let short = short_cause(detail);
-    match note {
-        Some(n) => format!("{short} — {n}"),
-        None => short,
+    let short = match (t.kind(), t.origin()) {
+        (K::Timeout, Some(o)) => format!("{o} did not answer in time (--timeout)"),
+        (K::Connect | K::Dns | K::Tls, Some(o)) if cause.is_empty() => {
+            format!("cannot connect to {o}")
+        }
+        (K::Connect | K::Dns | K::Tls, Some(o)) => format!("cannot connect to {o}: {cause}"),
+        _ => t.without_note(),
+    };
+    // What the client adds (the submit may be charged, the job is kept, how to finish
+    // it) is said whole, after the short form.
+    match t.note() {
+        Some(n) => format!("{short} ({NETWORK_HINT}) — {n}"),
+        None => format!("{short} ({NETWORK_HINT})"),
     }
 }
 
-/// [`short_transport`] of the transport's own text.
-fn short_cause(detail: &str) -> String {
-    let (what, rest) = detail.split_once(": ").unwrap_or((detail, ""));
-    let origin = rest
-        .find("url (")
-        .map(|i| &rest[i + 5..])
-        .and_then(|s| s.split(')').next())
-        .map(|url| {
-            // scheme://host:port, without the path.
-            let after = url.find("://").map_or(0, |i| i + 3);
-            let end = url[after..].find('/').map_or(url.len(), |i| after + i);
-            url[..end].to_owned()
-        });
-    let cause = rest
-        .rsplit(": ")
-        .next()
-        .map(|c| {
-            let c = c.trim();
-            let c = match c.find(" (os error") {
-                Some(i) => &c[..i],
-                None => c,
-            };
-            let mut chars = c.chars();
-            chars.next().map_or_else(String::new, |f| {
-                f.to_lowercase().collect::<String>() + chars.as_str()
-            })
-        })
-        .filter(|c| !c.is_empty());
-    let short = match (what, origin, cause) {
-        ("connection failed", Some(o), Some(c)) => format!("cannot connect to {o}: {c}"),
-        ("connection failed", Some(o), None) => format!("cannot connect to {o}"),
-        ("timed out", Some(o), _) => format!("{o} did not answer in time (--timeout)"),
-        (w, Some(o), Some(c)) => format!("{w} ({o}): {c}"),
-        _ => return format!("{detail} ({NETWORK_HINT})"),
-    };
-    format!("{short} ({NETWORK_HINT})")
+/// An error and its sources, joined by `: ` (what `-v` and `--json` show).
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        let t = c.to_string();
+        if !s.ends_with(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = c.source();
+    }
+    s
 }
 
 #[cfg(test)]
@@ -292,17 +282,28 @@ mod tests {
 
     #[test]
     fn transport_errors_read_short_with_a_hint() {
-        let long = "transport: connection failed: error sending request for url \
-            (http://127.0.0.1:9/api/v1/tasks/sd2_x): client error (Connect): tcp connect \
-            error: Connection refused (os error 111)";
-        let s = short_transport(long);
+        use seedance_http::{TransportError, TransportErrorKind as K};
+        let refused = TransportError::new(K::Connect, "Connection refused (os error 111)")
+            .with_url_str("http://127.0.0.1:9/api/v1/tasks/sd2_x");
         assert_eq!(
-            s,
+            short_transport(&refused),
             "cannot connect to http://127.0.0.1:9: connection refused (check SEEDANCE_BASE_URL / your network)"
         );
-        let s = short_transport("timed out: error sending request for url (https://x.io/a)");
+        let slow = TransportError::new(K::Timeout, "").with_url_str("https://x.io/a");
+        let s = short_transport(&slow);
         assert!(s.starts_with("https://x.io did not answer in time"), "{s}");
-        let s = short_transport("the poller stopped");
+        let charged = TransportError::new(K::Timeout, "")
+            .with_url_str("https://x.io/a")
+            .with_note(" — the submit may be charged: `seedance resume` finishes it");
+        assert_eq!(
+            short_transport(&charged),
+            format!(
+                "https://x.io did not answer in time (--timeout) ({NETWORK_HINT}) — the submit \
+                 may be charged: `seedance resume` finishes it"
+            )
+        );
+        let stopped = TransportError::new(K::PollerStopped, "");
+        let s = short_transport(&stopped);
         assert!(
             s.contains("the poller stopped") && s.contains(NETWORK_HINT),
             "{s}"

@@ -17,7 +17,7 @@ use seedance_core::{Task, TaskId, VideoRequest};
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, IoError, Result};
 use crate::jobs::JobOutcome;
 use crate::options::{DownloadOptions, Downloaded, GenerateOptions, SubmitOptions, WaitOptions};
 use crate::{ClientBuilder, Event};
@@ -67,7 +67,7 @@ impl Client {
                 .thread_name("seedance-http")
                 .enable_all()
                 .build()
-                .map_err(Error::Io)?,
+                .map_err(|e| Error::Io(IoError::new("cannot start the runtime", None, e)))?,
         ));
         // (on an error, `rt` is dropped in the background: safe in an async context)
         let inner = match &rt.0 {
@@ -75,7 +75,7 @@ impl Client {
                 let _g = r.enter();
                 builder.build()?
             }
-            None => return Err(Error::Config("the runtime is shut down".into())),
+            None => return Err(Error::Config(ConfigError::RuntimeShutDown)),
         };
         Ok(Client {
             rt: Arc::new(rt),
@@ -86,15 +86,11 @@ impl Client {
     /// Runs `fut` to completion on the owned runtime; refused inside an async context.
     fn block_on<T>(&self, fut: impl Future<Output = Result<T>>) -> Result<T> {
         if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::Config(
-                "the blocking client was called from inside an async runtime, where it would \
-                 block the runtime's thread: use the async client (`async_client()`) there"
-                    .into(),
-            ));
+            return Err(Error::Config(ConfigError::BlockingInAsync));
         }
         match &self.rt.0 {
             Some(rt) => rt.block_on(fut),
-            None => Err(Error::Config("the runtime is shut down".into())),
+            None => Err(Error::Config(ConfigError::RuntimeShutDown)),
         }
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::budget::{BudgetScope, RateLimit};
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::events::{Callback, Event};
 use crate::options::PollSchedule;
 use crate::secret::ApiKey;
@@ -130,9 +130,13 @@ fn var<T>(
 ) -> Result<Option<T>> {
     match env(name) {
         None => Ok(None),
-        Some(v) => parse(&v)
-            .map(Some)
-            .map_err(|e| Error::Config(format!("{name}: {e}"))),
+        Some(v) => parse(&v).map(Some).map_err(|problem| {
+            Error::Config(ConfigError::InvalidVariable {
+                name: name.to_owned(),
+                value: crate::secret::scrub_userinfo(&v),
+                problem,
+            })
+        }),
     }
 }
 
@@ -322,16 +326,14 @@ impl ClientBuilder {
             return Err(Error::NoApiKey);
         }
         if api_key.expose().chars().any(|c| c.is_control() || c == ' ') {
-            return Err(Error::Config(
-                "the API key contains spaces or control characters".into(),
-            ));
+            return Err(Error::Config(ConfigError::InvalidApiKey));
         }
         let base = self
             .base_url
             .take()
             .or_else(|| env("SEEDANCE_BASE_URL"))
             .unwrap_or_else(|| seedance_core::rules::PRODUCTION_BASE_URL.to_owned());
-        let base_url = crate::origin::check_base_url(&base).map_err(Error::Config)?;
+        let base_url = crate::origin::check_base_url(&base)?;
         use crate::env::{parse_duration, parse_rate_limit, parse_wait_timeout};
         let timeout = match self.timeout {
             Some(t) => t,
@@ -418,7 +420,13 @@ impl ClientBuilder {
         };
         let max = seedance_core::rules::SETTING_DURATION_MAX;
         let checked = |name: &str, d: Duration| {
-            seedance_core::rules::check_duration(name, d, max).map_err(Error::Config)
+            seedance_core::rules::check_duration(name, d, max).map_err(|_| {
+                Error::Config(ConfigError::DurationTooLong {
+                    setting: name.to_owned(),
+                    value: d,
+                    max,
+                })
+            })
         };
         let timeout = checked("timeout", timeout)?;
         let connect_timeout = checked("connect timeout", connect_timeout)?;
@@ -474,6 +482,48 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn a_bad_variable_is_typed_and_shows_no_password() {
+        let e = ClientBuilder::default()
+            .settings(&env_of(&[
+                ("SEEDANCE_API_KEY", "sk_test_x"),
+                ("SEEDANCE_TIMEOUT", "soon"),
+            ]))
+            .unwrap_err();
+        match &e {
+            Error::Config(ConfigError::InvalidVariable { name, value, .. }) => {
+                assert_eq!(name, "SEEDANCE_TIMEOUT");
+                assert_eq!(value, "soon");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            e.to_string()
+                .starts_with("configuration: SEEDANCE_TIMEOUT: "),
+            "{e}"
+        );
+        let e = ClientBuilder::default()
+            .settings(&env_of(&[
+                ("SEEDANCE_API_KEY", "sk_test_x"),
+                ("SEEDANCE_BUDGET", "redis://:hunter2@/0"),
+            ]))
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Config(ConfigError::InvalidVariable { name, .. }) if name == "SEEDANCE_BUDGET"),
+            "{e:?}"
+        );
+        assert!(!format!("{e} {e:?}").contains("hunter2"), "{e:?}");
+        let e = ClientBuilder::default()
+            .api_key("sk_test_x")
+            .timeout(Duration::from_secs(90 * 86_400))
+            .settings(&env_of(&[]))
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Config(ConfigError::DurationTooLong { setting, .. }) if setting == "timeout"),
+            "{e:?}"
+        );
     }
 
     #[test]

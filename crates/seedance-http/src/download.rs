@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::{DownloadError, DownloadErrorKind as K, Error, IoContext, IoError, Result};
 use crate::events::Event;
 use crate::options::{DownloadOptions, Downloaded};
 use crate::transport::{cancelled, check_fetch_url, without_query, Transport};
@@ -144,16 +144,18 @@ fn content_range(h: &HeaderMap) -> Option<(u64, Option<u64>)> {
 /// name, so the path stays inside the directory.
 fn output_file_name(task_id: &TaskId, suffix_and_ext: &str) -> Result<String> {
     task_id.check().map_err(|e| {
-        Error::Download(format!(
-            "refusing to name a file after the server's task id: {e}"
+        Error::Download(DownloadError::new(
+            K::FileName,
+            format!("refusing to name a file after the server's task id: {e}"),
         ))
     })?;
     let name = format!("{}{suffix_and_ext}", task_id.as_str());
     let mut parts = Path::new(&name).components();
     match (parts.next(), parts.next()) {
         (Some(std::path::Component::Normal(_)), None) => Ok(name),
-        _ => Err(Error::Download(format!(
-            "refusing the file name {name:?}: it would leave the directory"
+        _ => Err(Error::Download(DownloadError::new(
+            K::FileName,
+            format!("refusing the file name {name:?}: it would leave the directory"),
         ))),
     }
 }
@@ -238,9 +240,12 @@ impl<'a> Downloads<'a> {
             .video_url()
             .or_else(|| task.output.as_ref()?.images.first().map(|i| i.url.as_str()))
             .ok_or_else(|| {
-                Error::Download(format!(
-                    "task {} has no output to download (status {})",
-                    task.id, task.status
+                Error::Download(DownloadError::new(
+                    K::NoOutput,
+                    format!(
+                        "task {} has no output to download (status {})",
+                        task.id, task.status
+                    ),
                 ))
             })?;
         // A trailing `/`, an existing directory or no extension: a directory.
@@ -295,19 +300,22 @@ impl<'a> Downloads<'a> {
         kind: Kind,
         options: &DownloadOptions,
     ) -> Result<u64> {
-        let url = check_fetch_url(url).map_err(Error::Download)?;
+        let url =
+            check_fetch_url(url).map_err(|m| Error::Download(DownloadError::new(K::Url, m)))?;
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
-                tokio::fs::create_dir_all(dir).await?;
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .at("cannot create", dir)?;
             }
         }
         let (_, deadline) = self.transport.download_limits();
         let where_ = url.origin().ascii_serialization();
         match tokio::time::timeout(deadline, self.fetch_with_retries(task_id, &url, path, kind, options)).await {
             Ok(r) => r,
-            Err(_) => Err(Error::Download(format!(
+            Err(_) => Err(Error::Download(DownloadError::new(K::Deadline, format!(
                 "{where_}: the download did not finish within the {deadline:?} deadline (ClientBuilder::download_deadline)"
-            ))),
+            )))),
         }
     }
 
@@ -358,7 +366,9 @@ impl<'a> Downloads<'a> {
             };
             match r {
                 Ok(size) => {
-                    tokio::fs::rename(&part, path).await?;
+                    tokio::fs::rename(&part, path)
+                        .await
+                        .at("cannot rename into", path)?;
                     let _ = tokio::fs::remove_file(meta_path(&part)).await;
                     tracing::info!(path = %path.display(), bytes = size, "downloaded");
                     return Ok(size);
@@ -372,6 +382,7 @@ impl<'a> Downloads<'a> {
                         operation: "download",
                         task_id: Some(task_id.clone()),
                         reason: e.to_string(),
+                        error: Box::new(e.clone()),
                         delay,
                         attempt,
                     });
@@ -409,48 +420,60 @@ impl<'a> Downloads<'a> {
                 _ => {
                     // A range we did not ask for: start over.
                     remove_part(part).await;
-                    return Err(FetchError::Retry(Error::Download(format!(
-                        "{where_} answered an unexpected Content-Range"
+                    return Err(FetchError::Retry(Error::Download(DownloadError::new(
+                        K::Range,
+                        format!("{where_} answered an unexpected Content-Range"),
                     ))));
                 }
             },
             s if s.is_success() => (0, content_length(&headers)),
             StatusCode::RANGE_NOT_SATISFIABLE if offset > 0 => {
                 remove_part(part).await;
-                return Err(FetchError::Retry(Error::Download(format!(
-                    "{where_} refused the resume range: starting over"
+                return Err(FetchError::Retry(Error::Download(DownloadError::new(
+                    K::Range,
+                    format!("{where_} refused the resume range: starting over"),
                 ))));
             }
             s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
-                return Err(FetchError::Retry(Error::Download(format!(
-                    "{where_} answered HTTP {s}"
-                ))))
+                return Err(FetchError::Retry(Error::Download(
+                    DownloadError::new(K::Status, format!("{where_} answered HTTP {s}"))
+                        .with_status(s.as_u16()),
+                )))
             }
             s => {
-                return Err(FetchError::Final(Error::Download(format!(
+                return Err(FetchError::Final(Error::Download(
+                    DownloadError::new(
+                        K::Status,
+                        format!(
                 "{where_} answered HTTP {s} (output URLs expire: download soon after completion)"
-            ))))
+            ),
+                    )
+                    .with_status(s.as_u16()),
+                )))
             }
         };
         let (max, _) = self.transport.download_limits();
         let too_big = || {
-            FetchError::Final(Error::Download(format!(
+            FetchError::Final(Error::Download(DownloadError::new(K::TooLarge, format!(
                 "{where_}: the file is larger than the {max}-byte limit (ClientBuilder::max_download_bytes)"
-            )))
+            ))))
         };
         if total.is_some_and(|t| t > max) {
             return Err(too_big());
         }
         let ct = content_type(&headers);
         if !kind.accepts(ct.as_deref()) {
-            return Err(FetchError::Final(Error::Download(format!(
-                "{where_} sent content type {:?}, not {}",
-                ct.unwrap_or_default(),
-                if kind == Kind::Video {
-                    "a video"
-                } else {
-                    "an image"
-                }
+            return Err(FetchError::Final(Error::Download(DownloadError::new(
+                K::ContentType,
+                format!(
+                    "{where_} sent content type {:?}, not {}",
+                    ct.unwrap_or_default(),
+                    if kind == Kind::Video {
+                        "a video"
+                    } else {
+                        "an image"
+                    }
+                ),
             ))));
         }
         let file = if start == 0 {
@@ -467,18 +490,22 @@ impl<'a> Downloads<'a> {
             let json = serde_json::to_vec(&meta).unwrap_or_default();
             tokio::fs::write(meta_path(part), json)
                 .await
-                .map_err(|e| FetchError::Final(e.into()))?;
+                .at("cannot write", &meta_path(part))
+                .map_err(FetchError::Final)?;
             tokio::fs::File::create(part).await
         } else {
             tokio::fs::OpenOptions::new().append(true).open(part).await
         }
-        .map_err(|e| FetchError::Final(e.into()))?;
+        .at("cannot write", part)
+        .map_err(FetchError::Final)?;
         let mut out = tokio::io::BufWriter::with_capacity(256 * 1024, file);
         let mut written = start;
         let mut reported = written;
         let mut stream = resp.bytes_stream();
         let idle = self.transport.timeout();
-        let io = |e: std::io::Error| FetchError::Final(Error::Io(e));
+        let io = |e: std::io::Error| {
+            FetchError::Final(Error::Io(IoError::new("cannot write", Some(part), e)))
+        };
         loop {
             match tokio::time::timeout(idle, stream.next()).await {
                 Ok(Some(Ok(chunk))) => {
@@ -492,8 +519,9 @@ impl<'a> Downloads<'a> {
                     if let Some(t) = total {
                         if written > t {
                             remove_part(part).await;
-                            return Err(FetchError::Final(Error::Download(format!(
-                                "{where_} sent more than the announced {t} bytes"
+                            return Err(FetchError::Final(Error::Download(DownloadError::new(
+                                K::Incomplete,
+                                format!("{where_} sent more than the announced {t} bytes"),
                             ))));
                         }
                     }
@@ -509,15 +537,21 @@ impl<'a> Downloads<'a> {
                 }
                 Ok(Some(Err(e))) => {
                     out.flush().await.map_err(io)?;
-                    return Err(FetchError::Retry(Error::Download(format!(
-                        "{where_}: transfer interrupted at {written} bytes: {e}"
-                    ))));
+                    let e = e.without_url();
+                    return Err(FetchError::Retry(Error::Download(
+                        DownloadError::new(
+                            K::Interrupted,
+                            format!("{where_}: transfer interrupted at {written} bytes: {e}"),
+                        )
+                        .with_source(e),
+                    )));
                 }
                 Ok(None) => break,
                 Err(_) => {
                     out.flush().await.map_err(io)?;
-                    return Err(FetchError::Retry(Error::Download(format!(
-                        "{where_}: no data for {idle:?} at {written} bytes"
+                    return Err(FetchError::Retry(Error::Download(DownloadError::new(
+                        K::Interrupted,
+                        format!("{where_}: no data for {idle:?} at {written} bytes"),
                     ))));
                 }
             }
@@ -526,25 +560,30 @@ impl<'a> Downloads<'a> {
         out.get_mut().sync_all().await.map_err(io)?;
         if let Some(t) = total {
             if written != t {
-                return Err(FetchError::Retry(Error::Download(format!(
-                    "{where_}: got {written} of {t} bytes"
+                return Err(FetchError::Retry(Error::Download(DownloadError::new(
+                    K::Incomplete,
+                    format!("{where_}: got {written} of {t} bytes"),
                 ))));
             }
         }
         if written == 0 {
-            return Err(FetchError::Final(Error::Download(format!(
-                "{where_}: empty file"
+            return Err(FetchError::Final(Error::Download(DownloadError::new(
+                K::Incomplete,
+                format!("{where_}: empty file"),
             ))));
         }
         // Whole by its structure, not only by the announced length (which a CDN may get
         // wrong): a cut file is never renamed into place.
         if let Some(why) = cut_short(part, written).await.map_err(io)? {
             remove_part(part).await;
-            return Err(FetchError::Retry(Error::Download(format!(
-                "{where_}: the file is cut short: {why} (got {written} bytes{})",
-                total.map_or(String::new(), |t| format!(
-                    ", as its Content-Length announced: {t}"
-                ))
+            return Err(FetchError::Retry(Error::Download(DownloadError::new(
+                K::Incomplete,
+                format!(
+                    "{where_}: the file is cut short: {why} (got {written} bytes{})",
+                    total.map_or(String::new(), |t| format!(
+                        ", as its Content-Length announced: {t}"
+                    ))
+                ),
             ))));
         }
         self.transport.events().emit(Event::DownloadProgress {

@@ -38,8 +38,11 @@ pub enum Event {
         operation: &'static str,
         /// The task, when known.
         task_id: Option<TaskId>,
-        /// Why (`HTTP 503 service_busy`, `connection error`…).
+        /// Why, as text (`HTTP 503 service_busy`, `connection error`…): the error's
+        /// `Display`.
         reason: String,
+        /// The error that is retried (branch on it, never on `reason`).
+        error: Box<crate::Error>,
         /// The delay before the retry.
         delay: Duration,
         /// The retry number (1-based).

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
 
 /// Installs the process-wide rustls crypto provider (`ring`) unless one is installed.
 /// Call it before building your own `reqwest::Client` (the client's builder calls it).
@@ -36,5 +36,5 @@ pub(crate) fn default_client(connect_timeout: Duration) -> Result<reqwest::Clien
         .no_proxy()
         .proxy(crate::origin::env_proxy())
         .build()
-        .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+        .map_err(|e| Error::Config(ConfigError::HttpClient(std::sync::Arc::new(e))))
 }

@@ -8,7 +8,7 @@ use seedance_core::{Task, TaskId, TaskStatus, VideoRequest};
 use tokio::time::Instant;
 
 use crate::client::{new_idempotency_key, Client};
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result, StoreError, StoreErrorKind};
 use crate::options::{DownloadOptions, Downloaded, GenerateOptions, ResumeOptions, WaitOptions};
 use crate::poller::task_failed;
 use crate::store::{Change, Charge, JobRecord, JobState};
@@ -171,7 +171,7 @@ impl Client {
     /// re-POSTed only with [`ResumeOptions::resubmit_stale`] (else its outcome says why).
     pub async fn resume_with(&self, options: ResumeOptions) -> Result<Vec<JobOutcome>> {
         let Some(store) = self.job_store() else {
-            return Err(Error::Config("resume needs a job store".into()));
+            return Err(Error::Config(ConfigError::NoJobStore("resume")));
         };
         // Jobs imported from an old journal recorded no origin: the first resume adopts them.
         store.adopt_unscoped(self.job_scope())?;
@@ -216,7 +216,7 @@ impl Client {
                     return failed(
                         job.key.clone(),
                         None,
-                        Error::Journal(format!(
+                        Error::Journal(StoreError::new(StoreErrorKind::CannotResume, format!(
                             "job {key}: its submit went out {age} ago and no answer was heard; that is \
                              longer than the server is assumed to remember its idempotency key ({ret}), \
                              so sending it again may create and charge a second task: not sent \
@@ -224,7 +224,7 @@ impl Client {
                             key = job.key,
                             age = humantime::format_duration(Duration::from_secs(age.as_secs())),
                             ret = humantime::format_duration(self.idempotency_retention()),
-                        )),
+                        ))),
                     );
                 }
                 let media = job
@@ -261,9 +261,9 @@ impl Client {
                 return failed(
                     job.key.clone(),
                     task_id,
-                    Error::Journal(format!(
-                        "job {} is {state} without what resuming it needs",
-                        job.key
+                    Error::Journal(StoreError::new(
+                        StoreErrorKind::CannotResume,
+                        format!("job {} is {state} without what resuming it needs", job.key),
                     )),
                 )
             }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::Result;
+use crate::error::{IoContext, Result};
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -63,11 +63,11 @@ pub(crate) fn read_jsonl(path: &Path) -> Result<Vec<OldJob>> {
     let f = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e).at("cannot open", path),
     };
     let mut skipped = 0usize;
     for raw in BufReader::new(f).split(b'\n') {
-        let raw = raw?;
+        let raw = raw.at("cannot read", path)?;
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }

@@ -78,7 +78,10 @@ pub use budget::{BudgetScope, BudgetStatus, PoolUsage, RateLimit};
 pub use client::{new_idempotency_key, Client};
 pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use datadir::{data_dir, default_data_dir_path, ensure_private_dir};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{
+    ConfigError, DownloadError, DownloadErrorKind, Error, ErrorKind, IoError, Result, StoreError,
+    StoreErrorKind, TransportError, TransportErrorKind,
+};
 pub use error_class::ErrorClass;
 pub use events::Event;
 pub use http_client::{install_crypto_provider, reqwest_client_builder};

@@ -3,6 +3,8 @@
 
 use url::Url;
 
+use crate::error::ConfigError;
+
 /// Whether a URL's host is loopback (the core's rule: `localhost`, `*.localhost`,
 /// 127.0.0.0/8, `::1`).
 pub(crate) fn is_loopback(url: &Url) -> bool {
@@ -11,30 +13,28 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 
 /// Checks a base URL: https anywhere, http only on loopback; no user-info, query or
 /// fragment. Returns it without a trailing slash.
-pub(crate) fn check_base_url(raw: &str) -> Result<Url, String> {
-    let url =
-        Url::parse(raw.trim()).map_err(|e| format!("base URL {raw:?} does not parse ({e})"))?;
+pub(crate) fn check_base_url(raw: &str) -> Result<Url, ConfigError> {
+    // A URL with user-info is never shown (it may hold a password).
+    let shown = || crate::secret::scrub_userinfo(raw);
+    let invalid = |problem: String| ConfigError::InvalidBaseUrl {
+        url: shown(),
+        problem,
+    };
+    let url = Url::parse(raw.trim()).map_err(|e| invalid(format!("does not parse ({e})")))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(format!(
-                "base URL {raw:?} uses plain http to a non-loopback host: the API key would \
-                 travel in clear text (use https, or http only to localhost/127.0.0.1/::1)"
-            ))
-        }
-        other => return Err(format!("base URL {raw:?} has unsupported scheme {other:?}")),
+        "http" => return Err(ConfigError::InsecureBaseUrl { url: shown() }),
+        other => return Err(invalid(format!("has unsupported scheme {other:?}"))),
     }
     if url.host().is_none() {
-        return Err(format!("base URL {raw:?} has no host"));
+        return Err(invalid("has no host".to_owned()));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("base URL must not carry user-info (user:pass@)".to_owned());
+        return Err(invalid("must not carry user-info (user:pass@)".to_owned()));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!(
-            "base URL {raw:?} must not have a query or fragment"
-        ));
+        return Err(invalid("must not have a query or fragment".to_owned()));
     }
     Ok(url)
 }

@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IoError, Result};
 
 /// The extension of the videos the API renders.
 pub const VIDEO_EXTENSION: &str = "mp4";
@@ -42,10 +42,11 @@ pub struct OutputTarget {
 }
 
 fn refuse(path: &Path, why: impl std::fmt::Display) -> Error {
-    Error::Io(io::Error::other(format!(
-        "cannot save the outputs to {}: {why}",
-        path.display()
-    )))
+    Error::Io(IoError::new(
+        "cannot save the outputs to",
+        Some(path),
+        io::Error::other(why.to_string()),
+    ))
 }
 
 impl OutputTarget {
@@ -54,9 +55,10 @@ impl OutputTarget {
     /// so that it stays a directory wherever the path is read again (`resume`).
     pub fn resolve(path: &Path) -> Result<OutputTarget> {
         if path.as_os_str().is_empty() {
-            return Err(Error::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "the output path is empty",
+            return Err(Error::Io(IoError::new(
+                "cannot save the outputs",
+                None,
+                io::Error::new(io::ErrorKind::InvalidInput, "the output path is empty"),
             )));
         }
         let dir = is_output_dir(path);

@@ -408,6 +408,7 @@ impl Poller {
                                 operation: "poll",
                                 task_id: Some(id.clone()),
                                 reason: error.to_string(),
+                                error: Box::new(error.clone()),
                                 delay: d,
                                 attempt: w.retries.attempt(),
                             });

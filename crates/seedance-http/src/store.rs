@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use seedance_core::{Task, TaskId, VideoRequest};
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, IoContext, Result, StoreError, StoreErrorKind};
 use crate::options::Downloaded;
 
 /// The store's file name in the data dir.
@@ -494,7 +494,9 @@ pub(crate) fn now_ms() -> u64 {
 }
 
 fn db_err(e: rusqlite::Error) -> Error {
-    Error::Journal(format!("job store: {e}"))
+    Error::Journal(
+        StoreError::new(StoreErrorKind::Database, format!("job store: {e}")).with_source(e),
+    )
 }
 
 fn ms_i64(ms: u64) -> i64 {
@@ -526,13 +528,14 @@ fn private_file(path: &Path) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    let f = o.open(path)?;
+    let f = o.open(path).at("cannot open", path)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = f.metadata()?.permissions().mode();
+        let mode = f.metadata().at("cannot read", path)?.permissions().mode();
         if mode & 0o077 != 0 {
-            f.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+            f.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))
+                .at("cannot restrict the permissions of", path)?;
         }
     }
     drop(f);
@@ -712,7 +715,7 @@ impl JobStore {
         let given = path.as_ref();
         let path = db_path_for(given);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            crate::ensure_private_dir(dir)?;
+            crate::ensure_private_dir(dir).at("cannot create", dir)?;
         }
         private_file(&path)?;
         let mut conn = Connection::open(&path).map_err(db_err)?;
@@ -748,7 +751,8 @@ impl JobStore {
 
     /// The store in the default data dir ([`crate::data_dir`]`/jobs.sqlite3`).
     pub fn open_default() -> Result<JobStore> {
-        JobStore::open(crate::data_dir()?.join(STORE_FILE_NAME))
+        let dir = crate::data_dir().at("cannot create", &crate::default_data_dir_path())?;
+        JobStore::open(dir.join(STORE_FILE_NAME))
     }
 
     /// The jobs of a store, oldest first, readable ones only (a missing file has none).
@@ -889,9 +893,9 @@ impl JobStore {
         match r {
             None => Ok(None),
             Some(Ok(j)) => Ok(Some(j)),
-            Some(Err(u)) => Err(Error::Journal(format!(
-                "job {key} (row {}) is unreadable: {}",
-                u.id, u.problem
+            Some(Err(u)) => Err(Error::Journal(StoreError::new(
+                StoreErrorKind::Unreadable,
+                format!("job {key} (row {}) is unreadable: {}", u.id, u.problem),
             ))),
         }
     }
@@ -1001,7 +1005,7 @@ impl JobStore {
 
     /// Sets where the outputs of the job of `scope` under `key` go (made absolute).
     pub fn set_output(&self, scope: &JobScope, key: &str, output: &Path) -> Result<()> {
-        let output = std::path::absolute(output)?;
+        let output = std::path::absolute(output).at("cannot resolve", output)?;
         let conn = self.conn();
         retry_busy(|| {
             conn.execute(
@@ -1030,7 +1034,12 @@ impl JobStore {
         output: Option<&Path>,
     ) -> Result<Recorded> {
         let output = match output {
-            Some(p) => Some(std::path::absolute(p)?.display().to_string()),
+            Some(p) => Some(
+                std::path::absolute(p)
+                    .at("cannot resolve", p)?
+                    .display()
+                    .to_string(),
+            ),
             None => None,
         };
         let mut conn = self.conn();
@@ -1076,11 +1085,11 @@ impl JobStore {
                             body: body.to_owned(),
                         })
                     } else if !same_json(&stored, body) {
-                        Err(Error::Config(format!(
-                            "the idempotency key {key} is already used by job #{id} ({}) with another \
-                             request: nothing was sent (choose another key, or `seedance jobs show {key}`)",
-                            state.map_or("unreadable", JobState::as_str)
-                        )))
+                        Err(Error::Config(ConfigError::IdempotencyKeyInUse {
+                            key: key.to_owned(),
+                            job: id,
+                            state: state.map_or("unreadable", JobState::as_str).to_owned(),
+                        }))
                     } else {
                         if let Some(o) = &output {
                             tx.execute(
@@ -1127,10 +1136,12 @@ impl JobStore {
         let now = ms_i64(now_ms());
         let task = change.task.map(|t| task_json(t).to_string());
         let downloaded = match change.downloaded {
-            Some(d) => Some(
-                serde_json::to_string(d)
-                    .map_err(|e| Error::Journal(format!("cannot encode: {e}")))?,
-            ),
+            Some(d) => Some(serde_json::to_string(d).map_err(|e| {
+                Error::Journal(
+                    StoreError::new(StoreErrorKind::Encode, format!("cannot encode: {e}"))
+                        .with_source(e),
+                )
+            })?),
             None => None,
         };
         let state = change.state.map(JobState::as_str);

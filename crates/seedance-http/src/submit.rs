@@ -9,7 +9,7 @@ use seedance_core::{Task, TaskStatus, VideoRequest};
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{new_idempotency_key, Client};
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::events::Event;
 use crate::options::SubmitOptions;
 use crate::poller::task_failed;
@@ -38,13 +38,12 @@ impl Client {
             .clone()
             .unwrap_or_else(new_idempotency_key);
         // Reading R26, before anything is sent or journaled.
-        seedance_core::rules::check_idempotency_key(&key)
-            .map_err(|e| Error::Config(e.to_string()))?;
+        seedance_core::rules::check_idempotency_key(&key).map_err(ConfigError::from)?;
         if options.preflight {
             self.preflight(request).await?;
         }
         let body = serde_json::to_string(request)
-            .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
+            .map_err(|e| Error::Config(ConfigError::Encode(std::sync::Arc::new(e))))?;
         // A job of this scope under this key that may have been sent before (an earlier
         // process) counts as "sent before" for Reading R18; its stored body is re-sent.
         let output = download_dir.or(options.output.as_deref());
@@ -238,7 +237,7 @@ fn may_be_charged(e: Error, key: &str) -> Error {
          the job is kept: `seedance resume` finishes it later with the same key, without paying again"
     );
     match e {
-        Error::Transport(m) => Error::Transport(m + &note),
+        Error::Transport(t) => Error::Transport(t.with_note(&note)),
         Error::Api {
             status,
             mut error,

@@ -24,10 +24,10 @@ use url::Url;
 use crate::backoff::{parse_retry_after, RetryPolicy};
 use crate::budget::{self, Budget, BudgetStatus, Permit, Pool, RateLimit};
 use crate::config::Settings;
-use crate::error::Error;
+use crate::error::{ConfigError, Error, TransportError, TransportErrorKind};
 use crate::events::{Event, EventBus};
 use crate::origin::{redirect_decision, RedirectDecision};
-use crate::secret::{scrub_userinfo, ApiKey};
+use crate::secret::ApiKey;
 
 /// Most redirect hops followed.
 pub(crate) const MAX_REDIRECTS: usize = 5;
@@ -152,8 +152,9 @@ async fn read_limited(
     max: u64,
 ) -> Result<bytes::Bytes, SendError> {
     let too_big = || {
-        SendError::final_(Error::Transport(format!(
-            "the response body is larger than the {max}-byte limit (ClientBuilder::max_body_bytes)"
+        SendError::final_(Error::Transport(TransportError::new(
+            TransportErrorKind::BodyTooLarge,
+            format!("larger than the {max}-byte limit (ClientBuilder::max_body_bytes)"),
         )))
     };
     if resp.content_length().is_some_and(|n| n > max) {
@@ -162,7 +163,7 @@ async fn read_limited(
     let mut buf = bytes::BytesMut::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
-        let chunk = chunk.map_err(|e| SendError::retryable(transport_error(inner, &e)))?;
+        let chunk = chunk.map_err(|e| SendError::retryable(transport_error(inner, e)))?;
         if buf.len() as u64 + chunk.len() as u64 > max {
             return Err(too_big());
         }
@@ -171,24 +172,10 @@ async fn read_limited(
     Ok(buf.freeze())
 }
 
-fn transport_error(inner: &Transport, e: &reqwest::Error) -> Error {
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "response body interrupted"
-    } else {
-        "request failed"
-    };
-    // reqwest errors name the URL, never headers; redact anyway.
-    let mut msg = format!("{what}: {e}");
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg.push_str(&format!(": {s}"));
-        src = s.source();
-    }
-    Error::Transport(inner.key.redact(&scrub_userinfo(&msg)))
+/// A reqwest failure as [`Error::Transport`] (reqwest errors name the URL, never
+/// headers; the detail is redacted anyway).
+fn transport_error(inner: &Transport, e: reqwest::Error) -> Error {
+    Error::Transport(TransportError::from_reqwest(e, |t| inner.key.redact(t)))
 }
 
 /// Sends one request to the API (following allowed redirects) and reads the body.
@@ -207,7 +194,11 @@ pub(crate) async fn send(
     general_held: bool,
 ) -> Result<RawResponse, SendError> {
     let mut url = inner.base_url.join(path).map_err(|e| {
-        SendError::final_(Error::Config(format!("bad path {path:?}: {e}"))).unsent()
+        SendError::final_(Error::Transport(TransportError::new(
+            TransportErrorKind::Request,
+            format!("bad path {path:?}: {e}"),
+        )))
+        .unsent()
     })?;
     for hop in 0..=MAX_REDIRECTS {
         if hop > 0 || !general_held {
@@ -224,9 +215,9 @@ pub(crate) async fn send(
             .header(USER_AGENT, inner.user_agent.clone());
         if let Some(k) = idempotency_key {
             let v = HeaderValue::from_str(k).map_err(|_| {
-                SendError::final_(Error::Config(
-                    "the idempotency key is not a valid header value".into(),
-                ))
+                SendError::final_(Error::Config(ConfigError::InvalidHeader {
+                    what: "idempotency key",
+                }))
                 .unsent()
             })?;
             req = req.header("Idempotency-Key", v);
@@ -251,23 +242,31 @@ pub(crate) async fn send(
                         p.not_sent();
                     }
                     if hop == 0 {
-                        return Err(SendError::retryable(transport_error(inner, &e)).unsent());
+                        return Err(SendError::retryable(transport_error(inner, e)).unsent());
                     }
                 }
-                return Err(SendError::retryable(transport_error(inner, &e)));
+                return Err(SendError::retryable(transport_error(inner, e)));
             }
         };
         let status = resp.status();
         if status.is_redirection() {
             let Some(loc) = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()) else {
-                return Err(SendError::final_(Error::Transport(format!(
-                    "HTTP {status} without a Location"
-                ))));
+                return Err(SendError::final_(Error::Transport(
+                    TransportError::new(
+                        TransportErrorKind::InvalidRedirect,
+                        format!("HTTP {status} without a Location"),
+                    )
+                    .with_url(&url),
+                )));
             };
             let to = url.join(loc).map_err(|e| {
-                SendError::final_(Error::Transport(format!(
-                    "redirect to an unparsable Location: {e}"
-                )))
+                SendError::final_(Error::Transport(
+                    TransportError::new(
+                        TransportErrorKind::InvalidRedirect,
+                        format!("redirect to an unparsable Location: {e}"),
+                    )
+                    .with_url(&url),
+                ))
             })?;
             // A POST may only be redirected as itself (307/308); 301/302/303 would turn it
             // into a GET without the body.
@@ -277,10 +276,16 @@ pub(crate) async fn send(
                     StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
                 )
             {
-                return Err(SendError::final_(Error::Transport(format!(
-                    "HTTP {status} redirect of a submit to {} refused (only 307/308 keep the body)",
-                    to.origin().ascii_serialization()
-                ))));
+                return Err(SendError::final_(Error::Transport(
+                    TransportError::new(
+                        TransportErrorKind::RedirectRefused,
+                        format!(
+                            "HTTP {status} redirect of a submit to {} refused (only 307/308 keep the body)",
+                            to.origin().ascii_serialization()
+                        ),
+                    )
+                    .with_url(&url),
+                )));
             }
             match redirect_decision(&url, &to) {
                 RedirectDecision::FollowWithKey => {
@@ -289,7 +294,10 @@ pub(crate) async fn send(
                     continue;
                 }
                 RedirectDecision::Refuse(why) => {
-                    return Err(SendError::final_(Error::Transport(why)))
+                    return Err(SendError::final_(Error::Transport(
+                        TransportError::new(TransportErrorKind::RedirectRefused, why)
+                            .with_url(&url),
+                    )))
                 }
             }
         }
@@ -307,9 +315,13 @@ pub(crate) async fn send(
             body,
         });
     }
-    Err(SendError::final_(Error::Transport(format!(
-        "more than {MAX_REDIRECTS} redirects"
-    ))))
+    Err(SendError::final_(Error::Transport(
+        TransportError::new(
+            TransportErrorKind::TooManyRedirects,
+            format!("more than {MAX_REDIRECTS} redirects"),
+        )
+        .with_url(&url),
+    )))
 }
 
 /// Classifies a response or a transport error.
@@ -416,7 +428,7 @@ pub(crate) fn conflict_is_retried(error: &Error, sent_before: bool) -> bool {
 /// The `Authorization` header, marked sensitive (never shown by reqwest's Debug).
 pub(crate) fn auth_header(key: &str) -> Result<HeaderValue, Error> {
     let mut v = HeaderValue::from_str(&format!("Bearer {key}"))
-        .map_err(|_| Error::Config("the API key is not a valid header value".into()))?;
+        .map_err(|_| Error::Config(ConfigError::InvalidHeader { what: "API key" }))?;
     v.set_sensitive(true);
     Ok(v)
 }
@@ -612,7 +624,7 @@ pub(crate) async fn sleep_or_cancel(
 }
 
 fn budget_error(e: budget::BackendError) -> Error {
-    Error::Config(format!("the request budget: {e}"))
+    Error::Config(ConfigError::budget(e.0, e.1))
 }
 
 impl Transport {
@@ -629,7 +641,7 @@ impl Transport {
         };
         let auth_header = auth_header(s.api_key.expose())?;
         let user_agent = HeaderValue::from_str(&s.user_agent)
-            .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
+            .map_err(|_| Error::Config(ConfigError::InvalidHeader { what: "user agent" }))?;
         let fingerprint = budget::account_fingerprint(
             &s.base_url.origin().ascii_serialization(),
             s.api_key.expose(),
@@ -817,6 +829,7 @@ impl Transport {
                 operation: call.operation,
                 task_id: call.expect.cloned(),
                 reason: error.to_string(),
+                error: Box::new(error.clone()),
                 delay,
                 attempt: retries.attempt(),
             });
@@ -851,33 +864,55 @@ impl Transport {
             let resp = tokio::time::timeout(inner.timeout, req.send())
                 .await
                 .map_err(|_| {
-                    Error::Transport(format!("{} timed out", url.origin().ascii_serialization()))
+                    Error::Transport(
+                        TransportError::new(TransportErrorKind::Timeout, "").with_url(&url),
+                    )
                 })?
                 .map_err(|e| {
-                    // Not the URL itself: a signed CDN URL's query is a credential.
-                    Error::Transport(scrub_userinfo(&format!(
-                        "{}: {}",
-                        without_query(&url),
-                        e.without_url()
-                    )))
+                    // Not the URL itself: a signed CDN URL's query is a credential (the
+                    // error keeps the URL without it, its source is without the URL).
+                    Error::Transport(TransportError::from_reqwest(e, str::to_owned).with_url(&url))
                 })?;
             if resp.status().is_redirection() {
                 let loc = resp
                     .headers()
                     .get(LOCATION)
                     .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| Error::Transport("redirect without a Location".into()))?;
-                let to = url
-                    .join(loc)
-                    .map_err(|e| Error::Transport(format!("bad redirect Location: {e}")))?;
-                url = check_fetch_url(to.as_str()).map_err(Error::Transport)?;
+                    .ok_or_else(|| {
+                        Error::Transport(
+                            TransportError::new(
+                                TransportErrorKind::InvalidRedirect,
+                                "redirect without a Location",
+                            )
+                            .with_url(&url),
+                        )
+                    })?;
+                let to = url.join(loc).map_err(|e| {
+                    Error::Transport(
+                        TransportError::new(
+                            TransportErrorKind::InvalidRedirect,
+                            format!("bad redirect Location: {e}"),
+                        )
+                        .with_url(&url),
+                    )
+                })?;
+                url = check_fetch_url(to.as_str()).map_err(|why| {
+                    Error::Transport(
+                        TransportError::new(TransportErrorKind::RedirectRefused, why)
+                            .with_url(&url),
+                    )
+                })?;
                 continue;
             }
             return Ok(resp);
         }
-        Err(Error::Transport(format!(
-            "more than {MAX_REDIRECTS} redirects"
-        )))
+        Err(Error::Transport(
+            TransportError::new(
+                TransportErrorKind::TooManyRedirects,
+                format!("more than {MAX_REDIRECTS} redirects"),
+            )
+            .with_url(&url),
+        ))
     }
 }
 

@@ -5,7 +5,7 @@ use seedance_core::{Task, TaskId};
 use tokio::time::Instant;
 
 use crate::client::Client;
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result, TransportError, TransportErrorKind};
 use crate::options::WaitOptions;
 use crate::poller::Registration;
 use crate::store::{Change, JobState};
@@ -16,7 +16,7 @@ impl Client {
     /// that is not a task id (Reading R19) is refused before anything is sent; an answer
     /// about another task is an error.
     pub async fn get_task(&self, id: &TaskId) -> Result<Task> {
-        id.check().map_err(|e| Error::Config(e.to_string()))?;
+        id.check().map_err(ConfigError::from)?;
         let token = self.cancel_token();
         self.transport()
             .call(&Call::get_task(id), &mut Trace::default(), &token, None)
@@ -28,7 +28,7 @@ impl Client {
     /// keep waiting. Bounded by [`WaitOptions::timeout`] (30 minutes by default). All
     /// concurrent waits share one poller; dropping this future stops its polling.
     pub async fn wait(&self, id: &TaskId, options: WaitOptions) -> Result<Task> {
-        id.check().map_err(|e| Error::Config(e.to_string()))?;
+        id.check().map_err(ConfigError::from)?;
         let schedule = self.schedule();
         let expected = options
             .expected_render
@@ -52,7 +52,7 @@ impl Client {
             }
         };
         let result = tokio::select! {
-            r = rx => r.unwrap_or_else(|_| Err(Error::Transport("the poller stopped".into()))),
+            r = rx => r.unwrap_or_else(|_| Err(Error::Transport(TransportError::new(TransportErrorKind::PollerStopped, "")))),
             _ = timeout => Err(Error::WaitTimeout { task_id: id.clone(), waited: started.elapsed() }),
             _ = cancelled(&token, options.cancel.as_ref()) => Err(Error::Cancelled),
         };

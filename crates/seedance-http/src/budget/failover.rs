@@ -368,7 +368,7 @@ mod tests {
             _: RateLimit,
             _: &'a mut Ticket,
         ) -> BoxFuture<'a, BackendResult<Verdict>> {
-            Box::pin(async { Err(BackendError("unreachable".into())) })
+            Box::pin(async { Err(BackendError::msg("unreachable")) })
         }
         fn release(&self, _: Pool, _: Slot, _: bool, _: Duration) {
             panic!("a slot went back to a backend that never granted it");
@@ -377,7 +377,7 @@ mod tests {
         fn pause(&self, _: Pool, _: Duration) {}
         fn seed(&self, _: Pool, _: &[Duration]) {}
         fn usage(&self, _: Pool, _: RateLimit) -> BoxFuture<'_, BackendResult<PoolUsage>> {
-            Box::pin(async { Err(BackendError("unreachable".into())) })
+            Box::pin(async { Err(BackendError::msg("unreachable")) })
         }
     }
 

@@ -45,7 +45,10 @@ fn now_ms() -> i64 {
 }
 
 fn err(e: rusqlite::Error) -> BackendError {
-    BackendError(format!("budget database: {e}"))
+    BackendError(
+        format!("budget database: {e}"),
+        Some(std::sync::Arc::new(e)),
+    )
 }
 
 /// The machine-wide budgets of one account, as one process uses them.
@@ -62,8 +65,12 @@ pub(crate) struct Machine {
 impl Machine {
     /// Opens (creates) `dir/budget.sqlite3`. Fails when the directory is not writable.
     pub(crate) fn open(dir: &Path, fingerprint: &str) -> BackendResult<Arc<Machine>> {
-        crate::ensure_private_dir(dir)
-            .map_err(|e| BackendError(format!("cannot create {}: {e}", dir.display())))?;
+        crate::ensure_private_dir(dir).map_err(|e| {
+            BackendError(
+                format!("cannot create {}: {e}", dir.display()),
+                Some(std::sync::Arc::new(e)),
+            )
+        })?;
         let path = dir.join(FILE_NAME);
         let conn = Connection::open(&path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;

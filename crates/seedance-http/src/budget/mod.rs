@@ -206,9 +206,18 @@ pub(crate) enum Verdict {
     },
 }
 
-/// A backend failure (the failover layer handles it).
+/// A backend failure (the failover layer handles it): what failed, and the database's or
+/// Redis's error.
 #[derive(Debug)]
-pub(crate) struct BackendError(pub(crate) String);
+pub(crate) struct BackendError(pub(crate) String, pub(crate) Option<crate::error::Source>);
+
+impl BackendError {
+    /// A failure saying `message`, without an underlying error.
+    #[cfg(test)]
+    pub(crate) fn msg(message: impl Into<String>) -> Self {
+        BackendError(message.into(), None)
+    }
+}
 
 impl fmt::Display for BackendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

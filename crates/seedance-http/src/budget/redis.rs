@@ -243,7 +243,7 @@ impl std::fmt::Debug for Redis {
 }
 
 fn err(e: redis::RedisError) -> BackendError {
-    BackendError(format!("redis: {e}"))
+    BackendError(format!("redis: {e}"), Some(std::sync::Arc::new(e)))
 }
 
 /// The keys' time to live when idle.

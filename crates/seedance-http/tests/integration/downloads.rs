@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use seedance_core::{Task, TaskStatus};
 use seedance_emulator::{Endpoint, Fault, FaultKind};
-use seedance_http::{DownloadOptions, Error, Event, GenerateOptions};
+use seedance_http::{DownloadErrorKind, DownloadOptions, Error, Event, GenerateOptions};
 
 use crate::common::*;
 
@@ -172,7 +172,8 @@ async fn cdn_failures_are_retried_and_bad_content_refused() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Download(m) if m.contains("content type")),
+        matches!(&e, Error::Download(d) if d.kind() == DownloadErrorKind::ContentType
+            && d.to_string().contains("content type")),
         "{e}"
     );
     assert!(!dir.path().join("x.mp4").exists());
@@ -186,7 +187,11 @@ async fn cdn_failures_are_retried_and_bad_content_refused() {
         .download(&gone, &dir.path().join("y.mp4"), DownloadOptions::default())
         .await
         .unwrap_err();
-    assert!(matches!(&e, Error::Download(m) if m.contains("404")), "{e}");
+    assert!(
+        matches!(&e, Error::Download(d) if d.kind() == DownloadErrorKind::Status
+            && d.status() == Some(404)),
+        "{e}"
+    );
 
     // nothing to download yet
     let e = client

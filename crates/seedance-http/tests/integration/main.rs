@@ -6,6 +6,7 @@ mod common;
 
 mod charged_once;
 mod downloads;
+mod errors;
 mod facade;
 mod fault_matrix;
 mod journal;

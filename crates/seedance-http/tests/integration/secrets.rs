@@ -6,7 +6,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use seedance_core::{Mode, QualityTier, Resolution, VideoRequest};
 use seedance_emulator::{Endpoint, Fault, FaultKind, Redirect};
-use seedance_http::{Client, DownloadOptions, Error, ErrorKind, GenerateOptions, SubmitOptions};
+use seedance_http::{
+    Client, DownloadOptions, Error, ErrorKind, GenerateOptions, SubmitOptions, TransportErrorKind,
+};
 
 use crate::common::*;
 
@@ -77,7 +79,8 @@ async fn a_redirect_elsewhere_is_refused() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Transport(m) if m.contains("refused")),
+        matches!(&e, Error::Transport(t) if t.kind() == TransportErrorKind::RedirectRefused
+            && t.to_string().contains("refused")),
         "{e}"
     );
     let t = emu.total_stats();

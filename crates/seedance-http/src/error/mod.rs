@@ -1,18 +1,40 @@
-//! `Error` and `ErrorKind`: everything a call can fail with.
+//! `Error` and `ErrorKind`: everything a call can fail with; the typed causes of the
+//! transport, configuration, file-system, job-store and download variants.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use seedance_core::{ApiError, ErrorCode, TaskId, ValidationError};
 
-/// Everything a client call can fail with. Never contains the API key.
+mod config;
+mod local;
+mod transport;
+
+pub use config::ConfigError;
+pub use local::{DownloadError, DownloadErrorKind, IoError, StoreError, StoreErrorKind};
+pub use transport::{TransportError, TransportErrorKind};
+
+/// An underlying error, shared so that [`Error`] stays `Clone` (one outcome delivered to
+/// several waiters).
+pub(crate) type Source = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A source as `std::error::Error::source` returns it (the error itself, not the `Arc`).
+pub(crate) fn as_source(s: Option<&Source>) -> Option<&(dyn std::error::Error + 'static)> {
+    s.map(|s| &**s as &(dyn std::error::Error + 'static))
+}
+
+/// Everything a client call can fail with. Never contains the API key. The variants for
+/// the transport, the settings, files, the job store and downloads carry typed causes,
+/// and [`std::error::Error::source`] leads to the underlying error (reqwest's, the
+/// `io::Error`, rusqlite's), as reqwest's own errors do. `Clone`: the causes are shared.
 ///
 /// ```
-/// use seedance_http::{Error, ErrorKind};
-/// let e = Error::Config("no API key".into());
+/// use seedance_http::{ConfigError, Error, ErrorKind};
+/// let e = Error::Config(ConfigError::InvalidApiKey);
 /// assert_eq!(e.kind(), ErrorKind::Config);
-/// assert_eq!(e.to_string(), "configuration: no API key");
+/// assert_eq!(e.to_string(), "configuration: the API key contains spaces or control characters");
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The request breaks a rule of the spec; nothing was sent.
@@ -50,7 +72,7 @@ pub enum Error {
     },
     /// Connection, TLS, timeout, or a refused redirect (after any retries).
     #[error("transport: {0}")]
-    Transport(String),
+    Transport(#[source] TransportError),
     /// The server answered something that is not the documented JSON (an HTML error
     /// page, truncated JSON…).
     #[error("undecodable response (HTTP {status}): {snippet}")]
@@ -62,17 +84,17 @@ pub enum Error {
     },
     /// Bad client settings (plain http to a non-loopback host, bad variable…).
     #[error("configuration: {0}")]
-    Config(String),
+    Config(#[source] ConfigError),
     /// No API key: none given and `SEEDANCE_API_KEY` unset, or a blank one. Each front
     /// end says how to give one in its own words (`--api-key`, `api_key=...`).
     #[error("no API key: call .api_key(..) or set SEEDANCE_API_KEY")]
     NoApiKey,
-    /// A file-system error (journal, download).
+    /// A file-system error (journal, download), with its path.
     #[error("I/O: {0}")]
-    Io(#[from] std::io::Error),
+    Io(#[source] IoError),
     /// A download failed (status, content type, size).
     #[error("download: {0}")]
-    Download(String),
+    Download(#[source] DownloadError),
     /// A reference URL failed the preflight check.
     #[error("preflight: {field}: {problem}")]
     Preflight {
@@ -81,9 +103,9 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
-    /// The journal file is unusable.
+    /// The job store (journal) is unusable, or a stored job cannot be used.
     #[error("journal: {0}")]
-    Journal(String),
+    Journal(#[source] StoreError),
     /// Cancelled through a cancellation token.
     #[error("cancelled")]
     Cancelled,
@@ -183,53 +205,71 @@ impl Error {
         }
     }
 
-    /// A copy for delivering one outcome to several waiters (`io::Error` is not `Clone`:
-    /// its kind and message are kept).
-    pub(crate) fn duplicate(&self) -> Error {
+    /// The transport error, for [`Error::Transport`].
+    pub fn transport(&self) -> Option<&TransportError> {
         match self {
-            Error::Validation(v) => Error::Validation(v.clone()),
-            Error::Api {
-                status,
-                error,
-                retry_after,
-            } => Error::Api {
-                status: *status,
-                error: error.clone(),
-                retry_after: *retry_after,
-            },
-            Error::TaskFailed {
-                task_id,
-                code,
-                message,
-                credits_refunded,
-            } => Error::TaskFailed {
-                task_id: task_id.clone(),
-                code: code.clone(),
-                message: message.clone(),
-                credits_refunded: *credits_refunded,
-            },
-            Error::WaitTimeout { task_id, waited } => Error::WaitTimeout {
-                task_id: task_id.clone(),
-                waited: *waited,
-            },
-            Error::Transport(s) => Error::Transport(s.clone()),
-            Error::Decode { status, snippet } => Error::Decode {
-                status: *status,
-                snippet: snippet.clone(),
-            },
-            Error::Config(s) => Error::Config(s.clone()),
-            Error::NoApiKey => Error::NoApiKey,
-            Error::Io(e) => Error::Io(std::io::Error::new(e.kind(), e.to_string())),
-            Error::Download(s) => Error::Download(s.clone()),
-            Error::Preflight { field, problem } => Error::Preflight {
-                field: field.clone(),
-                problem: problem.clone(),
-            },
-            Error::Journal(s) => Error::Journal(s.clone()),
-            Error::Cancelled => Error::Cancelled,
+            Error::Transport(t) => Some(t),
+            _ => None,
         }
+    }
+
+    /// Whether a request timed out ([`TransportErrorKind::Timeout`]).
+    pub fn is_timeout(&self) -> bool {
+        self.transport().is_some_and(TransportError::is_timeout)
+    }
+
+    /// Whether no connection could be made ([`TransportError::is_connect`]).
+    pub fn is_connect(&self) -> bool {
+        self.transport().is_some_and(TransportError::is_connect)
+    }
+
+    /// A copy for delivering one outcome to several waiters.
+    pub(crate) fn duplicate(&self) -> Error {
+        self.clone()
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        Error::Transport(e)
+    }
+}
+
+impl From<IoError> for Error {
+    fn from(e: IoError) -> Self {
+        Error::Io(e)
+    }
+}
+
+impl From<DownloadError> for Error {
+    fn from(e: DownloadError) -> Self {
+        Error::Download(e)
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Journal(e)
     }
 }
 
 /// Shorthand.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Adds what was done and on which path to an `io::Result` ([`IoError`]).
+pub(crate) trait IoContext<T> {
+    /// `action` (`cannot create`) on `path` failed.
+    fn at(self, action: &str, path: &std::path::Path) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn at(self, action: &str, path: &std::path::Path) -> Result<T> {
+        self.map_err(|e| Error::Io(IoError::new(action, Some(path), e)))
+    }
+}

@@ -1,0 +1,135 @@
+//! Typed errors keep their cause: `source()` leads to reqwest's, the `io::Error` and
+//! rusqlite's error; callers branch on kinds, never on messages; no text shows the key.
+
+use seedance_http::{
+    Client, ConfigError, Error, ErrorClass, JobStore, StoreErrorKind, SubmitOptions,
+    TransportErrorKind,
+};
+
+use crate::common::*;
+
+/// Every error in the chain of `e`, outermost first.
+fn chain<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Vec<&'a (dyn std::error::Error + 'static)> {
+    let mut v = vec![e];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        v.push(c);
+        cur = c.source();
+    }
+    v
+}
+
+/// A loopback port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    port
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_connect_error_whose_source_is_reqwests() {
+    let key = "sk_test_refused_0123456789";
+    let mut retry = fast_retry();
+    retry.max_retries = 0;
+    let client = Client::builder()
+        .no_env()
+        .api_key(key)
+        .base_url(format!("http://127.0.0.1:{}", closed_port()))
+        .retry_policy(retry)
+        .build()
+        .unwrap();
+    let e = client
+        .submit(&request(), SubmitOptions::default())
+        .await
+        .unwrap_err();
+    let Error::Transport(t) = &e else {
+        panic!("not a transport error: {e:?}");
+    };
+    assert_eq!(t.kind(), TransportErrorKind::Connect, "{e}");
+    assert!(e.is_connect() && !e.is_timeout());
+    assert_eq!(e.class(), ErrorClass::Network);
+    assert!(
+        t.origin()
+            .is_some_and(|o| o.starts_with("http://127.0.0.1:")),
+        "{t:?}"
+    );
+    let links = chain(&e);
+    assert!(
+        links
+            .iter()
+            .any(|s| s.downcast_ref::<reqwest::Error>().is_some()),
+        "no reqwest::Error in the chain of {e}"
+    );
+    // the root cause is named, the key never
+    assert!(e.to_string().to_lowercase().contains("refused"), "{e}");
+    for s in &links {
+        assert!(!s.to_string().contains(key), "{s}");
+        assert!(!format!("{s:?}").contains(key), "{s:?}");
+    }
+    // one outcome for many waiters: the clone keeps the cause
+    let copy = e.clone();
+    assert_eq!(copy.to_string(), e.to_string());
+    assert!(chain(&copy)
+        .iter()
+        .any(|s| s.downcast_ref::<reqwest::Error>().is_some()));
+}
+
+#[test]
+fn settings_errors_are_typed() {
+    let e = Client::builder()
+        .no_env()
+        .api_key("sk_test_x")
+        .base_url("http://api.example.com")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Config(ConfigError::InsecureBaseUrl { url }) if url == "http://api.example.com"),
+        "{e:?}"
+    );
+    let e = Client::builder()
+        .no_env()
+        .api_key("sk_test_x")
+        .base_url("https://bob:hunter2@api.example.com")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Config(ConfigError::InvalidBaseUrl { .. })),
+        "{e:?}"
+    );
+    assert!(!format!("{e} {e:?}").contains("hunter2"), "{e:?}");
+
+    let e = Client::builder()
+        .no_env()
+        .api_key("sk test x")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Config(ConfigError::InvalidApiKey)),
+        "{e:?}"
+    );
+    assert!(!e.to_string().contains("sk test x"));
+}
+
+#[test]
+fn an_unusable_store_keeps_the_io_or_sqlite_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // a directory where the database file should be
+    let path = dir.path().join("jobs.sqlite3");
+    std::fs::create_dir(&path).unwrap();
+    let e = JobStore::open(&path).unwrap_err();
+    let links = chain(&e);
+    let typed = links.iter().any(|s| {
+        s.downcast_ref::<std::io::Error>().is_some()
+            || s.downcast_ref::<rusqlite::Error>().is_some()
+    });
+    assert!(typed, "no io or rusqlite error in the chain of {e:?}");
+    match &e {
+        Error::Io(io) => assert_eq!(io.path(), Some(path.as_path())),
+        Error::Journal(s) => assert_eq!(s.kind(), StoreErrorKind::Database),
+        other => panic!("{other:?}"),
+    }
+    assert!(e.to_string().contains("jobs.sqlite3"), "{e}");
+}
