@@ -348,9 +348,9 @@ fn call_options(options: *const seedance_call_options) -> Result<Call, seedance_
     let o = unsafe { options.as_ref() }.unwrap_or(&default);
     let mut wait = WaitOptions::default();
     if o.no_timeout {
-        wait = wait.timeout(None);
+        wait = wait.no_timeout();
     } else if o.timeout_ms > 0 {
-        wait = wait.timeout(Some(Duration::from_millis(o.timeout_ms)));
+        wait = wait.timeout(Duration::from_millis(o.timeout_ms));
     }
     // SAFETY: NULL or a token of this library, alive during the call.
     let cancel = unsafe { o.cancel.as_ref() }.map(|c| c.token.clone());

@@ -175,7 +175,7 @@ fn wait_options(py: Python<'_>, timeout: Option<f64>) -> PyResult<WaitOptions> {
     let t = timeout.map(|t| secs(py, "timeout", t)).transpose()?;
     // No timeout given: the client's default (a generous ceiling, never forever).
     Ok(match t {
-        Some(t) => WaitOptions::default().timeout(Some(t)),
+        Some(t) => WaitOptions::default().timeout(t),
         None => WaitOptions::default(),
     })
 }

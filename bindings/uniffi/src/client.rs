@@ -193,9 +193,9 @@ fn rate(s: RateLimitSetting) -> Option<(u32, Duration)> {
 fn wait_options(o: &WaitOptions) -> http::WaitOptions {
     let mut w = http::WaitOptions::default();
     if o.no_timeout {
-        w = w.timeout(None);
+        w = w.no_timeout();
     } else if let Some(t) = o.timeout {
-        w = w.timeout(Some(t));
+        w = w.timeout(t);
     }
     if let Some(e) = o.expected_render {
         w = w.expected_render(e);

@@ -165,9 +165,11 @@ impl Ctx {
     /// Wait options from the flags, with the expected render time of the request (model
     /// time) when known and how long the task has been running already.
     pub fn wait_options(&self, expected: Option<Duration>, elapsed: Duration) -> WaitOptions {
-        let mut o = WaitOptions::default()
-            .timeout(self.wait_bound())
-            .elapsed(elapsed);
+        let mut o = match self.wait_bound() {
+            Some(d) => WaitOptions::default().timeout(d),
+            None => WaitOptions::default().no_timeout(),
+        }
+        .elapsed(elapsed);
         if let Some(d) = self.g.expected_render.or(expected) {
             o = o.expected_render(d);
         }

@@ -228,11 +228,8 @@ async fn throughput() {
     let jobs = (0..100).map(|i| {
         let c = client.clone();
         async move {
-            c.generate(
-                &req(i),
-                GenerateOptions::default().wait(WaitOptions::default().timeout(None)),
-            )
-            .await
+            c.generate(&req(i), GenerateOptions::default().no_timeout())
+                .await
         }
     });
     let ok = futures_util::future::join_all(jobs)

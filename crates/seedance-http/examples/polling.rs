@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use seedance_core::{Task, TaskStatus, VideoRequest};
 use seedance_emulator::{Emulator, RenderSpread};
-use seedance_http::{Client, GenerateOptions, PollSchedule, WaitOptions};
+use seedance_http::{Client, GenerateOptions, PollSchedule};
 
 /// Model time runs this much faster.
 const SCALE: f64 = 100.0;
@@ -221,10 +221,7 @@ async fn run(who: Who, n: usize, batch: bool, seed: u64) -> Row {
         async move {
             match who {
                 Who::Ours(_) => client
-                    .generate(
-                        &req(i),
-                        GenerateOptions::default().wait(WaitOptions::default().timeout(None)),
-                    )
+                    .generate(&req(i), GenerateOptions::default().no_timeout())
                     .await
                     .is_ok(),
                 _ => p.generate(i).await,
@@ -298,7 +295,7 @@ async fn train(path: &std::path::Path) -> usize {
             async move {
                 c.generate(
                     &req(1000 + round * 4 + i),
-                    GenerateOptions::default().wait(WaitOptions::default().timeout(None)),
+                    GenerateOptions::default().no_timeout(),
                 )
                 .await
                 .is_ok()

@@ -27,7 +27,7 @@
 //! ```no_run
 //! use std::time::Duration;
 //! use seedance_core::VideoRequest;
-//! use seedance_http::{Client, GenerateOptions, WaitOptions};
+//! use seedance_http::{Client, GenerateOptions};
 //! # async fn run() -> Result<(), seedance_http::Error> {
 //! let client = Client::builder()
 //!     .api_key("sk_live_...")
@@ -38,7 +38,7 @@
 //!     .build()?;
 //! let task = client
 //!     .generate(&request, GenerateOptions::default()
-//!         .wait(WaitOptions::default().timeout(Some(Duration::from_secs(600))))
+//!         .timeout(Duration::from_secs(600))
 //!         .download_to("out/"))
 //!     .await?;
 //! # Ok(()) }
@@ -88,7 +88,7 @@ pub use http_client::{install_crypto_provider, reqwest_client_builder};
 pub use jobs::{continue_from, JobOutcome};
 pub use options::{
     DownloadOptions, Downloaded, GenerateOptions, PollSchedule, ResumeOptions, SubmitOptions,
-    WaitOptions, DEFAULT_WAIT_TIMEOUT,
+    WaitOptions, WaitTimeout, DEFAULT_WAIT_TIMEOUT,
 };
 pub use output::{is_output_dir, OutputTarget, VIDEO_EXTENSION};
 pub use secret::ApiKey;

@@ -198,25 +198,47 @@ impl ResumeOptions {
     }
 }
 
+/// How long a wait may last: the client's bound, this long, or without bound.
+///
+/// ```
+/// use std::time::Duration;
+/// use seedance_http::{WaitOptions, WaitTimeout};
+/// assert_eq!(WaitOptions::default().timeout, WaitTimeout::ClientDefault);
+/// assert_eq!(WaitOptions::default().no_timeout().timeout, WaitTimeout::Never);
+/// assert_eq!(
+///     WaitOptions::default().timeout(Duration::from_secs(60)).timeout,
+///     WaitTimeout::After(Duration::from_secs(60))
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitTimeout {
+    /// The client's bound ([`crate::ClientBuilder::wait_timeout`], `SEEDANCE_WAIT_TIMEOUT`,
+    /// by default [`DEFAULT_WAIT_TIMEOUT`]).
+    #[default]
+    ClientDefault,
+    /// Give up after this long.
+    After(Duration),
+    /// Wait until the task ends, however long it takes.
+    Never,
+}
+
 /// Options of [`crate::Client::wait`].
 ///
 /// ```
 /// use std::time::Duration;
-/// use seedance_http::WaitOptions;
-/// let o = WaitOptions::default().timeout(None).expected_render(Duration::from_secs(200));
-/// assert_eq!(o.timeout, None);
-/// assert_eq!(WaitOptions::default().timeout, Some(Duration::from_secs(1800)));
+/// use seedance_http::{WaitOptions, WaitTimeout};
+/// let o = WaitOptions::default().no_timeout().expected_render(Duration::from_secs(200));
+/// assert_eq!(o.timeout, WaitTimeout::Never);
+/// let o = WaitOptions::default().timeout(Duration::from_secs(600));
+/// assert_eq!(o.timeout, WaitTimeout::After(Duration::from_secs(600)));
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct WaitOptions {
-    /// Give up after this long; `None` waits without bound. Unless set (through
-    /// [`WaitOptions::timeout`], or by assigning another value), the client's bound
-    /// applies ([`crate::ClientBuilder::wait_timeout`], `SEEDANCE_WAIT_TIMEOUT`, by
-    /// default [`DEFAULT_WAIT_TIMEOUT`]).
-    pub timeout: Option<Duration>,
-    /// Whether `timeout` was set through [`WaitOptions::timeout`].
-    pub(crate) timeout_given: bool,
+    /// How long the wait may last ([`WaitOptions::timeout`], [`WaitOptions::no_timeout`]);
+    /// by default the client's bound.
+    pub timeout: WaitTimeout,
     /// The expected render time (model time, before [`PollSchedule::time_scale`]).
     pub expected_render: Option<Duration>,
     /// How long the task has already been running (the first poll comes that much sooner).
@@ -231,8 +253,7 @@ pub struct WaitOptions {
 impl Default for WaitOptions {
     fn default() -> Self {
         WaitOptions {
-            timeout: Some(DEFAULT_WAIT_TIMEOUT),
-            timeout_given: false,
+            timeout: WaitTimeout::ClientDefault,
             expected_render: None,
             elapsed: Duration::ZERO,
             class: None,
@@ -242,20 +263,38 @@ impl Default for WaitOptions {
 }
 
 impl WaitOptions {
-    /// Sets the bound (`None`: wait forever), over the client's.
+    /// Gives up after `d` (over the client's bound); the task may still complete.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use seedance_http::{WaitOptions, WaitTimeout};
+    /// let o = WaitOptions::default().timeout(Duration::from_secs(90));
+    /// assert_eq!(o.timeout, WaitTimeout::After(Duration::from_secs(90)));
+    /// ```
     #[must_use]
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self.timeout_given = true;
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = WaitTimeout::After(d);
+        self
+    }
+
+    /// Waits until the task ends, however long it takes (over the client's bound).
+    ///
+    /// ```
+    /// use seedance_http::{WaitOptions, WaitTimeout};
+    /// assert_eq!(WaitOptions::default().no_timeout().timeout, WaitTimeout::Never);
+    /// ```
+    #[must_use]
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = WaitTimeout::Never;
         self
     }
 
     /// The bound in force: this one when set, else the client's.
     pub(crate) fn bound(&self, client_default: Option<Duration>) -> Option<Duration> {
-        if self.timeout_given || self.timeout != Some(DEFAULT_WAIT_TIMEOUT) {
-            self.timeout
-        } else {
-            client_default
+        match self.timeout {
+            WaitTimeout::After(d) => Some(d),
+            WaitTimeout::Never => None,
+            WaitTimeout::ClientDefault => client_default,
         }
     }
     /// Sets the expected render time.
@@ -358,6 +397,30 @@ impl GenerateOptions {
     #[must_use]
     pub fn wait(mut self, o: WaitOptions) -> Self {
         self.wait = o;
+        self
+    }
+    /// Gives up waiting after `d` ([`WaitOptions::timeout`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use seedance_http::{GenerateOptions, WaitTimeout};
+    /// let o = GenerateOptions::default().timeout(Duration::from_secs(600)).download_to("out/");
+    /// assert_eq!(o.wait.timeout, WaitTimeout::After(Duration::from_secs(600)));
+    /// ```
+    #[must_use]
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.wait = self.wait.timeout(d);
+        self
+    }
+    /// Waits until the task ends, however long it takes ([`WaitOptions::no_timeout`]).
+    ///
+    /// ```
+    /// use seedance_http::{GenerateOptions, WaitTimeout};
+    /// assert_eq!(GenerateOptions::default().no_timeout().wait.timeout, WaitTimeout::Never);
+    /// ```
+    #[must_use]
+    pub fn no_timeout(mut self) -> Self {
+        self.wait = self.wait.no_timeout();
         self
     }
     /// Downloads the outputs into this file or directory on completion.

@@ -83,11 +83,11 @@ pub async fn run(a: &DemoArgs, ui: &Ui) -> Result<(), CliError> {
         .build()
         .map_err(from_http)?;
     let started = Instant::now();
-    let wait = WaitOptions::default().timeout(Some(
+    let wait = WaitOptions::default().timeout(
         a.time_scale
             .to_real(model * DEMO_WAIT_FACTOR)
             .max(DEMO_WAIT_MIN),
-    ));
+    );
     let result = async {
         let task = client
             .generate(&req, GenerateOptions::default().wait(wait))

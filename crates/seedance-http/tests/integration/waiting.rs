@@ -86,7 +86,7 @@ async fn a_finished_task_is_seen_within_the_delay_bound_when_the_budget_is_free(
                 &id.into(),
                 WaitOptions::default()
                     .expected_render(expected)
-                    .timeout(None),
+                    .no_timeout(),
             )
             .await
             .unwrap();
@@ -318,7 +318,7 @@ async fn tasks_that_never_end_cannot_starve_the_others() {
                     WaitOptions::default()
                         .expected_render(Duration::from_secs(1))
                         .elapsed(Duration::from_secs(10))
-                        .timeout(None),
+                        .no_timeout(),
                 )
                 .await
             })
@@ -332,7 +332,7 @@ async fn tasks_that_never_end_cannot_starve_the_others() {
             &"quick_1".into(),
             WaitOptions::default()
                 .expected_render(Duration::from_secs(100))
-                .timeout(Some(Duration::from_secs(5))),
+                .timeout(Duration::from_secs(5)),
         )
         .await;
     // due after ~0.06 s, polled within the starvation bound (300 s / 1000) plus one turn
@@ -363,7 +363,10 @@ fn slow_builder(base: &str) -> seedance_http::ClientBuilder {
 #[tokio::test(start_paused = true)]
 async fn a_wait_is_bounded_by_default_and_the_bound_can_be_lifted() {
     assert_eq!(DEFAULT_WAIT_TIMEOUT, Duration::from_secs(30 * 60));
-    assert_eq!(WaitOptions::default().timeout, Some(DEFAULT_WAIT_TIMEOUT));
+    assert_eq!(
+        WaitOptions::default().timeout,
+        seedance_http::WaitTimeout::ClientDefault
+    );
     // a task that never ends within the bound: the default wait gives up after it
     let (base, polls) = slow_api(Duration::from_secs(2 * 3600)).await;
     let client = slow_client(&base);
@@ -392,7 +395,7 @@ async fn a_wait_is_bounded_by_default_and_the_bound_can_be_lifted() {
     let client = slow_client(&base);
     let t0 = tokio::time::Instant::now();
     let done = client
-        .wait(&"sd2_slow".into(), WaitOptions::default().timeout(None))
+        .wait(&"sd2_slow".into(), WaitOptions::default().no_timeout())
         .await
         .unwrap();
     assert_eq!(done.status, TaskStatus::Completed);
@@ -411,7 +414,7 @@ async fn waits_are_bounded_and_cancellable() {
     let e = client
         .wait(
             &t.id,
-            WaitOptions::default().timeout(Some(Duration::from_millis(20))),
+            WaitOptions::default().timeout(Duration::from_millis(20)),
         )
         .await
         .unwrap_err();
@@ -513,7 +516,7 @@ async fn the_client_wide_wait_bound_applies_unless_the_call_sets_one() {
     assert!(matches!(e, Error::WaitTimeout { .. }), "{e}");
     // a call that sets its own bound (here: none) is not cut short
     let done = client
-        .wait(&t.id, WaitOptions::default().timeout(None))
+        .wait(&t.id, WaitOptions::default().no_timeout())
         .await
         .unwrap();
     assert_eq!(done.status, TaskStatus::Completed);
@@ -543,7 +546,7 @@ async fn submits_keep_flowing_while_polls_saturate_the_budget() {
                 &t.id,
                 WaitOptions::default()
                     .expected_render(Duration::from_secs(1))
-                    .timeout(None),
+                    .no_timeout(),
             )
             .await
         }));
