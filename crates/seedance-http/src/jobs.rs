@@ -49,6 +49,20 @@ impl Client {
             .idempotency_key
             .clone()
             .unwrap_or_else(new_idempotency_key);
+        // Dropped before it ends (a cancelled Kotlin coroutine or Swift task drops the
+        // future): the job is marked interrupted, as a Ctrl-C would, for `resume`.
+        let guard = InterruptOnDrop::new(self, &key);
+        let outcome = self.generate_job_inner(request, options, key).await;
+        guard.disarm();
+        outcome
+    }
+
+    async fn generate_job_inner(
+        &self,
+        request: &VideoRequest,
+        options: GenerateOptions,
+        key: String,
+    ) -> Result<JobOutcome> {
         let submit = options.submit.clone().idempotency_key(key.clone());
         let (task, key) = match self
             .submit_job(request, submit, options.download_dir.as_deref())
@@ -187,6 +201,13 @@ impl Client {
     }
 
     async fn resume_job(&self, job: JobRecord, resubmit_stale: bool) -> JobOutcome {
+        let guard = InterruptOnDrop::new(self, &job.key);
+        let outcome = self.resume_job_inner(job, resubmit_stale).await;
+        guard.disarm();
+        outcome
+    }
+
+    async fn resume_job_inner(&self, job: JobRecord, resubmit_stale: bool) -> JobOutcome {
         let now_ms = crate::store::now_ms();
         let elapsed = Duration::from_millis(now_ms.saturating_sub(job.times.created_ms));
         let expected = self
@@ -195,7 +216,9 @@ impl Client {
             .unwrap_or(self.schedule().default_expected);
         let wait = WaitOptions::default()
             .expected_render(expected)
-            .elapsed(self.schedule().time_scale.to_real(elapsed));
+            // real time since the submit, as the poller counts it (not divided by the
+            // time scale: that made a resumed job's first poll late at any scale but 1)
+            .elapsed(elapsed);
         let now = Instant::now();
         let failed = |key: String, task_id: Option<TaskId>, e: Error| JobOutcome {
             key,
@@ -292,4 +315,41 @@ impl Client {
 /// ```
 pub fn continue_from(task: &Task, prompt: impl Into<String>) -> seedance_core::VideoRequestBuilder {
     task.continue_from(prompt)
+}
+
+/// Marks a job interrupted in the store when the call running it is dropped before it
+/// ends: a cancelled Kotlin coroutine or Swift task (uniffi drops the Rust future), or an
+/// aborted tokio task. A call that returns, with any result, disarms it first; the store
+/// only moves a job that is still open (pending, sent, submitted) to `interrupted`.
+struct InterruptOnDrop<'a> {
+    client: &'a Client,
+    key: String,
+    armed: bool,
+}
+
+impl<'a> InterruptOnDrop<'a> {
+    fn new(client: &'a Client, key: &str) -> Self {
+        InterruptOnDrop {
+            client,
+            key: key.to_owned(),
+            armed: true,
+        }
+    }
+
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for InterruptOnDrop<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Some(store) = self.client.job_store() {
+            if let Err(e) = store.mark_interrupted(self.client.job_scope(), &self.key) {
+                tracing::warn!(key = %self.key, "could not mark the dropped job interrupted: {e}");
+            }
+        }
+    }
 }

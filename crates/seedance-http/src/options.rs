@@ -303,7 +303,8 @@ impl WaitOptions {
         self.expected_render = Some(d);
         self
     }
-    /// Says the task has been running this long already.
+    /// Says the task has been running this long already (real time since its submit, as
+    /// a clock measures it: the poller's schedule is in real time too).
     #[must_use]
     pub fn elapsed(mut self, d: Duration) -> Self {
         self.elapsed = d;

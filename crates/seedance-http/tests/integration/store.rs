@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use seedance_core::TaskStatus;
+use seedance_emulator::Emulator;
 use seedance_http::{
     Charge, GenerateOptions, JobScope, JobState, JobStore, ResumeOptions, SubmitOptions,
     WaitOptions,
@@ -284,4 +285,58 @@ async fn an_unreadable_request_from_a_newer_version_is_resent_as_it_was() {
     let job = store.job(&scope, "newer").unwrap().unwrap();
     assert!(job.request_json.contains("future_field"), "{job:?}");
     assert_ne!(job.state, JobState::Sent, "an answer was heard: {job:?}");
+}
+
+#[tokio::test]
+async fn a_generate_dropped_mid_wait_is_interrupted_and_resume_finishes_it() {
+    // Renders take about a second here: long enough to drop the call mid-wait.
+    let emu = Emulator::builder()
+        .time_scale(seedance_core::rules::TimeScale::new(100.0).unwrap())
+        .rate_limit(30, WINDOW)
+        .media_rate_limit(3, WINDOW)
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.sqlite3");
+    let client = builder(&emu).journal_path(&path).build().unwrap();
+    let key = "dropped-mid-wait";
+    let running = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            client
+                .generate(
+                    &request(),
+                    GenerateOptions::default()
+                        .submit(SubmitOptions::default().idempotency_key(key)),
+                )
+                .await
+        })
+    };
+    // What a cancelled Kotlin coroutine or Swift task does: the future is dropped once
+    // the task exists.
+    let store = JobStore::open(&path).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while store
+        .job(client.job_scope(), key)
+        .unwrap()
+        .is_none_or(|j| j.state != JobState::Submitted)
+    {
+        assert!(std::time::Instant::now() < deadline, "never submitted");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    running.abort();
+    assert!(running.await.unwrap_err().is_cancelled());
+    let job = stored(&client, key);
+    assert_eq!(job.state, JobState::Interrupted, "{job:?}");
+    assert!(job.task_id.is_some());
+
+    let outcomes = client.resume().await.unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(
+        outcomes[0].result.as_ref().unwrap().status,
+        TaskStatus::Completed
+    );
+    assert_eq!(emu.stats().tasks_created, 1, "finished, not paid twice");
+    assert_eq!(stored(&client, key).state, JobState::Completed);
 }
