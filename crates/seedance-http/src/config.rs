@@ -67,8 +67,8 @@ pub struct ClientBuilder {
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) max_retries: Option<u32>,
     pub(crate) retry: Option<RetryPolicy>,
-    pub(crate) rate_limit: Option<Option<RateLimit>>,
-    pub(crate) media_rate_limit: Option<Option<RateLimit>>,
+    pub(crate) rate_limit: RateLimitSetting,
+    pub(crate) media_rate_limit: RateLimitSetting,
     pub(crate) budget: Option<BudgetScope>,
     pub(crate) poll_schedule: Option<PollSchedule>,
     pub(crate) expected_render: Option<Duration>,
@@ -97,6 +97,28 @@ impl std::fmt::Debug for ClientBuilder {
             .field("rate_limit", &self.rate_limit)
             .finish_non_exhaustive()
     }
+}
+
+/// A client-side budget as the builder holds it: the default (the variable, else the
+/// spec's limit), a budget of its own, or none.
+///
+/// ```
+/// use seedance_http::{RateLimit, RateLimitSetting};
+/// assert_eq!(RateLimitSetting::default(), RateLimitSetting::Default);
+/// let own = RateLimitSetting::Custom(RateLimit::MEDIA);
+/// assert_ne!(own, RateLimitSetting::Off);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RateLimitSetting {
+    /// `SEEDANCE_RATE_LIMIT` / `SEEDANCE_MEDIA_RATE_LIMIT` when set, else the spec's
+    /// limit ([`RateLimit::ACCOUNT`], [`RateLimit::MEDIA`]).
+    #[default]
+    Default,
+    /// This budget.
+    Custom(RateLimit),
+    /// No client-side budget (not recommended).
+    Off,
 }
 
 /// Settings after the environment was read.
@@ -175,22 +197,46 @@ impl ClientBuilder {
     }
     /// The client-side budget for every request (default 30 per 60 s).
     pub fn rate_limit(mut self, requests: u32, window: Duration) -> Self {
-        self.rate_limit = Some(Some(RateLimit::new(requests, window)));
+        self.rate_limit = RateLimitSetting::Custom(RateLimit::new(requests, window));
         self
     }
     /// Turns the client-side budget off (not recommended).
     pub fn no_rate_limit(mut self) -> Self {
-        self.rate_limit = Some(None);
+        self.rate_limit = RateLimitSetting::Off;
         self
     }
     /// The budget of submits carrying reference media (default 3 per 60 s).
     pub fn media_rate_limit(mut self, requests: u32, window: Duration) -> Self {
-        self.media_rate_limit = Some(Some(RateLimit::new(requests, window)));
+        self.media_rate_limit = RateLimitSetting::Custom(RateLimit::new(requests, window));
         self
     }
     /// Turns the reference-media budget off.
     pub fn no_media_rate_limit(mut self) -> Self {
-        self.media_rate_limit = Some(None);
+        self.media_rate_limit = RateLimitSetting::Off;
+        self
+    }
+    /// The client-side budget for every request as one setting (what
+    /// [`rate_limit`](ClientBuilder::rate_limit) and
+    /// [`no_rate_limit`](ClientBuilder::no_rate_limit) set).
+    ///
+    /// ```
+    /// use seedance_http::{Client, RateLimit, RateLimitSetting};
+    /// let client = Client::builder()
+    ///     .no_env()
+    ///     .api_key("sk_test_x")
+    ///     .rate_limit_setting(RateLimitSetting::Custom(RateLimit::ACCOUNT))
+    ///     .media_rate_limit_setting(RateLimitSetting::Off)
+    ///     .build()?;
+    /// assert_eq!(client.rate_limit(), Some(RateLimit::ACCOUNT));
+    /// # Ok::<(), seedance_http::Error>(())
+    /// ```
+    pub fn rate_limit_setting(mut self, setting: RateLimitSetting) -> Self {
+        self.rate_limit = setting;
+        self
+    }
+    /// The reference-media budget as one setting.
+    pub fn media_rate_limit_setting(mut self, setting: RateLimitSetting) -> Self {
+        self.media_rate_limit = setting;
         self
     }
     /// Who shares the budgets (else `SEEDANCE_BUDGET`, else [`BudgetScope::Process`]):
@@ -359,13 +405,15 @@ impl ClientBuilder {
             }
         }
         let rate_limit = match self.rate_limit {
-            Some(r) => r,
-            None => var(env, "SEEDANCE_RATE_LIMIT", parse_rate_limit)?
+            RateLimitSetting::Custom(r) => Some(r),
+            RateLimitSetting::Off => None,
+            RateLimitSetting::Default => var(env, "SEEDANCE_RATE_LIMIT", parse_rate_limit)?
                 .unwrap_or(Some(RateLimit::ACCOUNT)),
         };
         let media_rate_limit = match self.media_rate_limit {
-            Some(r) => r,
-            None => var(env, "SEEDANCE_MEDIA_RATE_LIMIT", parse_rate_limit)?
+            RateLimitSetting::Custom(r) => Some(r),
+            RateLimitSetting::Off => None,
+            RateLimitSetting::Default => var(env, "SEEDANCE_MEDIA_RATE_LIMIT", parse_rate_limit)?
                 .unwrap_or(Some(RateLimit::MEDIA)),
         };
         let budget = match self.budget.take() {

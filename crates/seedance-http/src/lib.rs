@@ -76,7 +76,7 @@ mod wait;
 pub use backoff::RetryPolicy;
 pub use budget::{BudgetScope, BudgetStatus, PoolUsage, RateLimit};
 pub use client::{new_idempotency_key, Client};
-pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use config::{ClientBuilder, RateLimitSetting, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use datadir::{data_dir, default_data_dir_path, ensure_private_dir};
 pub use error::{
     ConfigError, DownloadError, DownloadErrorKind, Error, ErrorKind, IoError, Result, StoreError,
