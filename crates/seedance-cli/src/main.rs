@@ -11,6 +11,7 @@ mod ctx;
 mod director;
 mod error;
 mod help;
+mod parse;
 mod prompt_file;
 mod provenance;
 mod request;
@@ -27,7 +28,7 @@ use crate::ui::Ui;
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cmd = help::command();
-    let matches = match cmd.clone().try_get_matches_from(&args) {
+    let matches = match parse::parse(&cmd, &args) {
         Ok(m) => m,
         Err(e) => usage_error(e),
     };
@@ -42,9 +43,7 @@ fn main() -> ExitCode {
             return report(&Ui::new(first.global.json, first.global.quiet), e);
         }
         Ok(plan) if plan.adds_args() => {
-            let reparsed = cmd
-                .clone()
-                .try_get_matches_from(plan.args(&args))
+            let reparsed = parse::parse(&cmd, &plan.args(&args))
                 .and_then(|m| Cli::from_arg_matches(&m).map(|c| (m, c)));
             match reparsed {
                 Ok((m, mut c)) => {

@@ -154,14 +154,11 @@ fn absurd_durations_rates_and_scales_exit_2_naming_the_setting() {
         let mut c = seedance(dir.path());
         c.env("SEEDANCE_TIME_SCALE", "1e-300")
             .env("SEEDANCE_API_KEY", "sk_test_x")
-            .args(["status", "sd2_x"]);
+            .args(["wait", "sd2_x"]);
         c
     });
     assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains("render-time-scale") || err.contains("SEEDANCE_TIME_SCALE"),
-        "{err}"
-    );
+    assert!(err.contains("SEEDANCE_TIME_SCALE"), "{err}");
 }
 
 #[test]
@@ -860,6 +857,45 @@ fn the_api_key_warning_is_given_only_where_the_key_is_used() {
         ],
     );
     assert!(!err.contains(warning), "{err}");
+}
+
+/// A bad value in a global option's variable stops only the commands that take that option,
+/// and the message names the variable, not a flag nobody typed.
+#[test]
+fn a_bad_variable_stops_only_the_commands_that_read_it_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = [
+        ("SEEDANCE_TIMEOUT", "soon"),
+        ("SEEDANCE_BUDGET", "everywhere"),
+        ("SEEDANCE_MAX_RETRIES", "-1"),
+    ];
+    // Offline commands never read them.
+    for offline in [
+        &["prompt", "lint", "A red kite over the sea"][..],
+        &["completions", "bash"],
+        &["man"],
+    ] {
+        let (code, _, err) = run_with(dir.path(), &bad, offline);
+        assert_eq!(code, 0, "{offline:?}: {err}");
+    }
+    // A command that reads one names the variable, never a flag nobody typed.
+    let (code, out, err) = run_with(dir.path(), &bad[..1], &["status", "sd2_abc"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains("SEEDANCE_TIMEOUT") && err.contains("soon") && !err.contains("--timeout"),
+        "{err}"
+    );
+    let (code, out, _) = run_with(dir.path(), &bad[1..2], &["status", "sd2_abc", "--json"]);
+    assert_eq!(code, 2);
+    let message = json(&out)["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("SEEDANCE_BUDGET"), "{message}");
+    // A typed flag is still named as the flag.
+    let (code, _, err) = run_with(dir.path(), &[], &["status", "sd2_abc", "--timeout", "soon"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--timeout") && !err.contains("SEEDANCE_TIMEOUT"),
+        "{err}"
+    );
 }
 
 /// Issue 16: `SEEDANCE_NO_JOURNAL` is read by the commands that keep a journal, and only
