@@ -5393,7 +5393,7 @@ public func FfiConverterTypeResolution_lower(_ value: Resolution) -> RustBuffer 
  *
  * ```
  * use seedance_uniffi::SeedanceError;
- * let e = SeedanceError::from_http(seedance_http::Error::Config("no API key".into()), None);
+ * let e = SeedanceError::from_http(seedance_http::Error::NoApiKey, None);
  * assert!(matches!(e, SeedanceError::Configuration { .. }));
  * ```
  */

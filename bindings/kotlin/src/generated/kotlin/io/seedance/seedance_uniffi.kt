@@ -6913,7 +6913,7 @@ public object FfiConverterTypeResolution : FfiConverterRustBuffer<Resolution>{
  *
  * ```
  * use seedance_uniffi::SeedanceError;
- * let e = SeedanceError::from_http(seedance_http::Error::Config("no API key".into()), None);
+ * let e = SeedanceError::from_http(seedance_http::Error::NoApiKey, None);
  * assert!(matches!(e, SeedanceError::Configuration { .. }));
  * ```
  */
