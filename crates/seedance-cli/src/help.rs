@@ -39,7 +39,9 @@ const JOURNAL: &[&str] = &["journal", "no_journal"];
 /// `generate`, `wait`, `resume`, `batch`, `config`, and commands added later.
 fn groups(path: &str) -> &'static [&'static [&'static str]] {
     match path {
-        "status" | "download" | "budget" => &[OUTPUT, CONNECT],
+        "status" | "budget" => &[OUTPUT, CONNECT],
+        // records what it saved in the job store
+        "download" => &[OUTPUT, CONNECT, JOURNAL],
         "prompt" | "prompt lint" | "prompt build" | "demo" | "emulator" | "completions" | "man"
         | "help" => &[OUTPUT],
         _ => &[OUTPUT, CONNECT, WAIT, JOURNAL],
