@@ -221,26 +221,7 @@ fn no_wait_then_status_wait_download() {
     assert_eq!(w["task"]["status"], "completed");
     assert!(is_mp4(&path(&w["video"], dir.path())));
     // Saved by the wait: the job is done, `resume` does not download it a second time.
-    let (code, out, _) = emu.run(dir.path(), &["jobs", "--json"]);
-    assert_eq!(code, 0);
-    let job = &json(&out)["jobs"][0];
-    assert_eq!(
-        (&job["state"], &job["unfinished"]),
-        (&"downloaded".into(), &false.into()),
-        "{job}"
-    );
-    let (code, out, _) = emu.run(dir.path(), &["resume", "--json"]);
-    assert_eq!(code, 0);
-    assert_eq!(
-        json(&out)["jobs"].as_array().map(Vec::len),
-        Some(0),
-        "{out}"
-    );
-    assert_eq!(
-        files_in(dir.path(), "mp4").len(),
-        0,
-        "no second copy where --no-wait ran"
-    );
+    assert_done_and_resume_saves_nothing(&emu, dir.path());
 
     let (code, out, _) = emu.run(dir.path(), &["status", &id, "--json"]);
     assert_eq!(code, 0);
@@ -272,31 +253,55 @@ fn download_after_no_wait_records_the_job_as_downloaded() {
     // Waited without saving: the job is completed, not yet downloaded.
     let (code, _, err) = emu.run(dir.path(), &["wait", &id, "--json"]);
     assert_eq!(code, 0, "{err}");
-    let state = |emu: &Emu| {
+    let state = |id: &str| {
         let (code, out, _) = emu.run(dir.path(), &["jobs", "--json"]);
         assert_eq!(code, 0);
-        json(&out)["jobs"][0]["state"].clone()
+        let jobs = json(&out)["jobs"].as_array().cloned().unwrap_or_default();
+        let job = jobs.iter().find(|j| j["task_id"] == id);
+        job.unwrap_or_else(|| panic!("no job of {id}: {out}"))["state"].clone()
     };
-    assert_ne!(state(&emu), "downloaded");
+    assert_ne!(state(&id), "downloaded");
 
     let (code, _, err) = emu.run(dir.path(), &["download", &id, "-o", "d/"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(files_in(&dir.path().join("d"), "mp4").len(), 1);
     // Saved by `download`: the job is done, `resume` saves no second copy.
-    assert_eq!(state(&emu), "downloaded");
-    let (code, out, _) = emu.run(dir.path(), &["resume", "--json"]);
+    assert_done_and_resume_saves_nothing(&emu, dir.path());
+    assert_eq!(emu.stats().tasks_created, 1);
+    // `download` takes the store's options: with --no-journal it leaves the store alone.
+    let id = emu.submit_no_wait(dir.path(), "A paper boat on a rainy street");
+    let (code, _, err) = emu.run(dir.path(), &["wait", &id, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = emu.run(dir.path(), &["download", &id, "-o", "e/", "--no-journal"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(files_in(&dir.path().join("e"), "mp4").len(), 1);
+    assert_ne!(
+        state(&id),
+        "downloaded",
+        "--no-journal: the store is untouched"
+    );
+    assert_eq!(emu.stats().tasks_created, 2);
+}
+
+/// The only job of `dir`'s store is downloaded (not unfinished), and `resume` there finds
+/// nothing to do and saves no copy where it runs.
+fn assert_done_and_resume_saves_nothing(emu: &Emu, dir: &std::path::Path) {
+    let (code, out, _) = emu.run(dir, &["jobs", "--json"]);
+    assert_eq!(code, 0);
+    let job = &json(&out)["jobs"][0];
+    assert_eq!(
+        (&job["state"], &job["unfinished"]),
+        (&"downloaded".into(), &false.into()),
+        "{job}"
+    );
+    let (code, out, _) = emu.run(dir, &["resume", "--json"]);
     assert_eq!(code, 0);
     assert_eq!(
         json(&out)["jobs"].as_array().map(Vec::len),
         Some(0),
         "{out}"
     );
-    assert_eq!(
-        files_in(dir.path(), "mp4").len(),
-        0,
-        "no copy where resume ran"
-    );
-    assert_eq!(emu.stats().tasks_created, 1);
+    assert_eq!(files_in(dir, "mp4").len(), 0, "no copy where resume ran");
 }
 
 #[test]
