@@ -181,6 +181,29 @@ impl Error {
         }
     }
 
+    /// The finer kind within [`Error::kind`], as a short stable name: a transport
+    /// error's [`TransportErrorKind`] (`timeout`, `dns`, `tls`, `redirect_refused`…), a
+    /// download's [`DownloadErrorKind`] (`too_large`, `incomplete`…), a job store's
+    /// [`StoreErrorKind`] (`database`, `cannot_resume`…); `None` for the other errors.
+    /// The bindings hand it on as it is (Python's `kind` attribute, C's
+    /// `seedance_last_error_kind`, the `kind` of Kotlin's and Swift's errors), so a
+    /// program can tell a timeout from a DNS failure without reading the message.
+    ///
+    /// ```
+    /// use seedance_http::{Error, StoreError, StoreErrorKind};
+    /// let e = Error::Journal(StoreError::new(StoreErrorKind::Database, "database is locked"));
+    /// assert_eq!(e.detail_kind(), Some("database"));
+    /// assert_eq!(Error::NoApiKey.detail_kind(), None);
+    /// ```
+    pub fn detail_kind(&self) -> Option<&'static str> {
+        match self {
+            Error::Transport(t) => Some(t.kind().as_str()),
+            Error::Download(d) => Some(d.kind().as_str()),
+            Error::Journal(j) => Some(j.kind().as_str()),
+            _ => None,
+        }
+    }
+
     /// The API error code, for [`Error::Api`] and [`Error::TaskFailed`].
     ///
     /// ```
