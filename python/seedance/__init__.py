@@ -38,8 +38,10 @@ from ._errors import (
     WaitTimeoutError,
 )
 from ._seedance import (
+    NO_TIMEOUT,
     DirectorPrompt,
     LintFinding,
+    NoTimeout,
     ProgressEvent,
     Task,
     __version__,
@@ -83,6 +85,8 @@ __all__ = [
     "InternalServerError",
     "TaskFailedError",
     "WaitTimeoutError",
+    "NO_TIMEOUT",
+    "NoTimeout",
     "APIConnectionError",
     "APIResponseError",
     "DownloadError",

@@ -15,7 +15,7 @@ from . import _seedance
 from ._jobs import Job, Since, _list
 from ._progress import ProgressCallback, Watch
 from ._request import RequestParams, takes_request
-from ._seedance import ProgressEvent, Task
+from ._seedance import NoTimeout, ProgressEvent, Task
 
 if TYPE_CHECKING:  # kept out of the import path: `import seedance` stays fast
     from pathlib import Path
@@ -28,6 +28,9 @@ TaskRef = Union[Task, str]
 PathLike = Union[str, "os.PathLike[str]"]
 #: A rate budget: ``(requests, seconds)``, ``False`` for none, ``None`` for the default.
 RateLimit = Union[Tuple[int, float], Literal[False], None]
+#: A wait's bound: seconds, ``None`` for the client's ceiling (``SEEDANCE_WAIT_TIMEOUT``,
+#: else 30 minutes), or :data:`seedance.NO_TIMEOUT` for none.
+WaitTimeout = Union[float, NoTimeout, None]
 
 
 def _task_id(task: TaskRef) -> str:
@@ -293,7 +296,7 @@ class Client(_BaseClient):
         self,
         task: TaskRef,
         *,
-        timeout: Optional[float] = None,
+        timeout: WaitTimeout = None,
         on_progress: Optional[ProgressCallback] = None,
         progress: bool = False,
     ) -> Task:
@@ -301,7 +304,9 @@ class Client(_BaseClient):
 
         Raises :class:`seedance.TaskFailedError` if it fails and
         :class:`seedance.WaitTimeoutError` after ``timeout`` seconds (``None``: the
-        client's ceiling of 30 minutes; the task goes on either way).
+        client's ceiling, ``SEEDANCE_WAIT_TIMEOUT`` or 30 minutes; the task goes on
+        either way). ``timeout=seedance.NO_TIMEOUT`` waits however long the task takes
+        (an infinite or absurd number of seconds is a :class:`seedance.ConfigurationError`).
         ``on_progress`` is called with each :class:`seedance.ProgressEvent`; with
         ``progress=True`` a tqdm bar is shown when tqdm is installed.
         """
@@ -313,7 +318,7 @@ class Client(_BaseClient):
         self,
         *,
         idempotency_key: Optional[str] = None,
-        timeout: Optional[float] = None,
+        timeout: WaitTimeout = None,
         on_progress: Optional[ProgressCallback] = None,
         progress: bool = False,
         **params: Unpack[RequestParams],
@@ -440,7 +445,7 @@ class AsyncClient(_BaseClient):
         self,
         task: TaskRef,
         *,
-        timeout: Optional[float] = None,
+        timeout: WaitTimeout = None,
         on_progress: Optional[ProgressCallback] = None,
         progress: bool = False,
     ) -> Task:
@@ -454,7 +459,7 @@ class AsyncClient(_BaseClient):
         self,
         *,
         idempotency_key: Optional[str] = None,
-        timeout: Optional[float] = None,
+        timeout: WaitTimeout = None,
         on_progress: Optional[ProgressCallback] = None,
         progress: bool = False,
         **params: Unpack[RequestParams],

@@ -16,6 +16,16 @@ REQUEST_VALUES: Dict[str, Tuple[str, ...]]
 RETRYABLE_STATUSES: Tuple[int, ...]
 
 @final
+class NoTimeout:
+    """The type of :data:`NO_TIMEOUT`: ``timeout=NO_TIMEOUT`` waits without a bound."""
+
+    def __bool__(self) -> Literal[False]: ...
+    def __reduce__(self) -> str: ...
+
+#: ``timeout=NO_TIMEOUT``: wait until the task ends, however long it takes.
+NO_TIMEOUT: NoTimeout
+
+@final
 class Task:
     """A video task as the API reports it."""
 
@@ -236,14 +246,14 @@ class _Client:
     def wait(
         self,
         task_id: str,
-        timeout: Optional[float] = None,
+        timeout: Union[float, NoTimeout, None] = None,
         on_progress: Optional[Callable[[ProgressEvent], Any]] = None,
     ) -> Task: ...
     def generate(
         self,
         params: RequestParams,
         idempotency_key: Optional[str] = None,
-        timeout: Optional[float] = None,
+        timeout: Union[float, NoTimeout, None] = None,
         on_progress: Optional[Callable[[ProgressEvent], Any]] = None,
     ) -> Task: ...
     def download(
@@ -257,14 +267,14 @@ class _Client:
     def wait_async(
         self,
         task_id: str,
-        timeout: Optional[float] = None,
+        timeout: Union[float, NoTimeout, None] = None,
         on_progress: Optional[Callable[[ProgressEvent], Any]] = None,
     ) -> Any: ...
     def generate_async(
         self,
         params: RequestParams,
         idempotency_key: Optional[str] = None,
-        timeout: Optional[float] = None,
+        timeout: Union[float, NoTimeout, None] = None,
         on_progress: Optional[Callable[[ProgressEvent], Any]] = None,
     ) -> Any: ...
     def download_async(

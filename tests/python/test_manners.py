@@ -57,6 +57,32 @@ def test_wait_timeout_says_to_wait_on_the_id_later(slow_emu: Emulator) -> None:
     assert "pay twice" in str(e)
 
 
+def test_no_timeout_lifts_the_clients_wait_ceiling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Renders take about a second here; the client's ceiling (SEEDANCE_WAIT_TIMEOUT) is
+    # 50 ms: the default wait gives up, timeout=seedance.NO_TIMEOUT waits to the end.
+    monkeypatch.setenv("SEEDANCE_WAIT_TIMEOUT", "50ms")
+    with Emulator(time_scale=60.0, rate_limit=(30, 1.0)) as emu, emu.client() as client:
+        task = client.submit(prompt=PROMPT)
+        with pytest.raises(seedance.WaitTimeoutError):
+            client.wait(task)
+        assert client.wait(task, timeout=seedance.NO_TIMEOUT).is_completed
+        done = client.generate(prompt=PROMPT, timeout=seedance.NO_TIMEOUT)
+        assert done.is_completed and done.id != task.id
+
+
+def test_no_timeout_is_one_named_value() -> None:
+    import pickle
+
+    assert repr(seedance.NO_TIMEOUT) == "seedance.NO_TIMEOUT"
+    assert isinstance(seedance.NO_TIMEOUT, seedance.NoTimeout)
+    assert pickle.loads(pickle.dumps(seedance.NO_TIMEOUT)) is seedance.NO_TIMEOUT
+    assert not seedance.NO_TIMEOUT
+    with pytest.raises(TypeError):
+        seedance.NoTimeout()  # type: ignore[call-arg]
+
+
 def test_authentication_error_says_where_the_key_comes_from(emu: Emulator) -> None:
     with emu.client(api_key=emu.revoked_key) as client:
         with pytest.raises(seedance.AuthenticationError) as info:

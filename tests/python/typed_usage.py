@@ -53,6 +53,7 @@ async def async_usage(emu: Emulator) -> List[seedance.Task]:
         first = await client.submit(prompt="A quiet harbour at dawn")
         await client.get_task(first)
         await client.wait(first.id, timeout=30.0)
+        await client.wait(first.id, timeout=seedance.NO_TIMEOUT)
         return list(
             await asyncio.gather(*(client.generate(prompt=f"Clip number {i}") for i in range(3)))
         )

@@ -25,6 +25,7 @@ use crate::jobs::JobRef;
 use crate::params::{request_from_params, secs};
 use crate::runtime::block_on;
 use crate::task::PyTask;
+use crate::wait_bound::{wait_options, WaitBound};
 
 /// The native client behind `seedance.Client` and `seedance.AsyncClient`.
 #[pyclass(module = "seedance._seedance", name = "_Client", frozen)]
@@ -171,15 +172,6 @@ impl Progress {
     }
 }
 
-fn wait_options(py: Python<'_>, timeout: Option<f64>) -> PyResult<WaitOptions> {
-    let t = timeout.map(|t| secs(py, "timeout", t)).transpose()?;
-    // No timeout given: the client's default (a generous ceiling, never forever).
-    Ok(match t {
-        Some(t) => WaitOptions::default().timeout(t),
-        None => WaitOptions::default(),
-    })
-}
-
 fn task_obj(py: Python<'_>, task: Task) -> PyResult<Py<PyTask>> {
     Py::new(py, PyTask::new(task))
 }
@@ -225,7 +217,7 @@ impl PyClient {
         &self,
         py: Python<'_>,
         task_id: String,
-        timeout: Option<f64>,
+        timeout: Option<WaitBound<'_>>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<(Client, TaskId, WaitOptions, Option<Progress>)> {
         let client = self.client(py)?;
@@ -247,7 +239,7 @@ impl PyClient {
         py: Python<'_>,
         params: &Bound<'_, PyDict>,
         idempotency_key: Option<String>,
-        timeout: Option<f64>,
+        timeout: Option<WaitBound<'_>>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<(Client, VideoRequest, GenerateOptions, Option<Progress>)> {
         let req = request_from_params(py, params)?;
@@ -641,7 +633,7 @@ impl PyClient {
         &self,
         py: Python<'_>,
         task_id: String,
-        timeout: Option<f64>,
+        timeout: Option<WaitBound<'_>>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyTask>> {
         crate::shield::shield(py, || {
@@ -667,7 +659,7 @@ impl PyClient {
         py: Python<'_>,
         params: &Bound<'_, PyDict>,
         idempotency_key: Option<String>,
-        timeout: Option<f64>,
+        timeout: Option<WaitBound<'_>>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyTask>> {
         crate::shield::shield(py, || {
@@ -740,7 +732,7 @@ impl PyClient {
         &self,
         py: Python<'py>,
         task_id: String,
-        timeout: Option<f64>,
+        timeout: Option<WaitBound<'py>>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::shield::shield(py, || {
@@ -757,7 +749,7 @@ impl PyClient {
         py: Python<'py>,
         params: &Bound<'py, PyDict>,
         idempotency_key: Option<String>,
-        timeout: Option<f64>,
+        timeout: Option<WaitBound<'py>>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::shield::shield(py, || {

@@ -18,6 +18,7 @@ mod prompt;
 mod runtime;
 mod shield;
 mod task;
+mod wait_bound;
 
 /// The native module.
 #[pymodule]
@@ -44,6 +45,9 @@ fn _seedance(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<emulator::PyEmulator>()?;
     m.add_class::<lint::PyLintFinding>()?;
     m.add_class::<prompt::PyDirectorPrompt>()?;
+    m.add_class::<wait_bound::PyNoTimeout>()?;
+    // `timeout=seedance.NO_TIMEOUT`: a wait without a bound (reading of issue #9, ask 4).
+    m.add("NO_TIMEOUT", wait_bound::PyNoTimeout)?;
     m.add_function(wrap_pyfunction!(lint::lint_prompt, m)?)?;
     m.add_function(wrap_pyfunction!(params::validate, m)?)?;
     m.add_function(wrap_pyfunction!(jobs::new_idempotency_key, m)?)?;
