@@ -242,7 +242,16 @@ class WaitTimeoutError(SeedanceError, TimeoutError):
 
 class APIConnectionError(SeedanceError):
     """No usable answer: connection refused or dropped, DNS, TLS, or the request timed out
-    (after the retries the client allows)."""
+    (after the retries the client allows). ``kind`` says which, as a stable name:
+    ``"connect"``, ``"dns"``, ``"tls"``, ``"timeout"``, ``"body"``, ``"body_too_large"``,
+    ``"redirect_refused"``, ``"too_many_redirects"``, ``"invalid_redirect"``,
+    ``"poller_stopped"`` or ``"request"`` (``None`` when not known)."""
+
+    kind: Optional[str]
+
+    def __init__(self, message: str, *, kind: Optional[str] = None) -> None:
+        self.kind = kind
+        super().__init__(message)
 
 
 class APIResponseError(SeedanceError):
@@ -259,7 +268,16 @@ class APIResponseError(SeedanceError):
 
 
 class DownloadError(SeedanceError):
-    """Fetching a task's output from the CDN failed (or the task has no output)."""
+    """Fetching a task's output from the CDN failed (or the task has no output). ``kind``
+    says why, as a stable name: ``"no_output"``, ``"url"``, ``"file_name"``,
+    ``"status"``, ``"range"``, ``"content_type"``, ``"too_large"``, ``"incomplete"``,
+    ``"interrupted"`` or ``"deadline"`` (``None`` when not known)."""
+
+    kind: Optional[str]
+
+    def __init__(self, message: str, *, kind: Optional[str] = None) -> None:
+        self.kind = kind
+        super().__init__(message)
 
 
 class ConfigurationError(SeedanceError, ValueError):

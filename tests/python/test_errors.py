@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import pickle
+import re
 import socket
 from pathlib import Path
 
@@ -222,22 +224,32 @@ def test_malformed_json_is_an_api_response_error(emu: Emulator) -> None:
             c.get_task(task)
 
 
+#: The kinds APIConnectionError's docstring lists.
+CONNECTION_KINDS = set(re.findall(r'``"(\w+)"``', seedance.APIConnectionError.__doc__ or ""))
+
+
 def test_nobody_listening_is_a_connection_error() -> None:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
     with seedance.Client("sk_test_x", f"http://127.0.0.1:{port}", max_retries=0) as c:
-        with pytest.raises(seedance.APIConnectionError):
+        with pytest.raises(seedance.APIConnectionError) as info:
             c.get_task("sd2_x")
+    assert info.value.kind == "connect"
+    # the kind survives a pickle round trip (errors cross process pools)
+    again = pickle.loads(pickle.dumps(info.value))
+    assert type(again) is seedance.APIConnectionError and again.kind == "connect"
+    assert str(again) == str(info.value)
 
 
 def test_a_dropped_connection_is_a_connection_error(emu: Emulator) -> None:
     emu.inject("get_task", "drop_before")
     with emu.client(max_retries=0) as c:
         task = c.submit(prompt=PROMPT)
-        with pytest.raises(seedance.APIConnectionError):
+        with pytest.raises(seedance.APIConnectionError) as info:
             c.get_task(task)
+    assert info.value.kind in CONNECTION_KINDS, info.value.kind
 
 
 def test_a_failing_cdn_is_a_download_error(
@@ -248,6 +260,7 @@ def test_a_failing_cdn_is_a_download_error(
     with pytest.raises(seedance.DownloadError) as info:
         client.download(task, tmp_path / "clip.mp4")
     assert "500" in str(info.value)
+    assert info.value.kind == "status"
     assert not (tmp_path / "clip.mp4").exists()
     assert emu.stats()["cdn_requests"] >= 1
 
@@ -256,8 +269,9 @@ def test_a_task_without_output_is_a_download_error(
     client: seedance.Client, tmp_path: Path
 ) -> None:
     task = seedance.Task.from_json({"id": "sd2_x", "status": "processing"})
-    with pytest.raises(seedance.DownloadError):
+    with pytest.raises(seedance.DownloadError) as info:
         client.download(task, tmp_path / "x.mp4")
+    assert info.value.kind == "no_output"
 
 
 @pytest.mark.parametrize(

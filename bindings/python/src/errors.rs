@@ -134,8 +134,28 @@ pub(crate) fn http_error(py: Python<'_>, err: seedance_http::Error) -> PyErr {
         Error::Config(c) => make(py, "ConfigurationError", (c.to_string(),), None),
         Error::Io(e) => os_error(py, &e),
         Error::Preflight { field, problem } => violation_error(py, &field, "preflight", &problem),
-        // Everything else: the class named by the one table (`ErrorClass`).
-        other => make(py, other.class().python_exception(), (message,), None),
+        // Everything else: the class named by the one table (`ErrorClass`); a connection
+        // or download error with its finer kind (`Error::detail_kind`).
+        other => {
+            let name = other.class().python_exception();
+            let with_kind = matches!(
+                other.class(),
+                seedance_http::ErrorClass::Network | seedance_http::ErrorClass::Download
+            );
+            match other.detail_kind() {
+                Some(kind) if with_kind => {
+                    let build = || -> PyResult<PyErr> {
+                        let kwargs = PyDict::new(py);
+                        kwargs.set_item("kind", kind)?;
+                        Ok(PyErr::from_value(
+                            class(py, name)?.call((message.as_str(),), Some(&kwargs))?,
+                        ))
+                    };
+                    build().unwrap_or_else(|e| e)
+                }
+                _ => make(py, name, (message,), None),
+            }
+        }
     }
 }
 
