@@ -637,6 +637,12 @@ pub struct RequestArgs {
     #[arg(long, value_parser = modes())]
     pub mode: Option<String>,
 
+    /// The config profile's `mode`: a default, used only when neither `--mode`, the
+    /// director prompt nor the references give one (Reading R25). Set by the profile, not
+    /// by hand, hence hidden.
+    #[arg(long, value_parser = modes(), hide = true)]
+    pub default_mode: Option<String>,
+
     /// `quality_tier` [default: standard].
     #[arg(long, value_parser = tiers())]
     pub quality_tier: Option<String>,

@@ -265,9 +265,14 @@ pub fn plan(cmd: &Command, m: &ArgMatches) -> Result<Plan, CliError> {
         } else if REQUEST_DEFAULTS.contains(&key.as_str()) {
             plan.from_profile.push((key.clone(), text.clone()));
             // `batch` takes them as defaults of its lines (a line's own field wins).
+            // `generate` takes the mode as a default too, weaker than the mode its
+            // references infer (Reading R25), as a batch line does.
             if matches!(cmd_path.as_str(), "generate" | "batch") && !is_set(sub, &key) {
-                plan.back
-                    .push(format!("--{}", key.replace('_', "-")).into());
+                let flag = match (cmd_path.as_str(), key.as_str()) {
+                    ("generate", "mode") => "default-mode".to_owned(),
+                    _ => key.replace('_', "-"),
+                };
+                plan.back.push(format!("--{flag}").into());
                 plan.back.push(text.into());
             }
         } else if key == "output_dir" {

@@ -47,7 +47,8 @@ pub fn build_request(
 /// prompt filled in).
 ///
 /// Without `--mode` (and without a mode from the director prompt) the mode is inferred
-/// from the reference flags by the core's one rule (Reading R25), as Python does.
+/// from the reference flags by the core's one rule (Reading R25), as Python does; the
+/// profile's mode (`--default-mode`) applies only when that infers none.
 pub fn apply_request_args(mut b: VideoRequestBuilder, a: &RequestArgs) -> VideoRequestBuilder {
     if let Some(m) = &a.mode {
         b = b.mode(m.as_str());
@@ -85,5 +86,8 @@ pub fn apply_request_args(mut b: VideoRequestBuilder, a: &RequestArgs) -> VideoR
     if let Some(s) = a.seed {
         b = b.seed(s);
     }
-    b.infer_mode()
+    match &a.default_mode {
+        Some(m) => b.default_mode(m.as_str()),
+        None => b.infer_mode(),
+    }
 }

@@ -294,3 +294,69 @@ fn profile_and_flags_fill_batch_lines_and_the_line_wins() {
     assert_eq!(code, 2);
     assert!(err.contains("line 1: resolution"), "{err}");
 }
+
+/// Reading R25: a profile's `mode` is a default, weaker than the mode the references
+/// infer, in `generate` as in `batch` lines: `--image-url` with a `text-to-video`
+/// profile is image-to-video in both (it used to be refused by `generate` alone), a
+/// request without references takes the profile's mode, and `--mode` wins over both.
+#[test]
+fn a_profiles_mode_yields_to_inference_in_generate_and_batch_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        "default_profile = \"t2v\"\n[profile.t2v]\nmode = \"text-to-video\"\n",
+    );
+    let image = "https://cdn.example.com/first.png";
+    let generate = |extra: &[&str]| {
+        let (code, out, err) = run_in(
+            dir.path(),
+            &[],
+            &[
+                &[
+                    "generate",
+                    "--prompt",
+                    "She turns to the camera",
+                    "--dry-run",
+                    "--json",
+                ][..],
+                extra,
+            ]
+            .concat(),
+        );
+        (code, out, err)
+    };
+    let (code, out, err) = generate(&["--image-url", image]);
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(v["request"]["mode"], "image-to-video", "{v}");
+    assert_eq!(v["request"]["image_url"], image, "{v}");
+
+    let (code, out, err) = generate(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["request"]["mode"], "text-to-video");
+
+    // an explicit --mode is checked as given: text-to-video with an image is refused
+    let (code, out, err) = generate(&["--image-url", image, "--mode", "text-to-video"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        out.contains("image_url") || err.contains("image_url"),
+        "{out}{err}"
+    );
+
+    // batch: the same two requests, the same modes
+    std::fs::write(
+        dir.path().join("jobs.jsonl"),
+        format!(
+            "{{\"prompt\":\"She turns to the camera\",\"image_url\":\"{image}\"}}\n\
+             {{\"prompt\":\"She turns to the camera\"}}\n"
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run_in(dir.path(), &[], &["batch", "jobs.jsonl", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    let modes: Vec<_> = common::json_lines(&out)
+        .into_iter()
+        .map(|l| l["request"]["mode"].clone())
+        .collect();
+    assert_eq!(modes, ["image-to-video", "text-to-video"], "{out}");
+}

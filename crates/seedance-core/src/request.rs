@@ -351,6 +351,31 @@ impl VideoRequestBuilder {
         self
     }
 
+    /// Sets `mode` to a default (a profile's, a batch's) unless the request already has
+    /// one, given or inferred from its references (Reading R25: a default is weaker than
+    /// inference). Infers first, so call it after every reference is set.
+    ///
+    /// ```
+    /// use seedance_core::{Mode, VideoRequest};
+    /// let inferred = VideoRequest::builder("She turns to the camera")
+    ///     .image_url("https://cdn.example.com/a.png")
+    ///     .default_mode(Mode::TextToVideo)
+    ///     .build_unchecked();
+    /// assert_eq!(inferred.mode, Some(Mode::ImageToVideo));
+    /// let plain = VideoRequest::builder("A cat").default_mode(Mode::TextToVideo).build_unchecked();
+    /// assert_eq!(plain.mode, Some(Mode::TextToVideo));
+    /// let given = VideoRequest::builder("A cat").mode(Mode::MediaToVideo)
+    ///     .default_mode(Mode::TextToVideo).build_unchecked();
+    /// assert_eq!(given.mode, Some(Mode::MediaToVideo));
+    /// ```
+    pub fn default_mode(mut self, v: impl Into<Mode>) -> Self {
+        self.req.infer_mode();
+        if self.req.mode.is_none() {
+            self.req.mode = Some(v.into());
+        }
+        self
+    }
+
     /// Returns the request without validating it (for tests of servers that must refuse
     /// it, such as the emulator's). Clients validate again before sending.
     ///

@@ -91,7 +91,11 @@
 //!   always wins and is then checked as given. The CLI, Python, C and Kotlin/Swift call
 //!   this one function ([`crate::VideoRequestBuilder::infer_mode`],
 //!   [`crate::VideoRequest::infer_mode`] for a request that arrives whole), and each runs
-//!   the shared table `tests/shared/mode-inference.json` in its tests.
+//!   the shared table `tests/shared/mode-inference.json` in its tests. A *default* mode
+//!   (a CLI profile's `mode`, a batch's `--mode`) is weaker than inference: it applies
+//!   only to a request whose references infer none
+//!   ([`crate::VideoRequestBuilder::default_mode`]), so `generate` and `batch` lines
+//!   agree, and a profile saying `text-to-video` never turns `--image-url` into an error.
 //! - R26 an `Idempotency-Key` is 1 to [`IDEMPOTENCY_KEY_MAX_LEN`] visible ASCII
 //!   characters (`!` to `~`: no space, no control character); the client refuses any
 //!   other key before sending, the emulator answers it with `invalid_request`
