@@ -71,6 +71,20 @@ async def test_wait_timeout_and_cancellation(slow_emu: Emulator) -> None:
         assert slow_emu.stats()["task_reads"] == reads
 
 
+async def test_no_timeout_lifts_the_ceiling_of_an_async_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SEEDANCE_WAIT_TIMEOUT", "50ms")
+    with Emulator(time_scale=60.0, rate_limit=(30, 1.0)) as emu:
+        async with emu.async_client() as client:
+            task = await client.submit(prompt=PROMPT)
+            with pytest.raises(seedance.WaitTimeoutError):
+                await client.wait(task)
+            assert (await client.wait(task, timeout=seedance.NO_TIMEOUT)).is_completed
+            done = await client.generate(prompt=PROMPT, timeout=seedance.NO_TIMEOUT)
+            assert done.is_completed
+
+
 async def test_progress_callbacks_run_on_the_loop_thread(emu: Emulator) -> None:
     seen: List[seedance.ProgressEvent] = []
     threads: List[int] = []
