@@ -31,7 +31,7 @@ A panic inside the native extension (a bug) is a plain :class:`SeedanceError` to
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple, Type
+from typing import Dict, List, Optional, Sequence, Tuple
 
 __all__ = [
     "SeedanceError",
@@ -182,19 +182,6 @@ class NotFoundError(APIError):
 
 class InternalServerError(APIError):
     """500 ``internal_error``: an unexpected server-side failure."""
-
-
-#: The class raised for each documented error code.
-ERROR_CLASSES: Dict[str, Type[APIError]] = {
-    "unauthorized": AuthenticationError,
-    "invalid_request": InvalidRequestError,
-    "insufficient_credits": InsufficientCreditsError,
-    "rate_limited": RateLimitedError,
-    "idempotency_conflict": IdempotencyConflictError,
-    "service_busy": ServiceBusyError,
-    "not_found": NotFoundError,
-    "internal_error": InternalServerError,
-}
 
 
 class TaskFailedError(SeedanceError):

@@ -7,6 +7,7 @@ import pickle
 import re
 import socket
 from pathlib import Path
+from typing import Any, List, Tuple
 
 import pytest
 
@@ -315,3 +316,65 @@ def test_the_documented_retryable_statuses_are_the_cores() -> None:
         never = re.search(r"never ((?:\d{3}, )*\d{3})", doc)
         assert never, f"{cls.__name__}'s docstring names no final statuses"
         assert not {int(s) for s in re.findall(r"\d{3}", never.group(1))} & set(core)
+
+
+def test_the_error_table_names_a_class_of_the_package_for_every_class() -> None:
+    """Issue 9, ask 3: Python's exception classes derive from the SDK's one table
+    (`ErrorClass::python_exception`), exposed as `_seedance.ERROR_TABLE`."""
+    import builtins
+
+    from seedance import _seedance
+
+    table = _seedance.ERROR_TABLE
+    assert len(table) >= 21 and len(set(table)) == len(table)
+    for name, exc in table.items():
+        cls = getattr(seedance, exc, None) or getattr(builtins, exc)
+        assert isinstance(cls, type) and issubclass(cls, BaseException), (name, exc)
+    # the eight API codes each have a class of their own
+    codes = ["unauthorized", "invalid_request", "insufficient_credits", "rate_limited",
+             "idempotency_conflict", "service_busy", "not_found", "internal_error"]
+    assert len({table[c] for c in codes}) == 8
+
+
+def _raised(call: Any) -> BaseException:
+    try:
+        call()
+    except BaseException as e:  # noqa: BLE001 - the point of the test
+        return e
+    raise AssertionError("nothing was raised")
+
+
+def test_every_raised_error_is_the_tables_class(emu: Emulator, tmp_path: Path) -> None:
+    """What is raised for each provoked error class is exactly the table's exception
+    (not a subclass picked by hand in the glue)."""
+    from seedance import _seedance
+
+    table = _seedance.ERROR_TABLE
+    with emu.client(max_retries=0) as c:
+        done = c.generate(prompt=PROMPT)
+        cases: List[Tuple[str, Any]] = [
+            ("validation", lambda: c.submit(prompt="x", resolution="4k", quality_tier="mini")),
+            ("not_found", lambda: c.get_task("sd2_missing")),
+            ("task_failed", lambda: c.generate(prompt=f"A train {emu.failure_marker}")),
+            ("wait_timeout", lambda: c.wait(c.submit(prompt=PROMPT), timeout=0.001)),
+        ]
+        faults = [
+            ("submit", "service_busy", "service_busy"),
+            ("submit", "internal_error", "internal_error"),
+            ("submit", "rate_limited", "rate_limited"),
+            ("submit", "drop_before", "network"),
+            ("submit", "html_bad_gateway", "response_invalid"),
+        ]
+        seen = []
+        for name, call in cases:
+            seen.append((name, _raised(call)))
+        for endpoint, kind, name in faults:
+            emu.inject(endpoint, kind)
+            seen.append((name, _raised(lambda: c.submit(prompt=PROMPT))))
+            emu.clear_faults()
+        emu.inject("cdn", "internal_error")
+        seen.append(("download", _raised(lambda: c.download(done, tmp_path / "clip.mp4"))))
+    with emu.client(emu.revoked_key) as bad:
+        seen.append(("unauthorized", _raised(lambda: bad.submit(prompt=PROMPT))))
+    for name, err in seen:
+        assert type(err).__name__ == table[name], (name, type(err), err)

@@ -74,6 +74,9 @@ pub(crate) fn http_error(py: Python<'_>, err: seedance_http::Error) -> PyErr {
     use seedance_http::Error;
 
     let message = err.to_string();
+    // The class comes from the SDK's one table (`ErrorClass::python_exception`); the arms
+    // below only add each variant's attributes.
+    let name = err.class().python_exception();
     match err {
         Error::Validation(v) => validation_error(py, &v),
         Error::Api {
@@ -82,11 +85,7 @@ pub(crate) fn http_error(py: Python<'_>, err: seedance_http::Error) -> PyErr {
             retry_after,
         } => {
             let build = || -> PyResult<PyErr> {
-                let classes = class(py, "ERROR_CLASSES")?;
-                let cls = match classes.get_item(error.code.as_str()) {
-                    Ok(c) => c,
-                    Err(_) => class(py, "APIError")?,
-                };
+                let cls = class(py, name)?;
                 let kwargs = PyDict::new(py);
                 kwargs.set_item("status", status)?;
                 kwargs.set_item("code", error.code.as_str())?;
@@ -104,7 +103,7 @@ pub(crate) fn http_error(py: Python<'_>, err: seedance_http::Error) -> PyErr {
             credits_refunded,
         } => make(
             py,
-            "TaskFailedError",
+            name,
             (
                 task_id.as_str(),
                 code.as_str(),
@@ -113,31 +112,27 @@ pub(crate) fn http_error(py: Python<'_>, err: seedance_http::Error) -> PyErr {
             ),
             None,
         ),
-        Error::WaitTimeout { task_id, waited } => make(
-            py,
-            "WaitTimeoutError",
-            (task_id.as_str(), waited.as_secs_f64()),
-            None,
-        ),
+        Error::WaitTimeout { task_id, waited } => {
+            make(py, name, (task_id.as_str(), waited.as_secs_f64()), None)
+        }
         Error::Decode { status, snippet } => {
             let build = || -> PyResult<PyErr> {
                 let kwargs = PyDict::new(py);
                 kwargs.set_item("status", status)?;
                 kwargs.set_item("body", snippet.as_str())?;
                 Ok(PyErr::from_value(
-                    class(py, "APIResponseError")?.call((message.as_str(),), Some(&kwargs))?,
+                    class(py, name)?.call((message.as_str(),), Some(&kwargs))?,
                 ))
             };
             build().unwrap_or_else(|e| e)
         }
         // The bare message: the class already says "configuration".
-        Error::Config(c) => make(py, "ConfigurationError", (c.to_string(),), None),
+        Error::Config(c) => make(py, name, (c.to_string(),), None),
         Error::Io(e) => os_error(py, &e),
         Error::Preflight { field, problem } => violation_error(py, &field, "preflight", &problem),
         // Everything else: the class named by the one table (`ErrorClass`); a connection
         // or download error with its finer kind (`Error::detail_kind`).
         other => {
-            let name = other.class().python_exception();
             let with_kind = matches!(
                 other.class(),
                 seedance_http::ErrorClass::Network | seedance_http::ErrorClass::Download

@@ -39,6 +39,13 @@ fn _seedance(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "RETRYABLE_STATUSES",
         pyo3::types::PyTuple::new(m.py(), seedance_core::rules::RETRYABLE_STATUSES)?,
     )?;
+    // The SDK's one error table: each `ErrorClass` name and the Python exception raised
+    // for it (tests/python/test_errors.py ties the raised classes to it).
+    let table = pyo3::types::PyDict::new(m.py());
+    for c in seedance_http::ErrorClass::ALL {
+        table.set_item(c.name(), c.python_exception())?;
+    }
+    m.add("ERROR_TABLE", table)?;
     m.add_class::<task::PyTask>()?;
     m.add_class::<events::PyProgressEvent>()?;
     m.add_class::<client::PyClient>()?;
