@@ -33,11 +33,15 @@ from typing import Any, Dict, List, Tuple
 import httpx
 
 import seedance
+from seedance import _seedance
 from seedance.testing import Emulator
 
 PROMPT = "A cinematic shot of a glass train crossing a snowy mountain bridge"
 SCALE = 60.0  # 60 s windows -> 1 s; render minutes -> seconds
-BUDGET = (30, 60.0 / SCALE)
+#: The spec's limits (seedance-core's, through the native module), windows scaled.
+_ACCOUNT, _MEDIA = _seedance.RATE_LIMITS["account"], _seedance.RATE_LIMITS["media"]
+BUDGET = (_ACCOUNT[0], _ACCOUNT[1] / SCALE)
+MEDIA_BUDGET = (_MEDIA[0], _MEDIA[1] / SCALE)
 HANDWRITTEN_POLL_SECS = 5.0 / SCALE
 
 
@@ -148,7 +152,7 @@ async def batch_httpx(emu: Emulator, jobs: int) -> Tuple[float, int]:
 
 
 def run_batch(kind: str, jobs: int) -> Dict[str, Any]:
-    with Emulator(time_scale=SCALE, rate_limit=BUDGET, media_rate_limit=(3, 60.0 / SCALE)) as emu:
+    with Emulator(time_scale=SCALE, rate_limit=BUDGET, media_rate_limit=MEDIA_BUDGET) as emu:
         fn = batch_seedance if kind == "seedance" else batch_httpx
         took, completed = asyncio.run(fn(emu, jobs))
         s = emu.stats()
@@ -199,7 +203,7 @@ def main() -> None:
         (f"{args.jobs}-job batch completed", s["batch"]["completed"], h["batch"]["completed"], "{}"),
     ]
     print(f"seedance {seedance.__version__} vs httpx {httpx.__version__}, Python {sys.version.split()[0]}")
-    print(f"budget {BUDGET[0]} requests per {BUDGET[1]:g} s (30/60 s scaled {SCALE:g}x), renders scaled {SCALE:g}x")
+    print(f"budget {BUDGET[0]} requests per {BUDGET[1]:g} s ({_ACCOUNT[0]}/{_ACCOUNT[1]:g} s scaled {SCALE:g}x), renders scaled {SCALE:g}x")
     print(f"{'':36} {'seedance':>12} {'httpx':>12}")
     for label, a, b, fmt in rows:
         print(f"{label:36} {fmt.format(a):>12} {fmt.format(b):>12}")

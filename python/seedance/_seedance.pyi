@@ -14,6 +14,8 @@ REQUEST_FIELDS: Tuple[str, ...]
 #: The enumerated request fields and every value the API accepts for each (the core's table).
 REQUEST_VALUES: Dict[str, Tuple[str, ...]]
 RETRYABLE_STATUSES: Tuple[int, ...]
+#: The spec's rate limits as ``(requests, window seconds)``: ``account`` and ``media``.
+RATE_LIMITS: Dict[str, Tuple[int, float]]
 #: The SDK's one error table: each error class's stable name and the exception raised for it.
 ERROR_TABLE: Dict[str, str]
 

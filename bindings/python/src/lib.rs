@@ -39,6 +39,16 @@ fn _seedance(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "RETRYABLE_STATUSES",
         pyo3::types::PyTuple::new(m.py(), seedance_core::rules::RETRYABLE_STATUSES)?,
     )?;
+    // The spec's rate limits, `(requests, window seconds)` (for benchmarks and tests that
+    // scale them; the client's defaults are these).
+    let limits = pyo3::types::PyDict::new(m.py());
+    for (name, l) in [
+        ("account", seedance_http::RateLimit::ACCOUNT),
+        ("media", seedance_http::RateLimit::MEDIA),
+    ] {
+        limits.set_item(name, (l.requests, l.window.as_secs_f64()))?;
+    }
+    m.add("RATE_LIMITS", limits)?;
     // The SDK's one error table: each `ErrorClass` name and the Python exception raised
     // for it (tests/python/test_errors.py ties the raised classes to it).
     let table = pyo3::types::PyDict::new(m.py());

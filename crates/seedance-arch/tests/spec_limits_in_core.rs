@@ -6,7 +6,15 @@
 //! (comments and `#[cfg(test)]` tails dropped) and the Python package (comments,
 //! docstrings and `Literal[...]` type aliases, which only enumerate values, dropped). A
 //! number that merely coincides is a named constant whose line says
-//! `// spec-limit: coincidence`.
+//! `// spec-limit: coincidence`. The examples and benchmarks (`crates/*/examples`,
+//! `python/bench`) are code too and are scanned alike.
+//!
+//! The rate limits (30 and 3 requests per 60 s) and the 12 media URLs are small numbers
+//! that appear everywhere for other reasons (thirty seconds, three retries, twelve
+//! bytes), so a bare `30`, `3`, `60` or `12` is not scanned; what is scanned is the shape
+//! of a rate limit written by hand: `rate_limit(30, …)`, `RateLimit::new(3, …)`,
+//! `rate_limit=(30, …)`, `(30, 60…)`, `"30/60"` (with any spacing; `(3, 60)` alone is
+//! too common: three retries in sixty seconds).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -14,6 +22,20 @@ use std::path::{Path, PathBuf};
 const MARK: &str = "spec-limit: coincidence";
 const NUMBERS: &[&str] = &["10000", "10_000", "4294967295", "4_294_967_295"];
 const PRO_RESOLUTIONS: &[&str] = &["\"1080p-plus\"", "\"4k\"", "'1080p-plus'", "'4k'"];
+/// A rate limit written by hand, compared with the spaces of the code removed.
+const RATE_SHAPES: &[&str] = &[
+    "rate_limit(30,",
+    "rate_limit(3,",
+    "RateLimit::new(30,",
+    "RateLimit::new(3,",
+    "rate_limit=(30,",
+    "rate_limit=(3,",
+    "(30,60",
+    "\"30/60",
+    "'30/60",
+    "\"3/60",
+    "'3/60",
+];
 
 fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -147,6 +169,16 @@ fn offences(path: &Path, lines: &[(usize, String)], raw: &str) -> Vec<String> {
         if raw.get(n - 1).is_some_and(|l| l.contains(MARK)) {
             continue;
         }
+        let squeezed: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        for shape in RATE_SHAPES {
+            if squeezed.contains(shape) {
+                found.push(format!(
+                    "{}:{n}: a rate limit by hand ({shape}) in {:?}",
+                    path.display(),
+                    code.trim()
+                ));
+            }
+        }
         for needle in NUMBERS.iter().chain(PRO_RESOLUTIONS) {
             if has_token(code, needle) {
                 found.push(format!(
@@ -169,6 +201,12 @@ fn the_scanners_see_code_and_skip_docs() {
     let hits = offences(Path::new("x.py"), &python_code(py), py);
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert!(hits[0].contains(":4:"), "{hits:?}");
+    let rate = "b.rate_limit(30, w);\nlet l = RateLimit::new( 3 , w);\nlet x = retry(3, 60);\n";
+    let hits = offences(Path::new("r.rs"), &rust_code(rate), rate);
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    let rate = "BUDGET = (30, 60.0 / SCALE)\nEmulator(rate_limit=(3, 1.0))\nRETRIES = 3\n";
+    let hits = offences(Path::new("r.py"), &python_code(rate), rate);
+    assert_eq!(hits.len(), 2, "{hits:?}");
     let marked = "const KEEP: usize = 10_000; // spec-limit: coincidence\n";
     assert!(offences(Path::new("y.rs"), &rust_code(marked), marked).is_empty());
 }
@@ -184,11 +222,13 @@ fn the_specs_limits_appear_outside_core_only_in_docs_and_tests() {
                 continue;
             }
             files(&e.path().join("src"), ".rs", &mut rust);
+            files(&e.path().join("examples"), ".rs", &mut rust);
         }
     }
     assert!(rust.len() > 40, "Rust files found: {}", rust.len());
     let mut python = Vec::new();
     files(&ws.join("python/seedance"), ".py", &mut python);
+    files(&ws.join("python/bench"), ".py", &mut python);
     assert!(python.len() >= 4, "{python:?}");
     let mut found = Vec::new();
     for p in &rust {

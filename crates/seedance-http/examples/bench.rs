@@ -9,7 +9,13 @@ use std::time::{Duration, Instant};
 
 use seedance_core::{Task, TaskStatus, VideoRequest};
 use seedance_emulator::Emulator;
-use seedance_http::{Client, DownloadOptions, Event, GenerateOptions, PollSchedule, WaitOptions};
+use seedance_http::{
+    Client, DownloadOptions, Event, GenerateOptions, PollSchedule, RateLimit, WaitOptions,
+};
+
+/// The spec's limits (seedance-core), at the emulator's scaled time.
+const ACCOUNT: RateLimit = RateLimit::ACCOUNT;
+const MEDIA: RateLimit = RateLimit::MEDIA;
 
 /// Model time runs this much faster.
 const SCALE: f64 = 100.0;
@@ -33,8 +39,8 @@ async fn emulator(limit: bool) -> Emulator {
     let mut b =
         Emulator::builder().time_scale(seedance_core::rules::TimeScale::new(SCALE).unwrap());
     b = if limit {
-        b.rate_limit(30, scaled(60.0))
-            .media_rate_limit(3, scaled(60.0))
+        b.rate_limit(ACCOUNT.requests, scaled(ACCOUNT.window.as_secs_f64()))
+            .media_rate_limit(MEDIA.requests, scaled(MEDIA.window.as_secs_f64()))
     } else {
         b.no_rate_limit()
     };
@@ -54,7 +60,7 @@ fn smart(emu: &Emulator, limit: bool, events: Option<EventLog>) -> Client {
                 .time_scale(seedance_core::rules::TimeScale::new(SCALE).unwrap()),
         );
     b = if limit {
-        b.rate_limit(30, scaled(60.0))
+        b.rate_limit(ACCOUNT.requests, scaled(ACCOUNT.window.as_secs_f64()))
     } else {
         b.no_rate_limit()
     };
@@ -383,13 +389,16 @@ async fn download() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// How many waits the memory benchmark runs at once.
+const WAITS: usize = 10_000; // spec-limit: coincidence (not the prompt's 10000 characters)
+
 async fn many_waits() {
-    println!("\n## 5. memory for 10,000 concurrent waits");
+    println!("\n## 5. memory for {WAITS} concurrent waits");
     let emu = emulator(false).await;
     let client = smart(&emu, true, None);
     let before = rss_kib();
     let mut handles = Vec::new();
-    for i in 0..10_000 {
+    for i in 0..WAITS {
         let c = client.clone();
         handles.push(tokio::spawn(async move {
             c.wait(
@@ -399,7 +408,7 @@ async fn many_waits() {
             .await
         }));
     }
-    while client.waits_in_progress() < 10_000 {
+    while client.waits_in_progress() < WAITS {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let during = rss_kib();
@@ -411,7 +420,7 @@ async fn many_waits() {
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
     println!(
-        "10,000 waits registered with one poller: RSS +{:.1} MB ({} watched after drop), {} requests sent",
+        "{WAITS} waits registered with one poller: RSS +{:.1} MB ({} watched after drop), {} requests sent",
         during.saturating_sub(before) as f64 / 1024.0,
         client.waits_in_progress(),
         emu.stats().requests

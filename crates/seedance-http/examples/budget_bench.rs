@@ -16,14 +16,19 @@ use std::time::{Duration, Instant};
 
 use seedance_core::VideoRequest;
 use seedance_emulator::Emulator;
-use seedance_http::{BudgetScope, Client, GenerateOptions, PollSchedule};
+use seedance_http::{BudgetScope, Client, GenerateOptions, PollSchedule, RateLimit};
 
 /// Model time runs this much faster (renders and the rate window alike).
 const SCALE: f64 = 30.0;
 const JOBS_PER_PROCESS: usize = 16;
 
+/// The spec's account and media limits (seedance-core); both windows are 60 s.
+const ACCOUNT: RateLimit = RateLimit::ACCOUNT;
+const MEDIA: RateLimit = RateLimit::MEDIA;
+
+/// The limits' window at the scaled time.
 fn window() -> Duration {
-    Duration::from_secs_f64(60.0 / SCALE)
+    Duration::from_secs_f64(ACCOUNT.window.as_secs_f64() / SCALE)
 }
 
 fn client(base: &str, key: &str, scope: BudgetScope, limited: bool) -> Client {
@@ -37,7 +42,8 @@ fn client(base: &str, key: &str, scope: BudgetScope, limited: bool) -> Client {
                 .time_scale(seedance_core::rules::TimeScale::new(SCALE).unwrap()),
         );
     b = if limited {
-        b.rate_limit(30, window()).media_rate_limit(3, window())
+        b.rate_limit(ACCOUNT.requests, window())
+            .media_rate_limit(MEDIA.requests, window())
     } else {
         b.no_rate_limit().no_media_rate_limit()
     };
@@ -116,8 +122,8 @@ struct Run {
 async fn run(backend: &str, n: usize, redis: Option<&Redis>, root: &Path) -> Run {
     let emu = Emulator::builder()
         .time_scale(seedance_core::rules::TimeScale::new(SCALE).unwrap())
-        .rate_limit(30, window())
-        .media_rate_limit(3, window())
+        .rate_limit(ACCOUNT.requests, window())
+        .media_rate_limit(MEDIA.requests, window())
         .default_credits(1_000_000)
         .start()
         .await

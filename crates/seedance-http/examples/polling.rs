@@ -15,13 +15,13 @@ use std::time::{Duration, Instant};
 
 use seedance_core::{Task, TaskStatus, VideoRequest};
 use seedance_emulator::{Emulator, RenderSpread};
-use seedance_http::{Client, GenerateOptions, PollSchedule};
+use seedance_http::{Client, GenerateOptions, PollSchedule, RateLimit};
 
 /// Model time runs this much faster.
 const SCALE: f64 = 100.0;
-/// The account's limit: 30 requests per 60 s (model time).
-const LIMIT: u32 = 30;
-const WINDOW_SECS: f64 = 60.0;
+/// The account's limit (model time): the spec's, from seedance-core.
+const LIMIT: u32 = RateLimit::ACCOUNT.requests;
+const WINDOW_SECS: f64 = RateLimit::ACCOUNT.window.as_secs_f64();
 /// The emulator's seed: the clients never read it.
 const SEED: u64 = 0x005e_ed15;
 /// The seed of the earlier run the warm client learned from.
