@@ -769,6 +769,19 @@ seedance_result seedance_last_error_detail_message(size_t index,
 seedance_result seedance_last_error_task_id(char *buf, size_t len, size_t *written);
 
 /**
+ * Copies the finer kind of the last error, a short stable name: for
+ * `SEEDANCE_RESULT_NETWORK` `connect`, `dns`, `tls`, `timeout`, `body`,
+ * `body_too_large`, `redirect_refused`, `too_many_redirects`, `invalid_redirect`,
+ * `poller_stopped` or `request`; for `SEEDANCE_RESULT_DOWNLOAD` `no_output`, `url`,
+ * `file_name`, `status`, `range`, `content_type`, `too_large`, `incomplete`,
+ * `interrupted` or `deadline`; for `SEEDANCE_RESULT_JOB_STORE` `database`,
+ * `unreadable`, `encode` or `cannot_resume` (a later version may add names). Empty
+ * when the error has no finer kind (the other results) or there is no last error. As
+ * `seedance_last_error_message`.
+ */
+seedance_result seedance_last_error_kind(char *buf, size_t len, size_t *written);
+
+/**
  * The HTTP status of the last error when it came from a response (401, 402…), else 0.
  */
 uint16_t seedance_last_error_http_status(void);

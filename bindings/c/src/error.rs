@@ -223,6 +223,9 @@ pub(crate) struct LastError {
     pub(crate) details: Vec<Detail>,
     pub(crate) task_id: Option<String>,
     pub(crate) http_status: u16,
+    /// The finer kind of a transport, download or job store error
+    /// ([`Error::detail_kind`]: `connect`, `too_large`, `database`…).
+    pub(crate) kind: Option<&'static str>,
 }
 
 impl LastError {
@@ -234,6 +237,7 @@ impl LastError {
             details: Vec::new(),
             task_id: None,
             http_status: 0,
+            kind: None,
         }
     }
 
@@ -275,6 +279,7 @@ impl LastError {
             _ => {}
         }
         e.http_status = err.status().unwrap_or(0);
+        e.kind = err.detail_kind();
         e.message = redact(&e.message);
         for d in &mut e.details {
             d.message = redact(&d.message);
@@ -482,6 +487,52 @@ mod tests {
             let class = ErrorClass::for_api_code(code);
             assert_ne!(seedance_result::for_class(class), seedance_result::ApiError);
         }
+    }
+
+    /// The last error keeps the finer kind of the error as `Error::detail_kind` names it,
+    /// and none for the errors without one.
+    #[test]
+    fn from_http_keeps_the_finer_kind() {
+        use seedance_core::ApiError;
+        let keep = |t: &str| t.to_owned();
+        let cases = [
+            (
+                Error::Transport(seedance_http::TransportError::new(
+                    seedance_http::TransportErrorKind::Connect,
+                    "refused",
+                )),
+                Some("connect"),
+            ),
+            (
+                Error::Download(seedance_http::DownloadError::new(
+                    seedance_http::DownloadErrorKind::TooLarge,
+                    "size",
+                )),
+                Some("too_large"),
+            ),
+            (
+                Error::Journal(seedance_http::StoreError::new(
+                    seedance_http::StoreErrorKind::Database,
+                    "locked",
+                )),
+                Some("database"),
+            ),
+            (Error::NoApiKey, None),
+            (
+                Error::Api {
+                    status: 404,
+                    error: ApiError::new(ErrorCode::NotFound, "no such task"),
+                    retry_after: None,
+                },
+                None,
+            ),
+        ];
+        for (e, want) in &cases {
+            let last = LastError::from_http(e, &keep);
+            assert_eq!(last.kind, *want, "{e:?}");
+            assert_eq!(last.kind, e.detail_kind(), "{e:?}");
+        }
+        assert_eq!(LastError::new(seedance_result::Panic, "bug").kind, None);
     }
 
     #[test]

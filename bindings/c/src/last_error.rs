@@ -104,6 +104,27 @@ pub extern "C" fn seedance_last_error_task_id(
     })
 }
 
+/// Copies the finer kind of the last error, a short stable name: for
+/// `SEEDANCE_RESULT_NETWORK` `connect`, `dns`, `tls`, `timeout`, `body`,
+/// `body_too_large`, `redirect_refused`, `too_many_redirects`, `invalid_redirect`,
+/// `poller_stopped` or `request`; for `SEEDANCE_RESULT_DOWNLOAD` `no_output`, `url`,
+/// `file_name`, `status`, `range`, `content_type`, `too_large`, `incomplete`,
+/// `interrupted` or `deadline`; for `SEEDANCE_RESULT_JOB_STORE` `database`,
+/// `unreadable`, `encode` or `cannot_resume` (a later version may add names). Empty
+/// when the error has no finer kind (the other results) or there is no last error. As
+/// `seedance_last_error_message`.
+#[no_mangle]
+pub extern "C" fn seedance_last_error_kind(
+    buf: *mut c_char,
+    len: usize,
+    written: *mut usize,
+) -> seedance_result {
+    boundary(|| {
+        let text = with_last(|e| e.and_then(|e| e.kind).unwrap_or_default());
+        copy_out(text, buf, len, written)
+    })
+}
+
 /// The HTTP status of the last error when it came from a response (401, 402…), else 0.
 #[no_mangle]
 pub extern "C" fn seedance_last_error_http_status() -> u16 {

@@ -436,6 +436,116 @@ static void test_api_errors(void) {
     seedance_request_free(r);
 }
 
+/* The finer kind of the last error (seedance_last_error_kind): connection refused is
+ * "connect", a CDN that answers 503 "status", a file that is no job store "database";
+ * empty after a success and for errors without one. */
+static void kind_is(const char *want, int line) {
+    char kind[64] = "unset";
+    size_t n = 99;
+    seedance_result got = seedance_last_error_kind(kind, sizeof kind, &n);
+    if (got == SEEDANCE_RESULT_OK && strcmp(kind, want) == 0 && n == strlen(want)) {
+        passed++;
+    } else {
+        failed++;
+        fprintf(stderr, "FAIL %s:%d: last error kind \"%s\" (%zu bytes, %s), want \"%s\"\n", __FILE__,
+                line, kind, n, seedance_result_name(got), want);
+    }
+}
+#define KIND_IS(want) kind_is((want), __LINE__)
+
+static void test_error_kinds(void) {
+    /* connection refused: the port of an emulator that has stopped */
+    seedance_emulator_options eo = {0};
+    eo.no_rate_limit = true;
+    seedance_emulator *gone = NULL;
+    CHECK_RESULT(seedance_emulator_start(&eo, &gone), SEEDANCE_RESULT_OK);
+    char url[128];
+    snprintf(url, sizeof url, "%s", seedance_emulator_base_url(gone));
+    CHECK_RESULT(seedance_emulator_stop(gone), SEEDANCE_RESULT_OK);
+    seedance_client_options o;
+    seedance_client_options_init(&o);
+    o.api_key = "sk_test_seedance";
+    o.base_url = url;
+    o.max_retries_set = true;
+    o.max_retries = 0;
+    o.no_rate_limit = true;
+    seedance_client *refused = NULL;
+    CHECK_RESULT(seedance_client_new(&o, &refused), SEEDANCE_RESULT_OK);
+    seedance_task *t = NULL;
+    CHECK_RESULT(seedance_get_task(refused, "sd2_x", &t), SEEDANCE_RESULT_NETWORK);
+    CHECK(t == NULL);
+    KIND_IS("connect");
+    /* the buffer convention of the other accessors: the length alone, then truncated */
+    size_t need = 0;
+    CHECK_RESULT(seedance_last_error_kind(NULL, 0, &need), SEEDANCE_RESULT_BUFFER_TOO_SMALL);
+    CHECK(need == strlen("connect"));
+    char small[4];
+    size_t n = 0;
+    CHECK_RESULT(seedance_last_error_kind(small, sizeof small, &n), SEEDANCE_RESULT_BUFFER_TOO_SMALL);
+    CHECK(strcmp(small, "con") == 0 && n == need);
+    KIND_IS("connect"); /* reading it does not clear it */
+    seedance_client_free(refused);
+    seedance_emulator_free(gone);
+
+    /* a success leaves no kind behind */
+    seedance_request *r = request(PROMPT);
+    CHECK(seedance_last_error_result() == SEEDANCE_RESULT_OK);
+    KIND_IS("");
+
+    /* errors without a finer kind: an API error, a NULL argument */
+    seedance_client *c = client_with_key(seedance_emulator_api_key(emu), 1000, NULL);
+    CHECK_RESULT(seedance_get_task(c, "sd2_doesnotexist0000", &t), SEEDANCE_RESULT_NOT_FOUND);
+    KIND_IS("");
+    CHECK_RESULT(seedance_get_task(c, NULL, &t), SEEDANCE_RESULT_NULL_PARAMETER);
+    KIND_IS("");
+
+    /* a download the CDN refuses (503, no retry) */
+    seedance_client_options_init(&o);
+    o.api_key = seedance_emulator_api_key(emu);
+    o.base_url = seedance_emulator_base_url(emu);
+    o.time_scale = 1000;
+    o.max_retries_set = true;
+    o.max_retries = 0;
+    o.no_rate_limit = true;
+    seedance_client *once = NULL;
+    CHECK_RESULT(seedance_client_new(&o, &once), SEEDANCE_RESULT_OK);
+    CHECK_RESULT(seedance_generate(once, r, NULL, &t), SEEDANCE_RESULT_OK);
+    KIND_IS("");
+    CHECK_RESULT(seedance_emulator_inject(emu, "{\"endpoint\":\"cdn\",\"kind\":\"service_busy\",\"times\":1}"),
+                 SEEDANCE_RESULT_OK);
+    char dest[300];
+    snprintf(dest, sizeof dest, "%s/kind-download", dir);
+    mkdir(dest, 0700);
+    char *video = NULL;
+    CHECK_RESULT(seedance_download(once, t, dest, NULL, &video), SEEDANCE_RESULT_DOWNLOAD);
+    CHECK(video == NULL);
+    KIND_IS("status");
+    /* the CDN answers again: the download lands, the kind is gone */
+    CHECK_RESULT(seedance_download(once, t, dest, NULL, &video), SEEDANCE_RESULT_OK);
+    KIND_IS("");
+    seedance_string_free(video);
+    seedance_task_free(t);
+    seedance_client_free(once);
+
+    /* a job store that is no SQLite database */
+    char store[300];
+    snprintf(store, sizeof store, "%s/not-a-store.sqlite3", dir);
+    FILE *f = fopen(store, "w");
+    CHECK(f != NULL);
+    if (f) {
+        for (int i = 0; i < 200; i++) fputs("these are not the jobs you are looking for\n", f);
+        fclose(f);
+    }
+    seedance_client *bad = NULL;
+    o.job_store_path = store;
+    CHECK_RESULT(seedance_client_new(&o, &bad), SEEDANCE_RESULT_JOB_STORE);
+    CHECK(bad == NULL);
+    KIND_IS("database");
+
+    seedance_client_free(c);
+    seedance_request_free(r);
+}
+
 struct canceller {
     seedance_cancel *token;
 };
@@ -886,6 +996,7 @@ int main(void) {
     seedance_client *c = client_with_key(seedance_emulator_api_key(emu), 1000, NULL);
     test_calls(c);
     test_api_errors();
+    test_error_kinds();
     test_cancel_from_another_thread();
     test_charged_once_after_a_dropped_connection(c);
     test_four_threads_one_client(c);

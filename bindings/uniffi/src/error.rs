@@ -66,6 +66,13 @@ pub enum SeedanceError {
         detail: String,
         /// The HTTP status, when there was an answer.
         status: Option<u16>,
+        /// The finer kind, a short stable name: for a connection error `connect`, `dns`,
+        /// `tls`, `timeout`, `body`, `body_too_large`, `redirect_refused`,
+        /// `too_many_redirects`, `invalid_redirect`, `poller_stopped` or `request`; for a
+        /// failed download `no_output`, `url`, `file_name`, `status`, `range`,
+        /// `content_type`, `too_large`, `incomplete`, `interrupted` or `deadline` (a later
+        /// version may add names); none for an answer that is not the API's.
+        kind: Option<String>,
     },
     /// Cancelled through a `CancelToken`, `Client.cancelAll()`, or the caller's task.
     #[error("cancelled")]
@@ -75,6 +82,9 @@ pub enum SeedanceError {
     JobStore {
         /// What is wrong.
         detail: String,
+        /// The finer kind, a short stable name: `database`, `unreadable`, `encode` or
+        /// `cannot_resume` (a later version may add names).
+        kind: Option<String>,
     },
     /// A local file-system error (download target, job store file).
     #[error("I/O: {detail}")]
@@ -205,6 +215,7 @@ impl SeedanceError {
             }
             (Family::Cancelled, _) => SeedanceError::Cancelled,
             (Family::JobStore, e) => SeedanceError::JobStore {
+                kind: e.detail_kind().map(str::to_owned),
                 detail: scrub(inner_text(&e)),
             },
             (Family::Io, e) => SeedanceError::Io {
@@ -215,6 +226,7 @@ impl SeedanceError {
             },
             (_, e) => SeedanceError::Network {
                 status: e.status(),
+                kind: e.detail_kind().map(str::to_owned),
                 detail: scrub(e.to_string()),
             },
         }
@@ -286,7 +298,10 @@ mod tests {
             Some(&key),
         );
         assert!(!e.to_string().contains("topsecret"), "{e}");
-        assert!(matches!(e, SeedanceError::Network { .. }));
+        assert!(
+            matches!(&e, SeedanceError::Network { kind, .. } if kind.as_deref() == Some("request")),
+            "{e:?}"
+        );
     }
 
     /// One error of every class of the table, and the variant it must become.
@@ -382,6 +397,7 @@ mod tests {
             let e = sample(*class);
             assert_eq!(e.class(), *class, "the sample of {class:?}");
             let status = e.status();
+            let detail_kind = e.detail_kind();
             let mine = SeedanceError::from_http(e, None);
             assert_eq!(family_of(&mine), fam, "{class:?} became {mine:?}");
             assert_eq!(fam == Family::Api, class.is_api(), "{class:?}");
@@ -404,7 +420,23 @@ mod tests {
                     let preflight = violations.iter().any(|v| v.rule == "preflight");
                     assert_eq!(preflight, *class == http::ErrorClass::Preflight);
                 }
-                SeedanceError::Network { status: s, .. } => assert_eq!(*s, status),
+                SeedanceError::Network {
+                    status: s, kind, ..
+                } => {
+                    assert_eq!(*s, status);
+                    assert_eq!(kind.as_deref(), detail_kind, "{class:?}");
+                    // the samples: a refused connection, a file too large, an HTML page
+                    let want = match class {
+                        http::ErrorClass::Network => Some("connect"),
+                        http::ErrorClass::Download => Some("too_large"),
+                        _ => None,
+                    };
+                    assert_eq!(kind.as_deref(), want, "{class:?}");
+                }
+                SeedanceError::JobStore { kind, .. } => {
+                    assert_eq!(kind.as_deref(), detail_kind);
+                    assert_eq!(kind.as_deref(), Some("database"));
+                }
                 _ => {}
             }
         }
@@ -421,7 +453,41 @@ mod tests {
             )),
             None,
         );
-        assert!(matches!(e, SeedanceError::JobStore { .. }));
+        assert!(
+            matches!(&e, SeedanceError::JobStore { kind, detail } if kind.as_deref() == Some("database") && detail == "locked"),
+            "{e:?}"
+        );
+        // the Display strings stay as they were: the kind is a field, not text
+        assert_eq!(e.to_string(), "job store: locked");
+        let e = SeedanceError::from_http(
+            http::Error::Transport(http::TransportError::new(
+                http::TransportErrorKind::Timeout,
+                "no answer",
+            )),
+            None,
+        );
+        assert!(
+            matches!(&e, SeedanceError::Network { kind, status: None, .. } if kind.as_deref() == Some("timeout")),
+            "{e:?}"
+        );
+        let e = SeedanceError::from_http(
+            http::Error::Decode {
+                status: 502,
+                snippet: "<html>".into(),
+            },
+            None,
+        );
+        assert!(
+            matches!(
+                &e,
+                SeedanceError::Network {
+                    kind: None,
+                    status: Some(502),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         assert_eq!(
             SeedanceError::from_http(http::Error::Cancelled, None),
             SeedanceError::Cancelled

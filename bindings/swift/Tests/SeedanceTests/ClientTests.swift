@@ -220,7 +220,11 @@ final class ClientTests: XCTestCase {
         do {
             _ = try await c.getTask("sd2_x")
             XCTFail("reached a stopped server")
-        } catch SeedanceError.Network {}
+        } catch let SeedanceError.Network(detail, status, kind) {
+            // the port of a stopped server refuses the connection: the stable finer kind says so
+            XCTAssertEqual(kind, "connect", detail)
+            XCTAssertNil(status)
+        }
     }
 
     func testConfigurationErrors() async throws {

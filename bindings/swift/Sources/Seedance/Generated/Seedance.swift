@@ -5467,7 +5467,15 @@ enum SeedanceError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */detail: String, 
         /**
          * The HTTP status, when there was an answer.
-         */status: UInt16?
+         */status: UInt16?, 
+        /**
+         * The finer kind, a short stable name: for a connection error `connect`, `dns`,
+         * `tls`, `timeout`, `body`, `body_too_large`, `redirect_refused`,
+         * `too_many_redirects`, `invalid_redirect`, `poller_stopped` or `request`; for a
+         * failed download `no_output`, `url`, `file_name`, `status`, `range`,
+         * `content_type`, `too_large`, `incomplete`, `interrupted` or `deadline` (a later
+         * version may add names); none for an answer that is not the API's.
+         */kind: String?
     )
     /**
      * Cancelled through a `CancelToken`, `Client.cancelAll()`, or the caller's task.
@@ -5479,7 +5487,11 @@ enum SeedanceError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     case JobStore(
         /**
          * What is wrong.
-         */detail: String
+         */detail: String, 
+        /**
+         * The finer kind, a short stable name: `database`, `unreadable`, `encode` or
+         * `cannot_resume` (a later version may add names).
+         */kind: String?
     )
     /**
      * A local file-system error (download target, job store file).
@@ -5565,11 +5577,13 @@ public struct FfiConverterTypeSeedanceError: FfiConverterRustBuffer {
             )
         case 5: return .Network(
             detail: try FfiConverterString.read(from: &buf), 
-            status: try FfiConverterOptionUInt16.read(from: &buf)
+            status: try FfiConverterOptionUInt16.read(from: &buf), 
+            kind: try FfiConverterOptionString.read(from: &buf)
             )
         case 6: return .Cancelled
         case 7: return .JobStore(
-            detail: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf), 
+            kind: try FfiConverterOptionString.read(from: &buf)
             )
         case 8: return .Io(
             detail: try FfiConverterString.read(from: &buf)
@@ -5623,19 +5637,21 @@ public struct FfiConverterTypeSeedanceError: FfiConverterRustBuffer {
             FfiConverterDuration.write(waited, into: &buf)
             
         
-        case let .Network(detail,status):
+        case let .Network(detail,status,kind):
             writeInt(&buf, Int32(5))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterOptionUInt16.write(status, into: &buf)
+            FfiConverterOptionString.write(kind, into: &buf)
             
         
         case .Cancelled:
             writeInt(&buf, Int32(6))
         
         
-        case let .JobStore(detail):
+        case let .JobStore(detail,kind):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(detail, into: &buf)
+            FfiConverterOptionString.write(kind, into: &buf)
             
         
         case let .Io(detail):

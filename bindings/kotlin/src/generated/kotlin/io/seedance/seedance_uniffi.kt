@@ -7028,10 +7028,20 @@ sealed class SeedanceException: kotlin.Exception() {
         /**
          * The HTTP status, when there was an answer.
          */
-        val `status`: kotlin.UShort?
+        val `status`: kotlin.UShort?, 
+        
+        /**
+         * The finer kind, a short stable name: for a connection error `connect`, `dns`,
+         * `tls`, `timeout`, `body`, `body_too_large`, `redirect_refused`,
+         * `too_many_redirects`, `invalid_redirect`, `poller_stopped` or `request`; for a
+         * failed download `no_output`, `url`, `file_name`, `status`, `range`,
+         * `content_type`, `too_large`, `incomplete`, `interrupted` or `deadline` (a later
+         * version may add names); none for an answer that is not the API's.
+         */
+        val `kind`: kotlin.String?
         ) : SeedanceException() {
         override val message
-            get() = "detail=${ `detail` }, status=${ `status` }"
+            get() = "detail=${ `detail` }, status=${ `status` }, kind=${ `kind` }"
     }
     
     /**
@@ -7051,10 +7061,16 @@ sealed class SeedanceException: kotlin.Exception() {
         /**
          * What is wrong.
          */
-        val `detail`: kotlin.String
+        val `detail`: kotlin.String, 
+        
+        /**
+         * The finer kind, a short stable name: `database`, `unreadable`, `encode` or
+         * `cannot_resume` (a later version may add names).
+         */
+        val `kind`: kotlin.String?
         ) : SeedanceException() {
         override val message
-            get() = "detail=${ `detail` }"
+            get() = "detail=${ `detail` }, kind=${ `kind` }"
     }
     
     /**
@@ -7156,10 +7172,12 @@ public object FfiConverterTypeSeedanceError : FfiConverterRustBuffer<SeedanceExc
             5 -> SeedanceException.Network(
                 FfiConverterString.read(buf),
                 FfiConverterOptionalUShort.read(buf),
+                FfiConverterOptionalString.read(buf),
                 )
             6 -> SeedanceException.Cancelled()
             7 -> SeedanceException.JobStore(
                 FfiConverterString.read(buf),
+                FfiConverterOptionalString.read(buf),
                 )
             8 -> SeedanceException.Io(
                 FfiConverterString.read(buf),
@@ -7212,6 +7230,7 @@ public object FfiConverterTypeSeedanceError : FfiConverterRustBuffer<SeedanceExc
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
                 + FfiConverterOptionalUShort.allocationSize(value.`status`)
+                + FfiConverterOptionalString.allocationSize(value.`kind`)
             )
             is SeedanceException.Cancelled -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -7221,6 +7240,7 @@ public object FfiConverterTypeSeedanceError : FfiConverterRustBuffer<SeedanceExc
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterOptionalString.allocationSize(value.`kind`)
             )
             is SeedanceException.Io -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -7279,6 +7299,7 @@ public object FfiConverterTypeSeedanceError : FfiConverterRustBuffer<SeedanceExc
                 buf.putInt(5)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterOptionalUShort.write(value.`status`, buf)
+                FfiConverterOptionalString.write(value.`kind`, buf)
                 Unit
             }
             is SeedanceException.Cancelled -> {
@@ -7288,6 +7309,7 @@ public object FfiConverterTypeSeedanceError : FfiConverterRustBuffer<SeedanceExc
             is SeedanceException.JobStore -> {
                 buf.putInt(7)
                 FfiConverterString.write(value.`detail`, buf)
+                FfiConverterOptionalString.write(value.`kind`, buf)
                 Unit
             }
             is SeedanceException.Io -> {

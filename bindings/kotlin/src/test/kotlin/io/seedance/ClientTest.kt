@@ -311,7 +311,10 @@ class ClientTest {
         val url = emu.baseUrl()
         emu.stop()
         val c = Client.fromSettings(ClientSettings(apiKey = "sk_test_seedance", baseUrl = url, maxRetries = 0u))
-        assertThrows<SeedanceException.Network> { runBlocking { c.getTask("sd2_x") } }
+        val e = assertThrows<SeedanceException.Network> { runBlocking { c.getTask("sd2_x") } }
+        // the port of a stopped server refuses the connection: the stable finer kind says so
+        assertEquals("connect", e.kind, e.detail)
+        assertNull(e.status)
         c.close()
     }
 
@@ -345,6 +348,7 @@ class ClientTest {
             Client.fromSettings(settings { s -> s.copy(jobStore = notAStore.toString()) })
         }
         assertTrue(e.detail.isNotEmpty())
+        assertEquals("database", e.kind, e.detail)
         // a directory where the file should be is a file-system error
         assertThrows<SeedanceException.Io> {
             Client.fromSettings(settings { s -> s.copy(jobStore = "$dir/..") })
