@@ -427,7 +427,7 @@ impl Client {
         if let Some(dir) = o.download_to {
             opts = opts.download_to(path(dir));
         }
-        let expected = Some(Duration::from_secs_f64(req.expected_render_secs()));
+        let expected = Some(req.expected_render_time());
         let call = self.call(listener, CallFilter::key(&key), expected, cancel);
         call.run(&self.inner, self.inner.generate(&req, opts))
             .await

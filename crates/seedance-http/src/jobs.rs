@@ -93,7 +93,7 @@ impl Client {
                 .wait
                 .expected_render
                 .or(self.expected_render())
-                .or_else(|| Some(Duration::from_secs_f64(request.expected_render_secs()))),
+                .or_else(|| Some(request.expected_render_time())),
             class: Some(crate::profile::class_of(request)),
             ..options.wait.clone()
         };

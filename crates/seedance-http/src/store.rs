@@ -310,9 +310,7 @@ impl JobRecord {
 
     /// The expected render time of its request (model time), when this version reads it.
     pub fn expected_render(&self) -> Option<Duration> {
-        self.request
-            .as_ref()
-            .map(|r| Duration::from_secs_f64(r.expected_render_secs()))
+        self.request.as_ref().map(|r| r.expected_render_time())
     }
 
     /// The first characters of its prompt, when readable.

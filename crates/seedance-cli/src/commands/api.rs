@@ -86,11 +86,6 @@ pub fn print_task(
     }
 }
 
-/// The expected render time of a request (model time).
-pub fn expected(req: &VideoRequest) -> Duration {
-    Duration::from_secs_f64(req.expected_render_secs().max(0.0))
-}
-
 /// Downloads a completed task's outputs (video + last frame) to a file or directory.
 pub async fn download_task(
     client: &Client,
@@ -212,7 +207,7 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
             ui.out(pretty);
             ui.note(format!(
                 "dry run: nothing was sent (valid request; expected render time about {})",
-                human_duration(ctx.scaled(expected(&req)))
+                human_duration(ctx.scaled(req.expected_render_time()))
             ));
         }
         return Ok(());
@@ -266,12 +261,16 @@ pub async fn generate(ctx: &Ctx, args: &GenerateArgs) -> Result<(), CliError> {
         req.effective_duration().secs(),
         req.effective_resolution(),
         req.effective_aspect_ratio(),
-        human_duration(ctx.scaled(expected(&req)))
+        human_duration(ctx.scaled(req.expected_render_time()))
     ));
-    ui.plan(&key, None, Some(ctx.expected_here(Some(expected(&req)))));
+    ui.plan(
+        &key,
+        None,
+        Some(ctx.expected_here(Some(req.expected_render_time()))),
+    );
     let mut opts = GenerateOptions::default()
         .idempotency_key(key.clone())
-        .wait(ctx.wait_options(Some(expected(&req)), Duration::ZERO));
+        .wait(ctx.wait_options(Some(req.expected_render_time()), Duration::ZERO));
     if let Some(t) = &target {
         // Recorded in the journal (absolute), so that `resume` saves it there too.
         opts = opts.download_to(t.path());
@@ -330,7 +329,11 @@ fn journal_hint(
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0);
     let elapsed = Duration::from_millis(now_ms.saturating_sub(job.created_ms()));
-    (job.request.as_ref().map(expected), elapsed, Some(job.key))
+    (
+        job.request.as_ref().map(VideoRequest::expected_render_time),
+        elapsed,
+        Some(job.key),
+    )
 }
 
 /// `seedance wait ID [-o PATH]`.

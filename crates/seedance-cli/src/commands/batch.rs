@@ -8,7 +8,7 @@ use seedance_core::{DirectorPrompt, Task, VideoRequest};
 use seedance_http::{Client, Downloaded, GenerateOptions, JobState, OutputTarget};
 use serde_json::{json, Map, Value};
 
-use super::api::{after_charge, dir_path, expected, journaled_files, prepare_output, result_json};
+use super::api::{after_charge, dir_path, journaled_files, prepare_output, result_json};
 use crate::cli::{BatchArgs, LineDefaults};
 use crate::ctx::{interrupted_jobs, Ctx};
 use crate::error::{from_http, CliError, Exit};
@@ -530,10 +530,10 @@ pub async fn batch(ctx: &Ctx, args: &BatchArgs) -> Result<(), CliError> {
                     .clone()
                     .unwrap_or_else(|| format!("line {}", job.line)),
             ),
-            Some(ctx.expected_here(Some(expected(&job.request)))),
+            Some(ctx.expected_here(Some(job.request.expected_render_time()))),
         );
         let out = dir.as_ref().map(|d| output_for(d, &job));
-        let wait = ctx.wait_options(Some(expected(&job.request)), Duration::ZERO);
+        let wait = ctx.wait_options(Some(job.request.expected_render_time()), Duration::ZERO);
         set.spawn(run_job(client.clone(), wait, job, out, journal.clone()));
     }
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(total);
