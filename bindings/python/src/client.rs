@@ -487,14 +487,8 @@ impl PyClient {
                 e => errors::http_error(py, e),
             })?;
             let base_url = client.base_url().to_string();
-            // The argument, else the variable (build() has refused a bad one), else real time.
-            let time_scale = time_scale
-                .or_else(|| {
-                    std::env::var("SEEDANCE_TIME_SCALE")
-                        .ok()
-                        .and_then(|v| seedance_http::env::parse_time_scale(&v).ok())
-                })
-                .unwrap_or_default();
+            // What the client settled on: the argument, else the variable, else real time.
+            let time_scale = client.time_scale();
             Ok(PyClient {
                 inner: Mutex::new(Some(client)),
                 base_url,

@@ -258,6 +258,22 @@ impl Client {
         self.inner.transport.base_url().as_str()
     }
 
+    /// The time scale of the poll schedule (the builder's, else `SEEDANCE_TIME_SCALE`, else
+    /// real time): how much faster than the model the server renders, as for an emulator.
+    ///
+    /// ```
+    /// use seedance_core::rules::TimeScale;
+    /// use seedance_http::{Client, PollSchedule};
+    /// let c = Client::builder().no_env().api_key("sk_test_x")
+    ///     .poll_schedule(PollSchedule::default().time_scale(TimeScale::new(1000.0).unwrap()))
+    ///     .build()?;
+    /// assert_eq!(c.time_scale().get(), 1000.0);
+    /// # Ok::<(), seedance_http::Error>(())
+    /// ```
+    pub fn time_scale(&self) -> seedance_core::rules::TimeScale {
+        self.inner.schedule.time_scale
+    }
+
     /// The request budget in force (`None`: off).
     pub fn rate_limit(&self) -> Option<RateLimit> {
         self.inner.transport.rate_limit()
