@@ -269,9 +269,9 @@ impl LastError {
             _ => LastError::new(result, err.to_string()),
         };
         match err {
-            Error::Preflight { field, problem } => e.details.push(Detail {
-                field: field.clone(),
-                message: problem.clone(),
+            Error::Preflight(p) => e.details.push(Detail {
+                field: p.field().to_owned(),
+                message: p.problem().to_owned(),
             }),
             Error::TaskFailed { task_id, .. } | Error::WaitTimeout { task_id, .. } => {
                 e.task_id = Some(task_id.to_string());
@@ -435,10 +435,11 @@ mod tests {
             Error::Config(seedance_http::ConfigError::InsecureBaseUrl {
                 url: "http://api.example.com".into(),
             }),
-            Error::Preflight {
-                field: "image_url".into(),
-                problem: "404".into(),
-            },
+            Error::Preflight(seedance_http::PreflightError::new(
+                seedance_http::PreflightErrorKind::Status,
+                "image_url",
+                "404",
+            )),
             Error::Journal(seedance_http::StoreError::new(
                 seedance_http::StoreErrorKind::Database,
                 "locked",

@@ -129,7 +129,7 @@ pub(crate) fn http_error(py: Python<'_>, err: seedance_http::Error) -> PyErr {
         // The bare message: the class already says "configuration".
         Error::Config(c) => make(py, name, (c.to_string(),), None),
         Error::Io(e) => os_error(py, &e),
-        Error::Preflight { field, problem } => violation_error(py, &field, "preflight", &problem),
+        Error::Preflight(p) => violation_error(py, p.field(), "preflight", p.problem()),
         // Everything else: the class named by the one table (`ErrorClass`); a connection
         // or download error with its finer kind (`Error::detail_kind`).
         other => {

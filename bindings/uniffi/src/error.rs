@@ -170,16 +170,14 @@ impl SeedanceError {
                 detail: scrub(v.to_string()),
                 violations: v.violations().iter().map(Violation::from).collect(),
             },
-            (Family::Validation, http::Error::Preflight { field, problem }) => {
-                SeedanceError::Validation {
-                    detail: scrub(format!("{field}: {problem}")),
-                    violations: vec![Violation {
-                        field,
-                        rule: "preflight".to_owned(),
-                        message: scrub(problem),
-                    }],
-                }
-            }
+            (Family::Validation, http::Error::Preflight(p)) => SeedanceError::Validation {
+                detail: scrub(p.to_string()),
+                violations: vec![Violation {
+                    field: p.field().to_owned(),
+                    rule: "preflight".to_owned(),
+                    message: scrub(p.problem().to_owned()),
+                }],
+            },
             (
                 Family::Api,
                 http::Error::Api {
@@ -365,10 +363,11 @@ mod tests {
                 "size",
             )),
             C::NoApiKey => http::Error::NoApiKey,
-            C::Preflight => http::Error::Preflight {
-                field: "image_url".into(),
-                problem: "answered HTTP 404".into(),
-            },
+            C::Preflight => http::Error::Preflight(http::PreflightError::new(
+                http::PreflightErrorKind::Status,
+                "image_url",
+                "answered HTTP 404",
+            )),
             other => panic!("no sample error for {other:?}: add one, and its variant"),
         }
     }

@@ -193,12 +193,9 @@ pub fn from_http(e: seedance_http::Error) -> CliError {
         )
         .with("task_id", task_id.to_string())
         .with("waited_secs", waited.as_secs_f64()),
-        E::Preflight { field, problem } => CliError::new(
-            exit,
-            "preflight",
-            format!("{field}: {problem} (nothing was sent)"),
-        )
-        .with("field", field),
+        E::Preflight(p) => CliError::new(exit, "preflight", format!("{p} (nothing was sent)"))
+            .with("field", p.field())
+            .with("preflight_kind", p.kind().as_str()),
         E::Config(c) => CliError::new(exit, "config", c.to_string()),
         E::NoApiKey => CliError::new(
             exit,
@@ -307,6 +304,27 @@ mod tests {
         assert!(
             s.contains("the poller stopped") && s.contains(NETWORK_HINT),
             "{s}"
+        );
+    }
+
+    #[test]
+    fn a_preflight_refusal_names_its_field_and_kind() {
+        use seedance_http::{PreflightError, PreflightErrorKind as K};
+        let e = from_http(seedance_http::Error::Preflight(PreflightError::new(
+            K::ContentType,
+            "media_urls[1]",
+            "content type \"text/html\" is neither an image nor a video",
+        )));
+        assert_eq!(e.exit, Exit::Usage);
+        assert_eq!(e.kind, "preflight");
+        assert_eq!(
+            e.message,
+            "media_urls[1]: content type \"text/html\" is neither an image nor a video (nothing was sent)"
+        );
+        assert_eq!(e.details.get("field"), Some(&json!("media_urls[1]")));
+        assert_eq!(
+            e.details.get("preflight_kind"),
+            Some(&json!("content_type"))
         );
     }
 }

@@ -14,7 +14,10 @@ use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::error::{DownloadError, DownloadErrorKind as K, Error, IoContext, IoError, Result};
+use crate::error::{
+    DownloadError, DownloadErrorKind as K, Error, IoContext, IoError, PreflightError,
+    PreflightErrorKind as PK, Result,
+};
 use crate::events::Event;
 use crate::options::{DownloadOptions, Downloaded};
 use crate::transport::{cancelled, check_fetch_url, without_query, Transport};
@@ -608,11 +611,16 @@ impl<'a> Downloads<'a> {
     }
 
     async fn preflight_url(&self, field: &str, raw: &str, frame: bool) -> Result<()> {
-        let problem = |p: String| Error::Preflight {
-            field: field.to_owned(),
-            problem: p,
+        let problem = |kind: PK, p: String| Error::Preflight(PreflightError::new(kind, field, p));
+        // The fetch's error (a transport error: its own cause kept) as the source.
+        let unreachable = |e: Error| {
+            let p = PreflightError::new(PK::Unreachable, field, format!("not reachable: {e}"));
+            Error::Preflight(match e {
+                Error::Transport(t) => p.with_source(t),
+                other => p.with_source(other),
+            })
         };
-        let url = check_fetch_url(raw).map_err(problem)?;
+        let url = check_fetch_url(raw).map_err(|p| problem(PK::Url, p))?;
         let head = self.fetch_response(&url, Method::HEAD, None).await;
         let resp = match head {
             Ok(r) if r.status().is_success() => r,
@@ -620,26 +628,33 @@ impl<'a> Downloads<'a> {
             _ => self
                 .fetch_response(&url, Method::GET, Some("bytes=0-0".into()))
                 .await
-                .map_err(|e| problem(format!("not reachable: {e}")))?,
+                .map_err(unreachable)?,
         };
         let status = resp.status();
         if !status.is_success() {
-            return Err(problem(format!("answered HTTP {status}")));
+            return Err(Error::Preflight(
+                PreflightError::new(PK::Status, field, format!("answered HTTP {status}"))
+                    .with_status(status.as_u16()),
+            ));
         }
         let headers = resp.headers().clone();
         drop(resp);
         let ct = content_type(&headers)
-            .ok_or_else(|| problem("no Content-Type".into()))?
+            .ok_or_else(|| problem(PK::ContentType, "no Content-Type".into()))?
             .to_ascii_lowercase();
         let is_image = ct.starts_with("image/");
         let is_video = ct.starts_with("video/");
         if frame && !is_image {
-            return Err(problem(format!("content type {ct:?} is not an image")));
+            return Err(problem(
+                PK::ContentType,
+                format!("content type {ct:?} is not an image"),
+            ));
         }
         if !frame && !is_image && !is_video {
-            return Err(problem(format!(
-                "content type {ct:?} is neither an image nor a video"
-            )));
+            return Err(problem(
+                PK::ContentType,
+                format!("content type {ct:?} is neither an image nor a video"),
+            ));
         }
         let size = if status == StatusCode::PARTIAL_CONTENT {
             content_range(&headers).and_then(|(_, t)| t)
@@ -650,9 +665,10 @@ impl<'a> Downloads<'a> {
             let max = seedance_core::rules::FRAME_IMAGE_MAX_BYTES;
             match size {
                 Some(n) if n > max => {
-                    return Err(problem(format!(
-                        "{n} bytes is over the {max}-byte limit for frames"
-                    )))
+                    return Err(problem(
+                        PK::TooLarge,
+                        format!("{n} bytes is over the {max}-byte limit for frames"),
+                    ))
                 }
                 _ => {}
             }
@@ -665,17 +681,24 @@ impl<'a> Downloads<'a> {
             let probe = self
                 .fetch_response(&url, Method::GET, Some("bytes=0-1".into()))
                 .await
-                .map_err(|e| problem(format!("not reachable: {e}")))?;
+                .map_err(unreachable)?;
             if probe.status() != StatusCode::PARTIAL_CONTENT {
-                return Err(problem(format!(
-                    "does not answer Range requests (HTTP {}{}), which duration probing needs",
-                    probe.status(),
-                    if advertised {
-                        " despite Accept-Ranges"
-                    } else {
-                        ""
-                    }
-                )));
+                return Err(Error::Preflight(
+                    PreflightError::new(
+                        PK::RangeUnsupported,
+                        field,
+                        format!(
+                            "does not answer Range requests (HTTP {}{}), which duration probing needs",
+                            probe.status(),
+                            if advertised {
+                                " despite Accept-Ranges"
+                            } else {
+                                ""
+                            }
+                        ),
+                    )
+                    .with_status(probe.status().as_u16()),
+                ));
             }
         }
         Ok(())

@@ -263,7 +263,7 @@ impl Error {
             Error::NoApiKey => ErrorClass::NoApiKey,
             Error::Io(_) => ErrorClass::Io,
             Error::Download(_) => ErrorClass::Download,
-            Error::Preflight { .. } => ErrorClass::Preflight,
+            Error::Preflight(_) => ErrorClass::Preflight,
             Error::Journal(_) => ErrorClass::JobStore,
             Error::Cancelled => ErrorClass::Cancelled,
         }

@@ -71,7 +71,7 @@ impl Client {
             Ok(x) => x,
             Err(
                 e @ (Error::Validation(_)
-                | Error::Preflight { .. }
+                | Error::Preflight(_)
                 | Error::Journal(_)
                 | Error::Io(_)
                 | Error::Config(_)),

@@ -79,8 +79,8 @@ pub use client::{new_idempotency_key, Client};
 pub use config::{ClientBuilder, RateLimitSetting, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use datadir::{data_dir, default_data_dir_path, ensure_private_dir};
 pub use error::{
-    ConfigError, DownloadError, DownloadErrorKind, Error, ErrorKind, IoError, Result, StoreError,
-    StoreErrorKind, TransportError, TransportErrorKind,
+    ConfigError, DownloadError, DownloadErrorKind, Error, ErrorKind, IoError, PreflightError,
+    PreflightErrorKind, Result, StoreError, StoreErrorKind, TransportError, TransportErrorKind,
 };
 pub use error_class::ErrorClass;
 pub use events::Event;

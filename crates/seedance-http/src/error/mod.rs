@@ -1,5 +1,5 @@
 //! `Error` and `ErrorKind`: everything a call can fail with; the typed causes of the
-//! transport, configuration, file-system, job-store and download variants.
+//! transport, configuration, file-system, job-store, download and preflight variants.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,10 +8,12 @@ use seedance_core::{ApiError, ErrorCode, TaskId, ValidationError};
 
 mod config;
 mod local;
+mod preflight;
 mod transport;
 
 pub use config::ConfigError;
 pub use local::{DownloadError, DownloadErrorKind, IoError, StoreError, StoreErrorKind};
+pub use preflight::{PreflightError, PreflightErrorKind};
 pub use transport::{TransportError, TransportErrorKind};
 
 /// An underlying error, shared so that [`Error`] stays `Clone` (one outcome delivered to
@@ -24,9 +26,10 @@ pub(crate) fn as_source(s: Option<&Source>) -> Option<&(dyn std::error::Error + 
 }
 
 /// Everything a client call can fail with. Never contains the API key. The variants for
-/// the transport, the settings, files, the job store and downloads carry typed causes,
-/// and [`std::error::Error::source`] leads to the underlying error (reqwest's, the
-/// `io::Error`, rusqlite's), as reqwest's own errors do. `Clone`: the causes are shared.
+/// the transport, the settings, files, the job store, downloads and the preflight carry
+/// typed causes, and [`std::error::Error::source`] leads to the underlying error
+/// (reqwest's, the `io::Error`, rusqlite's), as reqwest's own errors do. `Clone`: the
+/// causes are shared.
 ///
 /// ```
 /// use seedance_http::{ConfigError, Error, ErrorKind};
@@ -95,14 +98,10 @@ pub enum Error {
     /// A download failed (status, content type, size).
     #[error("download: {0}")]
     Download(#[source] DownloadError),
-    /// A reference URL failed the preflight check.
-    #[error("preflight: {field}: {problem}")]
-    Preflight {
-        /// The request field (`image_url`, `media_urls[2]`…).
-        field: String,
-        /// What is wrong.
-        problem: String,
-    },
+    /// A reference URL failed the preflight check (its field, its kind, an unreachable
+    /// host's transport error as the source).
+    #[error("preflight: {0}")]
+    Preflight(#[source] PreflightError),
     /// The job store (journal) is unusable, or a stored job cannot be used.
     #[error("journal: {0}")]
     Journal(#[source] StoreError),
@@ -175,7 +174,7 @@ impl Error {
             Error::Config(_) | Error::NoApiKey => ErrorKind::Config,
             Error::Io(_) => ErrorKind::Io,
             Error::Download(_) => ErrorKind::Download,
-            Error::Preflight { .. } => ErrorKind::Preflight,
+            Error::Preflight(_) => ErrorKind::Preflight,
             Error::Journal(_) => ErrorKind::Journal,
             Error::Cancelled => ErrorKind::Cancelled,
         }
@@ -184,7 +183,9 @@ impl Error {
     /// The finer kind within [`Error::kind`], as a short stable name: a transport
     /// error's [`TransportErrorKind`] (`timeout`, `dns`, `tls`, `redirect_refused`…), a
     /// download's [`DownloadErrorKind`] (`too_large`, `incomplete`…), a job store's
-    /// [`StoreErrorKind`] (`database`, `cannot_resume`…); `None` for the other errors.
+    /// [`StoreErrorKind`] (`database`, `cannot_resume`…), a preflight's
+    /// [`PreflightErrorKind`] (`unreachable`, `content_type`…); `None` for the other
+    /// errors.
     /// The bindings hand it on as it is (Python's `kind` attribute, C's
     /// `seedance_last_error_kind`, the `kind` of Kotlin's and Swift's errors), so a
     /// program can tell a timeout from a DNS failure without reading the message.
@@ -193,6 +194,9 @@ impl Error {
     /// use seedance_http::{Error, StoreError, StoreErrorKind};
     /// let e = Error::Journal(StoreError::new(StoreErrorKind::Database, "database is locked"));
     /// assert_eq!(e.detail_kind(), Some("database"));
+    /// use seedance_http::{PreflightError, PreflightErrorKind};
+    /// let p = PreflightError::new(PreflightErrorKind::ContentType, "image_url", "no Content-Type");
+    /// assert_eq!(Error::Preflight(p).detail_kind(), Some("content_type"));
     /// assert_eq!(Error::NoApiKey.detail_kind(), None);
     /// ```
     pub fn detail_kind(&self) -> Option<&'static str> {
@@ -200,6 +204,7 @@ impl Error {
             Error::Transport(t) => Some(t.kind().as_str()),
             Error::Download(d) => Some(d.kind().as_str()),
             Error::Journal(j) => Some(j.kind().as_str()),
+            Error::Preflight(p) => Some(p.kind().as_str()),
             _ => None,
         }
     }
@@ -273,6 +278,12 @@ impl From<IoError> for Error {
 impl From<DownloadError> for Error {
     fn from(e: DownloadError) -> Self {
         Error::Download(e)
+    }
+}
+
+impl From<PreflightError> for Error {
+    fn from(e: PreflightError) -> Self {
+        Error::Preflight(e)
     }
 }
 

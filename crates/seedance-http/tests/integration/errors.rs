@@ -1,9 +1,10 @@
 //! Typed errors keep their cause: `source()` leads to reqwest's, the `io::Error` and
 //! rusqlite's error; callers branch on kinds, never on messages; no text shows the key.
 
+use seedance_core::{Mode, VideoRequest};
 use seedance_http::{
-    Client, ConfigError, Error, ErrorClass, JobStore, StoreErrorKind, SubmitOptions,
-    TransportErrorKind,
+    Client, ConfigError, Error, ErrorClass, JobStore, PreflightErrorKind, StoreErrorKind,
+    SubmitOptions, TransportError, TransportErrorKind,
 };
 
 use crate::common::*;
@@ -75,6 +76,49 @@ async fn a_refused_connection_is_a_connect_error_whose_source_is_reqwests() {
     assert!(chain(&copy)
         .iter()
         .any(|s| s.downcast_ref::<reqwest::Error>().is_some()));
+}
+
+#[tokio::test]
+async fn an_unreachable_reference_is_a_preflight_error_whose_source_is_the_transport_error() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    let req = VideoRequest::builder("The train from the photo")
+        .mode(Mode::ImageToVideo)
+        .image_url(format!("http://127.0.0.1:{}/frame.png", closed_port()))
+        .build_unchecked();
+    let e = client.preflight(&req).await.unwrap_err();
+    let Error::Preflight(p) = &e else {
+        panic!("not a preflight error: {e:?}");
+    };
+    assert_eq!(p.kind(), PreflightErrorKind::Unreachable, "{e}");
+    assert_eq!(p.field(), "image_url");
+    assert_eq!(p.status(), None);
+    assert_eq!(e.detail_kind(), Some("unreachable"));
+    assert_eq!(e.class(), ErrorClass::Preflight);
+    // the text is what it was: field, then the transport error
+    assert!(
+        e.to_string()
+            .starts_with("preflight: image_url: not reachable: transport: connection failed"),
+        "{e}"
+    );
+    // the cause is kept, down to reqwest's error
+    let links = chain(&e);
+    let t = links
+        .iter()
+        .find_map(|s| s.downcast_ref::<TransportError>())
+        .unwrap_or_else(|| panic!("no TransportError in the chain of {e}"));
+    assert_eq!(t.kind(), TransportErrorKind::Connect, "{t:?}");
+    assert!(
+        links
+            .iter()
+            .any(|s| s.downcast_ref::<reqwest::Error>().is_some()),
+        "no reqwest::Error in the chain of {e}"
+    );
+    // and survives the clone that delivers one outcome to many waiters
+    assert!(chain(&e.clone())
+        .iter()
+        .any(|s| s.downcast_ref::<TransportError>().is_some()));
+    assert_eq!(emu.total_stats().requests, 0, "nothing reached the API");
 }
 
 #[test]

@@ -7,7 +7,8 @@ use axum::response::IntoResponse;
 use seedance_core::{Mode, QualityTier, Resolution, VideoRequest};
 use seedance_emulator::{Endpoint, Fault, FaultKind, Redirect};
 use seedance_http::{
-    Client, DownloadOptions, Error, ErrorKind, GenerateOptions, SubmitOptions, TransportErrorKind,
+    Client, DownloadOptions, Error, ErrorKind, GenerateOptions, PreflightErrorKind, SubmitOptions,
+    TransportErrorKind,
 };
 
 use crate::common::*;
@@ -194,23 +195,43 @@ async fn preflight_checks_reference_urls_without_the_key() {
             .build_unchecked()
     };
     client.preflight(&frame("/frame.png")).await.unwrap();
-    let problem = |e: Error| match e {
-        Error::Preflight { field, problem } => format!("{field}: {problem}"),
+    // each refusal: its kind (also as `detail_kind`), its status, its text
+    let problem = |e: Error| match &e {
+        Error::Preflight(p) => {
+            assert_eq!(e.detail_kind(), Some(p.kind().as_str()));
+            assert_eq!(e.to_string(), format!("preflight: {p}"));
+            assert!(std::error::Error::source(p).is_none(), "{p:?}");
+            (p.kind(), p.status(), p.to_string())
+        }
         e => panic!("{e:?}"),
     };
-    let p = problem(client.preflight(&frame("/big.png")).await.unwrap_err());
+    let (k, s, p) = problem(client.preflight(&frame("/big.png")).await.unwrap_err());
     assert!(p.starts_with("image_url") && p.contains("40000000"), "{p}");
-    let p = problem(client.preflight(&frame("/page.png")).await.unwrap_err());
+    assert_eq!((k, s), (PreflightErrorKind::TooLarge, None));
+    let (k, s, p) = problem(client.preflight(&frame("/page.png")).await.unwrap_err());
     assert!(p.contains("text/html"), "{p}");
-    let p = problem(client.preflight(&frame("/missing.png")).await.unwrap_err());
+    assert_eq!((k, s), (PreflightErrorKind::ContentType, None));
+    let (k, s, p) = problem(client.preflight(&frame("/missing.png")).await.unwrap_err());
     assert!(p.contains("404"), "{p}");
+    assert_eq!((k, s), (PreflightErrorKind::Status, Some(404)));
+    let e = client.preflight(&frame("/missing.png")).await.unwrap_err();
+    assert_eq!(e.detail_kind(), Some("status"));
+    // a plain-http reference off loopback is not fetched at all
+    let insecure = VideoRequest::builder("The train from the photo")
+        .mode(Mode::ImageToVideo)
+        .image_url("http://media.example.com/frame.png")
+        .build_unchecked();
+    let (k, s, p) = problem(client.preflight(&insecure).await.unwrap_err());
+    assert!(p.starts_with("image_url: http:// URLs"), "{p}");
+    assert_eq!((k, s), (PreflightErrorKind::Url, None));
     // a video that ignores Range
     let media = VideoRequest::builder("Continue the supplied clip")
         .mode(Mode::MediaToVideo)
         .media_urls([format!("{host}/frame.png"), format!("{host}/clip.mp4")])
         .build_unchecked();
-    let p = problem(client.preflight(&media).await.unwrap_err());
+    let (k, s, p) = problem(client.preflight(&media).await.unwrap_err());
     assert!(p.starts_with("media_urls[1]") && p.contains("Range"), "{p}");
+    assert_eq!((k, s), (PreflightErrorKind::RangeUnsupported, Some(200)));
     // the emulator's CDN video answers Range: accepted
     let done = client
         .generate(&request(), GenerateOptions::default())
@@ -262,9 +283,10 @@ async fn a_submit_with_preflight_sends_nothing_when_a_reference_fails() {
         .await
         .unwrap_err();
     match &e {
-        Error::Preflight { field, problem } => {
-            assert_eq!(field, "image_url");
-            assert!(problem.contains("not reachable"), "{problem}");
+        Error::Preflight(p) => {
+            assert_eq!(p.field(), "image_url");
+            assert_eq!(p.kind(), PreflightErrorKind::Unreachable);
+            assert!(p.problem().contains("not reachable"), "{p}");
         }
         other => panic!("{other:?}"),
     }
@@ -275,7 +297,7 @@ async fn a_submit_with_preflight_sends_nothing_when_a_reference_fails() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::Preflight { .. }), "{e:?}");
+    assert!(matches!(e, Error::Preflight(_)), "{e:?}");
     assert!(*connections.lock().unwrap() >= 2, "the preflight ran");
     assert_eq!(emu.total_stats().requests, 0, "nothing reached the API");
     // without the preflight the same request is sent (the check above can fail)
