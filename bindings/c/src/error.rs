@@ -518,6 +518,14 @@ mod tests {
                 )),
                 Some("database"),
             ),
+            (
+                Error::Preflight(seedance_http::PreflightError::new(
+                    seedance_http::PreflightErrorKind::Unreachable,
+                    "image_url",
+                    "not reachable",
+                )),
+                Some("unreachable"),
+            ),
             (Error::NoApiKey, None),
             (
                 Error::Api {

@@ -110,9 +110,10 @@ pub extern "C" fn seedance_last_error_task_id(
 /// `poller_stopped` or `request`; for `SEEDANCE_RESULT_DOWNLOAD` `no_output`, `url`,
 /// `file_name`, `status`, `range`, `content_type`, `too_large`, `incomplete`,
 /// `interrupted` or `deadline`; for `SEEDANCE_RESULT_JOB_STORE` `database`,
-/// `unreadable`, `encode` or `cannot_resume` (a later version may add names). Empty
-/// when the error has no finer kind (the other results) or there is no last error. As
-/// `seedance_last_error_message`.
+/// `unreadable`, `encode` or `cannot_resume`; for `SEEDANCE_RESULT_PREFLIGHT` `url`,
+/// `unreachable`, `status`, `content_type`, `too_large` or `range_unsupported` (a later
+/// version may add names). Empty when the error has no finer kind (the other results)
+/// or there is no last error. As `seedance_last_error_message`.
 #[no_mangle]
 pub extern "C" fn seedance_last_error_kind(
     buf: *mut c_char,

@@ -185,10 +185,12 @@ impl Error {
     /// download's [`DownloadErrorKind`] (`too_large`, `incomplete`…), a job store's
     /// [`StoreErrorKind`] (`database`, `cannot_resume`…), a preflight's
     /// [`PreflightErrorKind`] (`unreachable`, `content_type`…); `None` for the other
-    /// errors.
-    /// The bindings hand it on as it is (Python's `kind` attribute, C's
+    /// errors. The bindings hand it on as it is (Python's `kind` attribute, C's
     /// `seedance_last_error_kind`, the `kind` of Kotlin's and Swift's errors), so a
-    /// program can tell a timeout from a DNS failure without reading the message.
+    /// program can tell a timeout from a DNS failure without reading the message. (A
+    /// preflight refusal reaches Python, Kotlin and Swift as a violation of its field,
+    /// rule `preflight`, without the kind; C's `seedance_last_error_kind` and the CLI's
+    /// `preflight_kind` carry it.)
     ///
     /// ```
     /// use seedance_http::{Error, StoreError, StoreErrorKind};
