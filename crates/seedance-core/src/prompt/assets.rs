@@ -114,6 +114,15 @@ impl AssetRole {
     }
 }
 
+/// The roles' names, comma-separated ("opening_frame, character"), for error messages.
+pub(super) fn join_roles(roles: &[AssetRole]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl fmt::Display for AssetRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::render::clean;
+use super::text::clean;
 
 /// One switch of the guide's constraint package.
 ///

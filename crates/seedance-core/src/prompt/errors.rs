@@ -1,10 +1,10 @@
 //! Why a director prompt cannot be rendered or turned into a request.
 
-use super::{AssetRole, Intent};
+use super::assets::{AssetRole, Intent};
 use crate::lint::LintFinding;
 use crate::validate::ValidationError;
 
-/// Why a [`DirectorPrompt`] cannot be rendered or turned into a request.
+/// Why a [`DirectorPrompt`](crate::DirectorPrompt) cannot be rendered or turned into a request.
 ///
 /// ```
 /// use seedance_core::{AssetRole, DirectorPrompt, PromptError};

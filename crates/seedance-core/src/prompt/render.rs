@@ -2,8 +2,11 @@
 
 use std::ops::Range;
 
+use super::assets::AssetRole;
+use super::director::DirectorPrompt;
+use super::errors::PromptError;
 use super::shots::secs;
-use super::{AssetRole, DirectorPrompt, PromptError};
+use super::text::{clean, sentence};
 use crate::lint::{lint_prompt, LintFinding};
 use crate::rules;
 
@@ -207,40 +210,6 @@ impl Rendered {
         findings.sort_by_key(|f| (f.span.start, f.span.end));
         findings
     }
-}
-
-pub(super) fn join_roles(roles: &[AssetRole]) -> String {
-    roles
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Collapses every run of whitespace (newlines included) into one space and trims.
-pub(super) fn clean(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// `text` ending with sentence punctuation: adds `.`, or `。` after Chinese or Japanese
-/// text, if it has none.
-fn sentence(text: &str) -> String {
-    match text.chars().next_back() {
-        Some('.' | '!' | '?' | '。' | '！' | '？' | '…') => text.to_owned(),
-        Some(c) if is_cjk(c) => format!("{text}。"),
-        _ => format!("{text}."),
-    }
-}
-
-/// Whether `c` is a CJK ideograph, kana or full-width form (text that ends with `。`).
-fn is_cjk(c: char) -> bool {
-    matches!(c,
-        '\u{3040}'..='\u{30ff}'      // hiragana, katakana
-        | '\u{3400}'..='\u{4dbf}'    // CJK extension A
-        | '\u{4e00}'..='\u{9fff}'    // CJK unified ideographs
-        | '\u{f900}'..='\u{faff}'    // CJK compatibility ideographs
-        | '\u{ff00}'..='\u{ffef}'    // half-width and full-width forms
-        | '\u{20000}'..='\u{2ffff}') // CJK extensions B–F
 }
 
 /// "first supplied reference", …, "twelfth supplied reference", then "supplied reference
