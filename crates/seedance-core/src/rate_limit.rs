@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// Account-wide request budget: this many requests…
 pub const RATE_LIMIT_REQUESTS: u32 = 30;
@@ -129,7 +129,9 @@ impl fmt::Display for RateLimit {
 }
 
 mod millis {
-    use super::*;
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
