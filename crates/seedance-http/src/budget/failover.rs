@@ -9,9 +9,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use seedance_core::rules::RateLimit;
 use tokio::time::Instant;
 
-use super::{Backend, BackendResult, Pool, PoolUsage, RateLimit, Slot, Ticket, Verdict};
+use super::backend::{Backend, BackendResult, Pool, Slot, Ticket, Verdict};
+use super::usage::PoolUsage;
 use crate::events::{Event, EventBus};
 
 /// How often a failed primary is tried again.

@@ -7,11 +7,11 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use seedance_core::rules::RateLimit;
 use tokio::time::Instant;
 
-use super::{
-    Backend, BackendResult, Pool, PoolUsage, RateLimit, Slot, Ticket, Verdict, WaitReason,
-};
+use super::backend::{Backend, BackendResult, Pool, Slot, Ticket, Verdict, WaitReason};
+use super::usage::PoolUsage;
 
 #[derive(Debug, Default)]
 struct State {

@@ -17,11 +17,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::future::BoxFuture;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use seedance_core::rules::RateLimit;
 
-use super::{
-    ms, poll_cap, Backend, BackendError, BackendResult, Pool, PoolUsage, RateLimit, Slot, Ticket,
-    Verdict, WaitReason, HOLDER_TTL, WAITER_TTL,
+use super::backend::{
+    Backend, BackendError, BackendResult, Pool, Slot, Ticket, Verdict, WaitReason,
 };
+use super::shared::{ms, poll_cap, HOLDER_TTL, WAITER_TTL};
+use super::usage::PoolUsage;
 
 /// The file's name in the data dir.
 pub(crate) const FILE_NAME: &str = "budget.sqlite3";

@@ -16,11 +16,14 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Script};
+use seedance_core::rules::RateLimit;
 
-use super::{
-    ms, poll_cap, redact_url, Backend, BackendError, BackendResult, Pool, PoolUsage, RateLimit,
-    Slot, Ticket, Verdict, WaitReason, HOLDER_TTL, WAITER_TTL,
+use super::backend::{
+    Backend, BackendError, BackendResult, Pool, Slot, Ticket, Verdict, WaitReason,
 };
+use super::scope::redact_url;
+use super::shared::{ms, poll_cap, HOLDER_TTL, WAITER_TTL};
+use super::usage::PoolUsage;
 
 /// Shared by every script: the clock, and the clean-up of dead leases, finished windows
 /// and lapsed tickets. KEYS: held, win, q, qe, pause, holders, seq.
