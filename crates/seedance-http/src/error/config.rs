@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::Source;
+use super::source::{as_source, Source};
 
 /// Bad client settings or arguments; nothing was sent. Never holds the API key.
 ///
@@ -146,8 +146,8 @@ impl std::error::Error for ConfigError {
         match self {
             ConfigError::InvalidIdempotencyKey(e) => Some(e),
             ConfigError::InvalidTaskId(e) => Some(e),
-            ConfigError::Budget { source, .. } => super::as_source(source.as_ref()),
-            ConfigError::HttpClient(e) | ConfigError::Encode(e) => super::as_source(Some(e)),
+            ConfigError::Budget { source, .. } => as_source(source.as_ref()),
+            ConfigError::HttpClient(e) | ConfigError::Encode(e) => as_source(Some(e)),
             _ => None,
         }
     }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{as_source, Source};
+use super::source::{as_source, Source};
 
 /// A file-system error: what was being done, the path, and the `io::Error` as
 /// [`std::error::Error::source`].

@@ -1,7 +1,6 @@
 //! `Error` and `ErrorKind`: everything a call can fail with; the typed causes of the
 //! transport, configuration, file-system, job-store, download and preflight variants.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use seedance_core::{ApiError, ErrorCode, TaskId, ValidationError};
@@ -9,6 +8,7 @@ use seedance_core::{ApiError, ErrorCode, TaskId, ValidationError};
 mod config;
 mod local;
 mod preflight;
+mod source;
 mod transport;
 
 pub use config::ConfigError;
@@ -16,14 +16,7 @@ pub use local::{DownloadError, DownloadErrorKind, IoError, StoreError, StoreErro
 pub use preflight::{PreflightError, PreflightErrorKind};
 pub use transport::{TransportError, TransportErrorKind};
 
-/// An underlying error, shared so that [`Error`] stays `Clone` (one outcome delivered to
-/// several waiters).
-pub(crate) type Source = Arc<dyn std::error::Error + Send + Sync + 'static>;
-
-/// A source as `std::error::Error::source` returns it (the error itself, not the `Arc`).
-pub(crate) fn as_source(s: Option<&Source>) -> Option<&(dyn std::error::Error + 'static)> {
-    s.map(|s| &**s as &(dyn std::error::Error + 'static))
-}
+pub(crate) use source::Source;
 
 /// Everything a client call can fail with. Never contains the API key. The variants for
 /// the transport, the settings, files, the job store, downloads and the preflight carry

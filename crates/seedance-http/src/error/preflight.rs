@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{as_source, Source};
+use super::source::{as_source, Source};
 
 /// What kind of failure a [`PreflightError`] is: which of the preflight's checks the
 /// reference URL failed.

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::Source;
+use super::source::Source;
 
 /// Why a request got no usable response: its [`kind`](TransportError::kind), where it was
 /// going ([`url`](TransportError::url) without user-info, query or fragment, and its
