@@ -53,6 +53,32 @@ pub fn applies(path: &str, id: &str) -> bool {
     groups(path).iter().any(|g| g.contains(&id))
 }
 
+/// Whether the command at `path` refuses, rather than ignores, a global option that does
+/// not apply to it when the option is typed on the command line: `seedance emulator`
+/// serves the API, so `--rate-limit` or `--api-key` there would read as the server's
+/// settings, which they are not (its own are `--limit`, `--media-limit`, `--time-scale`).
+/// The options' variables are still ignored: a user's shell has them set for the client.
+pub fn refuses_foreign(path: &str) -> bool {
+    path == "emulator"
+}
+
+/// What to use at `path` instead of the global option `id` that does not apply there, when
+/// the command has an option of its own for it.
+pub fn instead(path: &str, id: &str) -> Option<&'static str> {
+    match (path, id) {
+        ("emulator", "rate_limit") => Some("the emulator's own limit is --limit N/WINDOW (or --no-limit)"),
+        ("emulator", "media_rate_limit") => {
+            Some("the emulator's own reference-media limit is --media-limit N/WINDOW (or --no-media-limit)")
+        }
+        ("emulator", "render_time_scale") => Some("the emulator's own is --time-scale FACTOR"),
+        ("emulator", "base_url") => Some("the emulator's own address is --addr ADDR (and --cdn-addr)"),
+        ("emulator", "api_key") => {
+            Some("the emulator's keys are fixed test keys, listed when it starts")
+        }
+        _ => None,
+    }
+}
+
 /// The command tree used for parsing and help: clap's, where a command that a global does
 /// not apply to holds a hidden, inert copy of it (clap then does not propagate the global
 /// there, so its help leaves it out). Built.
@@ -212,6 +238,34 @@ mod tests {
         }
         assert!(applies("status", "api_key") && !applies("status", "journal"));
         assert!(applies("generate", "journal") && applies("batch", "wait_timeout"));
+    }
+
+    #[test]
+    fn only_the_emulator_refuses_foreign_globals_and_its_hints_name_real_flags() {
+        assert!(refuses_foreign("emulator"));
+        for path in ["prompt lint", "demo", "completions", "status", "generate"] {
+            assert!(!refuses_foreign(path), "{path}");
+        }
+        let emulator = Cli::command();
+        let emulator = emulator.find_subcommand("emulator").unwrap();
+        for id in [
+            "rate_limit",
+            "media_rate_limit",
+            "render_time_scale",
+            "base_url",
+        ] {
+            let hint = instead("emulator", id).unwrap();
+            for flag in hint.split_whitespace().filter(|w| w.starts_with("--")) {
+                let long = flag.trim_start_matches("--").trim_end_matches(')');
+                assert!(
+                    emulator.get_arguments().any(|a| a.get_long() == Some(long)
+                        || a.get_all_aliases().is_some_and(|v| v.contains(&long))),
+                    "{id}: the emulator has no {flag}"
+                );
+            }
+        }
+        assert_eq!(instead("emulator", "max_retries"), None);
+        assert_eq!(instead("status", "rate_limit"), None);
     }
 
     #[test]

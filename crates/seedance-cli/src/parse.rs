@@ -6,10 +6,15 @@
 //! message about `--timeout`, a flag nobody typed. Here a value refused from a variable is
 //! ignored when the command does not take that option, and otherwise the message names the
 //! variable.
+//!
+//! A command that refuses foreign globals (`seedance emulator`, [`crate::help::refuses_foreign`])
+//! stops, with a usage error naming the flag, when one that does not apply to it is typed
+//! on the command line; their variables it still ignores.
 
 use std::ffi::OsString;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::parser::ValueSource;
 use clap::{ArgMatches, Command};
 
 /// Parses `args` with `cmd` (see the module docs).
@@ -19,7 +24,7 @@ pub fn parse(cmd: &Command, args: &[OsString]) -> Result<ArgMatches, clap::Error
     // Each round drops one variable: never more rounds than there are options.
     for _ in 0..=cmd.get_arguments().count() {
         let e = match cmd.clone().try_get_matches_from(args) {
-            Ok(m) => return Ok(m),
+            Ok(m) => return refuse_foreign_globals(&cmd, m),
             Err(e) => e,
         };
         let Some((id, var)) = refused_variable(&cmd, &e, args) else {
@@ -43,6 +48,45 @@ pub fn parse(cmd: &Command, args: &[OsString]) -> Result<ArgMatches, clap::Error
         cmd = cmd.mut_arg(&id, |a| a.env(None));
     }
     cmd.try_get_matches_from(args)
+}
+
+/// `m`, or a usage error when its command refuses foreign globals and one was typed on the
+/// command line (before or after the command's name: clap's global, or the hidden inert
+/// copy the command holds, [`crate::help::command`]).
+fn refuse_foreign_globals(cmd: &Command, m: ArgMatches) -> Result<ArgMatches, clap::Error> {
+    let path = command_path(&m);
+    if !crate::help::refuses_foreign(&path) {
+        return Ok(m);
+    }
+    let mut levels = vec![&m];
+    while let Some((_, sub)) = levels[levels.len() - 1].subcommand() {
+        levels.push(sub);
+    }
+    let typed = |id: &str| {
+        levels.iter().any(|l| {
+            l.ids().any(|i| i.as_str() == id)
+                && l.value_source(id) == Some(ValueSource::CommandLine)
+        })
+    };
+    let refused = cmd.get_arguments().find(|a| {
+        let id = a.get_id().as_str();
+        a.is_global_set() && !crate::help::applies(&path, id) && typed(id)
+    });
+    let Some(arg) = refused else {
+        return Ok(m);
+    };
+    let id = arg.get_id().as_str();
+    let flag = arg
+        .get_long()
+        .map_or_else(|| id.to_owned(), |l| format!("--{l}"));
+    let hint = crate::help::instead(&path, id).map_or_else(
+        || format!("`seedance {path} -h` lists its options"),
+        str::to_owned,
+    );
+    Err(clap::Error::raw(
+        ErrorKind::ArgumentConflict,
+        format!("`seedance {path}` does not take {flag}, an option of the client: {hint}\n"),
+    ))
 }
 
 /// The option (id, variable) whose value clap refused in `e`, when the value came from its

@@ -799,6 +799,139 @@ fn emulator_help_is_the_emulators_and_no_help_has_code_fences() {
     }
 }
 
+/// Issue 9: `seedance emulator` refuses every client global typed on its command line
+/// (before or after `emulator`), as a usage error naming the flag, before it listens: the
+/// port it is given is held here, so trying to serve would end in exit 1, not 2.
+/// `--rate-limit` / `--media-rate-limit` point to the emulator's `--limit` / `--media-limit`.
+#[test]
+fn emulator_refuses_the_clients_globals_before_it_listens() {
+    let dir = tempfile::tempdir().unwrap();
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = held.local_addr().unwrap().to_string();
+    let refused: &[(&str, Option<&str>, &str)] = &[
+        ("--profile", Some("p"), "seedance emulator -h"),
+        ("--api-key", Some("sk_test_x"), "fixed test keys"),
+        ("--base-url", Some("http://127.0.0.1:9"), "--addr"),
+        ("--timeout", Some("5s"), "seedance emulator -h"),
+        ("--connect-timeout", Some("5s"), "seedance emulator -h"),
+        ("--max-retries", Some("0"), "seedance emulator -h"),
+        ("--rate-limit", Some("5/1s"), "--limit N/WINDOW"),
+        ("--media-rate-limit", Some("off"), "--media-limit N/WINDOW"),
+        ("--budget", Some("process"), "seedance emulator -h"),
+        ("--expected-render", Some("1s"), "seedance emulator -h"),
+        ("--poll-interval", Some("1s"), "seedance emulator -h"),
+        ("--poll-max-interval", Some("1s"), "seedance emulator -h"),
+        ("--render-time-scale", Some("10"), "--time-scale"),
+        ("--wait-timeout", Some("none"), "seedance emulator -h"),
+        ("--journal", Some("j.sqlite3"), "seedance emulator -h"),
+        ("--no-journal", None, "seedance emulator -h"),
+    ];
+    // Every global but the output ones (`seedance help globals`) is in the list.
+    let (_, globals, _) = run_with(dir.path(), &[], &["help", "globals"]);
+    let listed: Vec<&str> = globals
+        .lines()
+        .filter_map(|l| {
+            // an option's line: `      --api-key <KEY>` or `  -q, --quiet`
+            let mut words = l.split_whitespace();
+            let first = words.next()?;
+            let short = first.len() == 3 && first.starts_with('-') && first.ends_with(',');
+            let long = if short { words.next()? } else { first };
+            long.starts_with("--").then_some(long)
+        })
+        .map(|w| w.trim_end_matches("..."))
+        .filter(|f| !["--json", "--quiet", "--verbose"].contains(f))
+        .collect();
+    let mut want: Vec<&str> = refused.iter().map(|(f, _, _)| *f).collect();
+    want.sort_unstable();
+    let mut listed = listed;
+    listed.sort_unstable();
+    assert_eq!(listed, want, "the globals of `seedance help globals`");
+    for (flag, value, hint) in refused {
+        let given: Vec<&str> = std::iter::once(*flag).chain(*value).collect();
+        let emulator = ["emulator", "--addr", &addr, "--cdn-addr", "127.0.0.1:0"];
+        for args in [
+            [&emulator[..], &given].concat(),
+            [&given[..], &emulator].concat(),
+        ] {
+            let (code, out, err) = run_with(dir.path(), &[], &args);
+            assert_eq!(code, 2, "{args:?}: {out}{err}");
+            assert!(out.is_empty(), "{args:?} printed: {out}");
+            assert!(
+                err.contains(&format!("`seedance emulator` does not take {flag}")),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains(hint), "{args:?}: {err}");
+        }
+    }
+    // With --json the refusal is the README's error object.
+    let (code, out, _) = run_with(
+        dir.path(),
+        &[],
+        &[
+            "emulator",
+            "--addr",
+            &addr,
+            "--rate-limit",
+            "5/1s",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 2);
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "usage", "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("--limit"),
+        "{v}"
+    );
+    drop(held);
+}
+
+/// The client's variables, set in a user's shell, do not stop `seedance emulator`; its own
+/// `--limit 5/1s` is the limit it serves (and reports).
+#[test]
+fn emulator_ignores_the_clients_variables_and_serves_its_own_limit() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = common::process(dir.path());
+    for (k, v) in [
+        ("SEEDANCE_RATE_LIMIT", "7/1s"),
+        ("SEEDANCE_MEDIA_RATE_LIMIT", "off"),
+        ("SEEDANCE_API_KEY", "sk_test_from_the_shell"),
+        ("SEEDANCE_BASE_URL", "http://127.0.0.1:9"),
+        ("SEEDANCE_MAX_RETRIES", "0"),
+        ("SEEDANCE_TIME_SCALE", "10"),
+        ("SEEDANCE_WAIT_TIMEOUT", "none"),
+        ("SEEDANCE_NO_JOURNAL", "1"),
+    ] {
+        c.env(k, v);
+    }
+    c.args([
+        "emulator",
+        "--addr",
+        "127.0.0.1:0",
+        "--cdn-addr",
+        "127.0.0.1:0",
+        "--limit",
+        "5/1s",
+        "--json",
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let v: serde_json::Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("the emulator's JSON line ({e}): {line:?}"));
+    assert_eq!(v["rate_limit"], "5/1s", "{v}");
+    assert_eq!(v["media_rate_limit"], "3/60s", "{v}");
+    assert_eq!(v["api_key"], "sk_test_seedance", "{v}");
+    assert_eq!(v["time_scale"], 1.0, "{v}");
+}
+
 /// Issue 16: the `--api-key` warning is said where the key is used (a command that
 /// builds a client), never by offline commands that merely accept the global flag.
 #[test]
