@@ -291,7 +291,7 @@ impl Client {
             b = b.expected_render(e);
         }
         if let Some(t) = s.wait_timeout {
-            b = b.wait_timeout(Some(t));
+            b = b.wait_timeout(t);
         }
         if let Some(ua) = s.user_agent {
             b = b.user_agent(ua);

@@ -99,7 +99,10 @@ impl Ctx {
         if let Some(d) = self.g.expected_render {
             b = b.expected_render(d);
         }
-        b = b.wait_timeout(self.wait_bound());
+        b = match self.wait_bound() {
+            Some(d) => b.wait_timeout(d),
+            None => b.no_wait_timeout(),
+        };
         if let Some(t) = self.g.connect_timeout {
             b = b.connect_timeout(t);
         }

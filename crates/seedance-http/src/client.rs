@@ -180,11 +180,6 @@ impl Client {
         self.inner.expected_render
     }
 
-    /// The bound of a wait whose options set none.
-    pub(crate) fn wait_timeout(&self) -> Option<Duration> {
-        self.inner.wait_timeout
-    }
-
     /// Reading R28: re-POSTs of lost answers older than this need `resubmit_stale`.
     pub(crate) fn idempotency_retention(&self) -> Duration {
         self.inner.idempotency_retention
@@ -277,6 +272,14 @@ impl Client {
     /// The request budget in force (`None`: off).
     pub fn rate_limit(&self) -> Option<RateLimit> {
         self.inner.transport.rate_limit()
+    }
+
+    /// The bound of a wait whose [`crate::WaitOptions`] set none (`None`: it lasts until
+    /// its task ends): [`ClientBuilder::wait_timeout`](crate::ClientBuilder::wait_timeout)
+    /// or [`no_wait_timeout`](crate::ClientBuilder::no_wait_timeout), else
+    /// `SEEDANCE_WAIT_TIMEOUT`, else [`crate::DEFAULT_WAIT_TIMEOUT`].
+    pub fn wait_timeout(&self) -> Option<Duration> {
+        self.inner.wait_timeout
     }
 
     /// Requests this client (and its clones) has sent to the API so far.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::budget::{BudgetScope, RateLimit};
 use crate::error::{ConfigError, Error, Result};
 use crate::events::{Callback, Event};
-use crate::options::PollSchedule;
+use crate::options::{PollSchedule, WaitTimeout};
 use crate::secret::ApiKey;
 use crate::store::JobStore;
 use crate::RetryPolicy;
@@ -35,7 +35,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// | `SEEDANCE_POLL_INTERVAL` | [`PollSchedule::min_interval`] | `2s` |
 /// | `SEEDANCE_POLL_MAX_INTERVAL` | [`PollSchedule::max_interval`] | `30s` |
 /// | `SEEDANCE_EXPECTED_RENDER` | [`expected_render`](ClientBuilder::expected_render) | `3m` |
-/// | `SEEDANCE_WAIT_TIMEOUT` | [`wait_timeout`](ClientBuilder::wait_timeout), or `none` | `45m` |
+/// | `SEEDANCE_WAIT_TIMEOUT` | [`wait_timeout`](ClientBuilder::wait_timeout), or `none` ([`no_wait_timeout`](ClientBuilder::no_wait_timeout)) | `45m` |
 /// | `SEEDANCE_JOURNAL` | [`journal_path`](ClientBuilder::journal_path) | none (the CLI: `$XDG_DATA_HOME/seedance/jobs.sqlite3`) |
 ///
 /// Durations are seconds (`90`, `2.5`) or human forms (`90s`, `5m`, `1h30m`); budgets are
@@ -72,7 +72,9 @@ pub struct ClientBuilder {
     pub(crate) budget: Option<BudgetScope>,
     pub(crate) poll_schedule: Option<PollSchedule>,
     pub(crate) expected_render: Option<Duration>,
-    pub(crate) wait_timeout: Option<Option<Duration>>,
+    /// [`WaitTimeout::ClientDefault`]: not set in code (`SEEDANCE_WAIT_TIMEOUT`, else
+    /// [`crate::DEFAULT_WAIT_TIMEOUT`]).
+    pub(crate) wait_timeout: WaitTimeout,
     pub(crate) user_agent: Option<String>,
     pub(crate) max_body_bytes: Option<u64>,
     pub(crate) max_download_bytes: Option<u64>,
@@ -269,10 +271,40 @@ impl ClientBuilder {
         self.expected_render = Some(d);
         self
     }
-    /// The bound of a wait whose [`crate::WaitOptions`] set none (`None`: unbounded;
-    /// else `SEEDANCE_WAIT_TIMEOUT`, else [`crate::DEFAULT_WAIT_TIMEOUT`]).
-    pub fn wait_timeout(mut self, bound: Option<Duration>) -> Self {
-        self.wait_timeout = Some(bound);
+    /// Gives up a wait after `d` when its [`crate::WaitOptions`] set no bound of their own
+    /// (else `SEEDANCE_WAIT_TIMEOUT`, else [`crate::DEFAULT_WAIT_TIMEOUT`]). The task may
+    /// still complete: wait for it again, or resume it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = seedance_http::Client::builder()
+    ///     .no_env()
+    ///     .api_key("sk_test_x")
+    ///     .wait_timeout(Duration::from_secs(45 * 60))
+    ///     .build()?;
+    /// assert_eq!(client.wait_timeout(), Some(Duration::from_secs(45 * 60)));
+    /// # Ok::<(), seedance_http::Error>(())
+    /// ```
+    pub fn wait_timeout(mut self, d: Duration) -> Self {
+        self.wait_timeout = WaitTimeout::After(d);
+        self
+    }
+    /// Lets a wait whose [`crate::WaitOptions`] set no bound of their own last until its
+    /// task ends, however long it takes (as `SEEDANCE_WAIT_TIMEOUT=none` does).
+    ///
+    /// ```
+    /// let client = seedance_http::Client::builder()
+    ///     .no_env()
+    ///     .api_key("sk_test_x")
+    ///     .no_wait_timeout()
+    ///     .build()?;
+    /// assert_eq!(client.wait_timeout(), None);
+    /// let default = seedance_http::Client::builder().no_env().api_key("sk_test_x").build()?;
+    /// assert_eq!(default.wait_timeout(), Some(seedance_http::DEFAULT_WAIT_TIMEOUT));
+    /// # Ok::<(), seedance_http::Error>(())
+    /// ```
+    pub fn no_wait_timeout(mut self) -> Self {
+        self.wait_timeout = WaitTimeout::Never;
         self
     }
     /// The largest API response body read (default
@@ -443,8 +475,10 @@ impl ClientBuilder {
             None => var(env, "SEEDANCE_EXPECTED_RENDER", parse_duration)?,
         };
         let wait_timeout = match self.wait_timeout {
-            Some(b) => b,
-            None => var(env, "SEEDANCE_WAIT_TIMEOUT", parse_wait_timeout)?
+            WaitTimeout::After(d) => Some(d),
+            WaitTimeout::Never => None,
+            // `none`/`never`/`off`/`0` in the variable: no bound
+            WaitTimeout::ClientDefault => var(env, "SEEDANCE_WAIT_TIMEOUT", parse_wait_timeout)?
                 .unwrap_or(Some(crate::DEFAULT_WAIT_TIMEOUT)),
         };
         let user_agent = self
@@ -615,7 +649,7 @@ mod tests {
             .max_retries(1)
             .rate_limit(5, Duration::from_secs(1))
             .poll_schedule(PollSchedule::default().time_scale(TimeScale::new(10.0).unwrap()))
-            .wait_timeout(Some(Duration::from_secs(5)))
+            .wait_timeout(Duration::from_secs(5))
             .settings(&env)
             .unwrap();
         assert_eq!(
@@ -628,6 +662,43 @@ mod tests {
         assert_eq!(
             s.rate_limit,
             Some(RateLimit::new(5, Duration::from_secs(1)))
+        );
+    }
+
+    #[test]
+    fn the_wait_bound_in_code_wins_over_the_variable_either_way() {
+        let bound = |b: ClientBuilder, var: Option<&str>| {
+            let mut env = vec![("SEEDANCE_API_KEY", "sk_env")];
+            env.extend(var.map(|v| ("SEEDANCE_WAIT_TIMEOUT", v)));
+            let mut b = b;
+            b.settings(&env_of(&env)).unwrap().wait_timeout
+        };
+        let d = Duration::from_secs(5);
+        assert_eq!(
+            bound(ClientBuilder::default().no_wait_timeout(), Some("45m")),
+            None
+        );
+        assert_eq!(
+            bound(ClientBuilder::default().wait_timeout(d), Some("none")),
+            Some(d)
+        );
+        assert_eq!(
+            bound(
+                ClientBuilder::default().no_wait_timeout().wait_timeout(d),
+                None
+            ),
+            Some(d)
+        );
+        for off in ["none", "never", "off", "0"] {
+            assert_eq!(bound(ClientBuilder::default(), Some(off)), None, "{off}");
+        }
+        assert_eq!(
+            bound(ClientBuilder::default(), Some("45m")),
+            Some(Duration::from_secs(45 * 60))
+        );
+        assert_eq!(
+            bound(ClientBuilder::default(), None),
+            Some(crate::DEFAULT_WAIT_TIMEOUT)
         );
     }
 

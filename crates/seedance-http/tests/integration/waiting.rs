@@ -501,7 +501,7 @@ async fn dropping_a_wait_stops_its_polling() {
 async fn the_client_wide_wait_bound_applies_unless_the_call_sets_one() {
     let emu = emulator().await;
     let client = builder(&emu)
-        .wait_timeout(Some(Duration::from_millis(20)))
+        .wait_timeout(Duration::from_millis(20))
         .build()
         .unwrap();
     let t = client
