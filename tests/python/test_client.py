@@ -175,6 +175,25 @@ def test_bad_settings_are_configuration_errors() -> None:
         seedance.Client("sk_x", "http://seedance2ai.io")  # plain http to a real host
 
 
+def test_rate_limit_false_is_off_and_a_tuple_is_that_limit() -> None:
+    # The emulator's (2, 60.0) is its limit: with the client's budget off (False) the
+    # third request goes out and is answered 429.
+    with Emulator(time_scale=1000.0, rate_limit=(2, 60.0)) as emu:
+        with emu.client(rate_limit=False, max_retries=0) as c:
+            task = c.submit(prompt=PROMPT)
+            c.get_task(task.id)
+            with pytest.raises(seedance.RateLimitedError):
+                c.get_task(task.id)
+        assert emu.stats()["rate_limited"] == 1
+    # False turns the emulator's limit off too: 40 reads at once, none refused.
+    with Emulator(time_scale=1000.0, rate_limit=False) as emu:
+        with emu.client(rate_limit=False, max_retries=0) as c:
+            task = c.submit(prompt=PROMPT)
+            for _ in range(40):
+                c.get_task(task.id)
+        assert emu.stats()["rate_limited"] == 0
+
+
 def test_context_manager_closes_the_client(emu: Emulator) -> None:
     with emu.client() as c:
         c.submit(prompt=PROMPT)

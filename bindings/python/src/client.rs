@@ -42,8 +42,8 @@ pub struct PyClient {
 fn rate(
     py: Python<'_>,
     name: &str,
-    v: &Bound<'_, PyAny>,
-) -> PyResult<Option<Option<(u32, Duration)>>> {
+    v: Option<&Bound<'_, PyAny>>,
+) -> PyResult<seedance_http::RateLimitSetting> {
     crate::convert::rate_arg(v, name)
         .map_err(|message| errors::make(py, "ConfigurationError", (message,), None))
 }
@@ -448,20 +448,12 @@ impl PyClient {
             if let Some(n) = max_retries {
                 b = b.max_retries(n);
             }
-            if let Some(r) = rate_limit.as_ref() {
-                match rate(py, "rate_limit", r)? {
-                    None => {}
-                    Some(None) => b = b.no_rate_limit(),
-                    Some(Some((n, w))) => b = b.rate_limit(n, w),
-                }
-            }
-            if let Some(r) = media_rate_limit.as_ref() {
-                match rate(py, "media_rate_limit", r)? {
-                    None => {}
-                    Some(None) => b = b.no_media_rate_limit(),
-                    Some(Some((n, w))) => b = b.media_rate_limit(n, w),
-                }
-            }
+            b = b.rate_limit_setting(rate(py, "rate_limit", rate_limit.as_ref())?);
+            b = b.media_rate_limit_setting(rate(
+                py,
+                "media_rate_limit",
+                media_rate_limit.as_ref(),
+            )?);
             if let Some(ua) = user_agent {
                 b = b.user_agent(ua);
             }

@@ -2,6 +2,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use seedance_http::{RateLimit, RateLimitSetting};
 use serde_json::Value;
 
 /// A JSON value as plain Python objects (dict, list, str, int, float, bool, None).
@@ -97,20 +98,21 @@ pub(crate) fn repr_str(s: &str) -> String {
     out
 }
 
-/// A rate limit argument of `Client(...)` and `Emulator(...)`: `None` = the default,
-/// `False` = no limit, `(requests, seconds)` with both > 0 (the window at most
-/// [`seedance_core::rules::SETTING_DURATION_MAX`], Reading R21) = that budget.
-/// `Err(message)` naming the parameter for anything else (each caller raises its own
-/// exception class); never panics, whatever the float.
+/// A rate limit argument of `Client(...)` and `Emulator(...)`, as the client's one
+/// three-way setting: absent or `None` = [`RateLimitSetting::Default`], `False` =
+/// [`RateLimitSetting::Off`], `(requests, seconds)` with both > 0 (the window at most
+/// [`seedance_core::rules::SETTING_DURATION_MAX`], Reading R21) = that
+/// [`RateLimitSetting::Custom`] budget. `Err(message)` naming the parameter for anything
+/// else (each caller raises its own exception class); never panics, whatever the float.
 pub(crate) fn rate_arg(
-    v: &Bound<'_, PyAny>,
+    v: Option<&Bound<'_, PyAny>>,
     name: &str,
-) -> Result<Option<Option<(u32, std::time::Duration)>>, String> {
-    if v.is_none() {
-        return Ok(None);
-    }
+) -> Result<RateLimitSetting, String> {
+    let Some(v) = v.filter(|v| !v.is_none()) else {
+        return Ok(RateLimitSetting::Default);
+    };
     if let Ok(false) = v.extract::<bool>() {
-        return Ok(Some(None));
+        return Ok(RateLimitSetting::Off);
     }
     let shape =
         || format!("{name} must be (requests, seconds) with both > 0, or False to turn it off");
@@ -120,7 +122,7 @@ pub(crate) fn rate_arg(
             w,
             seedance_core::rules::SETTING_DURATION_MAX,
         )
-        .map(|d| Some(Some((n, d))))
+        .map(|d| RateLimitSetting::Custom(RateLimit::new(n, d)))
         .map_err(|m| format!("{m} ({})", shape())),
         _ => Err(shape()),
     }

@@ -1,12 +1,12 @@
 //! `seedance._seedance._Emulator`: the embedded `seedance_emulator` for Python tests.
 
 use std::sync::Mutex;
-use std::time::Duration;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use seedance_emulator::{Account, ControlError, Emulator, FaultKind};
+use seedance_http::RateLimitSetting;
 
 use crate::convert::{json_to_py, py_to_json};
 use crate::runtime::{block_on, runtime};
@@ -20,7 +20,9 @@ pub struct PyEmulator {
     cdn_url: String,
 }
 
-fn rate(v: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<Option<(u32, Duration)>>> {
+/// A limit argument as the client's three-way setting (`convert::rate_arg`); malformed
+/// ones are `ValueError`s.
+fn rate(v: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<RateLimitSetting> {
     crate::convert::rate_arg(v, name).map_err(PyValueError::new_err)
 }
 
@@ -56,20 +58,17 @@ impl PyEmulator {
         let time_scale = seedance_core::rules::TimeScale::checked("time_scale", time_scale)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let mut b = Emulator::builder().time_scale(time_scale);
-        if let Some(r) = rate_limit.as_ref() {
-            match rate(r, "rate_limit")? {
-                None => {}
-                Some(None) => b = b.no_rate_limit(),
-                Some(Some((n, w))) => b = b.rate_limit(n, w),
-            }
-        }
-        if let Some(r) = media_rate_limit.as_ref() {
-            match rate(r, "media_rate_limit")? {
-                None => {}
-                Some(None) => b = b.no_media_rate_limit(),
-                Some(Some((n, w))) => b = b.media_rate_limit(n, w),
-            }
-        }
+        // Default (and any setting added later): the emulator's own, the spec's limits.
+        b = match rate(rate_limit.as_ref(), "rate_limit")? {
+            RateLimitSetting::Custom(l) => b.rate_limit(l.requests, l.window),
+            RateLimitSetting::Off => b.no_rate_limit(),
+            _ => b,
+        };
+        b = match rate(media_rate_limit.as_ref(), "media_rate_limit")? {
+            RateLimitSetting::Custom(l) => b.media_rate_limit(l.requests, l.window),
+            RateLimitSetting::Off => b.no_media_rate_limit(),
+            _ => b,
+        };
         if let Some(c) = credits {
             b = b.default_credits(c);
         }

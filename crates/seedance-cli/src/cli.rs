@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand, ValueHint};
-use seedance_core::rules::TimeScale;
+use seedance_core::rules::{RateLimit, TimeScale};
 use seedance_core::{rules, AspectRatio, Channel, Mode, QualityTier, Resolution};
 
 /// Shown at the end of `seedance --help` (and in the man page).
@@ -75,10 +75,20 @@ impl std::str::FromStr for Secret {
 /// A request budget: `30/60s` (30 requests per 60 seconds) or `off`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum RateArg {
-    /// `n` requests per `window`.
-    Limit(u32, Duration),
+    /// This budget (the core's one type, as the client and the emulator hold it).
+    Limit(RateLimit),
     /// No limit.
     Off,
+}
+
+impl RateArg {
+    /// The client's setting this flag asks for.
+    pub fn setting(self) -> seedance_http::RateLimitSetting {
+        match self {
+            RateArg::Limit(r) => seedance_http::RateLimitSetting::Custom(r),
+            RateArg::Off => seedance_http::RateLimitSetting::Off,
+        }
+    }
 }
 
 /// A wait bound: a duration (`30m`) or `none`.
@@ -184,7 +194,7 @@ pub fn parse_wait_bound(s: &str) -> Result<WaitBound, String> {
 /// Parses `30/60s`, `30/1m`, `3/60` or `off` (the client's parser).
 pub fn parse_rate(s: &str) -> Result<RateArg, String> {
     seedance_http::env::parse_rate_limit(s).map(|r| match r {
-        Some(r) => RateArg::Limit(r.requests, r.window),
+        Some(r) => RateArg::Limit(r),
         None => RateArg::Off,
     })
 }
@@ -1067,13 +1077,22 @@ mod tests {
     fn rates_and_durations_parse() {
         assert_eq!(
             parse_rate("30/60s").unwrap(),
-            RateArg::Limit(30, Duration::from_secs(60))
+            RateArg::Limit(RateLimit::ACCOUNT)
         );
         assert_eq!(
             parse_rate("3/1m").unwrap(),
-            RateArg::Limit(3, Duration::from_secs(60))
+            RateArg::Limit(RateLimit::MEDIA)
+        );
+        assert_eq!(
+            parse_rate("5/250ms").unwrap(),
+            RateArg::Limit(RateLimit::new(5, Duration::from_millis(250)))
         );
         assert_eq!(parse_rate("off").unwrap(), RateArg::Off);
+        assert_eq!(
+            RateArg::Limit(RateLimit::MEDIA).setting(),
+            seedance_http::RateLimitSetting::Custom(RateLimit::MEDIA)
+        );
+        assert_eq!(RateArg::Off.setting(), seedance_http::RateLimitSetting::Off);
         assert!(parse_rate("thirty/60s").is_err());
         assert!(parse_rate("0/60s").is_err());
         assert!(parse_rate("30/0s").is_err());

@@ -9,7 +9,7 @@ use seedance_http::{
     Charge, Client, Event, JobRecord, JobScope, JobState, JobStore, PollSchedule, WaitOptions,
 };
 
-use crate::cli::{GlobalArgs, RateArg, WaitBound};
+use crate::cli::{GlobalArgs, WaitBound};
 use crate::error::{CliError, Exit};
 use crate::ui::{human_duration, Ui, UiMode};
 
@@ -109,15 +109,11 @@ impl Ctx {
         if let Some(n) = self.g.max_retries {
             b = b.max_retries(n);
         }
-        match self.g.rate_limit {
-            Some(RateArg::Limit(n, w)) => b = b.rate_limit(n, w),
-            Some(RateArg::Off) => b = b.no_rate_limit(),
-            None => {}
+        if let Some(r) = self.g.rate_limit {
+            b = b.rate_limit_setting(r.setting());
         }
-        match self.g.media_rate_limit {
-            Some(RateArg::Limit(n, w)) => b = b.media_rate_limit(n, w),
-            Some(RateArg::Off) => b = b.no_media_rate_limit(),
-            None => {}
+        if let Some(r) = self.g.media_rate_limit {
+            b = b.media_rate_limit_setting(r.setting());
         }
         b = b.budget(
             self.g
