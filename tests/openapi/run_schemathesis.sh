@@ -5,7 +5,7 @@
 #
 # With BASE_URL (e.g. http://127.0.0.1:8787) it tests that server, which must run with
 # the limits off and fast renders:
-#   seedance-emulator --no-rate-limit --no-media-rate-limit --time-scale 1000 --credits 1000000000
+#   seedance-emulator --no-limit --no-media-limit --time-scale 1000 --credits 1000000000
 # Without it, it builds and starts that emulator itself on a free port (port 0; the URL is
 # read from its banner) and stops it afterwards.
 #
@@ -42,7 +42,7 @@ if [[ -z "$BASE" ]]; then
   cargo build --quiet -p seedance-emulator
   LOG="$(mktemp)"
   "$ROOT/target/debug/seedance-emulator" --listen 127.0.0.1:0 --cdn-listen 127.0.0.1:0 \
-    --no-rate-limit --no-media-rate-limit --time-scale 1000 --credits 1000000000 >"$LOG" &
+    --no-limit --no-media-limit --time-scale 1000 --credits 1000000000 >"$LOG" &
   EMU_PID=$!
   for _ in $(seq 1 100); do
     BASE="$(sed -n 's/^ *API: *\(http[^ ]*\).*/\1/p' "$LOG" | head -n 1)"

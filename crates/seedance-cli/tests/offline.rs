@@ -775,11 +775,19 @@ fn emulator_help_is_the_emulators_and_no_help_has_code_fences() {
         "--addr",
         "--limit <N/WINDOW>",
         "--media-limit <N/WINDOW>",
+        "--no-limit",
+        "--no-media-limit",
         "--time-scale",
     ] {
         assert!(out.contains(flag), "emulator -h lacks {flag}:\n{out}");
     }
-    for client in ["--api-key", "--rate-limit", "--max-retries"] {
+    for client in [
+        "--api-key",
+        "--rate-limit",
+        "--max-retries",
+        "no-rate-limit",
+        "no-media-rate-limit",
+    ] {
         assert!(!out.contains(client), "emulator -h shows {client}:\n{out}");
     }
     let (_, top, _) = run_with(dir.path(), &[], &["--help"]);

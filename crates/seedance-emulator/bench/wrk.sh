@@ -11,7 +11,7 @@ PORT="${SEEDANCE_BENCH_PORT:-18797}"
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
 cargo build --release --quiet -p seedance-emulator
 ./target/release/seedance-emulator --listen "127.0.0.1:$PORT" --cdn-listen 127.0.0.1:0 \
-  --no-rate-limit --no-media-rate-limit --time-scale 1000 >/dev/null &
+  --no-limit --no-media-limit --time-scale 1000 >/dev/null &
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 BASE="http://127.0.0.1:$PORT"

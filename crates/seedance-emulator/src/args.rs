@@ -64,8 +64,9 @@ pub struct EmulatorArgs {
     pub time_scale: TimeScale,
 
     /// Turn the account's rate limit off (same as `--limit off`).
-    #[arg(long, visible_alias = "no-limit", conflicts_with = "limit")]
-    pub no_rate_limit: bool,
+    // `--no-rate-limit`, its old name, still works (hidden).
+    #[arg(long, alias = "no-rate-limit", conflicts_with = "limit")]
+    pub no_limit: bool,
 
     /// The account's rate limit, `N/WINDOW` or `off` [default: the API's].
     #[arg(long, value_name = "N/WINDOW", value_parser = parse_limit,
@@ -73,8 +74,9 @@ pub struct EmulatorArgs {
     pub limit: Option<LimitArg>,
 
     /// Turn the reference-media limit off (same as `--media-limit off`).
-    #[arg(long, visible_alias = "no-media-limit", conflicts_with = "media_limit")]
-    pub no_media_rate_limit: bool,
+    // `--no-media-rate-limit`, its old name, still works (hidden).
+    #[arg(long, alias = "no-media-rate-limit", conflicts_with = "media_limit")]
+    pub no_media_limit: bool,
 
     /// The reference-media limit, `N/WINDOW` or `off` [default: the API's].
     #[arg(long, value_name = "N/WINDOW", value_parser = parse_limit,
@@ -153,7 +155,7 @@ impl EmulatorArgs {
 
     /// The account limit these flags set (`None`: off).
     pub fn rate_limit(&self) -> Option<RateLimit> {
-        if self.no_rate_limit {
+        if self.no_limit {
             None
         } else {
             self.limit.map_or(Some(RateLimit::ACCOUNT), |l| l.0)
@@ -162,7 +164,7 @@ impl EmulatorArgs {
 
     /// The reference-media limit these flags set (`None`: off).
     pub fn media_rate_limit(&self) -> Option<RateLimit> {
-        if self.no_media_rate_limit {
+        if self.no_media_limit {
             None
         } else {
             self.media_limit.map_or(Some(RateLimit::MEDIA), |l| l.0)

@@ -115,6 +115,12 @@ fn limits_are_n_per_window_and_bad_values_are_refused() {
     );
     assert_eq!(a.media_rate_limit(), None);
     assert_eq!(parse(&["--no-limit"]).expect("parse").rate_limit(), None);
+    // the off-switches are named like the limits; the old names still parse
+    let off = parse(&["--no-media-limit"]).expect("parse");
+    assert_eq!(off.media_rate_limit(), None);
+    assert_eq!(off.rate_limit(), Some(RateLimit::ACCOUNT));
+    let old = parse(&["--no-rate-limit", "--no-media-rate-limit"]).expect("old names");
+    assert_eq!((old.rate_limit(), old.media_rate_limit()), (None, None));
     assert_eq!(
         parse(&["--listen", "127.0.0.1:0"])
             .expect("alias")
@@ -129,6 +135,8 @@ fn limits_are_n_per_window_and_bad_values_are_refused() {
         &["--time-scale", "0"],
         &["--failure-probability", "2"],
         &["--no-limit", "--limit", "3/1s"],
+        &["--no-rate-limit", "--limit", "3/1s"],
+        &["--no-media-limit", "--media-limit", "off"],
     ] {
         assert!(parse(bad).is_err(), "{bad:?}");
     }
@@ -144,6 +152,17 @@ fn help_has_no_code_fences() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     assert!(text.contains("--limit <N/WINDOW>"), "{text}");
+    // the off-switches under their names; the old ones hidden
+    for flag in ["--no-limit", "--no-media-limit"] {
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(flag)),
+            "{flag}: {text}"
+        );
+    }
+    assert!(
+        !text.contains("no-rate-limit") && !text.contains("no-media-rate-limit"),
+        "{text}"
+    );
     assert!(
         !text.contains("```") && !text.contains("use clap"),
         "{text}"
