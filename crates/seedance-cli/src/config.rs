@@ -114,16 +114,6 @@ pub struct Plan {
     provenance: Provenance,
 }
 
-fn command_path(m: &ArgMatches) -> (String, &ArgMatches) {
-    let mut names = Vec::new();
-    let mut at = m;
-    while let Some((name, sub)) = at.subcommand() {
-        names.push(name.to_owned());
-        at = sub;
-    }
-    (names.join(" "), at)
-}
-
 fn is_set(m: &ArgMatches, id: &str) -> bool {
     matches!(
         m.try_contains_id(id).ok().and(m.value_source(id)),
@@ -152,7 +142,8 @@ fn expand_home(s: &str) -> String {
 /// line (nothing when no profile is in use).
 pub fn plan(cmd: &Command, m: &ArgMatches) -> Result<Plan, CliError> {
     let path = config_path();
-    let (cmd_path, sub) = command_path(m);
+    let (cmd_path, levels) = crate::parse::command_levels(m);
+    let sub = levels.last().copied().unwrap_or(m);
     // Offline commands (`prompt lint`, `completions`, …) take no profile: a broken config
     // file never stops them.
     if !crate::help::applies(&cmd_path, "profile") {

@@ -54,13 +54,9 @@ pub fn parse(cmd: &Command, args: &[OsString]) -> Result<ArgMatches, clap::Error
 /// command line (before or after the command's name: clap's global, or the hidden inert
 /// copy the command holds, [`crate::help::command`]).
 fn refuse_foreign_globals(cmd: &Command, m: ArgMatches) -> Result<ArgMatches, clap::Error> {
-    let path = command_path(&m);
+    let (path, levels) = command_levels(&m);
     if !crate::help::refuses_foreign(&path) {
         return Ok(m);
-    }
-    let mut levels = vec![&m];
-    while let Some((_, sub)) = levels[levels.len() - 1].subcommand() {
-        levels.push(sub);
     }
     let typed = |id: &str| {
         levels.iter().any(|l| {
@@ -114,13 +110,21 @@ fn refused_variable(cmd: &Command, e: &clap::Error, args: &[OsString]) -> Option
 
 /// The subcommand path of `m` (`prompt lint`), "" for none.
 fn command_path(m: &ArgMatches) -> String {
-    let mut path = Vec::new();
+    command_levels(m).0
+}
+
+/// The subcommand path of `m` (`"prompt lint"`, empty for the root) and the matches of
+/// each level, the root's first and the command's own last.
+pub(crate) fn command_levels(m: &ArgMatches) -> (String, Vec<&ArgMatches>) {
+    let mut names = Vec::new();
+    let mut levels = vec![m];
     let mut at = m;
     while let Some((name, sub)) = at.subcommand() {
-        path.push(name.to_owned());
+        names.push(name);
+        levels.push(sub);
         at = sub;
     }
-    path.join(" ")
+    (names.join(" "), levels)
 }
 
 /// `e` told about the variable rather than the flag.
